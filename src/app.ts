@@ -1,0 +1,52 @@
+import { Hono } from "hono";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { createConversionStore } from "./db/conversion-store";
+import type { Database } from "./db/client";
+import { errorHandler } from "./http/error-handler";
+import { ApiError, problemResponse } from "./http/problem";
+import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
+import { createHs256Verifier, type Hs256Options } from "./http/tokens";
+import type { AppEnv } from "./http/types";
+import { jsonLogger, type Logger } from "./log";
+
+export interface AppDeps {
+  db: Database;
+  auth: Hs256Options;
+  /** Deadline for one database call; past it the request answers 503. Default 5000. */
+  databaseTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * Builds the API. Reads no environment and opens nothing: the Worker, the
+ * Node server and the tests hand it what it needs.
+ *
+ * @example
+ * const app = createApp({ db, auth: { secret: config.jwtSecret } });
+ * const res = await app.request("/turn-lead-into-client", { method: "POST", headers, body });
+ */
+export function createApp({ db, auth, databaseTimeoutMs = 5_000, logger = jsonLogger }: AppDeps) {
+  const store = createConversionStore(db, { timeoutMs: databaseTimeoutMs });
+  const verifyToken = createHs256Verifier(auth);
+
+  const app = new Hono<AppEnv>();
+  app.use(requestId(), secureHeaders());
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (_c, methods) => {
+        throw new ApiError("method_not_allowed", `This endpoint accepts ${methods.join(", ")}.`, {
+          headers: { Allow: methods.join(", ") },
+        });
+      },
+    }),
+  );
+  app.notFound((c) => problemResponse(c, new ApiError("not_found", "There is nothing at this path.")));
+  app.onError(errorHandler(logger));
+  return app.route("/", turnLeadIntoClientRoute({ store, verifyToken }));
+}
+
+/** The API's type, for Hono's typed client: `hc<AppType>(baseUrl)`. */
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,39 @@
+import { type Client, createClient } from "@libsql/client/web";
+import { drizzle } from "drizzle-orm/libsql/web";
+
+/** The Drizzle handle over one libSQL client; `$client` is the client itself. */
+export type Database = ReturnType<typeof createDatabase>;
+
+/**
+ * Wraps a libSQL client — embedded, or remote over HTTP — in Drizzle.
+ *
+ * @example
+ * const db = createDatabase(createClient({ url: "file:.data/dev.db" }));
+ */
+export function createDatabase(client: Client) {
+  return drizzle(client);
+}
+
+export interface RemoteDatabaseConfig {
+  url: string;
+  authToken?: string;
+  /** Every request to the database is aborted after this long. */
+  timeoutMs: number;
+}
+
+/**
+ * Opens a libSQL database over HTTP (Turso, or the local server), the way the
+ * Worker reaches it. No connection is made until the first query.
+ *
+ * @example
+ * const db = openRemoteDatabase({ url: env.TURSO_DATABASE_URL, authToken, timeoutMs: 5_000 });
+ */
+export function openRemoteDatabase({ url, authToken, timeoutMs }: RemoteDatabaseConfig): Database {
+  const client = createClient({
+    url,
+    authToken,
+    // Without a deadline a lost response would hold the request open until the platform kills it.
+    fetch: (request: Request) => fetch(request, { signal: AbortSignal.timeout(timeoutMs) }),
+  });
+  return createDatabase(client);
+}

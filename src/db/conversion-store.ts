@@ -1,0 +1,209 @@
+import type { InArgs, InStatement } from "@libsql/client/web";
+import { and, eq, fillPlaceholders, isNull, ne, notExists, or, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
+import type { ConversionCommand, ConversionSnapshot, ConversionStore } from "../domain/conversion";
+import type { Database } from "./client";
+import { callDatabase } from "./errors";
+import { clients, financialEntities, leadConversions, leads, nitKeyExpression } from "./schema";
+
+type CommandKey = keyof ConversionCommand;
+const param = (name: CommandKey) => sql.placeholder(name);
+
+/**
+ * The four statements of one conversion attempt. Each decides for itself
+ * whether to act, so the whole attempt is a single batch with no reads in
+ * between, and the last statement reports what the database looks like.
+ */
+function buildConversionBatch(db: Database) {
+  const sameNit = alias(clients, "same_nit");
+  const leadNitKey = sql.raw(nitKeyExpression(`"leads"."nit"`));
+  const clientWithLeadNit = db
+    .select({ id: sameNit.id })
+    .from(sameNit)
+    .where(
+      and(
+        eq(sameNit.financialEntityId, financialEntities.id),
+        eq(sameNit.nitKey, leadNitKey),
+        ne(sameNit.nitKey, ""),
+      ),
+    );
+
+  // Keys follow the table's column order, as INSERT … SELECT requires.
+  const clientFromLead = db
+    .select({
+      id: sql`${param("clientId")}`,
+      financialEntityId: financialEntities.id,
+      ecosystemId: financialEntities.ecosystemId,
+      leadId: leads.id,
+      image: leads.image,
+      name: leads.name,
+      lastname: leads.lastname,
+      businessName: leads.businessName,
+      quota: leads.quota,
+      phone: leads.phone,
+      email: leads.email,
+      nit: leads.nit,
+      address: leads.address,
+      score: leads.score,
+      businessEntity: leads.businessEntity,
+      status: sql`${NEW_CLIENT_STATUS}`,
+      history: sql`'[]'`,
+      paymentData: sql`coalesce(${leads.paymentData}, '{}')`,
+      apnToken: sql`''`,
+      additionalData: sql`coalesce(${leads.additionalData}, '{}')`,
+      createdAt: sql`${param("at")}`,
+    })
+    .from(leads)
+    .innerJoin(
+      financialEntities,
+      and(
+        eq(financialEntities.id, param("financialEntityId")),
+        eq(financialEntities.ecosystemId, leads.ecosystemId),
+      ),
+    )
+    .where(
+      and(
+        eq(leads.id, param("leadId")),
+        eq(financialEntities.status, "active"),
+        isNull(leads.convertedClientId),
+        ne(leads.status, CONVERTED_LEAD_STATUS),
+        or(isNull(leads.financialEntityId), eq(leads.financialEntityId, financialEntities.id)),
+        notExists(clientWithLeadNit),
+      ),
+    );
+  const insertClient = db.insert(clients).select(clientFromLead.getSQL());
+
+  const newClient = db.select({ one: sql`1` }).from(clients).where(eq(clients.id, param("clientId")));
+  const markLeadConverted = db
+    .update(leads)
+    .set({
+      status: CONVERTED_LEAD_STATUS,
+      financialEntityId: sql`${param("financialEntityId")}`,
+      convertedClientId: sql`${param("clientId")}`,
+      convertedAt: sql`${param("at")}`,
+    })
+    .where(and(eq(leads.id, param("leadId")), sql`exists ${newClient}`));
+
+  const recordConversion = db.insert(leadConversions).select(
+    db
+      .select({
+        id: sql`${param("auditId")}`,
+        leadId: clients.leadId,
+        clientId: clients.id,
+        financialEntityId: clients.financialEntityId,
+        subject: sql`${param("subject")}`,
+        requestId: sql`${param("requestId")}`,
+        convertedAt: sql`${param("at")}`,
+      })
+      .from(clients)
+      .where(eq(clients.id, param("clientId")))
+      .getSQL(),
+  );
+
+  const readOutcome = db
+    .select({
+      entityId: financialEntities.id,
+      entityEcosystemId: financialEntities.ecosystemId,
+      entityStatus: financialEntities.status,
+      leadId: leads.id,
+      leadEcosystemId: leads.ecosystemId,
+      leadEntityId: leads.financialEntityId,
+      leadStatus: leads.status,
+      client: {
+        id: clients.id,
+        financialEntityId: clients.financialEntityId,
+        ecosystemId: clients.ecosystemId,
+        image: clients.image,
+        name: clients.name,
+        lastname: clients.lastname,
+        businessName: clients.businessName,
+        quota: clients.quota,
+        status: clients.status,
+        phone: clients.phone,
+        email: clients.email,
+        nit: clients.nit,
+        address: clients.address,
+        history: clients.history,
+        score: clients.score,
+        paymentData: clients.paymentData,
+        apnToken: clients.apnToken,
+        businessEntity: clients.businessEntity,
+        additionalData: clients.additionalData,
+      },
+      nitConflictClientId: sql<string | null>`(${clientWithLeadNit.limit(1)})`,
+    })
+    .from(sql`(select 1) as "attempt"`)
+    .leftJoin(financialEntities, eq(financialEntities.id, param("financialEntityId")))
+    .leftJoin(leads, eq(leads.id, param("leadId")))
+    .leftJoin(clients, eq(clients.id, leads.convertedClientId))
+    .prepare();
+
+  const statements = [insertClient, markLeadConverted, recordConversion].map((q) => q.toSQL());
+  statements.push(readOutcome.getQuery());
+  return { statements, readOutcome };
+}
+
+type OutcomeRow = {
+  entityId: string | null;
+  entityEcosystemId: string | null;
+  entityStatus: string | null;
+  leadId: string | null;
+  leadEcosystemId: string | null;
+  leadEntityId: string | null;
+  leadStatus: string | null;
+  client: Client | null;
+  nitConflictClientId: string | null;
+};
+
+function toSnapshot(row: OutcomeRow): ConversionSnapshot {
+  return {
+    financialEntity:
+      row.entityId === null
+        ? null
+        : { id: row.entityId, ecosystemId: row.entityEcosystemId!, status: row.entityStatus! },
+    lead:
+      row.leadId === null
+        ? null
+        : {
+            id: row.leadId,
+            ecosystemId: row.leadEcosystemId!,
+            financialEntityId: row.leadEntityId,
+            status: row.leadStatus!,
+            client: row.client,
+          },
+    nitConflictClientId: row.nitConflictClientId,
+  };
+}
+
+export interface ConversionStoreOptions {
+  /** How long one attempt may take before it is reported as unavailable. */
+  timeoutMs: number;
+}
+
+/**
+ * The {@link ConversionStore} over libSQL: one `batch` call per attempt,
+ * which over HTTP is one request to the database.
+ *
+ * @example
+ * const store = createConversionStore(createDatabase(client), { timeoutMs: 5_000 });
+ * const snapshot = await store.convert(command);
+ */
+export function createConversionStore(db: Database, options: ConversionStoreOptions): ConversionStore {
+  const { statements, readOutcome } = buildConversionBatch(db);
+  const client = db.$client;
+  return {
+    async convert(command) {
+      const values = command as unknown as Record<string, unknown>;
+      const batch: InStatement[] = statements.map((q) => ({
+        sql: q.sql,
+        args: fillPlaceholders(q.params, values) as InArgs,
+      }));
+      // "write" opens with BEGIN IMMEDIATE: the attempt takes the write lock
+      // before it reads, so concurrent attempts queue instead of failing.
+      const results = await callDatabase(() => client.batch(batch, "write"), options.timeoutMs);
+      const rows = readOutcome.mapResult(results[statements.length - 1], true) as OutcomeRow[];
+      return toSnapshot(rows[0]!);
+    },
+  };
+}

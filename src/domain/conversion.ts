@@ -1,0 +1,117 @@
+import { CONVERTED_LEAD_STATUS, type Client } from "./client";
+
+/** The scope a token needs, when it carries scopes at all. */
+export const CONVERT_SCOPE = "leads:convert";
+
+/** Who is asking: taken from the verified token, never from the request body. */
+export interface Actor {
+  financialEntityId: string;
+  /** The token's `sub`, recorded in the audit trail. */
+  subject: string;
+  /** The token's scopes, or null when the token carries no `scope` claim. */
+  scopes: readonly string[] | null;
+}
+
+export interface ConversionRequest {
+  leadId: string;
+  financialEntityId: string;
+}
+
+/** Everything the store writes for one attempt; ids and time are chosen before the write. */
+export interface ConversionCommand extends ConversionRequest {
+  clientId: string;
+  auditId: string;
+  subject: string;
+  requestId: string;
+  at: string;
+}
+
+/**
+ * What the database looked like right after the conversion attempt, read in
+ * the same transaction. The store reports it; {@link decideConversion} reads it.
+ */
+export interface ConversionSnapshot {
+  financialEntity: { id: string; ecosystemId: string; status: string } | null;
+  lead: {
+    id: string;
+    ecosystemId: string;
+    financialEntityId: string | null;
+    status: string;
+    /** The client the lead was converted into, if it was. */
+    client: Client | null;
+  } | null;
+  /** A client of the entity whose NIT matches the lead's, other than the lead's own client. */
+  nitConflictClientId: string | null;
+}
+
+export type ConversionRefusal =
+  | { kind: "forbidden" }
+  | { kind: "insufficient_scope" }
+  | { kind: "financial_entity_not_found" }
+  | { kind: "financial_entity_suspended" }
+  | { kind: "lead_not_found" }
+  | { kind: "lead_assigned_to_other_entity" }
+  | { kind: "lead_already_converted" }
+  | { kind: "client_already_exists"; existingClientId: string };
+
+export type ConversionOutcome =
+  | { kind: "converted"; client: Client }
+  | { kind: "replayed"; client: Client }
+  | ConversionRefusal;
+
+/** The store the conversion needs: one atomic attempt that reports what it found. */
+export interface ConversionStore {
+  convert(command: ConversionCommand): Promise<ConversionSnapshot>;
+}
+
+/** Raised when a snapshot fits no rule: the store and these rules disagree. */
+export class ConversionInvariantError extends Error {
+  override name = "ConversionInvariantError";
+}
+
+/**
+ * The checks that need only the token: scope first, then that the token acts
+ * for the entity named in the request.
+ */
+export function authorizeConversion(actor: Actor, request: ConversionRequest): ConversionRefusal | null {
+  if (actor.scopes !== null && !actor.scopes.includes(CONVERT_SCOPE)) {
+    return { kind: "insufficient_scope" };
+  }
+  if (actor.financialEntityId !== request.financialEntityId) {
+    return { kind: "forbidden" };
+  }
+  return null;
+}
+
+/**
+ * Reads the snapshot of an attempt and says what happened.
+ *
+ * The store inserts the client only when every rule below passes, so the
+ * rules are checked here in the order the contract ranks them, and a
+ * snapshot where all pass but no client of ours exists is a broken invariant.
+ *
+ * @example
+ * decideConversion(snapshot, "b7c1…") // → { kind: "converted", client }
+ */
+export function decideConversion(snapshot: ConversionSnapshot, clientId: string): ConversionOutcome {
+  const { financialEntity: entity, lead } = snapshot;
+  if (entity === null) return { kind: "financial_entity_not_found" };
+  if (entity.status !== "active") return { kind: "financial_entity_suspended" };
+  // A lead of another ecosystem is reported exactly like a missing one.
+  if (lead === null || lead.ecosystemId !== entity.ecosystemId) return { kind: "lead_not_found" };
+
+  if (lead.client !== null) {
+    if (lead.client.financialEntityId !== entity.id) return { kind: "lead_already_converted" };
+    return lead.client.id === clientId
+      ? { kind: "converted", client: lead.client }
+      : { kind: "replayed", client: lead.client };
+  }
+  if (lead.status === CONVERTED_LEAD_STATUS) return { kind: "lead_already_converted" };
+  if (lead.financialEntityId !== null && lead.financialEntityId !== entity.id) {
+    return { kind: "lead_assigned_to_other_entity" };
+  }
+  if (snapshot.nitConflictClientId !== null) {
+    return { kind: "client_already_exists", existingClientId: snapshot.nitConflictClientId };
+  }
+  throw new ConversionInvariantError("the lead passed every rule but was not converted");
+}

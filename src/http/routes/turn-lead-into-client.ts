@@ -1,0 +1,89 @@
+import { zValidator } from "@hono/zod-validator";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import * as z from "zod/mini";
+import type { ConversionRefusal, ConversionStore } from "../../domain/conversion";
+import { convertLeadToClient } from "../../domain/convert-lead-to-client";
+import { bearerAuth, insufficientScopeError } from "../auth";
+import { ApiError } from "../problem";
+import type { TokenVerifier } from "../tokens";
+import type { AppEnv } from "../types";
+import { toUserBody } from "../user-body";
+import { requireJsonBody, validationHook } from "../validation";
+
+export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const uuid = (field: string) =>
+  z.pipe(
+    z.string({
+      error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`),
+    }).check(z.guid({ error: `${field} must be a UUID` })),
+    // Ids are compared in lowercase, whatever case the caller used.
+    z.transform((value: string) => value.toLowerCase()),
+  );
+
+/** The request body: two UUIDs; other members are ignored. */
+export const turnLeadIntoClientBody = z.object(
+  {
+    lead_id: uuid("lead_id"),
+    financial_entity_id: uuid("financial_entity_id"),
+  },
+  { error: "The body must be a JSON object" },
+);
+
+const REFUSAL_DETAILS: Record<Exclude<ConversionRefusal["kind"], "insufficient_scope">, string> = {
+  forbidden: "The token does not act for this financial entity.",
+  financial_entity_not_found: "No financial entity exists with this id.",
+  financial_entity_suspended: "The financial entity is suspended and cannot take new clients.",
+  lead_not_found: "No lead with this id exists in the financial entity's ecosystem.",
+  lead_assigned_to_other_entity: "The lead is assigned to another financial entity of the ecosystem.",
+  lead_already_converted: "The lead was already converted into a client of another financial entity.",
+  client_already_exists: "The financial entity already has a client with the same NIT.",
+};
+
+function refusalError(refusal: ConversionRefusal): ApiError {
+  if (refusal.kind === "insufficient_scope") return insufficientScopeError();
+  const extensions =
+    refusal.kind === "client_already_exists" ? { existing_user_id: refusal.existingClientId } : undefined;
+  return new ApiError(refusal.kind, REFUSAL_DETAILS[refusal.kind], { extensions });
+}
+
+export interface TurnLeadIntoClientDeps {
+  store: ConversionStore;
+  verifyToken: TokenVerifier;
+}
+
+/**
+ * `POST /turn-lead-into-client`. Checks run in the contract's order: body
+ * size, token, content type and body, then scope and entity, then the database.
+ */
+export function turnLeadIntoClientRoute({ store, verifyToken }: TurnLeadIntoClientDeps) {
+  return new Hono<AppEnv>().post(
+    TURN_LEAD_INTO_CLIENT_PATH,
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+    bearerAuth({ verifyToken }),
+    requireJsonBody(),
+    zValidator("json", turnLeadIntoClientBody, validationHook),
+    async (c) => {
+      const body = c.req.valid("json");
+      const outcome = await convertLeadToClient({
+        ctx: { actor: c.get("actor"), requestId: c.get("requestId"), store },
+        input: { leadId: body.lead_id, financialEntityId: body.financial_entity_id },
+      });
+      switch (outcome.kind) {
+        case "converted":
+          return c.json(toUserBody(outcome.client), 200);
+        case "replayed":
+          return c.json(toUserBody(outcome.client), 200, { "Idempotent-Replayed": "true" });
+        default:
+          throw refusalError(outcome);
+      }
+    },
+  );
+}

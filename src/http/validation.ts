@@ -1,0 +1,37 @@
+import type { MiddlewareHandler } from "hono";
+import type { $ZodIssue } from "zod/v4/core";
+import { ApiError, type ValidationIssue } from "./problem";
+import type { AppEnv } from "./types";
+
+/** Zod issues as the problem's `errors`: a dotted path (empty for the body itself) and a message. */
+export function toValidationIssues(issues: readonly $ZodIssue[]): ValidationIssue[] {
+  return issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+}
+
+/**
+ * The `@hono/zod-validator` hook: a failed parse becomes the API's
+ * `validation_error` problem instead of the library's own JSON.
+ */
+export function validationHook(result: { success: true } | { success: false; error: { issues: readonly $ZodIssue[] } }): void {
+  if (!result.success) {
+    throw new ApiError("validation_error", "The request body is not valid.", {
+      extensions: { errors: toValidationIssues(result.error.issues) },
+    });
+  }
+}
+
+/**
+ * Requires a JSON body (`application/json`, parameters allowed). Hono's JSON
+ * validator reads any other type as `{}`, which would turn a 415 into a 400.
+ */
+export function requireJsonBody(): MiddlewareHandler<AppEnv> {
+  return async function requireJsonBody(c, next) {
+    const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+    if (mediaType !== "application/json") {
+      throw new ApiError("unsupported_media_type", "The request body must be application/json.", {
+        headers: { Accept: "application/json" },
+      });
+    }
+    await next();
+  };
+}
