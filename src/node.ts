@@ -1,0 +1,89 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pathToFileURL } from "node:url";
+import { serve } from "@hono/node-server";
+import { createApp } from "./app";
+import { openNodeDatabase } from "./db/client-node";
+import { migrateDatabase } from "./db/migrate";
+import { type Config, ConfigError, parseEnv } from "./env";
+import { jsonLogger, type Logger } from "./log";
+
+export const DEFAULT_DATABASE_URL = "file:.data/dev.db";
+export const DEFAULT_PORT = 8787;
+
+export interface NodeServerOptions {
+  config: Config;
+  port?: number;
+  hostname?: string;
+  logger?: Logger;
+}
+
+export interface NodeServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the API from Node on an embedded (or remote) libSQL database,
+ * migrating it first.
+ *
+ * @example
+ * const server = await startNodeServer({ config: parseEnv(process.env), port: 8787 });
+ * console.log(server.url);
+ */
+export async function startNodeServer({
+  config,
+  port = DEFAULT_PORT,
+  hostname = "127.0.0.1",
+  logger = jsonLogger,
+}: NodeServerOptions): Promise<NodeServer> {
+  const db = openNodeDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  await migrateDatabase(db);
+  const app = createApp({
+    db,
+    auth: { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience },
+    databaseTimeoutMs: config.databaseTimeoutMs,
+    logger,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server));
+    s.once("error", reject);
+  });
+  const { port: boundPort } = server.address() as AddressInfo;
+  return {
+    url: `http://${hostname}:${boundPort}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          db.$client.close();
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = parseEnv({ TURSO_DATABASE_URL: DEFAULT_DATABASE_URL, ...process.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  const port = Number(process.env.PORT ?? DEFAULT_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    console.error(`invalid configuration: PORT must be a port number, got ${process.env.PORT}`);
+    process.exit(1);
+  }
+  const server = await startNodeServer({ config, port, hostname: process.env.HOST ?? "127.0.0.1" });
+  jsonLogger.info({ msg: "listening", url: server.url });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void server.close().then(() => process.exit(0)));
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

@@ -1,0 +1,42 @@
+import type { ExecutionContext } from "hono";
+import { createApp } from "./app";
+import { openRemoteDatabase } from "./db/client";
+import { type Config, ConfigError, parseEnv } from "./env";
+import { createMisconfiguredApp } from "./http/misconfigured";
+import { jsonLogger } from "./log";
+
+type Fetch = (request: Request, env: unknown, ctx: ExecutionContext) => Response | Promise<Response>;
+
+function buildApp(config: Config): { fetch: Fetch } {
+  const db = openRemoteDatabase({
+    url: config.databaseUrl,
+    authToken: config.databaseAuthToken,
+    timeoutMs: config.databaseTimeoutMs,
+  });
+  return createApp({
+    db,
+    auth: { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience },
+    databaseTimeoutMs: config.databaseTimeoutMs,
+    logger: jsonLogger,
+  });
+}
+
+function appForEnv(env: Record<string, unknown>): { fetch: Fetch } {
+  try {
+    return buildApp(parseEnv(env));
+  } catch (error) {
+    // A broken configuration must fail closed: every request answers 500, and the log names the variable.
+    if (error instanceof ConfigError) return createMisconfiguredApp(error.message, jsonLogger);
+    throw error;
+  }
+}
+
+// The env object is the same for every request an isolate serves, so it is parsed once per isolate.
+let current: { env: unknown; app: { fetch: Fetch } } | undefined;
+
+export default {
+  fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext) {
+    if (current?.env !== env) current = { env, app: appForEnv(env) };
+    return current.app.fetch(request, env, ctx);
+  },
+};

@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe } from "vitest";
+import type { Database } from "../../src/db/client";
+
+/** One way of running the service: in-process, a Node server, or the Worker in workerd. */
+export interface ContractTarget {
+  /** Sends a request to the service; `path` starts with `/`. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The service's database, to build data and to read the effects. */
+  db: Database;
+  /** Round trips the service made to its database, when the target can observe them. */
+  dbRequests?: { count(): Promise<number>; reset(): Promise<void> };
+  close(): Promise<void>;
+}
+
+export type ContractSuite = (target: () => ContractTarget) => void;
+
+/**
+ * Runs contract suites against one target, started once for the file.
+ *
+ * @example
+ * describeContract("in-process app", startAppTarget, [happyPath, errors]);
+ */
+export function describeContract(name: string, start: () => Promise<ContractTarget>, suites: ContractSuite[]) {
+  describe(`contract — ${name}`, () => {
+    let target: ContractTarget | undefined;
+    beforeAll(async () => {
+      target = await start();
+    });
+    afterAll(async () => {
+      await target?.close();
+    });
+    const current = () => {
+      if (!target) throw new Error("the target did not start");
+      return target;
+    };
+    for (const suite of suites) suite(current);
+  });
+}

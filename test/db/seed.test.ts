@@ -1,0 +1,147 @@
+import { readFileSync } from "node:fs";
+import { count, eq } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/client";
+import { clients, ecosystems, financialEntities, leads } from "../../src/db/schema";
+import { loadSeed, SeedError } from "../../src/db/seed";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+
+let database: TestDatabase;
+beforeEach(async () => {
+  database = await createTestDatabase();
+});
+afterEach(() => database.close());
+
+async function counts(db: Database) {
+  const n = async (table: typeof ecosystems | typeof financialEntities | typeof leads | typeof clients) =>
+    (await db.select({ n: count() }).from(table))[0]!.n;
+  return { ecosystems: await n(ecosystems), financial_entities: await n(financialEntities), leads: await n(leads), users: await n(clients) };
+}
+
+/** A small valid file, built fresh so every test owns its ids. */
+function validFile() {
+  const ecosystem = crypto.randomUUID();
+  const entity = crypto.randomUUID();
+  return {
+    ecosystems: [{ id: ecosystem, name: "Eco" }],
+    financial_entities: [{ id: entity, ecosystem_id: ecosystem, name: "Fintech", status: "active" }],
+    leads: [
+      { id: crypto.randomUUID(), ecosystem_id: ecosystem, financial_entity_id: null, name: "Ana", quota: 100, nit: "1-1" },
+      { id: crypto.randomUUID(), ecosystem_id: ecosystem, financial_entity_id: entity, quota: "2500.50", payment_data: { a: 1 } },
+    ],
+    users: [{ id: crypto.randomUUID(), financial_entity_id: entity, name: "Client", nit: "900.1" }],
+  };
+}
+
+async function expectRefused(input: unknown, issues: { path: string; message: RegExp | string }[]) {
+  const before = await counts(database.db);
+  const error = await loadSeed(database.db, input).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SeedError);
+  expect((error as SeedError).issues).toEqual(
+    issues.map((i) => ({ path: i.path, message: typeof i.message === "string" ? i.message : expect.stringMatching(i.message) })),
+  );
+  expect(await counts(database.db)).toEqual(before);
+}
+
+describe("the seed loader", () => {
+  it("loads a valid file and reports what it wrote", async () => {
+    const file = validFile();
+
+    expect(await loadSeed(database.db, file)).toEqual({ ecosystems: 1, financial_entities: 1, leads: 2, users: 1 });
+    expect(await counts(database.db)).toEqual({ ecosystems: 1, financial_entities: 1, leads: 2, users: 1 });
+    const [numeric] = await database.db.select({ quota: leads.quota }).from(leads).where(eq(leads.id, file.leads[1]!.id));
+    expect(numeric!.quota).toBe(2500.5);
+  });
+
+  it("loads the demo data set", async () => {
+    const demo = JSON.parse(readFileSync(new URL("../../scripts/demo-data.json", import.meta.url), "utf8"));
+    expect(await loadSeed(database.db, demo)).toMatchObject({ ecosystems: 2, users: 1 });
+  });
+
+  it("refuses a bad field by its path, writing nothing — not even the valid records", async () => {
+    const file = validFile();
+    (file.leads[1] as Record<string, unknown>).quota = "a lot";
+    (file.users[0] as Record<string, unknown>).email = 42;
+
+    await expectRefused(file, [
+      { path: "leads[1].quota", message: "must be a number" },
+      { path: "users[0].email", message: /string/ },
+    ]);
+  });
+
+  it("refuses unknown fields, catching typos", async () => {
+    const file = validFile();
+    (file.leads[0] as Record<string, unknown>).bussiness_name = "typo";
+
+    await expectRefused(file, [{ path: "leads[0]", message: /bussiness_name/ }]);
+  });
+
+  it("refuses ids that are not UUIDs and statuses that do not exist", async () => {
+    const file = validFile();
+    (file.ecosystems[0] as { id: string }).id = "eco-1";
+    file.financial_entities[0]!.status = "paused";
+
+    await expectRefused(file, [
+      { path: "ecosystems[0].id", message: "must be a UUID" },
+      { path: "financial_entities[0].status", message: /active|suspended/ },
+    ]);
+  });
+
+  it("refuses references to records that exist neither in the file nor in the database", async () => {
+    const file = validFile();
+    file.leads[0]!.ecosystem_id = crypto.randomUUID();
+    file.users[0]!.financial_entity_id = crypto.randomUUID();
+
+    await expectRefused(file, [
+      { path: "leads[0].ecosystem_id", message: "no such ecosystem" },
+      { path: "users[0].financial_entity_id", message: "no such financial entity" },
+    ]);
+  });
+
+  it("refuses a lead assigned to an entity of another ecosystem", async () => {
+    const file = validFile();
+    const elsewhere = crypto.randomUUID();
+    file.ecosystems.push({ id: elsewhere, name: "Elsewhere" });
+    file.leads[1]!.ecosystem_id = elsewhere;
+
+    await expectRefused(file, [
+      { path: "leads[1].financial_entity_id", message: "the financial entity belongs to another ecosystem" },
+    ]);
+  });
+
+  it("refuses ids repeated in the file or already in the database", async () => {
+    const first = validFile();
+    await loadSeed(database.db, first);
+    const second = validFile();
+    second.leads[0]!.id = first.leads[0]!.id;
+    second.users.push({ ...second.users[0]!, nit: "other" });
+
+    await expectRefused(second, [
+      { path: "leads[0].id", message: "already exists in the database" },
+      { path: "users[1].id", message: "appears twice in the file" },
+    ]);
+  });
+
+  it("refuses two clients of one entity with the same NIT, however written", async () => {
+    const file = validFile();
+    file.users.push({ id: crypto.randomUUID(), financial_entity_id: file.users[0]!.financial_entity_id, name: "Twin", nit: "9001" });
+
+    await expectRefused(file, [{ path: "users[1].nit", message: /already has a client with this NIT/ }]);
+  });
+
+  it("refuses a file that is not an object", async () => {
+    await expectRefused([], [{ path: "(file)", message: /object/ }]);
+  });
+
+  it("builds on what the database holds: leads for an ecosystem loaded earlier", async () => {
+    const first = validFile();
+    await loadSeed(database.db, first);
+
+    const more = { leads: [{ id: crypto.randomUUID(), ecosystem_id: first.ecosystems[0]!.id, name: "Late" }] };
+
+    expect(await loadSeed(database.db, more)).toEqual({ ecosystems: 0, financial_entities: 0, leads: 1, users: 0 });
+  });
+});

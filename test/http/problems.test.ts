@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { PROBLEMS } from "../../src/http/problem";
+
+// The outcome table of the contract (shared/spec/turn-lead-into-client.md), code → status.
+const CONTRACT_TABLE = {
+  validation_error: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  insufficient_scope: 403,
+  financial_entity_suspended: 403,
+  financial_entity_not_found: 404,
+  lead_not_found: 404,
+  lead_assigned_to_other_entity: 409,
+  lead_already_converted: 409,
+  client_already_exists: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  service_unavailable: 503,
+  internal_error: 500,
+};
+
+describe("the problem table", () => {
+  it("maps every code of the contract to the contract's status", () => {
+    for (const [code, status] of Object.entries(CONTRACT_TABLE)) {
+      expect(PROBLEMS[code as keyof typeof PROBLEMS]?.status, code).toBe(status);
+    }
+  });
+
+  it("adds only routing problems beyond the contract", () => {
+    const extra = Object.keys(PROBLEMS).filter((code) => !(code in CONTRACT_TABLE));
+    expect(extra.sort()).toEqual(["method_not_allowed", "not_found"]);
+  });
+});

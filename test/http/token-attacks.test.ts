@@ -1,0 +1,244 @@
+import { createHmac } from "node:crypto";
+import { sign } from "hono/jwt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
+import { expectProblem } from "../contract/expect";
+import { givenConvertibleLead, givenEntity, writesFor } from "../support/builders";
+import { countingDatabase, createTestDatabase, type TestDatabase } from "../support/database";
+import { silentLogger } from "../support/logs";
+import { CONVERT_PATH } from "../support/requests";
+import { nowSeconds, TEST_SECRET, tokenFor } from "../support/tokens";
+
+const ISSUER = "https://id.example.com/";
+const AUDIENCE = "lead-conversion-api";
+
+const b64url = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+
+/** A token with any header, any payload, signed with HMAC-SHA256 under `secret` (or unsigned). */
+function handmade(header: Record<string, unknown>, payload: unknown, secret: string | null = TEST_SECRET): string {
+  const input = `${b64url(header)}.${b64url(payload)}`;
+  const signature = secret === null ? "" : createHmac("sha256", secret).update(input).digest("base64url");
+  return `${input}.${signature}`;
+}
+
+let database: TestDatabase;
+let counted: ReturnType<typeof countingDatabase>;
+const logs = silentLogger();
+let app: ReturnType<typeof createApp>;
+let strictApp: ReturnType<typeof createApp>;
+const tokensSent: string[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  counted = countingDatabase(database.db.$client);
+  app = createApp({ db: counted.db, auth: { secret: TEST_SECRET }, logger: logs });
+  strictApp = createApp({
+    db: counted.db,
+    auth: { secret: TEST_SECRET, issuer: ISSUER, audience: AUDIENCE },
+    logger: logs,
+  });
+});
+
+afterAll(() => database.close());
+
+type Authorization = string | string[] | null;
+
+/** Converts a fresh lead of a fresh entity with the Authorization the attack builds for that entity. */
+async function attempt(
+  authorizationFor: (entityId: string) => Promise<Authorization> | Authorization,
+  options: { strict?: boolean; query?: string } = {},
+) {
+  const { entity, lead } = await givenConvertibleLead(database.db);
+  const headers = new Headers({ "Content-Type": "application/json" });
+  for (const value of [(await authorizationFor(entity.id)) ?? []].flat()) {
+    headers.append("Authorization", value);
+    tokensSent.push(value.replace(/^bearer\s+/i, ""));
+  }
+  counted.reset();
+  const res = await (options.strict ? strictApp : app).request(`${CONVERT_PATH}${options.query ?? ""}`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id }),
+  });
+  return { res, lead, dbCalls: counted.calls() };
+}
+
+const attemptWith = (makeToken: (entityId: string) => Promise<string> | string, options: { strict?: boolean } = {}) =>
+  attempt(async (id) => `Bearer ${await makeToken(id)}`, options);
+
+/** The attack is refused with 401, the database is never asked, and nothing is written. */
+async function expectRejected(result: Awaited<ReturnType<typeof attempt>>, challenge = /error="invalid_token"/) {
+  expect(result.res.headers.get("www-authenticate")).toMatch(challenge);
+  await expectProblem(result.res, 401, "unauthorized");
+  expect(result.dbCalls).toBe(0);
+  expect(await writesFor(database.db, result.lead.id)).toEqual({ clients: 0, audits: 0 });
+}
+
+const claims = (entityId: string, extra: Record<string, unknown> = {}) => ({
+  sub: entityId,
+  iat: nowSeconds(),
+  exp: nowSeconds() + 300,
+  ...extra,
+});
+
+describe("token attacks (RFC 8725) — each refused without touching the database", () => {
+  it("alg none, unsigned", async () => {
+    await expectRejected(await attemptWith((id) => handmade({ alg: "none", typ: "JWT" }, claims(id), null)));
+  });
+
+  it("alg none with a signature anyway", async () => {
+    await expectRejected(await attemptWith((id) => handmade({ alg: "none", typ: "JWT" }, claims(id))));
+  });
+
+  it("alg switched to HS512, signed with the real secret", async () => {
+    await expectRejected(await attemptWith((id) => sign(claims(id), TEST_SECRET, "HS512")));
+  });
+
+  it("alg switched to RS256 over an HMAC signature (key confusion)", async () => {
+    await expectRejected(await attemptWith((id) => handmade({ alg: "RS256", typ: "JWT" }, claims(id))));
+  });
+
+  it("a wrong secret", async () => {
+    await expectRejected(await attemptWith((id) => sign(claims(id), "a-completely-different-secret-of-32-bytes", "HS256")));
+  });
+
+  it("an empty secret", async () => {
+    await expectRejected(await attemptWith((id) => handmade({ alg: "HS256", typ: "JWT" }, claims(id), "")));
+  });
+
+  it("a tampered payload under the original signature", async () => {
+    await expectRejected(
+      await attemptWith(async (id) => {
+        const [header, , signature] = (await tokenFor(crypto.randomUUID())).split(".");
+        return `${header}.${b64url(claims(id))}.${signature}`;
+      }),
+    );
+  });
+
+  it("a tampered signature", async () => {
+    await expectRejected(
+      await attemptWith(async (id) => {
+        const token = await tokenFor(id);
+        const flipped = token.at(-2) === "A" ? "B" : "A";
+        return `${token.slice(0, -2)}${flipped}${token.at(-1)}`;
+      }),
+    );
+  });
+
+  it("a token that is not three base64url parts", async () => {
+    await expectRejected(await attemptWith(() => "abc.def"));
+    await expectRejected(await attemptWith(() => "%%%.%%%.%%%"), /Bearer realm/);
+  });
+
+  it("a payload that is not a JSON object", async () => {
+    await expectRejected(await attemptWith(() => handmade({ alg: "HS256", typ: "JWT" }, [1, 2, 3])));
+    await expectRejected(await attemptWith(() => handmade({ alg: "HS256", typ: "JWT" }, "null")));
+  });
+
+  it("no exp claim", async () => {
+    await expectRejected(await attemptWith((id) => tokenFor(id, { exp: undefined })));
+  });
+
+  it("an exp that is not a number", async () => {
+    await expectRejected(await attemptWith((id) => tokenFor(id, { exp: String(nowSeconds() + 300) })));
+  });
+
+  it("expired beyond the 60 s skew", async () => {
+    await expectRejected(await attemptWith((id) => tokenFor(id, { exp: nowSeconds() - 90 })));
+  });
+
+  it("nbf in the future beyond the 60 s skew", async () => {
+    await expectRejected(await attemptWith((id) => tokenFor(id, { nbf: nowSeconds() + 90 })));
+  });
+
+  it("iat in the future beyond the 60 s skew", async () => {
+    await expectRejected(await attemptWith((id) => tokenFor(id, { iat: nowSeconds() + 90 })));
+  });
+
+  it("a wrong iss when an issuer is configured", async () => {
+    await expectRejected(await attemptWith((id) => tokenFor(id, { iss: "https://evil.example.com/", aud: AUDIENCE }), { strict: true }));
+  });
+
+  it("a missing iss when an issuer is configured", async () => {
+    await expectRejected(await attemptWith((id) => tokenFor(id, { aud: AUDIENCE }), { strict: true }));
+  });
+
+  it("a wrong aud when an audience is configured", async () => {
+    await expectRejected(await attemptWith((id) => tokenFor(id, { iss: ISSUER, aud: "another-api" }), { strict: true }));
+  });
+
+  it("a missing aud when an audience is configured", async () => {
+    await expectRejected(await attemptWith((id) => tokenFor(id, { iss: ISSUER }), { strict: true }));
+  });
+
+  it("a sub that is not a UUID", async () => {
+    await expectRejected(await attemptWith(() => tokenFor("admin")));
+  });
+
+  it("a financial_entity_id claim that is not a UUID, even with a good sub", async () => {
+    await expectRejected(await attemptWith((id) => tokenFor(id, { financial_entity_id: "everyone" })));
+  });
+
+  it("Bearer without a token", async () => {
+    await expectRejected(await attempt(() => "Bearer "), /^Bearer realm="turn-lead-into-client"$/);
+  });
+
+  it("two Authorization headers", async () => {
+    await expectRejected(await attempt(async (id) => [`Bearer ${await tokenFor(id)}`, `Bearer ${await tokenFor(id)}`]));
+  });
+
+  it("a token in the query string is ignored", async () => {
+    const entity = await givenEntity(database.db);
+    const token = await tokenFor(entity.id);
+    tokensSent.push(token);
+    await expectRejected(await attempt(() => null, { query: `?access_token=${token}&token=${token}` }), /^Bearer realm=/);
+  });
+
+  it("a valid token for another entity is 403 forbidden, still without the database", async () => {
+    const result = await attemptWith(() => tokenFor(crypto.randomUUID()));
+    await expectProblem(result.res, 403, "forbidden");
+    expect(result.dbCalls).toBe(0);
+  });
+
+  it("a valid token without the leads:convert scope is 403 insufficient_scope, still without the database", async () => {
+    const result = await attemptWith((id) => tokenFor(id, { scope: "leads:read" }));
+    await expectProblem(result.res, 403, "insufficient_scope");
+    expect(result.dbCalls).toBe(0);
+  });
+});
+
+describe("tokens that must be accepted", () => {
+  const accepted = async (result: Awaited<ReturnType<typeof attempt>>) => {
+    expect(result.res.status, await result.res.clone().text()).toBe(200);
+    expect(result.dbCalls).toBe(1);
+  };
+
+  it("an exp that passed less than 60 s ago (clock skew)", async () => {
+    await accepted(await attemptWith((id) => tokenFor(id, { exp: nowSeconds() - 30 })));
+  });
+
+  it("an nbf less than 60 s ahead (clock skew)", async () => {
+    await accepted(await attemptWith((id) => tokenFor(id, { nbf: nowSeconds() + 30, iat: nowSeconds() + 30 })));
+  });
+
+  it("the configured iss and aud (aud may be a list)", async () => {
+    await accepted(await attemptWith((id) => tokenFor(id, { iss: ISSUER, aud: ["other", AUDIENCE] }), { strict: true }));
+  });
+
+  it("financial_entity_id taking precedence over a non-UUID sub", async () => {
+    await accepted(await attemptWith((id) => tokenFor(id, { sub: "service-account-7", financial_entity_id: id })));
+  });
+
+  for (const scheme of ["bearer ", "BEARER ", "Bearer    "]) {
+    it(`the scheme written as ${JSON.stringify(scheme)} (case-insensitive, one or more spaces)`, async () => {
+      await accepted(await attempt(async (id) => `${scheme}${await tokenFor(id)}`));
+    });
+  }
+});
+
+describe("what a token never leaves behind", () => {
+  it("no token appears in any log line", () => {
+    const text = logs.text();
+    for (const token of tokensSent.filter((t) => t.length > 10)) expect(text).not.toContain(token);
+  });
+});

@@ -1,0 +1,84 @@
+import { count, eq } from "drizzle-orm";
+import type { Database } from "../../src/db/client";
+import { clients, ecosystems, financialEntities, leadConversions, leads } from "../../src/db/schema";
+
+type LeadRow = typeof leads.$inferInsert;
+type ClientRow = typeof clients.$inferInsert;
+
+const id = () => crypto.randomUUID();
+
+export async function givenEcosystem(db: Database, overrides: Partial<typeof ecosystems.$inferInsert> = {}) {
+  const [row] = await db.insert(ecosystems).values({ id: id(), name: "Test ecosystem", ...overrides }).returning();
+  return row!;
+}
+
+/** An entity, in a new ecosystem unless one is given. */
+export async function givenEntity(
+  db: Database,
+  overrides: Partial<typeof financialEntities.$inferInsert> = {},
+) {
+  const ecosystemId = overrides.ecosystemId ?? (await givenEcosystem(db)).id;
+  const [row] = await db
+    .insert(financialEntities)
+    .values({ id: id(), name: "Test fintech", status: "active", ...overrides, ecosystemId })
+    .returning();
+  return row!;
+}
+
+/** A lead with a full profile, unassigned unless `financialEntityId` is given. */
+export async function givenLead(db: Database, overrides: Partial<LeadRow> & { ecosystemId: string }) {
+  const [row] = await db
+    .insert(leads)
+    .values({
+      id: id(),
+      image: "https://img.example.com/ana.png",
+      name: "Ana",
+      lastname: "Pérez",
+      businessName: "Ana Pérez S.A.S.",
+      quota: 2500000.5,
+      status: "qualified",
+      phone: "+57 300 000 0000",
+      email: "ana@example.com",
+      nit: `${Math.floor(Math.random() * 1e9)}-1`,
+      address: "Calle 1 # 2-3",
+      history: [{ event: "contacted" }],
+      score: 710,
+      paymentData: { bank: "Banco", account: "123" },
+      apnToken: "device-token",
+      businessEntity: "S.A.S.",
+      additionalData: { source: "test" },
+      ...overrides,
+    })
+    .returning();
+  return row!;
+}
+
+export async function givenClient(
+  db: Database,
+  overrides: Partial<ClientRow> & { financialEntityId: string; ecosystemId: string },
+) {
+  const [row] = await db.insert(clients).values({ id: id(), name: "Existing", ...overrides }).returning();
+  return row!;
+}
+
+/** An active entity and an unassigned lead in its ecosystem: the happy path's starting point. */
+export async function givenConvertibleLead(db: Database, lead: Partial<LeadRow> = {}) {
+  const entity = await givenEntity(db);
+  return { entity, lead: await givenLead(db, { ...lead, ecosystemId: entity.ecosystemId }) };
+}
+
+export async function readLead(db: Database, leadId: string) {
+  const [row] = await db.select().from(leads).where(eq(leads.id, leadId));
+  return row;
+}
+
+/** Clients and audit records that exist for one lead. */
+export async function writesFor(db: Database, leadId: string) {
+  const [c] = await db.select({ n: count() }).from(clients).where(eq(clients.leadId, leadId));
+  const [a] = await db.select({ n: count() }).from(leadConversions).where(eq(leadConversions.leadId, leadId));
+  return { clients: c!.n, audits: a!.n };
+}
+
+export async function auditFor(db: Database, leadId: string) {
+  return db.select().from(leadConversions).where(eq(leadConversions.leadId, leadId));
+}
