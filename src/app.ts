@@ -5,18 +5,23 @@ import { secureHeaders } from "hono/secure-headers";
 import { createConversionStore } from "./db/conversion-store";
 import type { Database } from "./db/client";
 import { errorHandler } from "./http/error-handler";
+import { requestLog } from "./http/request-log";
+import { type DocsScript, docsRoutes } from "./http/routes/docs";
+import { healthRoutes } from "./http/routes/health";
 import { ApiError, problemResponse } from "./http/problem";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
-import { createHs256Verifier, type Hs256Options } from "./http/tokens";
+import { createTokenVerifier, type TokenVerifierOptions } from "./http/tokens";
 import type { AppEnv } from "./http/types";
 import { jsonLogger, type Logger } from "./log";
 
 export interface AppDeps {
   db: Database;
-  auth: Hs256Options;
+  auth: TokenVerifierOptions;
   /** Deadline for one database call; past it the request answers 503. Default 5000. */
   databaseTimeoutMs?: number;
   logger?: Logger;
+  /** Serves the docs page's script from this runtime; without it, browsers get the pinned CDN build. */
+  docsScript?: DocsScript;
 }
 
 /**
@@ -27,12 +32,12 @@ export interface AppDeps {
  * const app = createApp({ db, auth: { secret: config.jwtSecret } });
  * const res = await app.request("/turn-lead-into-client", { method: "POST", headers, body });
  */
-export function createApp({ db, auth, databaseTimeoutMs = 5_000, logger = jsonLogger }: AppDeps) {
+export function createApp({ db, auth, databaseTimeoutMs = 5_000, logger = jsonLogger, docsScript }: AppDeps) {
   const store = createConversionStore(db, { timeoutMs: databaseTimeoutMs });
-  const verifyToken = createHs256Verifier(auth);
+  const verifyToken = createTokenVerifier(auth);
 
   const app = new Hono<AppEnv>();
-  app.use(requestId(), secureHeaders());
+  app.use(requestId(), requestLog(logger), secureHeaders());
   app.use(
     methodNotAllowed({
       app,
@@ -45,7 +50,10 @@ export function createApp({ db, auth, databaseTimeoutMs = 5_000, logger = jsonLo
   );
   app.notFound((c) => problemResponse(c, new ApiError("not_found", "There is nothing at this path.")));
   app.onError(errorHandler(logger));
-  return app.route("/", turnLeadIntoClientRoute({ store, verifyToken }));
+  return app
+    .route("/", turnLeadIntoClientRoute({ store, verifyToken }))
+    .route("/", healthRoutes({ db, databaseTimeoutMs }))
+    .route("/", docsRoutes({ docsScript }));
 }
 
 /** The API's type, for Hono's typed client: `hc<AppType>(baseUrl)`. */

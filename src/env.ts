@@ -1,11 +1,26 @@
 import * as z from "zod/mini";
-import { secretByteLength } from "./http/tokens";
+import { createJwksCache } from "./http/jwks";
+import { JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength, type TokenVerifierOptions } from "./http/tokens";
 
 const optionalText = z.pipe(
   z.optional(z.string()),
   // An empty value in .dev.vars or the dashboard means "not set".
   z.transform((value) => (value === undefined || value.trim() === "" ? undefined : value)),
 );
+
+const integerBetween = (min: number, max: number, fallback: number) =>
+  z.pipe(
+    optionalText,
+    z.transform((value, ctx) => {
+      if (value === undefined) return fallback;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.issues.push({ code: "custom", message: `must be an integer between ${min} and ${max}`, input: value });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  );
 
 const envSchema = z.object({
   TURSO_DATABASE_URL: z.string({ error: "is required" }).check(
@@ -17,18 +32,23 @@ const envSchema = z.object({
   ),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
-  DATABASE_TIMEOUT_MS: z.pipe(
+  DATABASE_TIMEOUT_MS: integerBetween(100, 60_000, 5_000),
+  JWT_JWKS_URL: optionalText.check(
+    z.refine((url) => url === undefined || /^https?:\/\//.test(url), "must be an http(s) URL"),
+  ),
+  JWT_JWKS_ALGORITHMS: z.pipe(
     optionalText,
     z.transform((value, ctx) => {
-      if (value === undefined) return 5_000;
-      const ms = Number(value);
-      if (!Number.isInteger(ms) || ms < 100 || ms > 60_000) {
-        ctx.issues.push({ code: "custom", message: "must be an integer between 100 and 60000", input: value });
+      const names = (value ?? "RS256,ES256").split(/[\s,]+/).filter(Boolean);
+      const unknown = names.filter((name) => !(JWKS_ALGORITHMS as readonly string[]).includes(name));
+      if (unknown.length > 0 || names.length === 0) {
+        ctx.issues.push({ code: "custom", message: `must list algorithms among ${JWKS_ALGORITHMS.join(", ")}`, input: value });
         return z.NEVER;
       }
-      return ms;
+      return names as JwksAlgorithm[];
     }),
   ),
+  JWT_JWKS_CACHE_SECONDS: integerBetween(10, 86_400, 600),
 });
 
 export type Config = {
@@ -39,6 +59,10 @@ export type Config = {
   jwtAudience: string | undefined;
   /** How long one database call may take before the request answers 503. */
   databaseTimeoutMs: number;
+  /** When set, RS/ES/PS tokens are verified against this key set, alongside HS256. */
+  jwksUrl: string | undefined;
+  jwksAlgorithms: JwksAlgorithm[];
+  jwksCacheSeconds: number;
 };
 
 /** The configuration is unusable; the message names every offending variable, never a value. */
@@ -67,5 +91,26 @@ export function parseEnv(env: Record<string, unknown>): Config {
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
     databaseTimeoutMs: e.DATABASE_TIMEOUT_MS,
+    jwksUrl: e.JWT_JWKS_URL,
+    jwksAlgorithms: e.JWT_JWKS_ALGORITHMS,
+    jwksCacheSeconds: e.JWT_JWKS_CACHE_SECONDS,
+  };
+}
+
+/**
+ * How tokens are verified under this configuration. Call once per app: the
+ * JWKS cache it creates lives as long as the app.
+ */
+export function authOptions(config: Config): TokenVerifierOptions {
+  return {
+    secret: config.jwtSecret,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    jwks: config.jwksUrl
+      ? {
+          keys: createJwksCache({ url: config.jwksUrl, maxAgeSeconds: config.jwksCacheSeconds }),
+          algorithms: config.jwksAlgorithms,
+        }
+      : undefined,
   };
 }

@@ -1,13 +1,16 @@
 import type { ExecutionContext } from "hono";
 import { createApp } from "./app";
 import { openRemoteDatabase } from "./db/client";
-import { type Config, ConfigError, parseEnv } from "./env";
+import { authOptions, type Config, ConfigError, parseEnv } from "./env";
 import { createMisconfiguredApp } from "./http/misconfigured";
 import { jsonLogger } from "./log";
 
 type Fetch = (request: Request, env: unknown, ctx: ExecutionContext) => Response | Promise<Response>;
 
-function buildApp(config: Config): { fetch: Fetch } {
+/** Workers static assets: Scalar's browser bundle (see wrangler.toml). */
+type AssetsBinding = { fetch(request: Request | URL): Promise<Response> };
+
+function buildApp(config: Config, assets: AssetsBinding | undefined): { fetch: Fetch } {
   const db = openRemoteDatabase({
     url: config.databaseUrl,
     authToken: config.databaseAuthToken,
@@ -15,15 +18,19 @@ function buildApp(config: Config): { fetch: Fetch } {
   });
   return createApp({
     db,
-    auth: { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience },
+    auth: authOptions(config),
     databaseTimeoutMs: config.databaseTimeoutMs,
     logger: jsonLogger,
+    docsScript: async (request) => {
+      const res = await assets?.fetch(new URL("/standalone.js", request.url));
+      return res?.ok ? res : null;
+    },
   });
 }
 
 function appForEnv(env: Record<string, unknown>): { fetch: Fetch } {
   try {
-    return buildApp(parseEnv(env));
+    return buildApp(parseEnv(env), env.ASSETS as AssetsBinding | undefined);
   } catch (error) {
     // A broken configuration must fail closed: every request answers 500, and the log names the variable.
     if (error instanceof ConfigError) return createMisconfiguredApp(error.message, jsonLogger);

@@ -2,6 +2,7 @@ import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DatabaseUnavailableError } from "../db/errors";
 import { describeError, type Logger } from "../log";
+import { JwksUnavailableError } from "./jwks";
 import { ApiError, problemResponse } from "./problem";
 import type { AppEnv } from "./types";
 
@@ -27,6 +28,12 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof DatabaseUnavailableError) {
     return new ApiError("service_unavailable", "The database is unavailable right now; retrying is safe.", {
+      headers: { "Retry-After": String(RETRY_AFTER_SECONDS) },
+      cause: error,
+    });
+  }
+  if (error instanceof JwksUnavailableError) {
+    return new ApiError("service_unavailable", "The identity provider's signing keys could not be fetched; retrying is safe.", {
       headers: { "Retry-After": String(RETRY_AFTER_SECONDS) },
       cause: error,
     });

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "./types";
 
 /**
  * Every problem the API answers with: its stable `code`, HTTP status and title.
@@ -87,7 +88,8 @@ export function problemBody(error: ApiError, requestId: string) {
 }
 
 /** Answers with the problem for `error`, keeping headers already set on the context. */
-export function problemResponse(c: Context, error: ApiError): Response {
+export function problemResponse(c: Context<AppEnv>, error: ApiError): Response {
+  c.set("outcome", error.code);
   const body = problemBody(error, c.get("requestId") ?? "");
   return c.body(JSON.stringify(body), error.status, {
     ...error.headers,

@@ -1,6 +1,10 @@
 import { verify } from "hono/jwt";
+import { decodeHeader } from "hono/utils/jwt/jwt";
+import type { SignatureAlgorithm } from "hono/utils/jwt/jwa";
+import type { SignatureKey } from "hono/utils/jwt/jws";
 import type { JWTPayload } from "hono/utils/jwt/types";
 import type { Actor } from "../domain/conversion";
+import type { JwksCache } from "./jwks";
 
 /** A token that must not be accepted; the message is safe to show the caller. */
 export class InvalidTokenError extends Error {
@@ -90,40 +94,72 @@ export function actorFromClaims(payload: JWTPayload): Actor {
   };
 }
 
+/** Algorithms a JWKS may vouch for; symmetric ones never come from a key set. */
+export const JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"] as const;
+export type JwksAlgorithm = (typeof JWKS_ALGORITHMS)[number];
+
+export interface TokenVerifierOptions extends Hs256Options {
+  /** Tokens from an identity provider: its key set and the algorithms accepted from it. */
+  jwks?: { keys: JwksCache; algorithms: readonly JwksAlgorithm[] };
+}
+
+function headerOf(token: string): { alg?: unknown; kid?: unknown } {
+  try {
+    const header = decodeHeader(token);
+    return typeof header === "object" && header !== null ? header : {};
+  } catch {
+    throw new InvalidTokenError("The token is malformed.");
+  }
+}
+
 /**
- * Verifies HS256 tokens with the shared secret. The algorithm is pinned,
- * `exp` is required, and time claims get `clockSkewSeconds` of tolerance.
+ * Verifies a bearer token and reads the actor from it. HS256 tokens are
+ * checked with the shared secret; when a JWKS is configured, tokens whose
+ * header names an allowed asymmetric algorithm are checked with the key their
+ * `kid` names. Each algorithm is pinned to its key: the header chooses which
+ * check applies, never how lenient it is. `exp` is required, and `exp`, `nbf`
+ * and `iat` get `clockSkewSeconds` of tolerance.
  *
  * @example
- * const verifyToken = createHs256Verifier({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER });
+ * const verifyToken = createTokenVerifier({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER });
  * const actor = await verifyToken(token);
  */
-export function createHs256Verifier(options: Hs256Options): TokenVerifier {
-  const { secret, issuer, audience, clockSkewSeconds = 60, now = Date.now } = options;
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const { secret, issuer, audience, clockSkewSeconds = 60, now = Date.now, jwks } = options;
   if (secretByteLength(secret) < MIN_SECRET_BYTES) {
     throw new Error(`the HS256 secret must be at least ${MIN_SECRET_BYTES} bytes`);
   }
   // Imported once, and as a key object: Hono would otherwise re-import it on every call.
-  const key = crypto.subtle.importKey(
+  const hmacKey = crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(secret),
     { name: "HMAC", hash: "SHA-256" },
     false,
     ["verify"],
   );
+  // Hono checks time claims without tolerance; they are checked afterwards, with it.
+  const checks = { iss: issuer, aud: audience, exp: false, nbf: false, iat: false } as const;
 
-  return async function verifyHs256(token) {
+  async function keyFor(token: string): Promise<{ key: SignatureKey; alg: SignatureAlgorithm }> {
+    const { alg, kid } = headerOf(token);
+    if (alg === "HS256") return { key: await hmacKey, alg };
+    if (!jwks || !jwks.algorithms.includes(alg as JwksAlgorithm)) {
+      throw new InvalidTokenError("The token header is invalid or names an algorithm that is not accepted.");
+    }
+    if (typeof kid !== "string") throw new InvalidTokenError("The token names no key (kid).");
+    const key = await jwks.keys.keyFor(kid);
+    const declared = key as { alg?: string; use?: string } | undefined;
+    if (!key || (declared?.alg !== undefined && declared.alg !== alg) || (declared?.use !== undefined && declared.use !== "sig")) {
+      throw new InvalidTokenError("The token is signed with a key that is not accepted.");
+    }
+    return { key, alg: alg as JwksAlgorithm };
+  }
+
+  return async function verifyToken(token) {
+    const { key, alg } = await keyFor(token);
     let payload: JWTPayload;
     try {
-      payload = await verify(token, await key, {
-        alg: "HS256",
-        iss: issuer,
-        aud: audience,
-        // Hono checks these without tolerance; they are checked below with it.
-        exp: false,
-        nbf: false,
-        iat: false,
-      });
+      payload = await verify(token, key, { alg, ...checks });
     } catch (error) {
       throw new InvalidTokenError(describeVerifyFailure(error));
     }

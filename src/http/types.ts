@@ -6,5 +6,9 @@ export type AppEnv = {
   Variables: RequestIdVariables & {
     /** Set by the bearer auth middleware once the token is verified. */
     actor: Actor;
+    /** For the request log: the lead the request is about, once the body is valid. */
+    leadId: string;
+    /** For the request log: `converted`, `replayed`, or the problem code. */
+    outcome: string;
   };
 };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import type { Database } from "../../src/db/client";
+import { expectDocumentedResponse } from "../support/openapi";
 
 /** One way of running the service: in-process, a Node server, or the Worker in workerd. */
 export interface ContractTarget {
@@ -15,7 +16,8 @@ export interface ContractTarget {
 export type ContractSuite = (target: () => ContractTarget) => void;
 
 /**
- * Runs contract suites against one target, started once for the file.
+ * Runs contract suites against one target, started once for the file. Every
+ * response any suite sees is also checked against the OpenAPI document.
  *
  * @example
  * describeContract("in-process app", startAppTarget, [happyPath, errors]);
@@ -24,7 +26,15 @@ export function describeContract(name: string, start: () => Promise<ContractTarg
   describe(`contract — ${name}`, () => {
     let target: ContractTarget | undefined;
     beforeAll(async () => {
-      target = await start();
+      const started = await start();
+      target = {
+        ...started,
+        async fetch(path, init) {
+          const res = await started.fetch(path, init);
+          await expectDocumentedResponse(init?.method ?? "GET", new URL(path, "http://target").pathname, res);
+          return res;
+        },
+      };
     });
     afterAll(async () => {
       await target?.close();

@@ -42,7 +42,8 @@ const REFUSAL_DETAILS: Record<Exclude<ConversionRefusal["kind"], "insufficient_s
   client_already_exists: "The financial entity already has a client with the same NIT.",
 };
 
-function refusalError(refusal: ConversionRefusal): ApiError {
+/** A refusal of the domain, as the problem the caller gets. */
+export function refusalError(refusal: ConversionRefusal): ApiError {
   if (refusal.kind === "insufficient_scope") return insufficientScopeError();
   const extensions =
     refusal.kind === "client_already_exists" ? { existing_user_id: refusal.existingClientId } : undefined;
@@ -72,10 +73,12 @@ export function turnLeadIntoClientRoute({ store, verifyToken }: TurnLeadIntoClie
     zValidator("json", turnLeadIntoClientBody, validationHook),
     async (c) => {
       const body = c.req.valid("json");
+      c.set("leadId", body.lead_id);
       const outcome = await convertLeadToClient({
         ctx: { actor: c.get("actor"), requestId: c.get("requestId"), store },
         input: { leadId: body.lead_id, financialEntityId: body.financial_entity_id },
       });
+      c.set("outcome", outcome.kind);
       switch (outcome.kind) {
         case "converted":
           return c.json(toUserBody(outcome.client), 200);

@@ -1,0 +1,58 @@
+import * as z from "zod/mini";
+import { PROBLEMS } from "../problem";
+
+// Response shapes, described for the OpenAPI document only: the runtime builds
+// these bodies in toUserBody() and problemBody(), and the contract tests check
+// every response they see against the generated document.
+
+const uuid = z.string().check(z.guid());
+const text = z.nullable(z.string());
+const number = z.nullable(z.number());
+const object = z.record(z.string(), z.unknown());
+
+/** The 200 body: the client (the API's "user"), 18 keys in this order. */
+export const userBodySchema = z
+  .strictObject({
+    _id: uuid,
+    image: text,
+    name: text,
+    lastname: text,
+    business_name: text,
+    quota: number,
+    status: z.string(),
+    phone: text,
+    email: text,
+    nit: text,
+    address: text,
+    history: z.array(z.unknown()),
+    score: number,
+    payment_data: object,
+    apn_token: z.string(),
+    ecosystem: uuid,
+    business_entity: text,
+    additional_data: object,
+  });
+
+const codes = Object.keys(PROBLEMS) as [keyof typeof PROBLEMS, ...(keyof typeof PROBLEMS)[]];
+
+/** Every error: RFC 9457 problem details with the API's stable `code` and the request id. */
+export const problemSchema = z
+  .strictObject({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    code: z.enum(codes),
+    request_id: z.string(),
+    errors: z.optional(
+      z.array(
+        z.strictObject({
+          path: z.string(),
+          message: z.string(),
+        }),
+      ),
+    ),
+    existing_user_id: z.optional(uuid),
+  });
+
+export const healthSchema = z.strictObject({ status: z.literal("ok") });

@@ -1,0 +1,182 @@
+import type { webcrypto } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { sign } from "hono/jwt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
+import { authOptions, parseEnv } from "../../src/env";
+import { createJwksCache, type JwksCacheOptions } from "../../src/http/jwks";
+import type { JwksAlgorithm } from "../../src/http/tokens";
+import { expectProblem } from "../contract/expect";
+import { givenConvertibleLead } from "../support/builders";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+import { silentLogger } from "../support/logs";
+import { CONVERT_PATH, conversionRequest } from "../support/requests";
+import { nowSeconds, TEST_SECRET, tokenFor } from "../support/tokens";
+
+type Jwk = webcrypto.JsonWebKey & { kid: string; alg: string };
+type SigningKey = { kid: string; alg: string; privateJwk: Jwk; publicJwk: Jwk };
+
+async function generateKey(alg: "RS256" | "RS384" | "ES256", kid: string): Promise<SigningKey> {
+  const params =
+    alg === "ES256"
+      ? { name: "ECDSA", namedCurve: "P-256" }
+      : { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: alg === "RS256" ? "SHA-256" : "SHA-384" };
+  const pair = (await crypto.subtle.generateKey(params, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  const privateJwk = { ...(await crypto.subtle.exportKey("jwk", pair.privateKey)), kid, alg } as Jwk;
+  const publicJwk = { ...(await crypto.subtle.exportKey("jwk", pair.publicKey)), kid, alg, use: "sig" } as Jwk;
+  return { kid, alg, privateJwk, publicJwk };
+}
+
+/** A stand-in identity provider: serves whatever key set the test publishes, and counts fetches. */
+class IdentityProvider {
+  published: Jwk[] = [];
+  fetches = 0;
+  failing = false;
+  private server: Server = createServer((_req, res) => {
+    this.fetches += 1;
+    if (this.failing) return void res.writeHead(500).end("down");
+    res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ keys: this.published }));
+  });
+  url = "";
+
+  async start() {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/.well-known/jwks.json`;
+  }
+
+  stop() {
+    return new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+let database: TestDatabase;
+const idp = new IdentityProvider();
+let rsa: SigningKey;
+let ec: SigningKey;
+let rs384: SigningKey;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await idp.start();
+  [rsa, ec, rs384] = await Promise.all([generateKey("RS256", "rsa-1"), generateKey("ES256", "ec-1"), generateKey("RS384", "rsa-384")]);
+  idp.published = [rsa.publicJwk, ec.publicJwk, rs384.publicJwk];
+});
+
+afterAll(async () => {
+  await idp.stop();
+  database.close();
+});
+
+function appWith(cache: Partial<JwksCacheOptions> = {}, algorithms: JwksAlgorithm[] = ["RS256", "ES256"], extra = {}) {
+  return createApp({
+    db: database.db,
+    auth: { secret: TEST_SECRET, jwks: { keys: createJwksCache({ url: idp.url, ...cache }), algorithms }, ...extra },
+    logger: silentLogger(),
+  });
+}
+
+const idpToken = (key: SigningKey, entityId: string, claims: Record<string, unknown> = {}) =>
+  sign({ sub: entityId, scope: "leads:convert", iat: nowSeconds(), exp: nowSeconds() + 300, ...claims }, key.privateJwk, key.alg as "RS256");
+
+async function convertWith(app: ReturnType<typeof appWith>, makeToken: (entityId: string) => Promise<string>) {
+  const { entity, lead } = await givenConvertibleLead(database.db);
+  return app.request(CONVERT_PATH, conversionRequest(await makeToken(entity.id), { lead_id: lead.id, financial_entity_id: entity.id }));
+}
+
+describe("tokens from an identity provider (JWT_JWKS_URL)", () => {
+  it("accepts RS256 and ES256 tokens signed by published keys, and HS256 tokens alongside", async () => {
+    const app = appWith();
+    expect((await convertWith(app, (id) => idpToken(rsa, id))).status).toBe(200);
+    expect((await convertWith(app, (id) => idpToken(ec, id))).status).toBe(200);
+    expect((await convertWith(app, (id) => tokenFor(id))).status).toBe(200);
+  });
+
+  it("fetches the key set once and serves later requests from memory", async () => {
+    const app = appWith();
+    const before = idp.fetches;
+    for (let i = 0; i < 5; i++) expect((await convertWith(app, (id) => idpToken(rsa, id))).status).toBe(200);
+    expect(idp.fetches - before).toBe(1);
+  });
+
+  it("fetches again once the cached set is older than its lifetime", async () => {
+    let clock = Date.now();
+    const app = appWith({ maxAgeSeconds: 60, now: () => clock });
+    const before = idp.fetches;
+    await convertWith(app, (id) => idpToken(rsa, id));
+    clock += 61_000;
+    await convertWith(app, (id) => idpToken(rsa, id));
+    expect(idp.fetches - before).toBe(2);
+  });
+
+  it("picks up a rotated key when a token names a kid it has not seen", async () => {
+    let clock = Date.now();
+    const app = appWith({ minRefreshSeconds: 30, now: () => clock });
+    await convertWith(app, (id) => idpToken(rsa, id));
+    const rotated = await generateKey("RS256", "rsa-2");
+    idp.published = [...idp.published, rotated.publicJwk];
+    clock += 31_000;
+
+    expect((await convertWith(app, (id) => idpToken(rotated, id))).status).toBe(200);
+  });
+
+  it("refetches for unknown kids at most once per refresh interval", async () => {
+    const app = appWith({ minRefreshSeconds: 30 });
+    await convertWith(app, (id) => idpToken(rsa, id));
+    const stranger = await generateKey("RS256", "not-published");
+    const before = idp.fetches;
+
+    for (let i = 0; i < 3; i++) {
+      await expectProblem(await convertWith(app, (id) => idpToken(stranger, id)), 401, "unauthorized");
+    }
+    expect(idp.fetches - before).toBe(0);
+  });
+
+  it("refuses an algorithm outside the allowlist even when the key is published", async () => {
+    await expectProblem(await convertWith(appWith(), (id) => idpToken(rs384, id)), 401, "unauthorized");
+  });
+
+  it("refuses a token whose header claims another algorithm than its key's", async () => {
+    const forged = async (id: string) => {
+      const token = await idpToken(rsa, id);
+      const header = Buffer.from(JSON.stringify({ alg: "ES256", typ: "JWT", kid: rsa.kid })).toString("base64url");
+      return `${header}.${token.split(".").slice(1).join(".")}`;
+    };
+    await expectProblem(await convertWith(appWith(), forged), 401, "unauthorized");
+  });
+
+  it("refuses an HS256 token keyed with the provider's public key (key confusion)", async () => {
+    const confused = (id: string) =>
+      sign({ sub: id, exp: nowSeconds() + 300 }, JSON.stringify(rsa.publicJwk).padEnd(32, "x"), "HS256");
+    await expectProblem(await convertWith(appWith(), confused), 401, "unauthorized");
+  });
+
+  it("enforces the configured issuer and audience on provider tokens too", async () => {
+    const app = appWith({}, ["RS256"], { issuer: "https://id.example.com/", audience: "leads-api" });
+    await expectProblem(await convertWith(app, (id) => idpToken(rsa, id)), 401, "unauthorized");
+    const good = (id: string) => idpToken(rsa, id, { iss: "https://id.example.com/", aud: "leads-api" });
+    expect((await convertWith(app, good)).status).toBe(200);
+  });
+
+  it("answers 503, not 500, when the key set cannot be fetched", async () => {
+    idp.failing = true;
+    try {
+      const res = await convertWith(appWith(), (id) => idpToken(rsa, id));
+      expect(res.headers.get("retry-after")).toBe("1");
+      await expectProblem(res, 503, "service_unavailable");
+    } finally {
+      idp.failing = false;
+    }
+  });
+
+  it("is configured from the environment", async () => {
+    const config = parseEnv({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, JWT_JWKS_URL: idp.url, JWT_JWKS_ALGORITHMS: "ES256" });
+    const app = createApp({ db: database.db, auth: authOptions(config), logger: silentLogger() });
+
+    expect((await convertWith(app, (id) => idpToken(ec, id))).status).toBe(200);
+    await expectProblem(await convertWith(app, (id) => idpToken(rsa, id)), 401, "unauthorized");
+    expect(() => parseEnv({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, JWT_JWKS_ALGORITHMS: "HS256" })).toThrow(
+      /JWT_JWKS_ALGORITHMS/,
+    );
+  });
+});
