@@ -1,0 +1,193 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Client, createClient, LibsqlError } from "@libsql/client/web";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { type LibsqlServer, startLibsqlServer } from "../../scripts/libsql-server/server";
+
+let dir: string;
+let server: LibsqlServer;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "libsql-server-statements-"));
+  server = await startLibsqlServer({ dbPath: join(dir, "test.db") });
+});
+
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function newClient(): Client {
+  const client = createClient({ url: server.url });
+  onTestFinished(() => client.close());
+  return client;
+}
+
+async function createTable(client: Client, columns: string): Promise<string> {
+  const table = `t_${randomUUID().replaceAll("-", "")}`;
+  await client.execute(`CREATE TABLE ${table} (${columns})`);
+  return table;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<LibsqlError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(LibsqlError);
+  return error as LibsqlError;
+}
+
+describe("executing statements", () => {
+  it("answers a query with its columns, declared types and rows", async () => {
+    const client = newClient();
+    const table = await createTable(client, "id INTEGER PRIMARY KEY, name TEXT NOT NULL");
+    await client.execute(`INSERT INTO ${table} (name) VALUES ('Ada'), ('Grace')`);
+
+    const result = await client.execute(`SELECT id, name, upper(name) AS shout FROM ${table} ORDER BY id`);
+
+    expect(result.columns).toEqual(["id", "name", "shout"]);
+    expect(result.columnTypes).toEqual(["INTEGER", "TEXT", ""]);
+    expect(result.rows.map((row) => ({ ...row }))).toEqual([
+      { id: 1, name: "Ada", shout: "ADA" },
+      { id: 2, name: "Grace", shout: "GRACE" },
+    ]);
+  });
+
+  it("binds positional arguments, numbered ones included", async () => {
+    const client = newClient();
+
+    const result = await client.execute({ sql: "SELECT ? AS a, ?3 AS c, ?2 AS b", args: [1, "two", 3] });
+
+    expect({ ...result.rows[0] }).toEqual({ a: 1, c: 3, b: "two" });
+  });
+
+  it("binds named arguments, with or without their :, @ or $ prefix", async () => {
+    const client = newClient();
+
+    const bare = await client.execute({ sql: "SELECT :a AS a, @b AS b, $c AS c", args: { a: 1, b: 2, c: 3 } });
+    const prefixed = await client.execute({ sql: "SELECT :a AS a, @b AS b", args: { ":a": "x", "@b": "y" } });
+
+    expect({ ...bare.rows[0] }).toEqual({ a: 1, b: 2, c: 3 });
+    expect({ ...prefixed.rows[0] }).toEqual({ a: "x", b: "y" });
+  });
+
+  it("binds a named argument everywhere its name appears", async () => {
+    const client = newClient();
+
+    const result = await client.execute({ sql: "SELECT :n AS first, :n + 1 AS second", args: { n: 41 } });
+
+    expect({ ...result.rows[0] }).toEqual({ first: 41, second: 42 });
+  });
+
+  it("binds named arguments to a statement that also has a nameless ?, which stays NULL", async () => {
+    const client = newClient();
+
+    const result = await client.execute({ sql: "SELECT :a AS a, ? AS nameless", args: { a: "named" } });
+
+    expect({ ...result.rows[0] }).toEqual({ a: "named", nameless: null });
+  });
+
+  it("reports the rows an insert, update or delete changed and the last inserted rowid", async () => {
+    const client = newClient();
+    const table = await createTable(client, "id INTEGER PRIMARY KEY, n INTEGER");
+
+    const insert = await client.execute(`INSERT INTO ${table} (id, n) VALUES (7, 1), (8, 1), (9, 2)`);
+    const update = await client.execute(`UPDATE ${table} SET n = n + 1 WHERE n = 1`);
+    const remove = await client.execute(`DELETE FROM ${table} WHERE n = 2`);
+
+    expect(insert.rowsAffected).toBe(3);
+    expect(insert.lastInsertRowid).toBe(9n);
+    expect(update.rowsAffected).toBe(2);
+    expect(remove.rowsAffected).toBe(3);
+  });
+
+  it("returns the rows of INSERT … RETURNING together with the count of inserted rows", async () => {
+    const client = newClient();
+    const table = await createTable(client, "id INTEGER PRIMARY KEY, name TEXT");
+
+    const result = await client.execute(`INSERT INTO ${table} (name) VALUES ('a'), ('b') RETURNING id, name`);
+
+    expect(result.rows.map((row) => [row.id, row.name])).toEqual([
+      [1, "a"],
+      [2, "b"],
+    ]);
+    expect(result.rowsAffected).toBe(2);
+  });
+
+  it("reports no changed rows for a query, even right after a write on the same stream", async () => {
+    const client = newClient();
+    const table = await createTable(client, "n INTEGER");
+
+    const [, select] = await client.batch([`INSERT INTO ${table} VALUES (1), (2)`, `SELECT * FROM ${table}`], "write");
+
+    expect(select?.rowsAffected).toBe(0);
+  });
+
+  it("runs several statements separated by semicolons", async () => {
+    const client = newClient();
+    const table = `t_${randomUUID().replaceAll("-", "")}`;
+
+    await client.executeMultiple(`CREATE TABLE ${table} (n INTEGER); INSERT INTO ${table} VALUES (1); INSERT INTO ${table} VALUES (2);`);
+
+    const result = await client.execute(`SELECT sum(n) AS total FROM ${table}`);
+    expect(result.rows[0]?.total).toBe(3);
+  });
+
+  it("stops a sequence of statements at the first one that fails", async () => {
+    const client = newClient();
+    const table = await createTable(client, "n INTEGER");
+
+    const error = await rejection(
+      client.executeMultiple(`INSERT INTO ${table} VALUES (1); INSERT INTO missing VALUES (2); INSERT INTO ${table} VALUES (3);`),
+    );
+
+    expect(error.code).toBe("SQLITE_ERROR");
+    const result = await client.execute(`SELECT n FROM ${table}`);
+    expect(result.rows.map((row) => row.n)).toEqual([1]);
+  });
+});
+
+describe("errors", () => {
+  it("passes constraint violations through with SQLite's extended codes", async () => {
+    const client = newClient();
+    const parent = await createTable(client, "id INTEGER PRIMARY KEY, email TEXT UNIQUE, age INTEGER CHECK (age >= 0)");
+    const child = await createTable(client, `id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES ${parent}(id)`);
+    await client.execute(`INSERT INTO ${parent} (id, email, age) VALUES (1, 'ada@example.com', 36)`);
+
+    const unique = await rejection(client.execute(`INSERT INTO ${parent} (email) VALUES ('ada@example.com')`));
+    const primaryKey = await rejection(client.execute(`INSERT INTO ${parent} (id, email) VALUES (1, 'other@example.com')`));
+    const check = await rejection(client.execute(`INSERT INTO ${parent} (age) VALUES (-1)`));
+    const foreignKey = await rejection(client.execute(`INSERT INTO ${child} (parent_id) VALUES (999)`));
+    const notNull = await rejection(client.execute(`INSERT INTO ${child} (parent_id) VALUES (NULL)`));
+
+    expect(unique.code).toBe("SQLITE_CONSTRAINT_UNIQUE");
+    expect(unique.message).toContain(`UNIQUE constraint failed: ${parent}.email`);
+    expect(primaryKey.code).toBe("SQLITE_CONSTRAINT_PRIMARYKEY");
+    expect(check.code).toBe("SQLITE_CONSTRAINT_CHECK");
+    expect(foreignKey.code).toBe("SQLITE_CONSTRAINT_FOREIGNKEY");
+    expect(notNull.code).toBe("SQLITE_CONSTRAINT_NOTNULL");
+  });
+
+  it("reports a syntax error or a missing table as SQLITE_ERROR with SQLite's message", async () => {
+    const client = newClient();
+
+    const syntax = await rejection(client.execute("SELEC 1"));
+    const missing = await rejection(client.execute("SELECT * FROM no_such_table"));
+
+    expect(syntax.code).toBe("SQLITE_ERROR");
+    expect(syntax.message).toContain('near "SELEC": syntax error');
+    expect(missing.code).toBe("SQLITE_ERROR");
+    expect(missing.message).toContain("no such table: no_such_table");
+  });
+
+  it("rejects SQL text that holds no statement", async () => {
+    const client = newClient();
+
+    const error = await rejection(client.execute("-- only a comment"));
+
+    expect(error.code).toBe("SQL_NO_STATEMENT");
+  });
+});
