@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -6,7 +6,7 @@ import { createConversionStore } from "./db/conversion-store";
 import type { Database } from "./db/client";
 import { errorHandler } from "./http/error-handler";
 import { requestLog } from "./http/request-log";
-import { type DocsScript, docsRoutes } from "./http/routes/docs";
+import { docsRoutes, type StaticAssets } from "./http/routes/docs";
 import { healthRoutes } from "./http/routes/health";
 import { ApiError, problemResponse } from "./http/problem";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
@@ -20,8 +20,8 @@ export interface AppDeps {
   /** Deadline for one database call; past it the request answers 503. Default 5000. */
   databaseTimeoutMs?: number;
   logger?: Logger;
-  /** Serves the docs page's script from this runtime; without it, browsers get the pinned CDN build. */
-  docsScript?: DocsScript;
+  /** The OpenAPI document and the docs page's script, as this runtime serves them. */
+  assets?: StaticAssets;
 }
 
 /**
@@ -32,7 +32,7 @@ export interface AppDeps {
  * const app = createApp({ db, auth: { secret: config.jwtSecret } });
  * const res = await app.request("/turn-lead-into-client", { method: "POST", headers, body });
  */
-export function createApp({ db, auth, databaseTimeoutMs = 5_000, logger = jsonLogger, docsScript }: AppDeps) {
+export function createApp({ db, auth, databaseTimeoutMs = 5_000, logger = jsonLogger, assets }: AppDeps) {
   const store = createConversionStore(db, { timeoutMs: databaseTimeoutMs });
   const verifyToken = createTokenVerifier(auth);
 
@@ -53,7 +53,7 @@ export function createApp({ db, auth, databaseTimeoutMs = 5_000, logger = jsonLo
   return app
     .route("/", turnLeadIntoClientRoute({ store, verifyToken }))
     .route("/", healthRoutes({ db, databaseTimeoutMs }))
-    .route("/", docsRoutes({ docsScript }));
+    .route("/", docsRoutes({ assets }));
 }
 
 /** The API's type, for Hono's typed client: `hc<AppType>(baseUrl)`. */

@@ -1,9 +1,9 @@
-import { readFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app";
+import { nodeAssets } from "./assets-node";
 import { openNodeDatabase } from "./db/client-node";
 import { migrateDatabase } from "./db/migrate";
 import { authOptions, type Config, ConfigError, parseEnv } from "./env";
@@ -11,18 +11,6 @@ import { jsonLogger, type Logger } from "./log";
 
 export const DEFAULT_DATABASE_URL = "file:.data/dev.db";
 export const DEFAULT_PORT = 8787;
-
-const SCALAR_BUNDLE = new URL("../node_modules/@scalar/api-reference/dist/browser/standalone.js", import.meta.url);
-let scalarBundle: Promise<Buffer | null> | undefined;
-
-/** The docs page's script from node_modules, read once; null where it is not installed. */
-async function docsScript(): Promise<Response | null> {
-  scalarBundle ??= readFile(SCALAR_BUNDLE).catch(() => null);
-  const bundle = await scalarBundle;
-  return bundle && new Response(bundle, {
-    headers: { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=86400" },
-  });
-}
 
 export interface NodeServerOptions {
   config: Config;
@@ -57,7 +45,7 @@ export async function startNodeServer({
     auth: authOptions(config),
     databaseTimeoutMs: config.databaseTimeoutMs,
     logger,
-    docsScript,
+    assets: nodeAssets(),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server));

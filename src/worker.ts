@@ -7,7 +7,7 @@ import { jsonLogger } from "./log";
 
 type Fetch = (request: Request, env: unknown, ctx: ExecutionContext) => Response | Promise<Response>;
 
-/** Workers static assets: Scalar's browser bundle (see wrangler.toml). */
+/** Workers static assets: the OpenAPI document and Scalar's browser bundle, written by scripts/assets.ts. */
 type AssetsBinding = { fetch(request: Request | URL): Promise<Response> };
 
 function buildApp(config: Config, assets: AssetsBinding | undefined): { fetch: Fetch } {
@@ -21,8 +21,8 @@ function buildApp(config: Config, assets: AssetsBinding | undefined): { fetch: F
     auth: authOptions(config),
     databaseTimeoutMs: config.databaseTimeoutMs,
     logger: jsonLogger,
-    docsScript: async (request) => {
-      const res = await assets?.fetch(new URL("/standalone.js", request.url));
+    assets: async (path, request) => {
+      const res = await assets?.fetch(new URL(path, request.url));
       return res?.ok ? res : null;
     },
   });

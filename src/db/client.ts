@@ -1,5 +1,5 @@
-import { type Client, createClient } from "@libsql/client/web";
-import { drizzle } from "drizzle-orm/libsql/web";
+import { type Client, createClient } from "@libsql/client/http";
+import { drizzle } from "drizzle-orm/libsql/http";
 
 /** The Drizzle handle over one libSQL client; `$client` is the client itself. */
 export type Database = ReturnType<typeof createDatabase>;
@@ -23,7 +23,9 @@ export interface RemoteDatabaseConfig {
 
 /**
  * Opens a libSQL database over HTTP (Turso, or the local server), the way the
- * Worker reaches it. No connection is made until the first query.
+ * Worker reaches it. No connection is made until the first query. The HTTP-only
+ * client: the Worker never speaks WebSockets, and leaving that client out of
+ * the bundle keeps it small.
  *
  * @example
  * const db = openRemoteDatabase({ url: env.TURSO_DATABASE_URL, authToken, timeoutMs: 5_000 });

@@ -1,4 +1,4 @@
-import type { InArgs, InStatement } from "@libsql/client/web";
+import type { InArgs, InStatement } from "@libsql/client/http";
 import { and, eq, fillPlaceholders, isNull, ne, notExists, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";

@@ -1,4 +1,4 @@
-import { LibsqlError } from "@libsql/client/web";
+import { LibsqlError } from "@libsql/client/http";
 
 /**
  * The database could not be reached, was busy, or did not answer in time.

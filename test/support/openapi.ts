@@ -1,16 +1,17 @@
-import { readFileSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { expect } from "vitest";
-
-export const OPENAPI_FILE = new URL("../../src/http/openapi/openapi.generated.json", import.meta.url);
+import { PACKAGE_VERSION } from "../../src/assets-node";
+import { buildOpenApiDocument } from "../../src/http/openapi/document";
 
 type Operation = { responses: Record<string, { content?: Record<string, { schema: object }>; headers?: Record<string, unknown> }> };
 type Document = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, object> } };
 
-const document = JSON.parse(readFileSync(OPENAPI_FILE, "utf8")) as Document;
+/** The OpenAPI document as a caller downloads it: plain JSON. */
+export const openApiDocument = JSON.parse(JSON.stringify(buildOpenApiDocument(PACKAGE_VERSION)));
+const document = openApiDocument as Document;
 
-// An independent validator: ajv knows nothing of zod; it reads only the committed document.
+// An independent validator: ajv knows nothing of zod; it reads only the JSON document.
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats.default(ajv);
 ajv.addSchema({ $id: "openapi.json", components: document.components });

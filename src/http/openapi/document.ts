@@ -12,7 +12,8 @@ import {
 import { healthSchema, problemSchema, userBodySchema } from "./schemas";
 
 // Builds the OpenAPI 3.1 description from the zod schemas the service validates
-// with. Runs at build time (scripts/openapi.ts); the Worker serves the result.
+// with. The Worker serves what scripts/assets.ts wrote at build time; the Node
+// entry builds it at start.
 
 const EXAMPLE_REQUEST_ID = "3f0e9a4c-1d2b-4c5e-9f80-7a6b5c4d3e2f";
 const EXAMPLE_LEAD = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c01";
@@ -72,7 +73,7 @@ const describeCodes = (codes: string[]) => codes.map((c) => `\`${c}\``).join(", 
  * The OpenAPI 3.1 document of the API.
  *
  * @example
- * writeFileSync("src/http/openapi/openapi.generated.json", JSON.stringify(buildOpenApiDocument()));
+ * writeFileSync("dist/assets/openapi.json", JSON.stringify(buildOpenApiDocument("1.0.0")));
  */
 export function buildOpenApiDocument(version: string) {
   const unavailable = problemResponse(

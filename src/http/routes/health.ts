@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { Database } from "../../db/client";
 import { callDatabase } from "../../db/errors";
 import type { AppEnv } from "../types";

@@ -1,5 +1,5 @@
 import { zValidator } from "@hono/zod-validator";
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { bodyLimit } from "hono/body-limit";
 import * as z from "zod/mini";
 import type { ConversionRefusal, ConversionStore } from "../../domain/conversion";
