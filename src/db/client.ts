@@ -34,6 +34,11 @@ export function openRemoteDatabase({ url, authToken, timeoutMs }: RemoteDatabase
   const client = createClient({
     url,
     authToken,
+    // The client queues calls beyond `concurrency` (default 20) and runs them when
+    // another call finishes. In a Worker that call may belong to another request,
+    // whose I/O context the queued fetch would then hang in: so no queue. (0 would
+    // mean 20 here.) Turso bounds concurrency on its side.
+    concurrency: Number.POSITIVE_INFINITY,
     // Without a deadline a lost response would hold the request open until the platform kills it.
     fetch: (request: Request) => fetch(request, { signal: AbortSignal.timeout(timeoutMs) }),
   });

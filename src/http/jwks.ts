@@ -21,9 +21,9 @@ type KeySet = { keys: HonoJsonWebKey[]; fetchedAt: number };
 
 /**
  * A JWKS kept in memory: fetched on first use, trusted for `maxAgeSeconds`,
- * refetched early when a token names a key it does not hold. Concurrent
- * requests share one fetch. Hono's `jwk` middleware fetches on every request,
- * which would put the identity provider on every request's path.
+ * refetched early when a token names a key it does not hold. Hono's `jwk`
+ * middleware fetches on every request, which would put the identity provider
+ * on every request's path.
  *
  * @example
  * const jwks = createJwksCache({ url: "https://id.example.com/.well-known/jwks.json" });
@@ -39,7 +39,6 @@ export function createJwksCache(options: JwksCacheOptions) {
     now = Date.now,
   } = options;
   let current: KeySet | undefined;
-  let inFlight: Promise<KeySet> | undefined;
 
   async function download(): Promise<KeySet> {
     let body: unknown;
@@ -55,11 +54,11 @@ export function createJwksCache(options: JwksCacheOptions) {
     return { keys: keys.filter((k): k is HonoJsonWebKey => typeof k === "object" && k !== null), fetchedAt: now() };
   }
 
-  function refresh(): Promise<KeySet> {
-    inFlight ??= download()
-      .then((set) => (current = set))
-      .finally(() => (inFlight = undefined));
-    return inFlight;
+  // Requests share the keys, never a fetch in flight: in a Worker, a promise
+  // created by one request must not be awaited by another.
+  async function refresh(): Promise<KeySet> {
+    current = await download();
+    return current;
   }
 
   const age = () => (current ? (now() - current.fetchedAt) / 1000 : Number.POSITIVE_INFINITY);

@@ -1,0 +1,34 @@
+import { unstable_startWorker } from "wrangler";
+import { writeAssets } from "../../scripts/assets";
+
+export interface WorkerHandle {
+  url: URL;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The real Worker (wrangler.toml, src/worker.ts) in workerd, on a free port,
+ * with the given bindings instead of anything in .dev.vars.
+ *
+ * @example
+ * const worker = await startWorker({ TURSO_DATABASE_URL: server.url, JWT_SECRET: TEST_SECRET });
+ * await fetch(new URL("/healthz", worker.url));
+ */
+export async function startWorker(vars: Record<string, string>): Promise<WorkerHandle> {
+  writeAssets();
+  const worker = await unstable_startWorker({
+    config: "wrangler.toml",
+    envFiles: [],
+    bindings: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }])),
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      persist: false,
+      logLevel: "error",
+      watch: false,
+      remote: false,
+    },
+  });
+  await worker.ready;
+  return { url: new URL(String(await worker.url)), dispose: () => worker.dispose() };
+}
