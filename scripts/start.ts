@@ -1,18 +1,33 @@
-// npm start — the API on an embedded database, ready to try: migrates, loads the
-// demo data into an empty database, and prints a token and a curl that converts a lead.
-import { openNodeDatabase } from "../src/db/client-node";
+// npm start — the API as it runs in production: the Worker in workerd (wrangler dev),
+// talking over HTTP to a local libSQL server on the embedded database file.
+// npm run start:node (--node) — the same API from the Node entry, on the file directly.
+//
+// Both migrate the database, load the demo data when it is empty, and print a token and
+// a curl that converts a demo lead. Settings: the environment over .dev.vars.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { openNodeDatabase, embeddedPath } from "../src/db/client-node";
 import { migrateDatabase } from "../src/db/migrate";
-import { ConfigError, parseEnv } from "../src/env";
+import { type Config, ConfigError, parseEnv } from "../src/env";
 import { DEFAULT_DATABASE_URL, DEFAULT_PORT, startNodeServer } from "../src/node";
-import { convertibleDemoLead, DEMO_ENTITY_ID, seedDemoIfEmpty } from "./lib/demo";
+import { writeAssets } from "./assets";
+import { printBanner } from "./lib/banner";
+import { convertibleDemoLead, seedDemoIfEmpty } from "./lib/demo";
 import { ensureDevSecret, loadDevEnv } from "./lib/dev-env";
-import { issueToken } from "./lib/token";
+import { startLibsqlServer } from "./libsql-server/server";
+
+// The settings the Worker reads; the rest of the environment is not its business.
+const WORKER_VARS = [
+  "TURSO_DATABASE_URL", "TURSO_AUTH_TOKEN", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE",
+  "DATABASE_TIMEOUT_MS", "JWT_JWKS_URL", "JWT_JWKS_ALGORITHMS", "JWT_JWKS_CACHE_SECONDS",
+];
 
 ensureDevSecret();
 const env = loadDevEnv();
-let config;
+const databaseUrl = env.TURSO_DATABASE_URL || DEFAULT_DATABASE_URL;
+let config: Config;
 try {
-  config = parseEnv({ ...env, TURSO_DATABASE_URL: env.TURSO_DATABASE_URL || DEFAULT_DATABASE_URL });
+  config = parseEnv({ ...env, TURSO_DATABASE_URL: databaseUrl });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
@@ -25,32 +40,62 @@ await migrateDatabase(db);
 const seeded = await seedDemoIfEmpty(db);
 const leadId = await convertibleDemoLead(db);
 db.$client.close();
+const notes = [`database: ${databaseUrl}${seeded ? " (demo data loaded)" : ""}`];
 
-const server = await startNodeServer({ config, port });
-const token = await issueToken({
-  secret: config.jwtSecret,
-  financialEntityId: DEMO_ENTITY_ID,
-  ttlSeconds: 24 * 3600,
-  issuer: config.jwtIssuer,
-  audience: config.jwtAudience,
-});
-const body = JSON.stringify({ lead_id: leadId, financial_entity_id: DEMO_ENTITY_ID });
+const stops: (() => unknown)[] = [];
+let stopping = false;
+const stop = (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  for (const fn of stops.reverse()) fn();
+  process.exit(code);
+};
+process.once("SIGINT", () => stop(0));
+process.once("SIGTERM", () => stop(0));
 
-console.log(`
-Lead-to-client API (Node) on ${config.databaseUrl}${seeded ? " — demo data loaded" : ""}
-  URL:    ${server.url}/turn-lead-into-client
-  Token:  ${token}
-          (acts for the demo entity Banco Cóndor ${DEMO_ENTITY_ID}, valid 24 h)
+if (process.argv.includes("--node")) {
+  const server = await startNodeServer({ config, port });
+  stops.push(() => server.close());
+  await printBanner({ runtime: "Node entry (src/node.ts)", url: server.url, config, leadId, notes });
+} else {
+  let workerDatabaseUrl = config.databaseUrl;
+  const path = embeddedPath(config.databaseUrl);
+  if (path !== null) {
+    // The Worker reaches databases over HTTP only: serve the file the way Turso would.
+    const server = await startLibsqlServer({ dbPath: path, port: Number(env.LIBSQL_SERVER_PORT || 0) });
+    stops.push(() => server.close());
+    workerDatabaseUrl = server.url;
+    notes.push(`libSQL server: ${server.url} (serving ${path})`);
+  }
+  writeAssets();
 
-Convert a demo lead:
-  curl -sS -X POST ${server.url}/turn-lead-into-client \\
-    -H "Authorization: Bearer ${token}" \\
-    -H "Content-Type: application/json" \\
-    -d '${body}'
+  // Exactly these settings, in a file only this user can read: wrangler dev reads it instead of .dev.vars.
+  mkdirSync(".wrangler", { recursive: true });
+  const envFile = ".wrangler/start.env";
+  const vars = { ...Object.fromEntries(WORKER_VARS.map((name) => [name, env[name]])), TURSO_DATABASE_URL: workerDatabaseUrl };
+  writeFileSync(
+    envFile,
+    Object.entries(vars).filter(([, value]) => value).map(([name, value]) => `${name}=${JSON.stringify(value)}`).join("\n"),
+    { mode: 0o600 },
+  );
 
-Ctrl-C stops the server.
-`);
+  const wrangler: ChildProcess = spawn(
+    "node_modules/.bin/wrangler",
+    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--show-interactive-dev-session=false"],
+    { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  );
+  stops.push(() => wrangler.kill("SIGTERM"));
+  wrangler.once("exit", (code) => stop(code ?? 1));
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void server.close().then(() => process.exit(0)));
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    const ready = await fetch(`${url}/healthz`).then((res) => res.ok, () => false);
+    if (ready) break;
+    if (attempt > 600) {
+      console.error("wrangler dev did not answer within a minute.");
+      stop(1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await printBanner({ runtime: "Cloudflare Worker in workerd (wrangler dev)", url, config, leadId, notes });
 }

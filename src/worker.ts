@@ -28,9 +28,19 @@ function buildApp(config: Config, assets: AssetsBinding | undefined): { fetch: F
   });
 }
 
+function parseWorkerEnv(env: Record<string, unknown>): Config {
+  const config = parseEnv(env);
+  if (config.databaseUrl.startsWith("file:")) {
+    throw new ConfigError(
+      "invalid configuration: TURSO_DATABASE_URL must be a libsql:, https: or http: URL in a Worker (npm start serves a file: database over HTTP)",
+    );
+  }
+  return config;
+}
+
 function appForEnv(env: Record<string, unknown>): { fetch: Fetch } {
   try {
-    return buildApp(parseEnv(env), env.ASSETS as AssetsBinding | undefined);
+    return buildApp(parseWorkerEnv(env), env.ASSETS as AssetsBinding | undefined);
   } catch (error) {
     // A broken configuration must fail closed: every request answers 500, and the log names the variable.
     if (error instanceof ConfigError) return createMisconfiguredApp(error.message, jsonLogger);

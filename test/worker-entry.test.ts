@@ -40,6 +40,12 @@ describe("the Worker entry", () => {
     expect(logged).toContain("TURSO_DATABASE_URL");
   });
 
+  it("fails closed with a file: database URL, which a Worker cannot open", async () => {
+    const { res, logged } = await call({ ...baseEnv, TURSO_DATABASE_URL: "file:.data/dev.db" });
+    await expectProblem(res, 500, "internal_error");
+    expect(logged).toMatch(/TURSO_DATABASE_URL must be a libsql:, https: or http: URL in a Worker/);
+  });
+
   it("serves with a valid configuration", async () => {
     const env = { ...baseEnv };
     const entity = crypto.randomUUID();

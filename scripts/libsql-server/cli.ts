@@ -2,14 +2,15 @@
 //
 //   npx tsx scripts/libsql-server/cli.ts [--port 8080] [--host 127.0.0.1] [--latency <ms>] [--admin]
 //
-// Environment: TURSO_DATABASE_URL (a file: URL, default file:.data/dev.db),
+// Environment (over .dev.vars): TURSO_DATABASE_URL (a file: URL, default file:.data/dev.db),
 // LIBSQL_SERVER_PORT (default 8080, --port wins), TURSO_AUTH_TOKEN (optional).
 // It serves the file as it is: migrations are run separately.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { embeddedPath } from "../../src/db/client-node";
+import { loadDevEnv } from "../lib/dev-env";
 import { startLibsqlServer } from "./server";
 
 const USAGE = "Usage: npx tsx scripts/libsql-server/cli.ts [--port <n>] [--host <address>] [--latency <ms>] [--admin]";
@@ -26,18 +27,19 @@ const Config = z.object({
 });
 
 const flags = parseFlags();
+const env = loadDevEnv();
 const parsed = Config.safeParse({
-  databaseUrl: unsetIfEmpty(process.env.TURSO_DATABASE_URL) ?? "file:.data/dev.db",
-  port: flags.port ?? unsetIfEmpty(process.env.LIBSQL_SERVER_PORT) ?? "8080",
+  databaseUrl: unsetIfEmpty(env.TURSO_DATABASE_URL) ?? "file:.data/dev.db",
+  port: flags.port ?? unsetIfEmpty(env.LIBSQL_SERVER_PORT) ?? "8080",
   host: flags.host,
   latencyMs: flags.latency,
-  authToken: unsetIfEmpty(process.env.TURSO_AUTH_TOKEN),
+  authToken: unsetIfEmpty(env.TURSO_AUTH_TOKEN),
   admin: flags.admin,
 });
 if (!parsed.success) fail(z.prettifyError(parsed.error));
 const config = parsed.data;
 
-const dbPath = databasePath(config.databaseUrl);
+const dbPath = embeddedPath(config.databaseUrl) ?? fail("TURSO_DATABASE_URL must name a database file");
 mkdirSync(dirname(dbPath), { recursive: true });
 
 const server = await startLibsqlServer({
@@ -74,12 +76,6 @@ function parseFlags() {
 // An empty variable means "not set", as in .dev.vars.
 function unsetIfEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
-}
-
-function databasePath(url: string): string {
-  // Both file:relative/path and file:///absolute/path are in use; a ?query is not for us.
-  const [location = ""] = url.split("?");
-  return location.startsWith("file://") ? fileURLToPath(location) : location.slice("file:".length);
 }
 
 function fail(message: string): never {

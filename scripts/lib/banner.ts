@@ -1,0 +1,31 @@
+import { DEMO_ENTITY_ID } from "./demo";
+import { issueToken } from "./token";
+import type { Config } from "../../src/env";
+
+/** What `npm start` prints once the API answers: where it is, a token, and a curl that converts a lead. */
+export async function printBanner(options: { runtime: string; url: string; config: Config; leadId: string; notes: string[] }) {
+  const { runtime, url, config, leadId, notes } = options;
+  const token = await issueToken({
+    secret: config.jwtSecret,
+    financialEntityId: DEMO_ENTITY_ID,
+    ttlSeconds: 24 * 3600,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+  });
+  const body = JSON.stringify({ lead_id: leadId, financial_entity_id: DEMO_ENTITY_ID });
+  console.log(`
+Lead-to-client API — ${runtime}
+${notes.map((note) => `  ${note}`).join("\n")}
+  URL:    ${url}/turn-lead-into-client      (docs: ${url}/docs)
+  Token:  ${token}
+          (acts for the demo entity Banco Cóndor ${DEMO_ENTITY_ID}, valid 24 h)
+
+Convert a demo lead:
+  curl -sS -X POST ${url}/turn-lead-into-client \\
+    -H "Authorization: Bearer ${token}" \\
+    -H "Content-Type: application/json" \\
+    -d '${body}'
+
+Ctrl-C stops it.
+`);
+}
