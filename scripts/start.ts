@@ -19,7 +19,7 @@ import { startLibsqlServer } from "./libsql-server/server";
 // The settings the Worker reads; the rest of the environment is not its business.
 const WORKER_VARS = [
   "TURSO_DATABASE_URL", "TURSO_AUTH_TOKEN", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE",
-  "DATABASE_TIMEOUT_MS", "JWT_JWKS_URL", "JWT_JWKS_ALGORITHMS", "JWT_JWKS_CACHE_SECONDS",
+  "DATABASE_TIMEOUT_MS", "JWT_JWKS_URL", "JWT_JWKS_ALGORITHMS", "JWT_JWKS_CACHE_SECONDS", "CORS_ALLOWED_ORIGINS",
 ];
 
 ensureDevSecret();

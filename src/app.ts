@@ -1,4 +1,5 @@
 import { Hono } from "hono/tiny";
+import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -22,6 +23,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The OpenAPI document and the docs page's script, as this runtime serves them. */
   assets?: StaticAssets;
+  /** Browser origins allowed to call the API. None by default: no CORS headers at all. */
+  corsOrigins?: readonly string[];
 }
 
 /**
@@ -32,12 +35,23 @@ export interface AppDeps {
  * const app = createApp({ db, auth: { secret: config.jwtSecret } });
  * const res = await app.request("/turn-lead-into-client", { method: "POST", headers, body });
  */
-export function createApp({ db, auth, databaseTimeoutMs = 5_000, logger = jsonLogger, assets }: AppDeps) {
+export function createApp({ db, auth, databaseTimeoutMs = 5_000, logger = jsonLogger, assets, corsOrigins = [] }: AppDeps) {
   const store = createConversionStore(db, { timeoutMs: databaseTimeoutMs });
   const verifyToken = createTokenVerifier(auth);
 
   const app = new Hono<AppEnv>();
   app.use(requestId(), requestLog(logger), secureHeaders());
+  if (corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: [...corsOrigins],
+        allowMethods: ["POST", "GET"],
+        allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+        exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate"],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(
     methodNotAllowed({
       app,

@@ -24,7 +24,7 @@ const integerBetween = (min: number, max: number, fallback: number) =>
 
 const envSchema = z.object({
   TURSO_DATABASE_URL: z.string({ error: "is required" }).check(
-    z.regex(/^(libsql|https?|file|wss?):/, "must be a libsql:, https:, http: or file: URL"),
+    z.regex(/^(libsql|https?|file):/, "must be a libsql:, https:, http: or file: URL"),
   ),
   TURSO_AUTH_TOKEN: optionalText,
   JWT_SECRET: z.string({ error: "is required" }).check(
@@ -49,6 +49,18 @@ const envSchema = z.object({
     }),
   ),
   JWT_JWKS_CACHE_SECONDS: integerBetween(10, 86_400, 600),
+  CORS_ALLOWED_ORIGINS: z.pipe(
+    optionalText,
+    z.transform((value, ctx) => {
+      const origins = (value ?? "").split(/[\s,]+/).filter(Boolean);
+      const bad = origins.filter((origin) => !/^https?:\/\/[^/\s]+$/.test(origin));
+      if (bad.length > 0) {
+        ctx.issues.push({ code: "custom", message: "must list origins like https://app.example.com (no paths, no *)", input: value });
+        return z.NEVER;
+      }
+      return origins;
+    }),
+  ),
 });
 
 export type Config = {
@@ -63,6 +75,8 @@ export type Config = {
   jwksUrl: string | undefined;
   jwksAlgorithms: JwksAlgorithm[];
   jwksCacheSeconds: number;
+  /** Browser origins allowed by CORS; empty means no CORS. */
+  corsOrigins: string[];
 };
 
 /** The configuration is unusable; the message names every offending variable, never a value. */
@@ -94,6 +108,7 @@ export function parseEnv(env: Record<string, unknown>): Config {
     jwksUrl: e.JWT_JWKS_URL,
     jwksAlgorithms: e.JWT_JWKS_ALGORITHMS,
     jwksCacheSeconds: e.JWT_JWKS_CACHE_SECONDS,
+    corsOrigins: e.CORS_ALLOWED_ORIGINS,
   };
 }
 

@@ -38,11 +38,16 @@ export async function startNodeServer({
   hostname = "127.0.0.1",
   logger = jsonLogger,
 }: NodeServerOptions): Promise<NodeServer> {
-  const db = openNodeDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const db = openNodeDatabase({
+    url: config.databaseUrl,
+    authToken: config.databaseAuthToken,
+    timeoutMs: config.databaseTimeoutMs,
+  });
   await migrateDatabase(db);
   const app = createApp({
     db,
     auth: authOptions(config),
+    corsOrigins: config.corsOrigins,
     databaseTimeoutMs: config.databaseTimeoutMs,
     logger,
     assets: nodeAssets(),

@@ -19,6 +19,7 @@ function buildApp(config: Config, assets: AssetsBinding | undefined): { fetch: F
   return createApp({
     db,
     auth: authOptions(config),
+    corsOrigins: config.corsOrigins,
     databaseTimeoutMs: config.databaseTimeoutMs,
     logger: jsonLogger,
     assets: async (path, request) => {

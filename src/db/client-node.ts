@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { type Client, createClient, LibsqlError } from "@libsql/client";
-import { createDatabase, type Database } from "./client";
+import { createDatabase, type Database, openRemoteDatabase } from "./client";
 
 export interface NodeDatabaseConfig {
   /** `file:` for the embedded engine, or a `libsql:`/`https:` URL for a remote database. */
@@ -9,6 +9,8 @@ export interface NodeDatabaseConfig {
   authToken?: string;
   /** How long a statement waits for another writer's lock on an embedded file. */
   busyTimeoutMs?: number;
+  /** Deadline of one request to a remote database. */
+  timeoutMs?: number;
 }
 
 /** The path of a `file:` URL (`file:.data/dev.db`, `file:///abs/dev.db`), or null for other URLs. */
@@ -46,14 +48,16 @@ function dropConnectionsAfterBusy(client: Client): Client {
 
 /**
  * Opens a libSQL database from Node: embedded for `file:` URLs (creating the
- * folder if needed), over the network otherwise.
+ * folder if needed), over HTTP otherwise — the same client the Worker uses.
  *
  * @example
  * const db = openNodeDatabase({ url: "file:.data/dev.db" });
  */
-export function openNodeDatabase({ url, authToken, busyTimeoutMs = 5_000 }: NodeDatabaseConfig): Database {
+export function openNodeDatabase({ url, authToken, busyTimeoutMs = 5_000, timeoutMs = 5_000 }: NodeDatabaseConfig): Database {
   const path = embeddedPath(url);
-  if (path !== null) mkdirSync(dirname(path), { recursive: true });
-  const client = createClient({ url, authToken, timeout: busyTimeoutMs });
-  return createDatabase(path === null ? client : dropConnectionsAfterBusy(client));
+  if (path === null) {
+    return url.startsWith("file:") ? createDatabase(createClient({ url })) : openRemoteDatabase({ url, authToken, timeoutMs });
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  return createDatabase(dropConnectionsAfterBusy(createClient({ url, timeout: busyTimeoutMs })));
 }

@@ -1,5 +1,6 @@
 import { type Client, createClient } from "@libsql/client/http";
 import { drizzle } from "drizzle-orm/libsql/http";
+import { DatabaseUnavailableError } from "./errors";
 
 /** The Drizzle handle over one libSQL client; `$client` is the client itself. */
 export type Database = ReturnType<typeof createDatabase>;
@@ -39,8 +40,16 @@ export function openRemoteDatabase({ url, authToken, timeoutMs }: RemoteDatabase
     // whose I/O context the queued fetch would then hang in: so no queue. (0 would
     // mean 20 here.) Turso bounds concurrency on its side.
     concurrency: Number.POSITIVE_INFINITY,
-    // Without a deadline a lost response would hold the request open until the platform kills it.
-    fetch: (request: Request) => fetch(request, { signal: AbortSignal.timeout(timeoutMs) }),
+    fetch: async (request: Request) => {
+      // Without a deadline a lost response would hold the request open until the platform kills it.
+      const res = await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
+      // The client reads a 5xx's JSON body as an SQL error and loses the status: judge it here.
+      if (res.status >= 500 || res.status === 429) {
+        await res.body?.cancel();
+        throw new DatabaseUnavailableError(`the database answered HTTP ${res.status}`);
+      }
+      return res;
+    },
   });
   return createDatabase(client);
 }

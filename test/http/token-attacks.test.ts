@@ -242,3 +242,33 @@ describe("what a token never leaves behind", () => {
     for (const token of tokensSent.filter((t) => t.length > 10)) expect(text).not.toContain(token);
   });
 });
+
+describe("the 60 s clock-skew edges (on a fixed clock)", () => {
+  const T = 1_900_000_000;
+  const at = async (claims: Record<string, unknown>) => {
+    const fixed = createApp({ db: counted.db, auth: { secret: TEST_SECRET, now: () => T * 1000 }, logger: logs });
+    const { entity, lead } = await givenConvertibleLead(database.db);
+    const token = await tokenFor(entity.id, { iat: T - 10, exp: T + 300, ...claims });
+    const res = await fixed.request(CONVERT_PATH, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id }),
+    });
+    return res.status;
+  };
+
+  it("exp 59 s ago is accepted; exp 60 s ago is refused", async () => {
+    expect(await at({ exp: T - 59 })).toBe(200);
+    expect(await at({ exp: T - 60 })).toBe(401);
+  });
+
+  it("nbf 60 s ahead is accepted; nbf 61 s ahead is refused", async () => {
+    expect(await at({ nbf: T + 60 })).toBe(200);
+    expect(await at({ nbf: T + 61 })).toBe(401);
+  });
+
+  it("iat 60 s ahead is accepted; iat 61 s ahead is refused", async () => {
+    expect(await at({ iat: T + 60 })).toBe(200);
+    expect(await at({ iat: T + 61 })).toBe(401);
+  });
+});

@@ -82,3 +82,12 @@ export async function writesFor(db: Database, leadId: string) {
 export async function auditFor(db: Database, leadId: string) {
   return db.select().from(leadConversions).where(eq(leadConversions.leadId, leadId));
 }
+
+/** `count` bare leads in one ecosystem, inserted in chunks; returns their ids. */
+export async function givenManyLeads(db: Database, ecosystemId: string, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, id);
+  for (let i = 0; i < ids.length; i += 500) {
+    await db.insert(leads).values(ids.slice(i, i + 500).map((leadId) => ({ id: leadId, ecosystemId, name: "Bulk", nit: leadId })));
+  }
+  return ids;
+}

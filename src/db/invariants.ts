@@ -1,0 +1,48 @@
+import type { Database } from "./client";
+
+/**
+ * The promises the data must keep whatever happened — crashes, lost
+ * responses, races. Each rule is a query for the rows that break it.
+ */
+const RULES = {
+  "a converted lead has exactly one client, linked both ways, of the entity it records, and one audit record": `
+    select l.id from leads l
+    where l.converted_client_id is not null and (
+      l.status <> 'converted' or l.converted_at is null
+      or (select count(*) from clients c where c.lead_id = l.id) <> 1
+      or (select count(*) from lead_conversions a where a.lead_id = l.id) <> 1
+      or not exists (select 1 from clients c where c.id = l.converted_client_id and c.lead_id = l.id
+                     and c.financial_entity_id = l.financial_entity_id and c.ecosystem_id = l.ecosystem_id))`,
+  "a lead that is not converted has no client and no audit record": `
+    select l.id from leads l
+    where l.converted_client_id is null and (
+      exists (select 1 from clients c where c.lead_id = l.id)
+      or exists (select 1 from lead_conversions a where a.lead_id = l.id))`,
+  "a client made from a lead is the one the lead points to": `
+    select c.id from clients c
+    where c.lead_id is not null and not exists (select 1 from leads l where l.id = c.lead_id and l.converted_client_id = c.id)`,
+  "an audit record matches its client, lead and entity": `
+    select a.id from lead_conversions a
+    where not exists (select 1 from clients c where c.id = a.client_id and c.lead_id = a.lead_id
+                      and c.financial_entity_id = a.financial_entity_id)`,
+} as const;
+
+export interface InvariantViolation {
+  rule: string;
+  ids: string[];
+}
+
+/**
+ * Every broken invariant, with the ids that break it; empty when the data is sound.
+ *
+ * @example
+ * expect(await findInvariantViolations(db)).toEqual([]);
+ */
+export async function findInvariantViolations(db: Database): Promise<InvariantViolation[]> {
+  const violations: InvariantViolation[] = [];
+  for (const [rule, query] of Object.entries(RULES)) {
+    const { rows } = await db.$client.execute(query);
+    if (rows.length > 0) violations.push({ rule, ids: rows.map((row) => String(row[0])) });
+  }
+  return violations;
+}

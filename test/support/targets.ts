@@ -1,0 +1,68 @@
+import { join } from "node:path";
+import { type LibsqlServer, type LibsqlServerOptions, startLibsqlServer } from "../../scripts/libsql-server/server";
+import type { Database } from "../../src/db/client";
+import { parseEnv } from "../../src/env";
+import { startNodeServer } from "../../src/node";
+import { createTestDatabase } from "./database";
+import { silentLogger } from "./logs";
+import { TEST_SECRET } from "./tokens";
+import { startWorker } from "./worker";
+
+/** A running service reached over HTTP, with its database at hand for data and checks. */
+export interface HttpTarget {
+  url: URL;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  db: Database;
+  close(): Promise<void>;
+}
+
+/** The Node entry over HTTP, on its own embedded database. */
+export async function startNodeTarget(env: Record<string, string> = {}): Promise<HttpTarget> {
+  const database = await createTestDatabase();
+  const server = await startNodeServer({
+    config: parseEnv({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, ...env }),
+    port: 0,
+    logger: silentLogger(),
+  });
+  const url = new URL(server.url);
+  return {
+    url,
+    fetch: (path, init) => fetch(new URL(path, url), init),
+    db: database.db,
+    close: async () => {
+      await server.close();
+      database.close();
+    },
+  };
+}
+
+/**
+ * The Worker in workerd, reaching its database over HTTP through the local
+ * libSQL server — the production path, with the server's instruments at hand.
+ */
+export async function startWorkerTarget(
+  options: { vars?: Record<string, string>; server?: Partial<LibsqlServerOptions> } = {},
+): Promise<HttpTarget & { server: LibsqlServer; restartServer(): Promise<LibsqlServer> }> {
+  const database = await createTestDatabase();
+  const dbPath = join(database.dir, "test.db");
+  let server = await startLibsqlServer({ dbPath, ...options.server });
+  const worker = await startWorker({ TURSO_DATABASE_URL: server.url, JWT_SECRET: TEST_SECRET, ...options.vars });
+  return {
+    url: worker.url,
+    fetch: (path, init) => fetch(new URL(path, worker.url), init),
+    db: database.db,
+    get server() {
+      return server;
+    },
+    /** A new server on the same port and file, after the old one was closed. */
+    async restartServer() {
+      server = await startLibsqlServer({ dbPath, ...options.server, port: server.port });
+      return server;
+    },
+    close: async () => {
+      await worker.dispose();
+      await server.close();
+      database.close();
+    },
+  };
+}
