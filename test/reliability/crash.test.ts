@@ -3,7 +3,7 @@ import { findInvariantViolations } from "../../src/db/invariants";
 import { givenEntity, givenManyLeads, readLead } from "../support/builders";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { inPool } from "../support/pool";
-import { freePort, type NodeProcess, spawnNodeEntry } from "../support/processes";
+import { freePort, type NodeProcess, spawnNodeEntry } from "../../scripts/lib/processes";
 import { CONVERT_PATH, conversionRequest } from "../support/requests";
 import { TEST_SECRET, tokenFor } from "../support/tokens";
 

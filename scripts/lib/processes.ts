@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const NODE_ENTRY = fileURLToPath(new URL("../../src/node.ts", import.meta.url));
 
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
@@ -13,7 +17,7 @@ export async function freePort(): Promise<number> {
 export interface NodeProcess {
   url: string;
   child: ChildProcess;
-  /** Everything the process wrote, for assertions on logs. */
+  /** The last 64 KiB the process wrote, for error messages. */
   output(): string;
   exited: Promise<number | null>;
 }
@@ -23,13 +27,14 @@ export interface NodeProcess {
  * ready once /healthz answers.
  */
 export async function spawnNodeEntry(env: Record<string, string>, port: number): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/node.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", NODE_ENTRY], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout?.on("data", (chunk) => (output += chunk));
-  child.stderr?.on("data", (chunk) => (output += chunk));
+  const keep = (chunk: Buffer) => (output = (output + chunk).slice(-65_536));
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 300; attempt += 1) {
@@ -39,4 +44,10 @@ export async function spawnNodeEntry(env: Record<string, string>, port: number):
   }
   child.kill("SIGKILL");
   throw new Error(`the Node entry did not become healthy:\n${output}`);
+}
+
+/** Resident memory of a process in MiB, from /proc (Linux). */
+export function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
 }
