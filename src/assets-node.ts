@@ -2,12 +2,13 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { buildOpenApiDocument } from "./http/openapi/document";
 import { OPENAPI_PATH, SCALAR_SCRIPT_PATH, type StaticAssets } from "./http/routes/docs";
+import { projectRoot } from "./project-root";
 
 /** Scalar's browser bundle, a devDependency; absent where only production dependencies are installed. */
-export const SCALAR_BUNDLE = new URL("../node_modules/@scalar/api-reference/dist/browser/standalone.js", import.meta.url);
+export const SCALAR_BUNDLE = new URL("node_modules/@scalar/api-reference/dist/browser/standalone.js", projectRoot());
 
 /** The package version, which the OpenAPI document carries. */
-export const PACKAGE_VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+export const PACKAGE_VERSION: string = JSON.parse(readFileSync(new URL("package.json", projectRoot()), "utf8")).version;
 
 /**
  * The docs' files for the Node entry: the OpenAPI document built once from

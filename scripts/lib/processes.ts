@@ -3,7 +3,25 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-const NODE_ENTRY = fileURLToPath(new URL("../../src/node.ts", import.meta.url));
+const NODE_SOURCE = fileURLToPath(new URL("../../src/node.ts", import.meta.url));
+/** The Node entry compiled for production (`npm run build:node`): plain node, no TypeScript loader. */
+export const NODE_BUILD = fileURLToPath(new URL("../../dist/node.mjs", import.meta.url));
+
+/** Compiles src/node.ts to dist/node.mjs; dependencies stay in node_modules. */
+export async function buildNodeEntry(): Promise<string> {
+  const { build } = await import("esbuild");
+  await build({
+    entryPoints: [NODE_SOURCE],
+    outfile: NODE_BUILD,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    logLevel: "error",
+  });
+  return NODE_BUILD;
+}
 
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
@@ -23,11 +41,12 @@ export interface NodeProcess {
 }
 
 /**
- * The Node entry (src/node.ts) as its own process, as it runs in production,
- * ready once /healthz answers.
+ * The Node entry as its own process, ready once /healthz answers: from source
+ * through tsx, or the production build when `built` is set.
  */
-export async function spawnNodeEntry(env: Record<string, string>, port: number): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", NODE_ENTRY], {
+export async function spawnNodeEntry(env: Record<string, string>, port: number, { built = false } = {}): Promise<NodeProcess> {
+  const args = built ? [NODE_BUILD] : ["--import", "tsx", NODE_SOURCE];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });

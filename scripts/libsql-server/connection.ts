@@ -19,6 +19,8 @@ export interface PreparedStatement {
 
 type Counters = [changes: bigint, totalChanges: bigint, lastInsertRowid: bigint];
 
+const STATEMENTS_KEPT = 64;
+
 const LEADING_EXPLAIN = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*EXPLAIN\b/i;
 
 /**
@@ -33,6 +35,7 @@ const LEADING_EXPLAIN = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*EXPLAIN\b/i;
 export class SqlConnection {
   readonly #db: Database.Database;
   readonly #counters: Database.Statement;
+  readonly #statements = new Map<string, Database.Statement>();
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -71,8 +74,19 @@ export class SqlConnection {
    * resetting it, which a statement that failed with SQLITE_BUSY needs (see `Stream`).
    */
   prepare(sql: string): PreparedStatement {
-    const statement = this.#db.prepare(sql);
+    const statement = this.#statement(sql);
     return { run: (args, wantRows) => this.#run(statement, args, wantRows) };
+  }
+
+  // Compiled statements are kept per connection, most recently used last: clients
+  // send the same texts again and again, and compiling is the costliest step.
+  #statement(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement) this.#statements.delete(sql);
+    else statement = this.#db.prepare(sql);
+    this.#statements.set(sql, statement);
+    if (this.#statements.size > STATEMENTS_KEPT) this.#statements.delete(this.#statements.keys().next().value!);
+    return statement;
   }
 
   /** Runs statements separated by semicolons, ignoring their rows. */

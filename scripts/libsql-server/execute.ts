@@ -108,12 +108,12 @@ export async function executeSequence(stream: Stream, source: SqlSource): Promis
  * resolveSql(stream, { sql_id: 1 }); // "SELECT 1"
  */
 export function resolveSql(stream: Stream, { sql, sql_id: sqlId }: SqlSource): string {
-  const bothOrNeither = new HranaError("Exactly one of sql and sql_id must be given", "PROTOCOL_ERROR");
+  const bothOrNeither = () => new HranaError("Exactly one of sql and sql_id must be given", "PROTOCOL_ERROR");
   if (sql !== undefined && sql !== null) {
-    if (sqlId !== undefined && sqlId !== null) throw bothOrNeither;
+    if (sqlId !== undefined && sqlId !== null) throw bothOrNeither();
     return sql;
   }
-  if (sqlId === undefined || sqlId === null) throw bothOrNeither;
+  if (sqlId === undefined || sqlId === null) throw bothOrNeither();
   const stored = stream.storedSql.get(sqlId);
   if (stored === undefined) throw new HranaError(`No SQL text is stored under id ${sqlId}`, "SQL_NOT_FOUND");
   return stored;

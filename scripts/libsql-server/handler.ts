@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import { handleAdmin } from "./admin";
 import { hasBearerToken } from "./auth";
 import { describeIssues, HranaError, toProtoError } from "./errors";
 import { readJson, sendError, sendJson } from "./http-io";
-import type { Instruments } from "./instruments";
+import { type Instruments, preciseDelay } from "./instruments";
 import { runPipeline } from "./pipeline";
 import { PipelineRequestBody, type PipelineResponseBody } from "./protocol";
 import type { StreamRegistry } from "./streams";
@@ -34,7 +33,7 @@ export function createRequestHandler(deps: HandlerDeps) {
     const isPipeline = req.method === "POST" && path === "/v2/pipeline";
     if (isPipeline) instruments.countPipelineRequest();
     const isAdmin = admin && path.startsWith("/__admin/");
-    if (!isAdmin && instruments.latencyMs > 0) await sleep(instruments.latencyMs);
+    if (!isAdmin && instruments.latencyMs > 0) await preciseDelay(instruments.latencyMs);
 
     if (authToken !== undefined && !hasBearerToken(req.headers.authorization, authToken)) {
       res.setHeader("www-authenticate", "Bearer");

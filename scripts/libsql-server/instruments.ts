@@ -1,3 +1,20 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
+/**
+ * Waits `ms` milliseconds, to a tenth of a millisecond: a timer alone fires up
+ * to a millisecond late, which would charge every simulated round trip extra.
+ * The timer covers all but the last millisecond; the rest yields to the event
+ * loop until the deadline.
+ *
+ * @example
+ * await preciseDelay(25); // 25.0–25.1 ms later
+ */
+export async function preciseDelay(ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  if (ms > 1) await sleep(ms - 1);
+  while (performance.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * How an injected failure shows: an HTTP status without executing, a dropped
  * connection without executing, or a dropped connection after executing (a

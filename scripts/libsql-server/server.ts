@@ -4,6 +4,7 @@ import { z } from "zod";
 import { SqlConnection } from "./connection";
 import { createRequestHandler } from "./handler";
 import { type FailureMode, Instruments } from "./instruments";
+import { ConnectionPool } from "./pool";
 import { StreamRegistry } from "./streams";
 
 export interface LibsqlServerOptions {
@@ -70,7 +71,7 @@ export async function startLibsqlServer(options: LibsqlServerOptions): Promise<L
 
   const instruments = new Instruments(config.latencyMs);
   const streams = new StreamRegistry({
-    openConnection: () => SqlConnection.open(config.dbPath),
+    connections: new ConnectionPool(() => SqlConnection.open(config.dbPath)),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     busyWaitMs: config.busyWaitMs,
   });

@@ -1,28 +1,29 @@
 import type { SqlConnection } from "./connection";
+import type { ConnectionPool } from "./pool";
 
 /**
  * A Hrana stream: its own connection (and so its own transaction) and its
  * stored SQL texts. Streams are made and looked up by the `StreamRegistry`.
  *
  * @example
- * const stream = new Stream(() => SqlConnection.open(".data/dev.db"), 5_000);
+ * const stream = new Stream(new ConnectionPool(() => SqlConnection.open(".data/dev.db")), 5_000);
  * stream.connectionForStatement().prepare("SELECT 1").run([], true);
  * stream.close();
  */
 export class Stream {
   readonly storedSql = new Map<number, string>();
-  readonly #openConnection: () => SqlConnection;
+  readonly #connections: ConnectionPool;
   #connection: SqlConnection;
   #stuck = false;
   #closed = false;
 
   constructor(
-    openConnection: () => SqlConnection,
+    connections: ConnectionPool,
     /** How long a statement of this stream waits for a lock held by another stream. */
     readonly busyWaitMs: number,
   ) {
-    this.#openConnection = openConnection;
-    this.#connection = openConnection();
+    this.#connections = connections;
+    this.#connection = connections.take();
   }
 
   /** The current connection, to read its state. */
@@ -43,7 +44,7 @@ export class Stream {
   connectionForStatement(): SqlConnection {
     if (this.#stuck && this.#connection.isAutocommit) {
       this.#connection.close();
-      this.#connection = this.#openConnection();
+      this.#connection = this.#connections.take();
       this.#stuck = false;
     }
     return this.#connection;
@@ -61,9 +62,9 @@ export class Stream {
     this.#stuck = true;
   }
 
-  /** Rolls back what is open and releases the connection. */
+  /** Releases the connection: back to the pool when it is clean, else rolled back and closed. */
   close(): void {
     this.#closed = true;
-    this.#connection.close();
+    this.#connections.give(this.#connection, !this.#stuck);
   }
 }

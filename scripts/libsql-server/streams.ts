@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import type { SqlConnection } from "./connection";
 import { HranaError } from "./errors";
+import type { ConnectionPool } from "./pool";
 import { Stream } from "./stream";
 
 export interface StreamRegistryOptions {
-  openConnection: () => SqlConnection;
+  connections: ConnectionPool;
   idleTimeoutMs: number;
   busyWaitMs: number;
 }
@@ -20,7 +20,7 @@ const RETIRED_BATONS_KEPT = 10_000;
  * requests can never run on one stream at once.
  *
  * @example
- * const registry = new StreamRegistry({ openConnection, idleTimeoutMs: 10_000, busyWaitMs: 5_000 });
+ * const registry = new StreamRegistry({ connections, idleTimeoutMs: 10_000, busyWaitMs: 5_000 });
  * const stream = registry.checkOut(null); // a new stream
  * const baton = registry.checkIn(stream); // what the client sends next time
  */
@@ -43,7 +43,7 @@ export class StreamRegistry {
   checkOut(baton: string | null | undefined): Stream {
     if (this.#shutDown) throw new HranaError("The server is shutting down", "SERVER_CLOSED", 503);
     if (baton === null || baton === undefined) {
-      const stream = new Stream(this.#options.openConnection, this.#options.busyWaitMs);
+      const stream = new Stream(this.#options.connections, this.#options.busyWaitMs);
       this.#open.add(stream);
       return stream;
     }
@@ -75,6 +75,7 @@ export class StreamRegistry {
     for (const { timer } of this.#idle.values()) clearTimeout(timer);
     this.#idle.clear();
     for (const stream of this.#open) this.#close(stream);
+    this.#options.connections.closeAll();
   }
 
   #expire(baton: string): void {

@@ -1,4 +1,4 @@
-import type { InArgs, InStatement } from "@libsql/client/http";
+import type { InArgs, InStatement, ResultSet } from "@libsql/client/http";
 import { and, eq, fillPlaceholders, isNull, ne, notExists, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
@@ -176,6 +176,30 @@ function toSnapshot(row: OutcomeRow): ConversionSnapshot {
   };
 }
 
+/**
+ * The conversion batch, built once: the statements for one command, and how
+ * to read the snapshot from the batch's results. The store runs it; the
+ * benchmark runs it bare, as the raw limit.
+ *
+ * @example
+ * const batch = prepareConversionBatch(db);
+ * const results = await db.$client.batch(batch.statementsFor(command), "write");
+ * const snapshot = batch.snapshotFrom(results);
+ */
+export function prepareConversionBatch(db: Database) {
+  const { statements, readOutcome } = buildConversionBatch(db);
+  return {
+    statementsFor(command: ConversionCommand): InStatement[] {
+      const values = command as unknown as Record<string, unknown>;
+      return statements.map((q) => ({ sql: q.sql, args: fillPlaceholders(q.params, values) as InArgs }));
+    },
+    snapshotFrom(results: ResultSet[]): ConversionSnapshot {
+      const rows = readOutcome.mapResult(results[statements.length - 1], true) as OutcomeRow[];
+      return toSnapshot(rows[0]!);
+    },
+  };
+}
+
 export interface ConversionStoreOptions {
   /** How long one attempt may take before it is reported as unavailable. */
   timeoutMs: number;
@@ -190,20 +214,13 @@ export interface ConversionStoreOptions {
  * const snapshot = await store.convert(command);
  */
 export function createConversionStore(db: Database, options: ConversionStoreOptions): ConversionStore {
-  const { statements, readOutcome } = buildConversionBatch(db);
-  const client = db.$client;
+  const batch = prepareConversionBatch(db);
   return {
     async convert(command) {
-      const values = command as unknown as Record<string, unknown>;
-      const batch: InStatement[] = statements.map((q) => ({
-        sql: q.sql,
-        args: fillPlaceholders(q.params, values) as InArgs,
-      }));
       // "write" opens with BEGIN IMMEDIATE: the attempt takes the write lock
       // before it reads, so concurrent attempts queue instead of failing.
-      const results = await callDatabase(() => client.batch(batch, "write"), options.timeoutMs);
-      const rows = readOutcome.mapResult(results[statements.length - 1], true) as OutcomeRow[];
-      return toSnapshot(rows[0]!);
+      const results = await callDatabase(() => db.$client.batch(batch.statementsFor(command), "write"), options.timeoutMs);
+      return batch.snapshotFrom(results);
     },
   };
 }

@@ -1,9 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import { projectRoot } from "../project-root";
 import type { Database } from "./client";
 
-/** The committed drizzle-kit output, found relative to this file so any working directory will do. */
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
+/** The committed drizzle-kit output, found from the project root so any working directory will do. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("migrations", projectRoot()));
 
 /**
  * Brings a database up to the committed migrations. The one migration path

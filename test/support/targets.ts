@@ -6,7 +6,7 @@ import { startNodeServer } from "../../src/node";
 import { createTestDatabase } from "./database";
 import { silentLogger } from "./logs";
 import { TEST_SECRET } from "./tokens";
-import { startWorker } from "./worker";
+import { startWorker } from "../../scripts/lib/worker";
 
 /** A running service reached over HTTP, with its database at hand for data and checks. */
 export interface HttpTarget {

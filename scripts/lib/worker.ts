@@ -1,5 +1,5 @@
 import { unstable_startWorker } from "wrangler";
-import { writeAssets } from "../../scripts/assets";
+import { writeAssets } from "../assets";
 
 export interface WorkerHandle {
   url: URL;

@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { buildNodeEntry, freePort, rssMb, spawnNodeEntry } from "../scripts/lib/processes";
+import { issueToken } from "../scripts/lib/token";
+import { openNodeDatabase } from "../src/db/client-node";
+import { prepareConversionBatch } from "../src/db/conversion-store";
+import { migrateDatabase } from "../src/db/migrate";
+import { seedBenchData } from "./lib/data";
+import { round } from "./lib/stats";
+
+const SECRET = "bench-secret-bench-secret-bench-secret-01";
+const PATH = "/turn-lead-into-client";
+
+export interface ThroughputResult {
+  leads: number;
+  throughput_rps: number;
+  throughput_p50_ms: number;
+  throughput_p99_ms: number;
+  non_2xx: number;
+  errors: number;
+  raw_limit_rps: number;
+  throughput_ratio_vs_raw: number;
+  replay_rps: number;
+  unauthorized_rps: number;
+  peak_rss_mb: number;
+}
+
+async function freshDatabase(leads: number) {
+  const dir = mkdtempSync(join(tmpdir(), "bench-"));
+  const url = `file:${join(dir, "bench.db")}`;
+  const db = openNodeDatabase({ url });
+  await migrateDatabase(db);
+  const data = await seedBenchData(db, leads);
+  return { dir, url, db, data };
+}
+
+/**
+ * The ceiling: the conversion batch run in a loop straight on the libSQL
+ * client, in this process, with no HTTP and no framework.
+ */
+async function rawLimit(leads: number): Promise<number> {
+  const { dir, db, data } = await freshDatabase(leads);
+  const batch = prepareConversionBatch(db);
+  const started = performance.now();
+  for (const leadId of data.leadIds) {
+    const clientId = crypto.randomUUID();
+    await db.$client.batch(
+      batch.statementsFor({
+        leadId, financialEntityId: data.entityId, clientId, auditId: crypto.randomUUID(),
+        subject: data.entityId, requestId: clientId, at: new Date().toISOString(),
+      }),
+      "write",
+    );
+  }
+  const rps = data.leadIds.length / ((performance.now() - started) / 1000);
+  db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rps;
+}
+
+type Fire = Parameters<typeof autocannon>[0];
+
+function fire(options: Fire): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => autocannon(options, (error, result) => (error ? reject(error) : resolve(result))));
+}
+
+/**
+ * The Node entry (production build, its own process) on an embedded database
+ * of `leads` leads, converted by autocannon at concurrency 32; then replays and
+ * 401s; beside it, the raw limit.
+ */
+export async function measureThroughput({ leads, pathSeconds }: { leads: number; pathSeconds: number }): Promise<ThroughputResult> {
+  await buildNodeEntry();
+  const { dir, url, db, data } = await freshDatabase(leads);
+  db.$client.close();
+  const server = await spawnNodeEntry({ TURSO_DATABASE_URL: url, JWT_SECRET: SECRET }, await freePort(), { built: true });
+  const pid = server.child.pid!;
+  let peak = rssMb(pid);
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+  const token = await issueToken({ secret: SECRET, financialEntityId: data.entityId, ttlSeconds: 3600 });
+  const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
+
+  let next = 0;
+  const conversions = await fire({
+    url: `${server.url}${PATH}`,
+    connections: 32,
+    amount: data.leadIds.length,
+    requests: [{
+      method: "POST",
+      headers,
+      setupRequest: (request) => ({ ...request, body: JSON.stringify({ lead_id: data.leadIds[next++], financial_entity_id: data.entityId }) }),
+    }],
+  });
+  clearInterval(sampler);
+  const replays = await fire({
+    url: `${server.url}${PATH}`, connections: 32, duration: pathSeconds, method: "POST", headers,
+    body: JSON.stringify({ lead_id: data.leadIds[0], financial_entity_id: data.entityId }),
+  });
+  const unauthorized = await fire({
+    url: `${server.url}${PATH}`, connections: 32, duration: pathSeconds, method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ lead_id: data.leadIds[0], financial_entity_id: data.entityId }),
+  });
+  server.child.kill("SIGTERM");
+  await server.exited;
+  rmSync(dir, { recursive: true, force: true });
+
+  const raw = await rawLimit(leads);
+  const throughput = conversions["2xx"] / conversions.duration;
+  return {
+    leads,
+    throughput_rps: round(throughput),
+    throughput_p50_ms: conversions.latency.p50,
+    throughput_p99_ms: conversions.latency.p99,
+    non_2xx: conversions.non2xx,
+    errors: conversions.errors + conversions.timeouts,
+    raw_limit_rps: round(raw),
+    throughput_ratio_vs_raw: round(throughput / raw, 3),
+    replay_rps: round(replays["2xx"] / replays.duration),
+    unauthorized_rps: round(unauthorized.non2xx / unauthorized.duration),
+    peak_rss_mb: round(peak),
+  };
+}
