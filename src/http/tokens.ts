@@ -28,6 +28,7 @@ export interface Hs256Options {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MIN_SECRET_BYTES = 32;
+const VERIFIED_TOKENS_KEPT = 1_000;
 
 /** Byte length, not character count: the contract's minimum is 32 bytes of key. */
 export function secretByteLength(secret: string): number {
@@ -155,7 +156,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return { key, alg: alg as JwksAlgorithm };
   }
 
+  // Integrators send the same token until it expires: a verified token is
+  // remembered (by its exact text) until then, and its signature not checked again.
+  const verified = new Map<string, { actor: Actor; validUntil: number }>();
+
   return async function verifyToken(token) {
+    const remembered = verified.get(token);
+    if (remembered && now() < remembered.validUntil) return remembered.actor;
+    if (remembered) verified.delete(token);
+
     const { key, alg } = await keyFor(token);
     let payload: JWTPayload;
     try {
@@ -167,6 +176,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw new InvalidTokenError("The token is malformed.");
     }
     checkTimeClaims(payload, Math.floor(now() / 1000), clockSkewSeconds);
-    return actorFromClaims(payload);
+    const actor = actorFromClaims(payload);
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+    verified.set(token, { actor, validUntil: ((payload.exp as number) + clockSkewSeconds) * 1000 });
+    return actor;
   };
 }
