@@ -1,5 +1,5 @@
 // npm run soak [-- --duration 60 --rate 200]
-// Drives the Node entry, as its own process on an embedded database, at a steady
+// Drives the Node entry (production build, its own process) on an embedded database, at a steady
 // rate with a mix of conversions, replays and rejections. Fails on any unexpected
 // status or broken invariant; reports latency and the server's RSS (start, peak, end).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { openNodeDatabase } from "../src/db/client-node";
 import { findInvariantViolations } from "../src/db/invariants";
 import { migrateDatabase } from "../src/db/migrate";
 import { loadSeed } from "../src/db/seed";
-import { freePort, rssMb, spawnNodeEntry } from "./lib/processes";
+import { buildNodeEntry, freePort, rssMb, spawnNodeEntry } from "./lib/processes";
 import { issueToken } from "./lib/token";
 
 const { values } = parseArgs({ options: { duration: { type: "string", default: "60" }, rate: { type: "string", default: "200" } } });
@@ -38,7 +38,8 @@ await loadSeed(db, {
   leads: leadIds.map((id, i) => ({ id, ecosystem_id: ecosystem, name: `Lead ${i}`, nit: `NIT-${i}`, quota: i })),
 });
 
-const server = await spawnNodeEntry({ TURSO_DATABASE_URL: url, JWT_SECRET: SECRET }, await freePort());
+await buildNodeEntry();
+const server = await spawnNodeEntry({ TURSO_DATABASE_URL: url, JWT_SECRET: SECRET }, await freePort(), { built: true });
 const pid = server.child.pid!;
 const [token, rivalToken] = await Promise.all([
   issueToken({ secret: SECRET, financialEntityId: entity }),

@@ -272,3 +272,24 @@ describe("the 60 s clock-skew edges (on a fixed clock)", () => {
     expect(await at({ iat: T + 61 })).toBe(401);
   });
 });
+
+describe("a token verified once", () => {
+  it("is refused once it expires, even though it was accepted before", async () => {
+    let clock = 1_900_000_000_000;
+    const app2 = createApp({ db: counted.db, auth: { secret: TEST_SECRET, now: () => clock }, logger: logs });
+    const { entity, lead } = await givenConvertibleLead(database.db);
+    const token = await tokenFor(entity.id, { iat: clock / 1000, exp: clock / 1000 + 120 });
+    const send = () =>
+      app2.request(CONVERT_PATH, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+        body: JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id }),
+      });
+
+    expect((await send()).status).toBe(200);
+    clock += 150_000;
+    expect((await send()).status).toBe(200);
+    clock += 40_000;
+    await expectProblem(await send(), 401, "unauthorized");
+  });
+});
