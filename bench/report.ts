@@ -13,6 +13,25 @@ export type Results = EdgeResult &
 
 type Row = [figure: string, value: string, target: string, met: boolean | null];
 
+// Why a target can be missed, from profiling this path on this machine (see the README).
+const WHY_MISSED: Record<string, string> = {
+  edge: `The one round trip is there; what is added around it is the local stand-in for the network and
+  for Turso. Profiled at a 0 ms round trip, a conversion takes ~3.5 ms in this process: ~1.5 ms is the local
+  libSQL server running the batch (the commit's fsync included), ~1 ms is Node's fetch (undici) and JSON
+  on both ends, ~0.5 ms the app. The Worker in workerd adds ~5 ms of wrangler's local proxy. The naive
+  peer pays the same per-request cost seven times.`,
+  ratio: `The embedded engine is synchronous: a conversion's ~1.1–1.4 ms of SQLite work (a third of it
+  re-preparing statements, which @libsql/client does on every call, plus the commit's fsync) runs on the
+  event loop, in series with HTTP parsing, the token check, validation and the log line (~0.6 ms), on two
+  cores shared with the load generator. Moving the engine to a worker thread was tried: the ratio rose to
+  ~0.75–0.8 but RSS went to 240–290 MB (a second isolate, and the binding's per-statement leak on a thread
+  that rarely collects garbage), so it was not kept. The raw limit itself varies ±15% between runs (fsync).`,
+  rss: `RSS is 81 MB idle; under 32 concurrent connections V8's young generation grows to its default
+  16 MB semi-spaces and the old generation follows. The soak shows it flat after warm-up (128–146 MB at
+  200 requests/s). Running the Node entry with --max-semi-space-size=8 measured 144 MB on the same run,
+  for ~5% less throughput; the default was kept, and operators can choose.`,
+};
+
 const yes = (met: boolean | null) => (met === null ? "" : met ? "✅ met" : "❌ missed");
 
 /** The targets of the benchmark issue, beside the figures. */
@@ -35,6 +54,15 @@ function rows(r: Results): Row[] {
   ];
 }
 
+function missesExplained(r: Results): string {
+  const missed = [
+    r.edge_p50_ms > 1.2 * r.rtt_ms && `- **Edge p50 above ${1.2 * r.rtt_ms} ms.** ${WHY_MISSED.edge}`,
+    r.throughput_ratio_vs_raw < 0.8 && `- **Throughput ratio below 0.8.** ${WHY_MISSED.ratio}`,
+    r.peak_rss_mb > 150 && `- **Peak RSS above 150 MB.** ${WHY_MISSED.rss}`,
+  ].filter(Boolean);
+  return missed.length === 0 ? "" : `\nTargets missed, and why:\n${missed.join("\n")}\n`;
+}
+
 /** bench/RESULTS.md: the table, then the context needed to read it. */
 export function renderReport(r: Results): string {
   const table = rows(r).map(([figure, value, target, met]) => `| ${figure} | ${value} | ${target} | ${yes(met)} |`);
@@ -47,7 +75,7 @@ ${Object.entries(r.versions).map(([name, v]) => `${name} ${v}`).join(", ")}. Too
 | figure | value | target | |
 |---|---|---|---|
 ${table.join("\n")}
-
+${missesExplained(r)}
 Database requests by outcome (the local libSQL server's pipeline counter, Worker in workerd):
 
 | outcome | requests |
