@@ -1,33 +1,19 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient, LibsqlError } from "@libsql/client/web";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { type LibsqlServer, startLibsqlServer } from "../../scripts/libsql-server/server";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { useLibsqlServer } from "./fixture";
 
 const TOKEN = "local-dev-token";
 
-let dir: string;
-let server: LibsqlServer;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "libsql-server-auth-"));
-  server = await startLibsqlServer({ dbPath: join(dir, "test.db"), authToken: TOKEN, admin: true });
-});
-
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = useLibsqlServer({ authToken: TOKEN, admin: true });
 
 function clientWith(authToken: string | undefined) {
-  const client = createClient({ url: server.url, authToken });
+  const client = createClient({ url: fixture.server.url, authToken });
   onTestFinished(() => client.close());
   return client;
 }
 
 async function statusOf(path: string, init: RequestInit = {}) {
-  const response = await fetch(server.url + path, init);
+  const response = await fetch(fixture.server.url + path, init);
   return { status: response.status, body: response.status === 204 ? undefined : await response.json() };
 }
 
@@ -53,7 +39,7 @@ describe("auth token", () => {
   });
 
   it("answers 401 with a JSON error and a Bearer challenge", async () => {
-    const response = await fetch(`${server.url}/v2/pipeline`, {
+    const response = await fetch(`${fixture.server.url}/v2/pipeline`, {
       method: "POST",
       headers: { authorization: "Bearer wrong" },
       body: JSON.stringify({ baton: null, requests: [] }),

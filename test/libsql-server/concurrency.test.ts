@@ -1,38 +1,11 @@
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Client, createClient, LibsqlError } from "@libsql/client/web";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { type LibsqlServer, startLibsqlServer } from "../../scripts/libsql-server/server";
+import { LibsqlError } from "@libsql/client/web";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { startLibsqlServer } from "../../scripts/libsql-server/server";
+import { createTable, useLibsqlServer } from "./fixture";
 
-let dir: string;
-let dbPath: string;
-let server: LibsqlServer;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "libsql-server-concurrency-"));
-  dbPath = join(dir, "test.db");
-  server = await startLibsqlServer({ dbPath });
-});
-
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function newClient(url = server.url): Client {
-  const client = createClient({ url });
-  onTestFinished(() => client.close());
-  return client;
-}
-
-async function createTable(client: Client, columns: string): Promise<string> {
-  const table = `t_${randomUUID().replaceAll("-", "")}`;
-  await client.execute(`CREATE TABLE ${table} (${columns})`);
-  return table;
-}
+const fixture = useLibsqlServer();
+const { newClient } = fixture;
 
 describe("concurrent streams", () => {
   it("keeps two write transactions that run at once from interleaving", async () => {
@@ -91,7 +64,7 @@ describe("concurrent streams", () => {
   });
 
   it("gives up with SQLITE_BUSY once a lock has been held longer than the busy wait", async () => {
-    const impatient = await startLibsqlServer({ dbPath, busyWaitMs: 200 });
+    const impatient = await startLibsqlServer({ dbPath: fixture.dbPath, busyWaitMs: 200 });
     onTestFinished(() => impatient.close());
     const client = newClient(impatient.url);
     const table = await createTable(client, "n INTEGER");

@@ -1,35 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Client, createClient, LibsqlError } from "@libsql/client/web";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { type LibsqlServer, startLibsqlServer } from "../../scripts/libsql-server/server";
+import { LibsqlError } from "@libsql/client/web";
+import { describe, expect, it } from "vitest";
+import { createTable, useLibsqlServer } from "./fixture";
 
-let dir: string;
-let server: LibsqlServer;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "libsql-server-statements-"));
-  server = await startLibsqlServer({ dbPath: join(dir, "test.db") });
-});
-
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function newClient(): Client {
-  const client = createClient({ url: server.url });
-  onTestFinished(() => client.close());
-  return client;
-}
-
-async function createTable(client: Client, columns: string): Promise<string> {
-  const table = `t_${randomUUID().replaceAll("-", "")}`;
-  await client.execute(`CREATE TABLE ${table} (${columns})`);
-  return table;
-}
+const fixture = useLibsqlServer();
+const { newClient } = fixture;
 
 async function rejection(promise: Promise<unknown>): Promise<LibsqlError> {
   const error = await promise.then(

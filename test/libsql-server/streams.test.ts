@@ -1,29 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, LibsqlError } from "@libsql/client/web";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { PipelineResponseBody, StmtResult } from "../../scripts/libsql-server/protocol";
-import { type LibsqlServer, startLibsqlServer } from "../../scripts/libsql-server/server";
+import { startLibsqlServer } from "../../scripts/libsql-server/server";
+import { useLibsqlServer } from "./fixture";
 
 // These tests speak the protocol directly, to see what the client hides: batons, request order, errors.
 
-let dir: string;
-let dbPath: string;
-let server: LibsqlServer;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "libsql-server-streams-"));
-  dbPath = join(dir, "test.db");
-  server = await startLibsqlServer({ dbPath });
-});
-
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = useLibsqlServer();
 
 interface PipelineAnswer {
   status: number;
@@ -31,7 +16,7 @@ interface PipelineAnswer {
   body: PipelineResponseBody & { message?: string; code?: string };
 }
 
-async function pipeline(body: unknown, url = server.url): Promise<PipelineAnswer> {
+async function pipeline(body: unknown, url = fixture.server.url): Promise<PipelineAnswer> {
   const response = await fetch(`${url}/v2/pipeline`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -270,7 +255,7 @@ describe("streams and batons", () => {
 
 describe("idle streams", () => {
   it("expire: their transaction is rolled back, its lock released, and their baton refused", async () => {
-    const forgetful = await startLibsqlServer({ dbPath, streamIdleTimeoutMs: 100 });
+    const forgetful = await startLibsqlServer({ dbPath: fixture.dbPath, streamIdleTimeoutMs: 100 });
     onTestFinished(() => forgetful.close());
     const table = await createTable("n INTEGER");
 
@@ -290,7 +275,7 @@ describe("idle streams", () => {
   });
 
   it("show the client a readable error when its transaction outlives the stream", async () => {
-    const forgetful = await startLibsqlServer({ dbPath, streamIdleTimeoutMs: 100 });
+    const forgetful = await startLibsqlServer({ dbPath: fixture.dbPath, streamIdleTimeoutMs: 100 });
     onTestFinished(() => forgetful.close());
     const client = createClient({ url: forgetful.url });
     onTestFinished(() => client.close());
@@ -308,7 +293,7 @@ describe("idle streams", () => {
 
 describe("a stream after SQLITE_BUSY", () => {
   it("keeps working, and does not leave the database locked, once a statement gave up waiting", async () => {
-    const impatient = await startLibsqlServer({ dbPath, busyWaitMs: 50 });
+    const impatient = await startLibsqlServer({ dbPath: fixture.dbPath, busyWaitMs: 50 });
     onTestFinished(() => impatient.close());
     const table = await createTable("n INTEGER");
     const holder = await pipeline({ baton: null, requests: [execute("BEGIN IMMEDIATE")] });
@@ -331,7 +316,7 @@ describe("a stream after SQLITE_BUSY", () => {
 
 describe("routes", () => {
   it("answers the version checks so that clients settle on version 2", async () => {
-    const statuses = await Promise.all(["/v2", "/v3", "/v3-protobuf", "/health", "/nope"].map((path) => fetch(server.url + path)));
+    const statuses = await Promise.all(["/v2", "/v3", "/v3-protobuf", "/health", "/nope"].map((path) => fetch(fixture.server.url + path)));
 
     expect(statuses.map((response) => response.status)).toEqual([200, 404, 404, 200, 404]);
   });

@@ -1,29 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Client, createClient, type InValue } from "@libsql/client/web";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { type LibsqlServer, startLibsqlServer } from "../../scripts/libsql-server/server";
+import { type Client, type InValue } from "@libsql/client/web";
+import { describe, expect, it } from "vitest";
+import { useLibsqlServer } from "./fixture";
 
-let dir: string;
-let server: LibsqlServer;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "libsql-server-values-"));
-  server = await startLibsqlServer({ dbPath: join(dir, "test.db") });
-});
-
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function newClient(): Client {
-  const client = createClient({ url: server.url, intMode: "bigint" });
-  onTestFinished(() => client.close());
-  return client;
-}
+const fixture = useLibsqlServer();
+const newClient = (url?: string) => fixture.newClient(url, { intMode: "bigint" });
 
 /** Stores a value in a fresh untyped column (no affinity to convert it) and reads it back with its SQLite type. */
 async function roundTrip(client: Client, value: InValue) {
