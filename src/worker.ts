@@ -43,9 +43,11 @@ function appForEnv(env: Record<string, unknown>): { fetch: Fetch } {
   try {
     return buildApp(parseWorkerEnv(env), env.ASSETS as AssetsBinding | undefined);
   } catch (error) {
-    // A broken configuration must fail closed: every request answers 500, and the log names the variable.
-    if (error instanceof ConfigError) return createMisconfiguredApp(error.message, jsonLogger);
-    throw error;
+    // A broken configuration must fail closed: every request answers 500, and the log names the
+    // variable. Only the client's error code is kept: its message may quote the URL, token and all.
+    const code = (error as { code?: unknown }).code ?? (error as Error).name;
+    const reason = error instanceof ConfigError ? error.message : `invalid configuration: TURSO_DATABASE_URL is not usable (${String(code)})`;
+    return createMisconfiguredApp(reason, jsonLogger);
   }
 }
 

@@ -46,6 +46,13 @@ describe("the Worker entry", () => {
     expect(logged).toMatch(/TURSO_DATABASE_URL must be a libsql:, https: or http: URL in a Worker/);
   });
 
+  it("fails closed with a database URL the client cannot use", async () => {
+    const { res, logged } = await call({ ...baseEnv, TURSO_DATABASE_URL: "libsql://user:password@db.example.com?tls=maybe" });
+    await expectProblem(res, 500, "internal_error");
+    expect(logged).toContain("TURSO_DATABASE_URL is not usable");
+    expect(logged).not.toContain("password");
+  });
+
   it("serves with a valid configuration", async () => {
     const env = { ...baseEnv };
     const entity = crypto.randomUUID();
