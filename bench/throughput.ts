@@ -72,7 +72,7 @@ function fire(options: Fire): Promise<autocannon.Result> {
  * 401s; beside it, the raw limit.
  */
 export async function measureThroughput({ leads, pathSeconds }: { leads: number; pathSeconds: number }): Promise<ThroughputResult> {
-  await buildNodeEntry();
+  buildNodeEntry();
   const { dir, url, db, data } = await freshDatabase(leads);
   db.$client.close();
   const server = await spawnNodeEntry({ TURSO_DATABASE_URL: url, JWT_SECRET: SECRET }, await freePort(), { built: true });

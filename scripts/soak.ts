@@ -38,7 +38,7 @@ await loadSeed(db, {
   leads: leadIds.map((id, i) => ({ id, ecosystem_id: ecosystem, name: `Lead ${i}`, nit: `NIT-${i}`, quota: i })),
 });
 
-await buildNodeEntry();
+buildNodeEntry();
 const server = await spawnNodeEntry({ TURSO_DATABASE_URL: url, JWT_SECRET: SECRET }, await freePort(), { built: true });
 const pid = server.child.pid!;
 const [token, rivalToken] = await Promise.all([

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -7,19 +7,9 @@ const NODE_SOURCE = fileURLToPath(new URL("../../src/node.ts", import.meta.url))
 /** The Node entry compiled for production (`npm run build:node`): plain node, no TypeScript loader. */
 export const NODE_BUILD = fileURLToPath(new URL("../../dist/node.mjs", import.meta.url));
 
-/** Compiles src/node.ts to dist/node.mjs; dependencies stay in node_modules. */
-export async function buildNodeEntry(): Promise<string> {
-  const { build } = await import("esbuild");
-  await build({
-    entryPoints: [NODE_SOURCE],
-    outfile: NODE_BUILD,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    logLevel: "error",
-  });
+/** Compiles src/node.ts to dist/node.mjs with the project's own `npm run build:node`. */
+export function buildNodeEntry(): string {
+  execFileSync("npm", ["run", "-s", "build:node"], { cwd: fileURLToPath(new URL("../../", import.meta.url)), stdio: ["ignore", "ignore", "inherit"] });
   return NODE_BUILD;
 }
 
