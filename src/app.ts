@@ -11,7 +11,7 @@ import { docsRoutes, type StaticAssets } from "./http/routes/docs";
 import { healthRoutes } from "./http/routes/health";
 import { ApiError, problemResponse } from "./http/problem";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
-import { createTokenVerifier, type TokenVerifierOptions } from "./http/tokens";
+import { createTokenVerifier, type TokenVerifierOptions } from "./http/auth";
 import type { AppEnv } from "./http/types";
 import { jsonLogger, type Logger } from "./log";
 

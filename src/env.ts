@@ -1,12 +1,24 @@
 import * as z from "zod/mini";
-import { createJwksCache } from "./http/jwks";
-import { JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength, type TokenVerifierOptions } from "./http/tokens";
+import { createJwksCache, JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength, type TokenVerifierOptions } from "./http/auth";
 
 const optionalText = z.pipe(
   z.optional(z.string()),
   // An empty value in .dev.vars or the dashboard means "not set".
   z.transform((value) => (value === undefined || value.trim() === "" ? undefined : value)),
 );
+
+// Keys fetched over plain HTTP could be swapped by anyone on the path; loopback is for tests and local work.
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function isTrustedJwksUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+}
 
 const integerBetween = (min: number, max: number, fallback: number) =>
   z.pipe(
@@ -34,7 +46,10 @@ const envSchema = z.object({
   JWT_AUDIENCE: optionalText,
   DATABASE_TIMEOUT_MS: integerBetween(100, 60_000, 5_000),
   JWT_JWKS_URL: optionalText.check(
-    z.refine((url) => url === undefined || /^https?:\/\//.test(url), "must be an http(s) URL"),
+    z.refine(
+      (url) => url === undefined || isTrustedJwksUrl(url),
+      "must be an https: URL (plain http: only on localhost, 127.0.0.1 or [::1])",
+    ),
   ),
   JWT_JWKS_ALGORITHMS: z.pipe(
     optionalText,

@@ -2,7 +2,7 @@ import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DatabaseUnavailableError } from "../db/errors";
 import { describeError, type Logger } from "../log";
-import { JwksUnavailableError } from "./jwks";
+import { JwksUnavailableError } from "./auth";
 import { ApiError, problemResponse } from "./problem";
 import type { AppEnv } from "./types";
 

@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { givenConvertibleLead, givenEntity, writesFor } from "../support/builders";
 import { CONVERT_PATH, conversionRequest } from "../support/requests";
@@ -6,6 +7,21 @@ import { expectProblem } from "./expect";
 import type { ContractSuite } from "./target";
 
 const REALM = 'Bearer realm="turn-lead-into-client"';
+
+/**
+ * The status of a POST whose headers are sent byte for byte: `fetch` trims header values
+ * before they leave, so whitespace around them reaches the service only this way.
+ */
+function rawPostStatus(url: URL, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(CONVERT_PATH, url), { method: "POST", headers }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
 
 /** Who may convert: the 401 and 403 rows, and the order in which checks run. */
 export const access: ContractSuite = (target) => {
@@ -47,6 +63,19 @@ export const access: ContractSuite = (target) => {
 
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="turn-lead-into-client", error="invalid_token"/);
       await expectProblem(res, 401, "unauthorized");
+    });
+
+    it("the same on every runtime for whitespace around the credentials (RFC 9110 OWS)", async () => {
+      for (const [before, after] of [["", " "], [" ", ""], ["\t ", " \t"]]) {
+        const { entity, lead } = await givenConvertibleLead(target().db);
+        const authorization = `${before}Bearer ${await tokenFor(entity.id)}${after}`;
+        const body = JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id });
+        const headers = { "Content-Type": "application/json", Authorization: authorization };
+
+        const { url } = target();
+        const status = url ? await rawPostStatus(url, headers, body) : (await target().fetch(CONVERT_PATH, { method: "POST", headers, body })).status;
+        expect(status, JSON.stringify(authorization.replace(/\S{20,}/, "<token>"))).toBe(200);
+      }
     });
 
     it("for an expired token and a token not valid yet", async () => {

@@ -11,6 +11,8 @@ export interface ContractTarget {
   /** Round trips the service made to its database, when the target can observe them. */
   dbRequests?: { count(): Promise<number>; reset(): Promise<void> };
   close(): Promise<void>;
+  /** Where an HTTP target listens, for requests `fetch` cannot send (raw header bytes). */
+  url?: URL;
 }
 
 export type ContractSuite = (target: () => ContractTarget) => void;

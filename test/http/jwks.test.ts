@@ -2,11 +2,10 @@ import type { webcrypto } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { sign } from "hono/jwt";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
 import { authOptions, parseEnv } from "../../src/env";
-import { createJwksCache, type JwksCacheOptions } from "../../src/http/jwks";
-import type { JwksAlgorithm } from "../../src/http/tokens";
+import { createJwksCache, type JwksAlgorithm, type JwksCacheOptions } from "../../src/http/auth";
 import { expectProblem } from "../contract/expect";
 import { givenConvertibleLead } from "../support/builders";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -33,10 +32,16 @@ class IdentityProvider {
   published: Jwk[] = [];
   fetches = 0;
   failing = false;
+  /** How long the provider takes to answer. */
+  delayMs = 0;
   private server: Server = createServer((_req, res) => {
     this.fetches += 1;
-    if (this.failing) return void res.writeHead(500).end("down");
-    res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ keys: this.published }));
+    const published = JSON.stringify({ keys: this.published });
+    const failing = this.failing;
+    setTimeout(() => {
+      if (failing) return void res.writeHead(500).end("down");
+      res.writeHead(200, { "Content-Type": "application/json" }).end(published);
+    }, this.delayMs);
   });
   url = "";
 
@@ -60,6 +65,12 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await idp.start();
   [rsa, ec, rs384] = await Promise.all([generateKey("RS256", "rsa-1"), generateKey("ES256", "ec-1"), generateKey("RS384", "rsa-384")]);
+  idp.published = [rsa.publicJwk, ec.publicJwk, rs384.publicJwk];
+});
+
+afterEach(() => {
+  idp.failing = false;
+  idp.delayMs = 0;
   idp.published = [rsa.publicJwk, ec.publicJwk, rs384.publicJwk];
 });
 
@@ -106,7 +117,8 @@ describe("tokens from an identity provider (JWT_JWKS_URL)", () => {
     await convertWith(app, (id) => idpToken(rsa, id));
     clock += 61_000;
     await convertWith(app, (id) => idpToken(rsa, id));
-    expect(idp.fetches - before).toBe(2);
+    // The refresh runs behind the answer, which the last good set already gave.
+    await vi.waitFor(() => expect(idp.fetches - before).toBe(2));
   });
 
   it("picks up a rotated key when a token names a kid it has not seen", async () => {
@@ -178,5 +190,104 @@ describe("tokens from an identity provider (JWT_JWKS_URL)", () => {
     expect(() => parseEnv({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, JWT_JWKS_ALGORITHMS: "HS256" })).toThrow(
       /JWT_JWKS_ALGORITHMS/,
     );
+  });
+
+  it("accepts only https: key set URLs, and plain http: on loopback for local work", () => {
+    const env = (url: string) => ({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, JWT_JWKS_URL: url });
+    for (const url of ["http://id.example.com/.well-known/jwks.json", "http://10.0.0.7/jwks", "ftp://id.example.com/jwks", "https//x"]) {
+      expect(() => parseEnv(env(url)), url).toThrow(/JWT_JWKS_URL/);
+    }
+    for (const url of ["https://id.example.com/.well-known/jwks.json", "http://127.0.0.1:8080/jwks", "http://localhost:9000/jwks", "http://[::1]/jwks"]) {
+      expect(parseEnv(env(url)).jwksUrl).toBe(url);
+    }
+  });
+});
+
+describe("the key set when the provider is slow or down", () => {
+  it("keeps serving the last good key set past its lifetime while the provider is down, refetching at most once per interval", async () => {
+    let clock = Date.now();
+    const app = appWith({ maxAgeSeconds: 60, minRefreshSeconds: 30, now: () => clock });
+    expect((await convertWith(app, (id) => idpToken(rsa, id))).status).toBe(200);
+    idp.failing = true;
+    clock += 61_000;
+    const before = idp.fetches;
+
+    for (let i = 0; i < 5; i++) expect((await convertWith(app, (id) => idpToken(rsa, id))).status).toBe(200);
+    await vi.waitFor(() => expect(idp.fetches - before).toBe(1));
+    clock += 31_000;
+    expect((await convertWith(app, (id) => idpToken(ec, id))).status).toBe(200);
+    await vi.waitFor(() => expect(idp.fetches - before).toBe(2));
+  });
+
+  it("answers from the last good set without waiting for a slow refresh", async () => {
+    let clock = Date.now();
+    const app = appWith({ maxAgeSeconds: 60, now: () => clock });
+    await convertWith(app, (id) => idpToken(rsa, id));
+    idp.delayMs = 1_500;
+    clock += 61_000;
+
+    const started = performance.now();
+    expect((await convertWith(app, (id) => idpToken(rsa, id))).status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it("stops trusting the last good set once it is older than its lifetime plus the staleness bound", async () => {
+    let clock = Date.now();
+    const app = appWith({ maxAgeSeconds: 60, maxStaleSeconds: 3_600, now: () => clock });
+    await convertWith(app, (id) => idpToken(rsa, id));
+    idp.failing = true;
+    clock += 60_000 + 3_600_000;
+
+    await expectProblem(await convertWith(app, (id) => idpToken(rsa, id)), 503, "service_unavailable");
+  });
+
+  it("makes one fetch for many concurrent requests, on first use and after the set ages out", async () => {
+    let clock = Date.now();
+    const app = appWith({ maxAgeSeconds: 60, now: () => clock });
+    idp.delayMs = 200;
+    let before = idp.fetches;
+    const burst = () => Promise.all(Array.from({ length: 8 }, () => convertWith(app, (id) => idpToken(rsa, id))));
+
+    for (const res of await burst()) expect(res.status).toBe(200);
+    expect(idp.fetches - before).toBe(1);
+
+    clock += 61_000;
+    before = idp.fetches;
+    for (const res of await burst()) expect(res.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(idp.fetches - before).toBe(1);
+  });
+
+  it("makes one fetch for many concurrent tokens naming a new kid", async () => {
+    let clock = Date.now();
+    const app = appWith({ minRefreshSeconds: 30, now: () => clock });
+    await convertWith(app, (id) => idpToken(rsa, id));
+    const rotated = await generateKey("ES256", "ec-2");
+    idp.published = [...idp.published, rotated.publicJwk];
+    idp.delayMs = 200;
+    clock += 31_000;
+    const before = idp.fetches;
+
+    const answers = await Promise.all(Array.from({ length: 8 }, () => convertWith(app, (id) => idpToken(rotated, id))));
+    for (const res of answers) expect(res.status).toBe(200);
+    expect(idp.fetches - before).toBe(1);
+  });
+
+  it("keeps a remembered token valid until its exp after its key is withdrawn; new tokens from that key are refused", async () => {
+    let clock = Date.now();
+    const app = appWith({ maxAgeSeconds: 60, now: () => clock });
+    const { entity, lead } = await givenConvertibleLead(database.db);
+    const request = conversionRequest(await idpToken(rsa, entity.id), { lead_id: lead.id, financial_entity_id: entity.id });
+    expect((await app.request(CONVERT_PATH, request)).status).toBe(200);
+
+    idp.published = [ec.publicJwk];
+    clock += 61_000;
+    const before = idp.fetches;
+    expect((await convertWith(app, (id) => idpToken(ec, id))).status).toBe(200);
+    await vi.waitFor(() => expect(idp.fetches - before).toBe(1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect((await app.request(CONVERT_PATH, request)).status).toBe(200);
+    await expectProblem(await convertWith(app, (id) => idpToken(rsa, id)), 401, "unauthorized");
   });
 });

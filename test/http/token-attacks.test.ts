@@ -3,10 +3,10 @@ import { sign } from "hono/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { expectProblem } from "../contract/expect";
-import { givenConvertibleLead, givenEntity, writesFor } from "../support/builders";
+import { auditFor, givenConvertibleLead, givenEntity, writesFor } from "../support/builders";
 import { countingDatabase, createTestDatabase, type TestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
-import { CONVERT_PATH } from "../support/requests";
+import { CONVERT_PATH, jsonOf } from "../support/requests";
 import { nowSeconds, TEST_SECRET, tokenFor } from "../support/tokens";
 
 const ISSUER = "https://id.example.com/";
@@ -232,6 +232,135 @@ describe("tokens that must be accepted", () => {
   for (const scheme of ["bearer ", "BEARER ", "Bearer    "]) {
     it(`the scheme written as ${JSON.stringify(scheme)} (case-insensitive, one or more spaces)`, async () => {
       await accepted(await attempt(async (id) => `${scheme}${await tokenFor(id)}`));
+    });
+  }
+});
+
+describe("a bad signature tells nothing about the claims (signature first)", () => {
+  const FORGER = "a-forger-guessing-with-a-32-byte-secret!";
+  const forged = (iss: string | undefined, aud: string | undefined) => (id: string) =>
+    tokenFor(id, { iss, aud }, FORGER);
+
+  it("the same detail and challenge whether the guessed issuer and audience are right or wrong", async () => {
+    const answers = [];
+    for (const [iss, aud] of [
+      [ISSUER, AUDIENCE],
+      ["https://evil.example.com/", AUDIENCE],
+      [ISSUER, "another-api"],
+      [undefined, undefined],
+    ] as const) {
+      const result = await attemptWith(forged(iss, aud), { strict: true });
+      const body = await jsonOf(result.res.clone());
+      await expectRejected(result);
+      answers.push({ detail: body.detail, challenge: result.res.headers.get("www-authenticate") });
+    }
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+  });
+
+  it("an expired, not-yet-valid or entity-less forgery gets the same answer as any other", async () => {
+    const details = new Set<string>();
+    for (const extra of [{}, { exp: nowSeconds() - 600 }, { nbf: nowSeconds() + 600 }, { sub: 42 }, { scope: ["x"] }]) {
+      const result = await attemptWith((id) => tokenFor(id, extra, FORGER));
+      details.add(`${(await jsonOf(result.res.clone())).detail} | ${result.res.headers.get("www-authenticate")}`);
+      await expectRejected(result);
+    }
+    expect([...details]).toHaveLength(1);
+  });
+});
+
+describe("the JOSE header's typ (RFC 9068)", () => {
+  for (const typ of ["at+jwt", "AT+JWT", "application/at+jwt", "JWT", "jwt", "application/JWT"]) {
+    it(`typ ${JSON.stringify(typ)} is accepted`, async () => {
+      const result = await attemptWith((id) => handmade({ alg: "HS256", typ }, claims(id)));
+      expect(result.res.status, await result.res.clone().text()).toBe(200);
+    });
+  }
+
+  it("no typ at all is accepted", async () => {
+    const result = await attemptWith((id) => handmade({ alg: "HS256" }, claims(id)));
+    expect(result.res.status).toBe(200);
+  });
+
+  for (const typ of ["JOSE", "secevent+jwt", "application/jose+json", "", 1]) {
+    it(`typ ${JSON.stringify(typ)} is refused, with a detail about the type`, async () => {
+      const result = await attemptWith((id) => handmade({ alg: "HS256", typ }, claims(id)));
+      expect((await jsonOf(result.res.clone())).detail).toMatch(/typ/);
+      await expectRejected(result);
+    });
+  }
+});
+
+describe("scope and scp", () => {
+  const status = async (extra: Record<string, unknown>) => {
+    const result = await attemptWith((id) => tokenFor(id, { scope: undefined, ...extra }));
+    if (result.res.status !== 200) expect(result.dbCalls).toBe(0);
+    return result.res.status;
+  };
+
+  it("scope as an array of strings", async () => {
+    expect(await status({ scope: ["leads:read", "leads:convert"] })).toBe(200);
+    expect(await status({ scope: ["leads:read"] })).toBe(403);
+  });
+
+  it("scp, as a string or an array, when there is no scope", async () => {
+    expect(await status({ scp: "leads:read leads:convert" })).toBe(200);
+    expect(await status({ scp: ["leads:convert"] })).toBe(200);
+    expect(await status({ scp: "leads:read" })).toBe(403);
+    expect(await status({ scp: ["leads:read"] })).toBe(403);
+  });
+
+  it("scope wins over scp", async () => {
+    expect(await status({ scope: "leads:read", scp: "leads:convert" })).toBe(403);
+  });
+
+  it("a scope of any other shape grants nothing", async () => {
+    expect(await status({ scope: [1, "leads:convert"] })).toBe(403);
+    expect(await status({ scope: { "leads:convert": true } })).toBe(403);
+    expect(await status({ scp: null })).toBe(403);
+  });
+});
+
+describe("sub", () => {
+  it("a sub that is not a string is refused, even with a good financial_entity_id", async () => {
+    for (const sub of [12345, true, null, ["a"]]) {
+      await expectRejected(await attemptWith((id) => tokenFor(id, { sub, financial_entity_id: id })));
+    }
+  });
+
+  it("the audit keeps the sub as sent", async () => {
+    const result = await attemptWith((id) => tokenFor(id, { sub: "Service-Account-7", financial_entity_id: id }));
+    expect(result.res.status).toBe(200);
+    const [audit] = await auditFor(database.db, result.lead.id);
+    expect(audit?.subject).toBe("Service-Account-7");
+  });
+});
+
+describe("whitespace around the Authorization value (RFC 9110 OWS)", () => {
+  /** The request's headers as a runtime that keeps the bytes around a field value hands them over. */
+  const untrimmed = (headers: Headers, authorization: string) =>
+    new Proxy(headers, {
+      get(target, property) {
+        if (property === "get") return (name: string) => (name.toLowerCase() === "authorization" ? authorization : target.get(name));
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+
+  for (const [before, after] of [["", " "], ["", "\t"], [" \t", "  "]]) {
+    it(`is ignored: ${JSON.stringify(`${before}Bearer <token>${after}`)}`, async () => {
+      const { entity, lead } = await givenConvertibleLead(database.db);
+      const body = JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id });
+      // With its length declared, the body-size check reads the request as it is instead of rewrapping it.
+      const request = new Request(`http://localhost${CONVERT_PATH}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Content-Length": String(body.length) },
+        body,
+      });
+      const authorization = `${before}Bearer ${await tokenFor(entity.id)}${after}`;
+      Object.defineProperty(request, "headers", { value: untrimmed(request.headers, authorization) });
+
+      const res = await app.fetch(request);
+      expect(res.status, await res.clone().text()).toBe(200);
     });
   }
 });

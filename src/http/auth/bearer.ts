@@ -1,14 +1,19 @@
-import type { MiddlewareHandler } from "hono";
-import { CONVERT_SCOPE } from "../domain/conversion";
-import { ApiError } from "./problem";
-import { InvalidTokenError, type TokenVerifier } from "./tokens";
-import type { AppEnv } from "./types";
+import type { Context, MiddlewareHandler } from "hono";
+import { CONVERT_SCOPE } from "../../domain/conversion";
+import { ApiError } from "../problem";
+import type { AppEnv } from "../types";
+import type { TokenVerifier } from "./actor";
+import { InvalidTokenError } from "./errors";
+import type { KeepAlive } from "./jwks";
 
 export const AUTH_REALM = "turn-lead-into-client";
 
 // RFC 6750 b64token after the scheme (case-insensitive, RFC 9110) and one or more spaces.
 const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 const BEARER_WITHOUT_TOKEN = /^Bearer *$/i;
+// RFC 9110 §5.5: whitespace around a field value is not part of it. Most runtimes
+// strip it before the app sees the header; this makes every runtime answer alike.
+const SURROUNDING_OWS = /^[ \t]+|[ \t]+$/g;
 
 const challenge = (params = "") => `Bearer realm="${AUTH_REALM}"${params}`;
 
@@ -35,6 +40,17 @@ function invalidToken(description: string): ApiError {
   });
 }
 
+/** The Worker's `waitUntil`, where there is one, so that a key refresh outlives the request. */
+function keepAliveOf(c: Context<AppEnv>): KeepAlive | undefined {
+  let ctx: { waitUntil(work: Promise<unknown>): void };
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    return undefined;
+  }
+  return (work) => ctx.waitUntil(work);
+}
+
 export interface BearerAuthOptions {
   verifyToken: TokenVerifier;
 }
@@ -50,7 +66,7 @@ export function bearerAuth({ verifyToken }: BearerAuthOptions): MiddlewareHandle
   if (typeof verifyToken !== "function") throw new TypeError("bearerAuth needs a verifyToken function");
 
   return async function bearerAuth(c, next) {
-    const header = c.req.header("Authorization");
+    const header = c.req.header("Authorization")?.replace(SURROUNDING_OWS, "");
     if (!header || BEARER_WITHOUT_TOKEN.test(header)) throw missingCredentials();
     const token = BEARER_CREDENTIALS.exec(header)?.[1];
     if (token === undefined) {
@@ -58,7 +74,7 @@ export function bearerAuth({ verifyToken }: BearerAuthOptions): MiddlewareHandle
       throw invalidToken("The Authorization header is not a single bearer token.");
     }
     try {
-      c.set("actor", await verifyToken(token));
+      c.set("actor", await verifyToken(token, keepAliveOf(c)));
     } catch (error) {
       if (error instanceof InvalidTokenError) throw invalidToken(error.message);
       throw error;
