@@ -11,6 +11,7 @@ import { givenConvertibleLead } from "../support/builders";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
 import { CONVERT_PATH, conversionRequest } from "../support/requests";
+import { startWorkerTarget } from "../support/targets";
 import { nowSeconds, TEST_SECRET, tokenFor } from "../support/tokens";
 
 type Jwk = webcrypto.JsonWebKey & { kid: string; alg: string };
@@ -289,5 +290,26 @@ describe("the key set when the provider is slow or down", () => {
 
     expect((await app.request(CONVERT_PATH, request)).status).toBe(200);
     await expectProblem(await convertWith(app, (id) => idpToken(rsa, id)), 401, "unauthorized");
+  });
+});
+
+describe("the key set on the Worker (workerd), where requests must not await each other's promises", () => {
+  it("makes one fetch for concurrent first requests, and every one of them is answered", async () => {
+    const worker = await startWorkerTarget({ vars: { JWT_JWKS_URL: idp.url } });
+    try {
+      idp.delayMs = 300;
+      const before = idp.fetches;
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const { entity, lead } = await givenConvertibleLead(worker.db);
+          const token = await idpToken(rsa, entity.id);
+          return worker.fetch(CONVERT_PATH, conversionRequest(token, { lead_id: lead.id, financial_entity_id: entity.id }));
+        }),
+      );
+      for (const res of answers) expect(res.status, await res.clone().text()).toBe(200);
+      expect(idp.fetches - before).toBe(1);
+    } finally {
+      await worker.close();
+    }
   });
 });
