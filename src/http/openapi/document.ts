@@ -203,7 +203,7 @@ export function buildOpenApiDocument(version: string) {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: `A JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; a \`scope\` claim must include \`${CONVERT_SCOPE}\`. Realm: \`${AUTH_REALM}\`.`,
+          description: `A JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include \`${CONVERT_SCOPE}\`; \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
         },
       },
       headers: {
