@@ -1,11 +1,13 @@
 import { Hono } from "hono/tiny";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { createConversionStore } from "./db/conversion-store";
 import type { Database } from "./db/client";
+import type { ConversionStore } from "./domain/conversion";
+import { noStore } from "./http/cache-control";
 import { errorHandler } from "./http/error-handler";
+import { requestId } from "./http/request-id";
 import { requestLog } from "./http/request-log";
 import { docsRoutes, type StaticAssets } from "./http/routes/docs";
 import { healthRoutes } from "./http/routes/health";
@@ -18,6 +20,8 @@ import { jsonLogger, type Logger } from "./log";
 export interface AppDeps {
   db: Database;
   auth: TokenVerifierOptions;
+  /** Where conversions happen; by default libSQL through `db`. Tests hand in another implementation of the port. */
+  store?: ConversionStore;
   /** Deadline for one database call; past it the request answers 503. Default 5000. */
   databaseTimeoutMs?: number;
   logger?: Logger;
@@ -35,12 +39,12 @@ export interface AppDeps {
  * const app = createApp({ db, auth: { secret: config.jwtSecret } });
  * const res = await app.request("/turn-lead-into-client", { method: "POST", headers, body });
  */
-export function createApp({ db, auth, databaseTimeoutMs = 5_000, logger = jsonLogger, assets, corsOrigins = [] }: AppDeps) {
-  const store = createConversionStore(db, { timeoutMs: databaseTimeoutMs });
+export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger = jsonLogger, assets, corsOrigins = [] }: AppDeps) {
+  store ??= createConversionStore(db, { timeoutMs: databaseTimeoutMs });
   const verifyToken = createTokenVerifier(auth);
 
   const app = new Hono<AppEnv>();
-  app.use(requestId(), requestLog(logger), secureHeaders());
+  app.use(requestId(), requestLog(logger), secureHeaders(), noStore());
   if (corsOrigins.length > 0) {
     app.use(
       cors({

@@ -1,21 +1,41 @@
 import { unstable_startWorker } from "wrangler";
 import { writeAssets } from "../assets";
 
+/** One line the Worker wrote to its console, as workerd reported it. */
+export interface WorkerLogLine {
+  level: string;
+  message: string;
+}
+
 export interface WorkerHandle {
   url: URL;
+  /** Every line the Worker logged since it started, in order (console.log → "log"/"info", console.error → "error"). */
+  logs: WorkerLogLine[];
   dispose(): Promise<void>;
 }
 
+export interface StartWorkerOptions {
+  /** Also called with each line as it arrives. Default: error lines go to stderr, as `wrangler dev` would show them. */
+  onLog?: (line: WorkerLogLine) => void;
+}
+
+const printErrors = ({ level, message }: WorkerLogLine) => {
+  if (level === "error") console.error(message);
+};
+
 /**
  * The real Worker (wrangler.toml, src/worker.ts) in workerd, on a free port,
- * with the given bindings instead of anything in .dev.vars.
+ * with the given bindings instead of anything in .dev.vars. Its console output
+ * is kept on the handle, so tests can read the Worker's own log lines.
  *
  * @example
  * const worker = await startWorker({ TURSO_DATABASE_URL: server.url, JWT_SECRET: TEST_SECRET });
  * await fetch(new URL("/healthz", worker.url));
+ * worker.logs.map((line) => JSON.parse(line.message));
  */
-export async function startWorker(vars: Record<string, string>): Promise<WorkerHandle> {
+export async function startWorker(vars: Record<string, string>, { onLog = printErrors }: StartWorkerOptions = {}): Promise<WorkerHandle> {
   writeAssets();
+  const logs: WorkerLogLine[] = [];
   const worker = await unstable_startWorker({
     config: "wrangler.toml",
     envFiles: [],
@@ -27,8 +47,14 @@ export async function startWorker(vars: Record<string, string>): Promise<WorkerH
       logLevel: "error",
       watch: false,
       remote: false,
+      // workerd's structured logs: one record per console call of the Worker.
+      structuredLogsHandler: ({ level, message }: WorkerLogLine) => {
+        const line = { level, message };
+        logs.push(line);
+        onLog(line);
+      },
     },
   });
   await worker.ready;
-  return { url: new URL(String(await worker.url)), dispose: () => worker.dispose() };
+  return { url: new URL(String(await worker.url)), logs, dispose: () => worker.dispose() };
 }

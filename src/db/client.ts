@@ -42,7 +42,13 @@ export function openRemoteDatabase({ url, authToken, timeoutMs }: RemoteDatabase
     concurrency: Number.POSITIVE_INFINITY,
     fetch: async (request: Request) => {
       // Without a deadline a lost response would hold the request open until the platform kills it.
-      const res = await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
+      let res: Response;
+      try {
+        res = await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        // Only here is a failure known to be the network's (Node says TypeError "fetch failed", workerd a plain Error).
+        throw new DatabaseUnavailableError("the database could not be reached", { cause: error });
+      }
       // The client reads a 5xx's JSON body as an SQL error and loses the status: judge it here.
       if (res.status >= 500 || res.status === 429) {
         await res.body?.cancel();

@@ -2,7 +2,8 @@ import { LibsqlError } from "@libsql/client/http";
 
 /**
  * The database could not be reached, was busy, or did not answer in time.
- * Nothing can be assumed to have been written, and the attempt is safe to repeat.
+ * Whether a write happened is unknown (a response can be lost after the
+ * commit); repeating the attempt is safe, because a conversion replays.
  */
 export class DatabaseUnavailableError extends Error {
   override name = "DatabaseUnavailableError";
@@ -22,21 +23,24 @@ const UNAVAILABLE_CODES = [
 ];
 
 function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof LibsqlError)) {
-    // The client throws its own errors for SQL; anything else came from the
-    // transport (fetch failed, connection reset, aborted by our deadline).
-    return error instanceof Error && !(error instanceof RangeError) && !(error instanceof SyntaxError);
+  if (error instanceof LibsqlError) {
+    if (error.code === "SERVER_ERROR") {
+      const status = (error.cause as { status?: unknown } | undefined)?.status;
+      return typeof status !== "number" || status >= 500 || status === 429;
+    }
+    return UNAVAILABLE_CODES.some((code) => error.code.startsWith(code));
   }
-  if (error.code === "SERVER_ERROR") {
-    const status = (error.cause as { status?: unknown } | undefined)?.status;
-    return typeof status !== "number" || status >= 500 || status === 429;
-  }
-  return UNAVAILABLE_CODES.some((code) => error.code.startsWith(code));
+  // A request to the database aborted by its deadline (AbortSignal.timeout) while
+  // its body was read. Failed fetches arrive as DatabaseUnavailableError already
+  // (src/db/client.ts). Anything else — a TypeError included — is a bug of ours
+  // or an SQL error, and must not be answered as "retry".
+  return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 }
 
 /**
  * Runs one database call with a deadline, turning transport failures and
- * timeouts into {@link DatabaseUnavailableError}. SQL errors pass through.
+ * timeouts into {@link DatabaseUnavailableError}. SQL errors and code errors
+ * (a `TypeError` thrown while building the call) pass through, to become 500s.
  *
  * @example
  * const rows = await callDatabase(() => client.execute("select 1"), 5_000);

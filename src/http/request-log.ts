@@ -1,11 +1,16 @@
 import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
 import type { Logger } from "../log";
 import type { AppEnv } from "./types";
 
+// What app-level middleware is registered on; a request that matched nothing else matched no route.
+const ANY_PATH = "/*";
+
 /**
- * One JSON line per request: id, method, path (never the query string),
- * status, duration, acting entity, lead and outcome. Tokens and personal data
- * never reach this line: only ids and codes do.
+ * One JSON line per request: id, method, the matched route's pattern (never
+ * the path as sent, nor its query string: either can carry a NIT, an email or
+ * a token; "unmatched" for a 404 or 405), status, duration, acting entity, lead
+ * and outcome. Tokens and personal data never reach this line: only ids and codes do.
  *
  * @example
  * app.use(requestLog(jsonLogger));
@@ -19,7 +24,7 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
       msg: "request",
       request_id: c.get("requestId"),
       method: c.req.method,
-      path: c.req.path,
+      path: routeOf(c),
       status: c.res.status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       financial_entity_id: c.get("actor")?.financialEntityId,
@@ -27,4 +32,9 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
       outcome: c.get("outcome"),
     });
   };
+}
+
+function routeOf(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
+  const route = routePath(c, -1);
+  return route === "" || route === ANY_PATH ? "unmatched" : route;
 }

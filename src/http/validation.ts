@@ -21,11 +21,22 @@ export function validationHook(result: { success: true } | { success: false; err
 }
 
 /**
- * Requires a JSON body (`application/json`, parameters allowed). Hono's JSON
- * validator reads any other type as `{}`, which would turn a 415 into a 400.
+ * Requires an uncompressed JSON body (`application/json`, parameters allowed).
+ * Hono's JSON validator reads any other type as `{}`, which would turn a 415
+ * into a 400, and it never decodes a `Content-Encoding`: a gzip body would be
+ * "malformed JSON" and a `br` one read as if it were plain.
  */
 export function requireJsonBody(): MiddlewareHandler<AppEnv> {
   return async function requireJsonBody(c, next) {
+    const encodings = (c.req.header("Content-Encoding") ?? "")
+      .split(",")
+      .map((coding) => coding.trim().toLowerCase())
+      .filter((coding) => coding !== "" && coding !== "identity");
+    if (encodings.length > 0) {
+      throw new ApiError("unsupported_media_type", "The request body must not be compressed: send it without a Content-Encoding.", {
+        headers: { "Accept-Encoding": "identity" },
+      });
+    }
     const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
     if (mediaType !== "application/json") {
       throw new ApiError("unsupported_media_type", "The request body must be application/json.", {

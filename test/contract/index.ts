@@ -1,11 +1,12 @@
 import { access } from "./access";
 import { happyPath } from "./happy";
+import { hygiene } from "./hygiene";
 import { races } from "./races";
 import { refusals } from "./refusals";
 import { roundTrips } from "./round-trips";
 
 /** The whole contract, for targets that can count database round trips. */
-export const CONTRACT = [happyPath, refusals, access, races, roundTrips];
+export const CONTRACT = [happyPath, refusals, access, races, hygiene, roundTrips];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
-export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races];
+export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races, hygiene];

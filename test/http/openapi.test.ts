@@ -7,7 +7,7 @@ import { PROBLEMS } from "../../src/http/problem";
 import { writeAssets } from "../../scripts/assets";
 import { createTestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
-import { openApiDocument } from "../support/openapi";
+import { expectDocumentedResponse, openApiDocument } from "../support/openapi";
 import { TEST_SECRET } from "../support/tokens";
 
 describe("the OpenAPI document", () => {
@@ -54,5 +54,40 @@ describe("the OpenAPI document", () => {
       required: ["lead_id", "financial_entity_id"],
       properties: { lead_id: { type: "string", format: "uuid" }, financial_entity_id: { type: "string", format: "uuid" } },
     });
+  });
+});
+
+describe("the response check against the document", () => {
+  const problem = (status: number, code: string, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify({ type: `/problems/${code}`, title: "t", status, detail: "d", code, request_id: "r-1" }), {
+      status,
+      headers: { "Content-Type": "application/problem+json", "X-Request-Id": "r-1", "Cache-Control": "no-store", ...headers },
+    });
+  const check = (method: string, path: string, res: Response) => expectDocumentedResponse(method, path, res);
+
+  it("accepts a response the document describes", async () => {
+    await check("POST", "/turn-lead-into-client", problem(503, "service_unavailable", { "Retry-After": "1" }));
+    await check("POST", "/turn-lead-into-client", problem(401, "unauthorized", { "WWW-Authenticate": 'Bearer realm="x"' }));
+    await check("GET", "/nowhere", problem(404, "not_found"));
+  });
+
+  it("fails on a status the operation does not declare", async () => {
+    await expect(check("POST", "/turn-lead-into-client", problem(429, "service_unavailable"))).rejects.toThrow(/not documented/);
+    await expect(check("GET", "/nowhere", problem(500, "internal_error"))).rejects.toThrow(/no documented operation/);
+  });
+
+  it("fails on a content type the response does not declare", async () => {
+    const res = new Response("ok", { status: 200, headers: { "Content-Type": "text/plain", "X-Request-Id": "r", "Cache-Control": "no-store" } });
+    await expect(check("GET", "/healthz", res)).rejects.toThrow(/text\/plain, which the document does not declare/);
+  });
+
+  it("fails when a required header is missing or a header breaks its schema", async () => {
+    await expect(check("POST", "/turn-lead-into-client", problem(503, "service_unavailable"))).rejects.toThrow(/lacks the header Retry-After/);
+    await expect(check("POST", "/turn-lead-into-client", problem(401, "unauthorized"))).rejects.toThrow(/lacks the header WWW-Authenticate/);
+    await expect(check("POST", "/turn-lead-into-client", problem(405, "method_not_allowed"))).rejects.toThrow(/lacks the header Allow/);
+    await expect(check("GET", "/nowhere", problem(404, "not_found", { "Cache-Control": "max-age=60" }))).rejects.toThrow(/Cache-Control/);
+    await expect(check("POST", "/turn-lead-into-client", problem(503, "service_unavailable", { "Retry-After": "soon" }))).rejects.toThrow(/Retry-After/);
+    const replay = new Response("{}", { status: 200, headers: { "Content-Type": "application/json", "X-Request-Id": "r", "Idempotent-Replayed": "yes" } });
+    await expect(check("POST", "/turn-lead-into-client", replay)).rejects.toThrow(/Cache-Control|Idempotent-Replayed/);
   });
 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { openRemoteDatabase } from "../../src/db/client";
+import { callDatabase } from "../../src/db/errors";
+import type { ConversionStore } from "../../src/domain/conversion";
 import { expectProblem } from "../contract/expect";
 import { givenClient, givenConvertibleLead } from "../support/builders";
 import { countingDatabase, createTestDatabase, type TestDatabase } from "../support/database";
@@ -135,5 +137,60 @@ describe("structured logs", () => {
     expect(errors[0]).toMatchObject({ request_id: requestId, code: "service_unavailable", error: { name: "DatabaseUnavailableError" } });
     expect(JSON.stringify(errors[0])).toMatch(/cause/);
     expect(logs.records.filter((r) => r.level === "info")).toEqual([expect.objectContaining({ request_id: requestId, status: 503 })]);
+  });
+});
+
+describe("error classes", () => {
+  const convertRequest = async () => {
+    const entity = crypto.randomUUID();
+    return conversionRequest(await tokenFor(entity), { lead_id: crypto.randomUUID(), financial_entity_id: entity });
+  };
+
+  it("answer a code bug inside a database call with 500 internal_error: no retry advice, no stack, no message", async () => {
+    const logs = silentLogger();
+    // The real driver on the real database, handed a value our code forgot to fill: a TypeError, not an outage.
+    const buggyStore: ConversionStore = {
+      convert: () => callDatabase(() => database.db.$client.execute({ sql: "select ?", args: [undefined as never] }), 1_000) as never,
+    };
+    const app = createApp({ db: database.db, store: buggyStore, auth: { secret: TEST_SECRET }, logger: logs });
+
+    const res = await app.request(CONVERT_PATH, await convertRequest());
+
+    expect(res.headers.get("retry-after")).toBeNull();
+    await expectDocumentedResponse("POST", CONVERT_PATH, res.clone());
+    const text = await res.clone().text();
+    await expectProblem(res, 500, "internal_error");
+    expect(text).not.toMatch(/undefined cannot be passed|TypeError|\bat \S+ \(|select/i);
+    expect(logs.records.filter((r) => r.level === "error")).toEqual([
+      expect.objectContaining({ code: "internal_error", error: expect.objectContaining({ name: "TypeError" }) }),
+    ]);
+  });
+
+  it("answer a TypeError thrown by the store itself with 500 internal_error", async () => {
+    const buggyStore: ConversionStore = {
+      convert: async () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'nit')");
+      },
+    };
+    const app = createApp({ db: database.db, store: buggyStore, auth: { secret: TEST_SECRET }, logger: silentLogger() });
+
+    const res = await app.request(CONVERT_PATH, await convertRequest());
+
+    expect(await res.clone().text()).not.toContain("nit");
+    await expectProblem(res, 500, "internal_error");
+  });
+
+  it("answer an unreachable database with 503 service_unavailable and Retry-After", async () => {
+    const app = createApp({
+      db: openRemoteDatabase({ url: "http://127.0.0.1:9", timeoutMs: 1_000 }),
+      auth: { secret: TEST_SECRET },
+      logger: silentLogger(),
+    });
+
+    const res = await app.request(CONVERT_PATH, await convertRequest());
+
+    expect(res.headers.get("retry-after")).toBe("1");
+    await expectDocumentedResponse("POST", CONVERT_PATH, res.clone());
+    await expectProblem(res, 503, "service_unavailable");
   });
 });

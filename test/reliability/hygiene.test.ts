@@ -2,9 +2,10 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { expectProblem } from "../contract/expect";
-import { givenConvertibleLead } from "../support/builders";
+import { givenClient, givenConvertibleLead } from "../support/builders";
 import { createTestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
+import { expectDocumentedResponse } from "../support/openapi";
 import { CONVERT_PATH, conversionRequest } from "../support/requests";
 import { type HttpTarget, startNodeTarget, startWorkerTarget } from "../support/targets";
 import { TEST_SECRET, tokenFor } from "../support/tokens";
@@ -45,16 +46,19 @@ for (const [name, start] of [
     it("sends the secure headers, and no X-Powered-By, on every kind of response", async () => {
       const { entity, lead } = await givenConvertibleLead(target.db);
       const ok = conversionRequest(await tokenFor(entity.id), { lead_id: lead.id, financial_entity_id: entity.id });
-      const responses = await Promise.all([
-        target.fetch(CONVERT_PATH, ok),
-        target.fetch(CONVERT_PATH, conversionRequest(null, {})),
-        target.fetch(CONVERT_PATH, { method: "GET" }),
-        target.fetch("/nowhere"),
-        target.fetch("/healthz"),
-        target.fetch("/openapi.json"),
-        target.fetch("/docs"),
-      ]);
-      for (const res of responses) {
+      const requests: [string, string, RequestInit?][] = [
+        ["POST", CONVERT_PATH, ok],
+        ["POST", CONVERT_PATH, conversionRequest(null, {})],
+        ["GET", CONVERT_PATH, { method: "GET" }],
+        ["GET", "/nowhere"],
+        ["GET", "/healthz"],
+        ["GET", "/openapi.json"],
+        ["GET", "/docs"],
+        ["GET", "/docs/scalar.js"],
+      ];
+      const responses = await Promise.all(requests.map(([, path, init]) => target.fetch(path, init)));
+      for (const [i, res] of responses.entries()) {
+        await expectDocumentedResponse(requests[i]![0], requests[i]![1], res.clone());
         await res.arrayBuffer();
         expect(Object.fromEntries(Object.keys(SECURE_HEADERS).map((h) => [h, res.headers.get(h)])), `${res.url} ${res.status}`).toEqual(SECURE_HEADERS);
         expect(res.headers.get("x-powered-by")).toBeNull();
@@ -71,6 +75,52 @@ for (const [name, start] of [
       await expectProblem(preflight, 405, "method_not_allowed");
       const post = await target.fetch(CONVERT_PATH, { ...conversionRequest(null, {}), headers: { Origin: "https://evil.example.com" } });
       expect(post.headers.get("access-control-allow-origin")).toBeNull();
+    });
+
+    it("logs one JSON line per request, carrying its id exactly, and nothing secret: no token, NIT, email, phone, name, SQL or stack", async () => {
+      const nit = `901.${Math.floor(Math.random() * 900 + 100)}.777-3`;
+      const person = { name: "Zacarías", lastname: "Quintero-Ybarra", email: `z.${crypto.randomUUID()}@example.com`, phone: "+57 301 765 4321", nit };
+      const { entity, lead } = await givenConvertibleLead(target.db, person);
+      const twin = await givenConvertibleLead(target.db, { ...person, nit: nit.replace(/[.-]/g, "") });
+      await givenClient(target.db, { financialEntityId: twin.entity.id, ecosystemId: twin.entity.ecosystemId, nit });
+      const token = await tokenFor(entity.id);
+      const body = { lead_id: lead.id, financial_entity_id: entity.id };
+      const run = crypto.randomUUID().slice(0, 8);
+      const sent: [string, string, RequestInit][] = [
+        [`${run}:convert/1+a.b`, CONVERT_PATH, conversionRequest(token, body)],
+        [`${run}:replay\\}{`, CONVERT_PATH, conversionRequest(token, body)],
+        [`${run}:conflict`, CONVERT_PATH, conversionRequest(await tokenFor(twin.entity.id), { lead_id: twin.lead.id, financial_entity_id: twin.entity.id })],
+        [`${run}:bad-token`, CONVERT_PATH, conversionRequest(`${token}x`, body)],
+        [`${run}:token-in-query`, `${CONVERT_PATH}?access_token=${token}&email=${person.email}`, conversionRequest(null, body)],
+        [`${run}:personal-body`, CONVERT_PATH, conversionRequest(token, `{"lead_id": "${person.email}", "nit": "${nit}"`)],
+        [`${run}:not-found`, `/nowhere/${person.phone}`, { method: "GET" }],
+      ];
+      const statuses = [];
+      for (const [id, path, init] of sent) {
+        const res = await target.fetch(path, { ...init, headers: { ...(init.headers as Record<string, string>), "X-Request-Id": id } });
+        expect(res.headers.get("x-request-id")).toBe(id);
+        statuses.push(res.status);
+        await res.arrayBuffer();
+      }
+      expect(statuses).toEqual([200, 200, 409, 401, 401, 400, 404]);
+
+      // workerd reports console output asynchronously: wait for every request's line.
+      const ours = () =>
+        target
+          .logLines()
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .filter((record) => String(record.request_id).startsWith(run));
+      await expect.poll(() => ours().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(sent.length);
+      for (const [i, [id]] of sent.entries()) {
+        expect(ours().filter((record) => record.request_id === id), id).toEqual([
+          expect.objectContaining({ level: "info", msg: "request", status: statuses[i] }),
+        ]);
+      }
+      const text = target.logLines().join("\n");
+      for (const secret of [token, nit, nit.replace(/[.-]/g, ""), person.email, person.phone, "765 4321", person.name, person.lastname]) {
+        expect(text).not.toContain(secret);
+      }
+      expect(text).not.toMatch(/\b(select|insert|update)\b .*\b(from|into|set)\b|\n\s+at \S+|\.ts:\d+/i);
     });
 
     it("refuses two Authorization headers sent on the wire", async () => {

@@ -13,22 +13,27 @@ export interface HttpTarget {
   url: URL;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   db: Database;
+  /** Every log line the service has written so far, as the JSON text it printed. */
+  logLines(): string[];
   close(): Promise<void>;
 }
 
 /** The Node entry over HTTP, on its own embedded database. */
 export async function startNodeTarget(env: Record<string, string> = {}): Promise<HttpTarget> {
   const database = await createTestDatabase();
+  const logger = silentLogger();
   const server = await startNodeServer({
     config: parseEnv({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, ...env }),
     port: 0,
-    logger: silentLogger(),
+    logger,
   });
   const url = new URL(server.url);
   return {
     url,
     fetch: (path, init) => fetch(new URL(path, url), init),
     db: database.db,
+    // The records the entry's logger got, printed as src/log.ts's jsonLogger prints them.
+    logLines: () => logger.records.map((record) => JSON.stringify(record)),
     close: async () => {
       await server.close();
       database.close();
@@ -51,6 +56,8 @@ export async function startWorkerTarget(
     url: worker.url,
     fetch: (path, init) => fetch(new URL(path, worker.url), init),
     db: database.db,
+    // What the Worker itself printed in workerd, line by line.
+    logLines: () => worker.logs.map((line) => line.message),
     get server() {
       return server;
     },

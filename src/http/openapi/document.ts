@@ -35,6 +35,7 @@ function componentSchemas() {
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const cacheControl = (value: string) => ({ description: "How long this may be cached.", required: true, schema: { type: "string", const: value } });
 const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
 
 const example = (error: ApiError) => ({
@@ -51,10 +52,13 @@ const refusalExample = (kind: Parameters<typeof refusalError>[0]["kind"]) =>
     ),
   );
 
+// Every response carries these two; the API's never may be cached (bodies carry personal data).
+const commonHeaders = () => ({ "X-Request-Id": header("XRequestId"), "Cache-Control": header("CacheControlNoStore") });
+
 function problemResponse(description: string, examples: ReturnType<typeof example>[], headers: Record<string, unknown> = {}) {
   return {
     description,
-    headers: { "X-Request-Id": header("XRequestId"), ...headers },
+    headers: { ...commonHeaders(), ...headers },
     content: {
       [PROBLEM_CONTENT_TYPE]: {
         schema: ref("Problem"),
@@ -76,13 +80,20 @@ const describeCodes = (codes: string[]) => codes.map((c) => `\`${c}\``).join(", 
  * writeFileSync("dist/assets/openapi.json", JSON.stringify(buildOpenApiDocument("1.0.0")));
  */
 export function buildOpenApiDocument(version: string) {
+  const unavailableExample = problem("service_unavailable", "The database is unavailable right now; retrying is safe.");
   const unavailable = problemResponse(
-    "The database could not be reached or did not answer in time. Nothing was written; retrying is safe.",
-    [problem("service_unavailable", "The database is unavailable right now; retrying is safe.")],
+    "The database could not be reached, was busy or did not answer in time; `Retry-After` says when to try again. The conversion may or may not have happened (an answer can be lost after the commit): retrying the same request is safe and returns its outcome — a replay if it happened.",
+    [unavailableExample],
     { "Retry-After": header("RetryAfter") },
   );
-  const internal = problemResponse("Something unexpected failed; the body never carries internals.", [
+  const notReady = problemResponse("The database could not be reached, was busy or did not answer in time.", [unavailableExample], {
+    "Retry-After": header("RetryAfter"),
+  });
+  const internal = problemResponse("Something unexpected failed — a fault of the service, not of the database; the body never carries internals.", [
     problem("internal_error", "An unexpected error occurred."),
+  ]);
+  const docsNotInstalled = problemResponse("The API reference is not installed here (a production-only install that never ran `npm run assets`).", [
+    problem("service_unavailable", "The API reference is not installed here."),
   ]);
 
   return {
@@ -116,7 +127,7 @@ export function buildOpenApiDocument(version: string) {
           responses: {
             200: {
               description: "The lead became a client of the entity — now, or in an earlier request (a replay).",
-              headers: { "X-Request-Id": header("XRequestId"), "Idempotent-Replayed": header("IdempotentReplayed") },
+              headers: { ...commonHeaders(), "Idempotent-Replayed": header("IdempotentReplayed") },
               content: {
                 "application/json": {
                   schema: ref("User"),
@@ -149,7 +160,9 @@ export function buildOpenApiDocument(version: string) {
               `${describeCodes(["financial_entity_not_found", "lead_not_found"])}: a lead of another ecosystem is reported exactly like a missing one.`,
               [refusalExample("financial_entity_not_found"), refusalExample("lead_not_found")],
             ),
-            405: problemResponse("Only POST is allowed here; see `Allow`.", [problem("method_not_allowed", "This endpoint accepts POST.")]),
+            405: problemResponse("Only POST is allowed here; see `Allow`.", [problem("method_not_allowed", "This endpoint accepts POST.")], {
+              Allow: header("Allow"),
+            }),
             409: problemResponse(
               `${describeCodes(["lead_assigned_to_other_entity", "lead_already_converted", "client_already_exists"])}: \`client_already_exists\` carries \`existing_user_id\`.`,
               [
@@ -161,9 +174,11 @@ export function buildOpenApiDocument(version: string) {
             413: problemResponse(`The body is over ${MAX_BODY_BYTES} bytes.`, [
               problem("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`),
             ]),
-            415: problemResponse("The body is not `application/json`.", [
-              problem("unsupported_media_type", "The request body must be application/json."),
-            ]),
+            415: problemResponse(
+              "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
+              [problem("unsupported_media_type", "The request body must be application/json.")],
+              { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
+            ),
             500: internal,
             503: unavailable,
           },
@@ -174,7 +189,7 @@ export function buildOpenApiDocument(version: string) {
           operationId: "health",
           summary: "Liveness: the service answers (the database is not consulted)",
           responses: {
-            200: { description: "Alive.", headers: { "X-Request-Id": header("XRequestId") }, content: { "application/json": { schema: ref("Health") } } },
+            200: { description: "Alive.", headers: commonHeaders(), content: { "application/json": { schema: ref("Health") } } },
           },
         },
       },
@@ -183,8 +198,8 @@ export function buildOpenApiDocument(version: string) {
           operationId: "ready",
           summary: "Readiness: the database answers a trivial query",
           responses: {
-            200: { description: "Ready.", headers: { "X-Request-Id": header("XRequestId") }, content: { "application/json": { schema: ref("Health") } } },
-            503: unavailable,
+            200: { description: "Ready.", headers: commonHeaders(), content: { "application/json": { schema: ref("Health") } } },
+            503: notReady,
           },
         },
       },
@@ -192,7 +207,38 @@ export function buildOpenApiDocument(version: string) {
         get: {
           operationId: "openapi",
           summary: "This document",
-          responses: { 200: { description: "The OpenAPI 3.1 document.", content: { "application/json": { schema: { type: "object" } } } } },
+          responses: {
+            200: {
+              description: "The OpenAPI 3.1 document; public, revalidated on every use (a deploy changes it).",
+              headers: { "X-Request-Id": header("XRequestId"), "Cache-Control": cacheControl("no-cache") },
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+            404: problemResponse("This deployment has no OpenAPI document.", [problem("not_found", "This deployment has no OpenAPI document.")]),
+          },
+        },
+      },
+      "/docs": {
+        get: {
+          operationId: "docs",
+          summary: "The interactive API reference (Scalar), served with its own script: nothing from a CDN",
+          responses: {
+            200: { description: "The page.", headers: commonHeaders(), content: { "text/html": { schema: { type: "string" } } } },
+            503: docsNotInstalled,
+          },
+        },
+      },
+      "/docs/scalar.js": {
+        get: {
+          operationId: "docsScript",
+          summary: "The docs page's script: this service's copy of one pinned Scalar version",
+          responses: {
+            200: {
+              description: "The script; public and cached for a day.",
+              headers: { "X-Request-Id": header("XRequestId"), "Cache-Control": cacheControl("public, max-age=86400") },
+              content: { "text/javascript": { schema: { type: "string" } } },
+            },
+            503: docsNotInstalled,
+          },
         },
       },
     },
@@ -207,10 +253,32 @@ export function buildOpenApiDocument(version: string) {
         },
       },
       headers: {
-        XRequestId: { description: "The request id; yours when you send a well-formed `X-Request-Id`.", schema: { type: "string" } },
-        IdempotentReplayed: { description: "`true` when the answer is the client an earlier request created.", schema: { type: "string", enum: ["true"] } },
-        RetryAfter: { description: "Seconds to wait before retrying.", schema: { type: "string", example: String(RETRY_AFTER_SECONDS) } },
-        WWWAuthenticate: { description: "The Bearer challenge (RFC 6750); `error=\"invalid_token\"` when a token was sent.", schema: { type: "string" } },
+        XRequestId: {
+          description: "The request id: yours when you send an `X-Request-Id` of 1–200 visible ASCII characters without spaces or quotes, else a new UUID.",
+          required: true,
+          schema: { type: "string", pattern: "^[\\x21\\x23-\\x26\\x28-\\x7e]{1,200}$" },
+        },
+        CacheControlNoStore: {
+          description: "Never cached: bodies carry personal data, and errors echo ids.",
+          required: true,
+          schema: { type: "string", const: "no-store" },
+        },
+        IdempotentReplayed: {
+          description: "`true` when the answer is the client an earlier request created; absent otherwise.",
+          schema: { type: "string", enum: ["true"] },
+        },
+        RetryAfter: { description: "Seconds to wait before retrying.", required: true, schema: { type: "string", pattern: "^[0-9]+$", example: String(RETRY_AFTER_SECONDS) } },
+        WWWAuthenticate: {
+          description: "The Bearer challenge (RFC 6750); `error=\"invalid_token\"` when a token was sent.",
+          required: true,
+          schema: { type: "string", pattern: "^Bearer " },
+        },
+        Allow: { description: "The methods this path accepts.", required: true, schema: { type: "string", pattern: "^[A-Z]+(, [A-Z]+)*$" } },
+        AcceptJson: { description: "Sent when the content type was refused: the one accepted.", schema: { type: "string", const: "application/json" } },
+        AcceptEncodingIdentity: {
+          description: "Sent when a compressed body was refused (RFC 7694): bodies are accepted uncompressed only.",
+          schema: { type: "string", const: "identity" },
+        },
       },
     },
   };

@@ -1,5 +1,5 @@
 import { Scalar } from "@scalar/hono-api-reference";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono/tiny";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../problem";
@@ -7,8 +7,6 @@ import type { AppEnv } from "../types";
 
 export const OPENAPI_PATH = "/openapi.json";
 export const SCALAR_SCRIPT_PATH = "/docs/scalar.js";
-/** Where browsers get the docs page's script when this runtime has no copy of it. */
-export const SCALAR_CDN_URL = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.46.4";
 
 /**
  * The files the docs need, from wherever this runtime keeps them (Workers
@@ -16,25 +14,55 @@ export const SCALAR_CDN_URL = "https://cdn.jsdelivr.net/npm/@scalar/api-referenc
  */
 export type StaticAssets = (path: typeof OPENAPI_PATH | typeof SCALAR_SCRIPT_PATH, request: Request) => Promise<Response | null>;
 
+const docsNotInstalled = () =>
+  new ApiError(
+    "service_unavailable",
+    "The API reference is not installed here: its script (dist/assets/docs/scalar.js) is written by `npm run assets`, which needs the dev dependencies. GET /openapi.json still works.",
+  );
+
 /**
  * `GET /openapi.json`, generated from the zod schemas, and `GET /docs`, the
  * Scalar reference that renders it. The page's script is the service's own
- * copy, so the docs work offline; without one, the pinned CDN build.
+ * copy, so the docs load nothing from a CDN; without a copy (a production-only
+ * install that never ran `npm run assets`) both answer a 503 problem that says so.
  */
 export function docsRoutes({ assets }: { assets?: StaticAssets }) {
   // Re-sent through the context, so the asset gets the headers every response carries.
-  const serve = (c: Context<AppEnv>, asset: Response) =>
-    c.body(asset.body as Parameters<typeof c.body>[0], asset.status as ContentfulStatusCode, Object.fromEntries(asset.headers));
+  const serve = (c: Context<AppEnv>, asset: Response, cacheControl: string) =>
+    c.body(asset.body as Parameters<typeof c.body>[0], asset.status as ContentfulStatusCode, {
+      ...Object.fromEntries(asset.headers),
+      "Cache-Control": cacheControl,
+    });
+
+  // Everything that would reach Scalar's servers is off: its fonts, telemetry, and the agent chat
+  // (which asks api.scalar.com for a registry through proxy.scalar.com as the page loads).
+  const page = Scalar<AppEnv>({
+    url: OPENAPI_PATH,
+    cdn: SCALAR_SCRIPT_PATH,
+    pageTitle: "Lead to client conversion API",
+    withDefaultFonts: false,
+    telemetry: false,
+    agent: { disabled: true },
+  });
+  const requireScript: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const script = await assets?.(SCALAR_SCRIPT_PATH, c.req.raw);
+    if (!script) throw docsNotInstalled();
+    await script.body?.cancel();
+    await next();
+  };
 
   return new Hono<AppEnv>()
     .get(OPENAPI_PATH, async (c) => {
       const document = await assets?.(OPENAPI_PATH, c.req.raw);
       if (!document) throw new ApiError("not_found", "This deployment has no OpenAPI document.");
-      return serve(c, document);
+      // Public, but revalidated: a deploy changes it.
+      return serve(c, document, "no-cache");
     })
     .get(SCALAR_SCRIPT_PATH, async (c) => {
       const script = await assets?.(SCALAR_SCRIPT_PATH, c.req.raw);
-      return script ? serve(c, script) : c.redirect(SCALAR_CDN_URL, 302);
+      if (!script) throw docsNotInstalled();
+      // A copy of one pinned package version, with no data in it.
+      return serve(c, script, "public, max-age=86400");
     })
-    .get("/docs", Scalar({ url: OPENAPI_PATH, cdn: SCALAR_SCRIPT_PATH, pageTitle: "Lead to client conversion API" }));
+    .get("/docs", requireScript, page);
 }

@@ -10,13 +10,14 @@ export interface HealthDeps {
 
 /**
  * `GET /healthz` answers as long as the service runs; `GET /readyz` also asks
- * the database one trivial question, and answers 503 when it cannot.
+ * the database one trivial question, and answers 503 when it cannot. Neither is
+ * cached: the app's `Cache-Control: no-store` covers them.
  */
 export function healthRoutes({ db, databaseTimeoutMs }: HealthDeps) {
   return new Hono<AppEnv>()
-    .get("/healthz", (c) => c.json({ status: "ok" as const }, 200, { "Cache-Control": "no-store" }))
+    .get("/healthz", (c) => c.json({ status: "ok" as const }, 200))
     .get("/readyz", async (c) => {
       await callDatabase(() => db.$client.execute("select 1"), databaseTimeoutMs);
-      return c.json({ status: "ok" as const }, 200, { "Cache-Control": "no-store" });
+      return c.json({ status: "ok" as const }, 200);
     });
 }
