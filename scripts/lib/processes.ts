@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
 const NODE_SOURCE = fileURLToPath(new URL("../../src/node.ts", import.meta.url));
@@ -59,4 +60,32 @@ export async function spawnNodeEntry(env: Record<string, string>, port: number, 
 export function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: nobody is left in the group
+  }
+}
+
+/**
+ * Stops a child started with `detached: true` together with everything it
+ * started (its process group): SIGTERM to the group, up to `graceMs` for the
+ * group to empty, then SIGKILL to whatever is left.
+ *
+ * @example
+ * const child = spawn("wrangler", ["dev"], { detached: true });
+ * await stopProcessGroup(child);
+ */
+export async function stopProcessGroup(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  signalGroup(pid, "SIGTERM");
+  for (const giveUpAt = Date.now() + graceMs; Date.now() < giveUpAt; await sleep(50)) {
+    if (!signalGroup(pid, 0)) return;
+  }
+  signalGroup(pid, "SIGKILL");
 }
