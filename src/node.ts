@@ -49,11 +49,14 @@ export async function shutDown(closers: Closer[], logger: Logger = jsonLogger): 
   }
 }
 
-/** Stops accepting, closes idle keep-alive connections, and waits for the busy ones up to `graceMs`. */
+/** Stops accepting, and closes keep-alive connections as they go idle, dropping the busy ones after `graceMs`. */
 function closeHttpServer(server: Server, graceMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
+    // A connection whose request finishes after close() stays open for keep-alive; close it as soon as it is idle.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
     server.close(() => {
+      clearInterval(sweep);
       clearTimeout(force);
       resolve();
     });
