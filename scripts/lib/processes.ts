@@ -89,3 +89,38 @@ export async function stopProcessGroup(child: ChildProcess, graceMs = 5_000): Pr
   }
   signalGroup(pid, "SIGKILL");
 }
+
+export interface MemoryVerdict {
+  ok: boolean;
+  /** One line saying why, for the soak's output. */
+  reason: string;
+}
+
+/**
+ * Judges a soak's RSS samples (MiB, one a second): too much if the peak is
+ * over `budgetMb`; leaking if, after the first third (warm-up: code, caches,
+ * V8's young generation growing to its size), the last third's peak exceeds
+ * the middle third's by more than the tolerance — the larger of `minGrowthMb`
+ * and `growthRatio` of the middle peak, which a process at steady state stays
+ * within (a major GC's timing moves RSS by a few MiB), and which a leak of
+ * about 2 KiB per request crosses in a 60 s soak at 200 requests/s.
+ *
+ * @example
+ * judgeMemory([60, 70, 72, 71, 72, 73], { budgetMb: 150 }); // { ok: true, … }
+ */
+export function judgeMemory(
+  samples: readonly number[],
+  { budgetMb, minGrowthMb = 8, growthRatio = 0.1 }: { budgetMb: number; minGrowthMb?: number; growthRatio?: number },
+): MemoryVerdict {
+  const peak = Math.max(...samples);
+  if (peak > budgetMb) return { ok: false, reason: `peak RSS ${peak.toFixed(1)} MB is over the budget of ${budgetMb} MB` };
+  const third = Math.floor(samples.length / 3);
+  if (third < 2) return { ok: true, reason: `peak RSS ${peak.toFixed(1)} MB within ${budgetMb} MB; too few samples (${samples.length}) to judge growth` };
+  const middle = Math.max(...samples.slice(third, 2 * third));
+  const last = Math.max(...samples.slice(2 * third));
+  const tolerance = Math.max(minGrowthMb, middle * growthRatio);
+  const growth = last - middle;
+  return growth > tolerance
+    ? { ok: false, reason: `RSS keeps growing after warm-up: last third's peak ${last.toFixed(1)} MB is ${growth.toFixed(1)} MB over the middle third's (tolerance ${tolerance.toFixed(1)} MB)` }
+    : { ok: true, reason: `peak RSS ${peak.toFixed(1)} MB within ${budgetMb} MB; after warm-up it moved ${growth.toFixed(1)} MB (tolerance ${tolerance.toFixed(1)} MB)` };
+}
