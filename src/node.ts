@@ -97,6 +97,8 @@ export async function startNodeServer({
     s.once("error", reject);
   });
   const { port: boundPort } = server.address() as AddressInfo;
+  // The shutdown, in order. Background work that writes (a dispatcher, a scheduler) stops between the
+  // two: after the requests that may start it, before the database it needs.
   const closers: Closer[] = [() => closeHttpServer(server, SHUTDOWN_GRACE_MS), () => db.$client.close()];
   let closing: Promise<void> | undefined;
   return {

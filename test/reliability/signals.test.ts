@@ -73,8 +73,11 @@ const started: ChildProcess[] = [];
 beforeAll(async () => {
   database = await createTestDatabase();
 });
+const recorded: number[] = [];
 afterEach(() => {
+  // Whatever a failed test left running.
   for (const child of started.splice(0)) if (child.pid && isRunning(child.pid)) child.kill("SIGKILL");
+  for (const pid of recorded.splice(0)) if (isRunning(pid)) process.kill(pid, "SIGKILL");
 });
 afterAll(() => database.close());
 
@@ -101,6 +104,7 @@ describe("npm start and npm run start:node stop with everything they started", (
     await waitUntilHealthy(`http://127.0.0.1:${port}`, npm, () => output, startupSeconds);
 
     const tree = [npm.pid!, ...descendants(npm.pid!)];
+    recorded.push(...tree);
     const names = tree.map(describeProcess);
     npm.kill(signal);
 
