@@ -67,7 +67,8 @@ describe("the embedded client, when another connection holds the write lock", ()
     setTimeout(() => void tx.rollback(), 300);
     try {
       await client.batch([{ sql: "insert into t values (1)", args: [] }], "write");
-      expect(ticks).toBeGreaterThanOrEqual(10);
+      // Blocked, the thread would tick 0 times; a loaded machine delays timers, hence a low bar.
+      expect(ticks).toBeGreaterThanOrEqual(3);
       expect((await client.execute("select count(*) as n from t")).rows[0]).toMatchObject({ n: 1 });
     } finally {
       clearInterval(ticker);

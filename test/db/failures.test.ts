@@ -146,7 +146,7 @@ describe("the deadline on the embedded engine, while another connection holds th
 
       await expectUnavailable(res);
       expect(elapsed).toBeLessThan(1_500);
-      expect(ticks).toBeGreaterThanOrEqual(7);
+      expect(ticks).toBeGreaterThanOrEqual(5); // 0 while the engine blocks the thread
     } finally {
       clearInterval(ticker);
       tx?.close();
