@@ -1,7 +1,8 @@
-// npm run soak [-- --duration 60 --rate 200]
+// npm run soak [-- --duration 60 --rate 200 --rss-budget 150]
 // Drives the Node entry (production build, its own process) on an embedded database, at a steady
 // rate with a mix of conversions, replays and rejections. Fails on any unexpected
-// status or broken invariant; reports latency and the server's RSS (start, peak, end).
+// status or broken invariant, and when the server's RSS goes over the budget (MB) or keeps
+// growing after warm-up (see judgeMemory); reports latency and RSS (start, peak, end).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,13 +11,21 @@ import { openNodeDatabase } from "../src/db/client-node";
 import { findInvariantViolations } from "../src/db/invariants";
 import { migrateDatabase } from "../src/db/migrate";
 import { loadSeed } from "../src/db/seed";
-import { buildNodeEntry, freePort, rssMb, spawnNodeEntry } from "./lib/processes";
+import { buildNodeEntry, freePort, judgeMemory, rssMb, spawnNodeEntry } from "./lib/processes";
 import { issueToken } from "./lib/token";
 
-const { values } = parseArgs({ options: { duration: { type: "string", default: "60" }, rate: { type: "string", default: "200" } } });
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "60" },
+    rate: { type: "string", default: "200" },
+    // The product's memory target for the Node entry.
+    "rss-budget": { type: "string", default: "150" },
+  },
+});
 const durationS = Number(values.duration);
 const rate = Number(values.rate);
-if (!(durationS > 0) || !(rate > 0)) throw new Error("--duration and --rate must be positive numbers");
+const rssBudgetMb = Number(values["rss-budget"]);
+if (!(durationS > 0) || !(rate > 0) || !(rssBudgetMb > 0)) throw new Error("--duration, --rate and --rss-budget must be positive numbers");
 
 const SECRET = "soak-secret-soak-secret-soak-secret-0123";
 const dir = mkdtempSync(join(tmpdir(), "soak-"));
@@ -129,6 +138,7 @@ rmSync(dir, { recursive: true, force: true });
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]! * 100) / 100;
 const round = (n: number) => Math.round(n * 10) / 10;
+const memory = judgeMemory(rss.samples.length > 0 ? rss.samples : [rss.peak], { budgetMb: rssBudgetMb });
 const result = {
   date: new Date().toISOString(),
   duration_s: round(elapsedS),
@@ -142,12 +152,14 @@ const result = {
   p99_ms: pct(0.99),
   clients_created: clientCount,
   conversions_confirmed: converted.length,
-  rss_mb: { start: round(rss.start), peak: round(rss.peak), end: round(rss.end), per_second: rss.samples },
+  rss_mb: { start: round(rss.start), peak: round(rss.peak), end: round(rss.end), budget: rssBudgetMb, per_second: rss.samples },
+  memory_verdict: memory.reason,
   invariant_violations: violations,
 };
 writeFileSync(new URL("../bench/soak.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify({ ...result, rss_mb: { ...result.rss_mb, per_second: undefined } }, null, 2));
 
 const sound = unexpected.length === 0 && violations.length === 0 && clientCount === converted.length;
-console.log(sound ? "Soak passed." : "Soak FAILED.");
-process.exit(sound ? 0 : 1);
+console.log(`Memory: ${memory.ok ? "ok" : "FAILED"} — ${memory.reason}.`);
+console.log(sound && memory.ok ? "Soak passed." : "Soak FAILED.");
+process.exit(sound && memory.ok ? 0 : 1);

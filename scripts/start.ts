@@ -4,14 +4,16 @@
 //
 // Both migrate the database, load the demo data when it is empty, and print a token and
 // a curl that converts a demo lead. Settings: the environment over .dev.vars.
+// SIGINT or SIGTERM stops everything gracefully, wrangler's children included.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { openNodeDatabase, embeddedPath } from "../src/db/client-node";
 import { migrateDatabase } from "../src/db/migrate";
 import { type Config, ConfigError, parseEnv } from "../src/env";
-import { DEFAULT_DATABASE_URL, DEFAULT_PORT, startNodeServer } from "../src/node";
+import { type Closer, DEFAULT_DATABASE_URL, DEFAULT_PORT, shutDown, startNodeServer } from "../src/node";
 import { writeAssets } from "./assets";
 import { printBanner } from "./lib/banner";
+import { stopProcessGroup } from "./lib/processes";
 import { convertibleDemoLead, seedDemoIfEmpty } from "./lib/demo";
 import { ensureDevSecret, loadDevEnv } from "./lib/dev-env";
 import { startLibsqlServer } from "./libsql-server/server";
@@ -42,16 +44,14 @@ const leadId = await convertibleDemoLead(db);
 db.$client.close();
 const notes = [`database: ${databaseUrl}${seeded ? " (demo data loaded)" : ""}`];
 
-const stops: (() => unknown)[] = [];
-let stopping = false;
+// Started in order, stopped in reverse: the database server outlives the Worker that uses it.
+const stops: Closer[] = [];
+let stopping: Promise<void> | undefined;
 const stop = (code: number) => {
-  if (stopping) return;
-  stopping = true;
-  for (const fn of stops.reverse()) fn();
-  process.exit(code);
+  stopping ??= shutDown(stops.reverse()).then(() => process.exit(code));
 };
-process.once("SIGINT", () => stop(0));
-process.once("SIGTERM", () => stop(0));
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
 
 if (process.argv.includes("--node")) {
   const server = await startNodeServer({ config, port });
@@ -79,12 +79,14 @@ if (process.argv.includes("--node")) {
     { mode: 0o600 },
   );
 
+  // In a process group of its own (wrangler → node → workerd, esbuild), so that stopping
+  // reaches every one of them, and a terminal's Ctrl-C reaches them only through us.
   const wrangler: ChildProcess = spawn(
     "node_modules/.bin/wrangler",
     ["dev", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--show-interactive-dev-session=false"],
-    { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+    { stdio: ["ignore", "inherit", "inherit"], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
-  stops.push(() => wrangler.kill("SIGTERM"));
+  stops.push(() => stopProcessGroup(wrangler));
   wrangler.once("exit", (code) => stop(code ?? 1));
 
   const url = `http://127.0.0.1:${port}`;

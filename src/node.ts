@@ -7,7 +7,7 @@ import { nodeAssets } from "./assets-node";
 import { openNodeDatabase } from "./db/client-node";
 import { migrateDatabase } from "./db/migrate";
 import { authOptions, type Config, ConfigError, parseEnv } from "./env";
-import { jsonLogger, type Logger } from "./log";
+import { describeError, jsonLogger, type Logger } from "./log";
 
 export const DEFAULT_DATABASE_URL = "file:.data/dev.db";
 export const DEFAULT_PORT = 8787;
@@ -21,7 +21,47 @@ export interface NodeServerOptions {
 
 export interface NodeServer {
   url: string;
+  /**
+   * Stops gracefully: stops accepting connections, lets the requests in
+   * flight finish (up to {@link SHUTDOWN_GRACE_MS}), then closes the database.
+   */
   close(): Promise<void>;
+}
+
+/** How long a shutdown waits for the requests in flight before dropping their connections. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** One step of a shutdown; see {@link shutDown}. */
+export type Closer = () => Promise<void> | void;
+
+/**
+ * Runs a shutdown's steps one after the other, each once, even when an earlier
+ * one failed — so whatever was opened is closed. Order them from what takes
+ * new work (the HTTP server) to what the work needs (the database).
+ */
+export async function shutDown(closers: Closer[], logger: Logger = jsonLogger): Promise<void> {
+  for (const close of closers) {
+    try {
+      await close();
+    } catch (error) {
+      logger.error({ msg: "shutdown step failed", error: describeError(error) });
+    }
+  }
+}
+
+/** Stops accepting, and closes keep-alive connections as they go idle, dropping the busy ones after `graceMs`. */
+function closeHttpServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    // A connection whose request finishes after close() stays open for keep-alive; close it as soon as it is idle.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 /**
@@ -57,16 +97,13 @@ export async function startNodeServer({
     s.once("error", reject);
   });
   const { port: boundPort } = server.address() as AddressInfo;
+  // The shutdown, in order. Background work that writes (a dispatcher, a scheduler) stops between the
+  // two: after the requests that may start it, before the database it needs.
+  const closers: Closer[] = [() => closeHttpServer(server, SHUTDOWN_GRACE_MS), () => db.$client.close()];
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${hostname}:${boundPort}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
-          db.$client.close();
-          resolve();
-        });
-        server.closeAllConnections();
-      }),
+    close: () => (closing ??= shutDown(closers, logger)),
   };
 }
 
@@ -87,7 +124,10 @@ async function main(): Promise<void> {
   const server = await startNodeServer({ config, port, hostname: process.env.HOST ?? "127.0.0.1" });
   jsonLogger.info({ msg: "listening", url: server.url });
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => void server.close().then(() => process.exit(0)));
+    process.on(signal, () => {
+      jsonLogger.info({ msg: "stopping", signal });
+      void server.close().then(() => process.exit(0));
+    });
   }
 }
 

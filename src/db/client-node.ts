@@ -6,9 +6,12 @@ export interface NodeDatabaseConfig {
   /** `file:` for the embedded engine, or a `libsql:`/`https:` URL for a remote database. */
   url: string;
   authToken?: string;
-  /** How long a statement waits for another writer's lock on an embedded file. */
+  /**
+   * How long a call waits for another writer's lock on an embedded file —
+   * asynchronously, so the process keeps serving meanwhile. Defaults to `timeoutMs`.
+   */
   busyTimeoutMs?: number;
-  /** Deadline of one request to a remote database. */
+  /** Deadline of one request to a remote database, and the default lock wait on an embedded one. */
   timeoutMs?: number;
 }
 
@@ -29,8 +32,8 @@ export function embeddedPath(url: string): string | null {
 export function openNodeDatabase({
   url,
   authToken,
-  busyTimeoutMs = 5_000,
   timeoutMs = 5_000,
+  busyTimeoutMs = timeoutMs,
 }: NodeDatabaseConfig): Database {
   const path = embeddedPath(url);
   if (path === null) {

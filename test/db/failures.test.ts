@@ -123,3 +123,35 @@ describe("atomicity", () => {
     }
   });
 });
+
+describe("the deadline on the embedded engine, while another connection holds the write lock", () => {
+  it("answers 503 at the deadline, and the process keeps running meanwhile", async () => {
+    const holder = createClient({ url: database.url });
+    let tx: Awaited<ReturnType<typeof holder.transaction>> | undefined;
+    // The same options the Node entry uses: the deadline is also the lock wait.
+    const db = openNodeDatabase({ url: database.url, timeoutMs: 1_000 });
+    let ticks = 0;
+    let started = 0;
+    const ticker = setInterval(() => (ticks += 1), 100);
+    try {
+      const { res } = await convertThrough(db, {
+        databaseTimeoutMs: 1_000,
+        before: async () => {
+          tx = await holder.transaction("write");
+          ticks = 0;
+          started = performance.now();
+        },
+      });
+      const elapsed = performance.now() - started;
+
+      await expectUnavailable(res);
+      expect(elapsed).toBeLessThan(1_500);
+      expect(ticks).toBeGreaterThanOrEqual(5); // 0 while the engine blocks the thread
+    } finally {
+      clearInterval(ticker);
+      tx?.close();
+      holder.close();
+      db.$client.close();
+    }
+  });
+});
