@@ -97,3 +97,22 @@ export async function givenManyLeads(db: Database, ecosystemId: string, count: n
   }
   return ids;
 }
+
+/** Suspends an entity, as an operator would. */
+export async function suspendEntity(db: Database, entityId: string) {
+  await db.update(financialEntities).set({ status: "suspended" }).where(eq(financialEntities.id, entityId));
+}
+
+/**
+ * A lead written by another tool, straight with SQL: `columns` are raw SQL
+ * values (text that may not be JSON, a quota that is not a number, …).
+ */
+export async function givenRawLead(db: Database, ecosystemId: string, columns: Record<string, string | number | null>) {
+  const leadId = id();
+  const names = ["id", "ecosystem_id", ...Object.keys(columns)];
+  await db.$client.execute({
+    sql: `insert into leads (${names.join(", ")}) values (${names.map(() => "?").join(", ")})`,
+    args: [leadId, ecosystemId, ...Object.values(columns)],
+  });
+  return leadId;
+}
