@@ -161,12 +161,12 @@ export const refusals: ContractSuite = (target) => {
       }
     });
 
-    it("client_already_exists when the seed loader wrote both NITs: the loader and the API use one key", async () => {
+    it("client_already_exists when the seed loader wrote both NITs (`ÑAB.1`, `ñab 1`): the loader and the API use one key", async () => {
       const entity = await givenEntity(target().db);
       const clientId = crypto.randomUUID();
       const leadId = crypto.randomUUID();
       await loadSeed(target().db, {
-        users: [{ id: clientId, financial_entity_id: entity.id, nit: "ñab.1" }],
+        users: [{ id: clientId, financial_entity_id: entity.id, nit: "ÑAB.1" }],
         leads: [{ id: leadId, ecosystem_id: entity.ecosystemId, nit: "ñab 1" }],
       });
 
