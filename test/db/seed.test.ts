@@ -218,6 +218,16 @@ describe("the seed loader", () => {
     expect(await findInvariantViolations(database.db)).toEqual([]);
   });
 
+  it("what it prevents, the invariants report: a lead marked converted without a client", async () => {
+    const file = validFile();
+    await loadSeed(database.db, file);
+    await database.db.$client.execute({ sql: "update leads set status = 'converted' where id = ?", args: [file.leads[0]!.id] });
+
+    expect(await findInvariantViolations(database.db)).toEqual([
+      expect.objectContaining({ ids: [file.leads[0]!.id] }),
+    ]);
+  });
+
   it("refuses a user naming a lead it could not have been converted from", async () => {
     const file = validFile();
     const entity = file.financial_entities[0]!;
