@@ -41,6 +41,7 @@ export async function convertibleDemoLead(db: Database): Promise<string> {
               and(
                 eq(clients.financialEntityId, DEMO_ENTITY_ID),
                 eq(clients.nitKey, leads.nitKey),
+                ne(clients.nitKey, ""),
               ),
             ),
         ),
