@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client/http";
 import { createApp } from "../src/app";
+import { nitKey } from "../src/domain/nit-key";
 import { openRemoteDatabase } from "../src/db/client";
 import { startLibsqlServer } from "../scripts/libsql-server/server";
 import { issueToken } from "../scripts/lib/token";
@@ -120,9 +121,9 @@ export async function measureEdge({ rttMs, conversions, naiveConversions }: { rt
     const clash = crypto.randomUUID();
     await db.insert(leads).values([
       { id: assigned, ecosystemId: data.ecosystemId, financialEntityId: rival, name: "Held" },
-      { id: clash, ecosystemId: data.ecosystemId, name: "Twin", nit: "55-5" },
+      { id: clash, ecosystemId: data.ecosystemId, name: "Twin", nit: "55-5", nitKey: nitKey("55-5") },
     ]);
-    await db.insert(clients).values({ id: crypto.randomUUID(), financialEntityId: data.entityId, ecosystemId: data.ecosystemId, nit: "555" });
+    await db.insert(clients).values({ id: crypto.randomUUID(), financialEntityId: data.entityId, ecosystemId: data.ecosystemId, nit: "555", nitKey: nitKey("555") });
     const [suspendedToken, rivalToken] = await Promise.all([
       issueToken({ secret: SECRET, financialEntityId: suspended }),
       issueToken({ secret: SECRET, financialEntityId: rival }),

@@ -18,18 +18,18 @@ export async function naiveConvert(client: Client, leadId: string, entityId: str
     if (lead("converted_client_id") !== null) return "replayed";
     if (lead("financial_entity_id") !== null && lead("financial_entity_id") !== entityId) return "refused";
     const clash = await tx.execute({
-      sql: "select id from clients where financial_entity_id = ? and nit_key = lower(replace(replace(replace(?, ' ', ''), '.', ''), '-', '')) and nit_key <> ''",
-      args: [entityId, lead("nit")],
+      sql: "select id from clients where financial_entity_id = ? and nit_key = ? and nit_key <> ''",
+      args: [entityId, lead("nit_key")],
     });
     if (clash.rows.length > 0) return "refused";
     const clientId = crypto.randomUUID();
     const at = new Date().toISOString();
     await tx.execute({
-      sql: `insert into clients (id, financial_entity_id, ecosystem_id, lead_id, image, name, lastname, business_name, quota, phone, email, nit, address, score, business_entity, status, history, payment_data, apn_token, additional_data, created_at)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', '[]', coalesce(?, '{}'), '', coalesce(?, '{}'), ?)`,
+      sql: `insert into clients (id, financial_entity_id, ecosystem_id, lead_id, image, name, lastname, business_name, quota, phone, email, nit, nit_key, address, score, business_entity, status, history, payment_data, apn_token, additional_data, created_at)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', '[]', coalesce(?, '{}'), '', coalesce(?, '{}'), ?)`,
       args: [
         clientId, entityId, entity.ecosystem_id as InValue, leadId,
-        ...["image", "name", "lastname", "business_name", "quota", "phone", "email", "nit", "address", "score", "business_entity", "payment_data", "additional_data"].map(lead),
+        ...["image", "name", "lastname", "business_name", "quota", "phone", "email", "nit", "nit_key", "address", "score", "business_entity", "payment_data", "additional_data"].map(lead),
         at,
       ],
     });

@@ -1,4 +1,5 @@
 import type { Database } from "../../src/db/client";
+import { nitKey } from "../../src/domain/nit-key";
 import { ecosystems, financialEntities, leads } from "../../src/db/schema";
 
 export interface BenchData {
@@ -27,6 +28,7 @@ export async function seedBenchData(db: Database, leadCount: number): Promise<Be
         phone: "+57 300 000 0000",
         email: "lead@example.com",
         nit: `900${i + j}`,
+        nitKey: nitKey(`900${i + j}`),
         address: "Calle 1",
         score: 700,
         paymentData: { bank: "Banco" },

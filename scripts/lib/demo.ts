@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { and, eq, isNull, ne, notExists, or, sql } from "drizzle-orm";
+import { and, eq, isNull, ne, notExists, or } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
-import { clients, ecosystems, leads, nitKeyExpression } from "../../src/db/schema";
+import { clients, ecosystems, leads } from "../../src/db/schema";
 import { loadSeed } from "../../src/db/seed";
 
 export const DEMO_DATA_FILE = new URL("../demo-data.json", import.meta.url);
@@ -40,7 +40,8 @@ export async function convertibleDemoLead(db: Database): Promise<string> {
             .where(
               and(
                 eq(clients.financialEntityId, DEMO_ENTITY_ID),
-                eq(clients.nitKey, sql.raw(nitKeyExpression(`"leads"."nit"`))),
+                eq(clients.nitKey, leads.nitKey),
+                ne(clients.nitKey, ""),
               ),
             ),
         ),

@@ -1,14 +1,28 @@
 import type { InArgs, InStatement, ResultSet } from "@libsql/client/http";
 import { and, eq, fillPlaceholders, isNull, ne, notExists, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
+import { type SQL, type SQLWrapper } from "drizzle-orm";
 import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
 import type { ConversionCommand, ConversionSnapshot, ConversionStore } from "../domain/conversion";
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
-import { clients, financialEntities, leadConversions, leads, nitKeyExpression } from "./schema";
+import { clients, financialEntities, leadConversions, leads } from "./schema";
 
 type CommandKey = keyof ConversionCommand;
 const param = (name: CommandKey) => sql.placeholder(name);
+
+// Rows written by other tools may hold anything: what a client gets, and what
+// is read back, is always what the 200 body promises. CASE is evaluated lazily,
+// so json_type never sees text that is not JSON.
+/** The stored value when it is a JSON object, else `{}`. */
+const jsonObjectOrEmpty = (column: SQLWrapper): SQL<string> =>
+  sql`coalesce(case when json_valid(${column}) then case when json_type(${column}) = 'object' then ${column} end end, '{}')`;
+/** The stored value when it is a JSON array, else `[]`. */
+const jsonArrayOrEmpty = (column: SQLWrapper): SQL<string> =>
+  sql`coalesce(case when json_valid(${column}) then case when json_type(${column}) = 'array' then ${column} end end, '[]')`;
+/** The stored value when it is a number, else NULL. */
+const numberOrNull = (column: SQLWrapper): SQL<number | null> =>
+  sql`case when typeof(${column}) in ('integer', 'real') then ${column} end`;
 
 /**
  * The four statements of one conversion attempt. Each decides for itself
@@ -17,14 +31,13 @@ const param = (name: CommandKey) => sql.placeholder(name);
  */
 function buildConversionBatch(db: Database) {
   const sameNit = alias(clients, "same_nit");
-  const leadNitKey = sql.raw(nitKeyExpression(`"leads"."nit"`));
   const clientWithLeadNit = db
     .select({ id: sameNit.id })
     .from(sameNit)
     .where(
       and(
         eq(sameNit.financialEntityId, financialEntities.id),
-        eq(sameNit.nitKey, leadNitKey),
+        eq(sameNit.nitKey, leads.nitKey),
         ne(sameNit.nitKey, ""),
       ),
     );
@@ -40,18 +53,20 @@ function buildConversionBatch(db: Database) {
       name: leads.name,
       lastname: leads.lastname,
       businessName: leads.businessName,
-      quota: leads.quota,
+      quota: numberOrNull(leads.quota),
       phone: leads.phone,
       email: leads.email,
       nit: leads.nit,
+      // The key is the lead's, computed when its NIT was written: never recomputed in SQL.
+      nitKey: leads.nitKey,
       address: leads.address,
-      score: leads.score,
+      score: numberOrNull(leads.score),
       businessEntity: leads.businessEntity,
       status: sql`${NEW_CLIENT_STATUS}`,
       history: sql`'[]'`,
-      paymentData: sql`coalesce(${leads.paymentData}, '{}')`,
+      paymentData: jsonObjectOrEmpty(leads.paymentData),
       apnToken: sql`''`,
-      additionalData: sql`coalesce(${leads.additionalData}, '{}')`,
+      additionalData: jsonObjectOrEmpty(leads.additionalData),
       createdAt: sql`${param("at")}`,
     })
     .from(leads)
@@ -118,18 +133,18 @@ function buildConversionBatch(db: Database) {
         name: clients.name,
         lastname: clients.lastname,
         businessName: clients.businessName,
-        quota: clients.quota,
+        quota: numberOrNull(clients.quota),
         status: clients.status,
         phone: clients.phone,
         email: clients.email,
         nit: clients.nit,
         address: clients.address,
-        history: clients.history,
-        score: clients.score,
-        paymentData: clients.paymentData,
+        history: jsonArrayOrEmpty(clients.history).mapWith(clients.history),
+        score: numberOrNull(clients.score),
+        paymentData: jsonObjectOrEmpty(clients.paymentData).mapWith(clients.paymentData),
         apnToken: clients.apnToken,
         businessEntity: clients.businessEntity,
-        additionalData: clients.additionalData,
+        additionalData: jsonObjectOrEmpty(clients.additionalData).mapWith(clients.additionalData),
       },
       nitConflictClientId: sql<string | null>`(${clientWithLeadNit.limit(1)})`,
     })
@@ -142,6 +157,11 @@ function buildConversionBatch(db: Database) {
   const statements = [insertClient, markLeadConverted, recordConversion].map((q) => q.toSQL());
   statements.push(readOutcome.getQuery());
   return { statements, readOutcome };
+}
+
+/** A stored value did not decode. Carries no value and no cause: they would hold stored data. */
+export class StoredValueError extends Error {
+  override name = "StoredValueError";
 }
 
 type OutcomeRow = {
@@ -194,7 +214,13 @@ export function prepareConversionBatch(db: Database) {
       return statements.map((q) => ({ sql: q.sql, args: fillPlaceholders(q.params, values) as InArgs }));
     },
     snapshotFrom(results: ResultSet[]): ConversionSnapshot {
-      const rows = readOutcome.mapResult(results[statements.length - 1], true) as OutcomeRow[];
+      let rows: OutcomeRow[];
+      try {
+        rows = readOutcome.mapResult(results[statements.length - 1], true) as OutcomeRow[];
+      } catch {
+        // A decoding error quotes the value (JSON.parse does): neither it nor its cause may reach a log.
+        throw new StoredValueError("a stored value read by the conversion could not be decoded");
+      }
       return toSnapshot(rows[0]!);
     },
   };

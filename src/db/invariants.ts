@@ -13,10 +13,11 @@ const RULES = {
       or (select count(*) from lead_conversions a where a.lead_id = l.id) <> 1
       or not exists (select 1 from clients c where c.id = l.converted_client_id and c.lead_id = l.id
                      and c.financial_entity_id = l.financial_entity_id and c.ecosystem_id = l.ecosystem_id))`,
-  "a lead that is not converted has no client and no audit record": `
+  "a lead that is not converted has no client, no audit record and not the converted status": `
     select l.id from leads l
     where l.converted_client_id is null and (
-      exists (select 1 from clients c where c.lead_id = l.id)
+      l.status = 'converted'
+      or exists (select 1 from clients c where c.lead_id = l.id)
       or exists (select 1 from lead_conversions a where a.lead_id = l.id))`,
   "a client made from a lead is the one the lead points to": `
     select c.id from clients c

@@ -10,13 +10,6 @@ import {
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
 
-/**
- * The SQL expression that normalizes a NIT for comparison: spaces, dots and
- * hyphens removed, lowercased. `900.123.456-7` and `9001234567` are the same NIT.
- */
-export const nitKeyExpression = (column: string) =>
-  `lower(replace(replace(replace(${column}, ' ', ''), '.', ''), '-', ''))`;
-
 const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
 
 /** The profile a lead carries and a client inherits, named as in the API. */
@@ -29,6 +22,12 @@ const profileColumns = () => ({
   phone: text(),
   email: text(),
   nit: text(),
+  /**
+   * `nitKey(nit)` (src/domain/nit-key.ts), written with the NIT by every path;
+   * the database compares these and never computes one (SQL has no NFKC).
+   * NULL means not yet keyed: the migrate runner keys such rows.
+   */
+  nitKey: text("nit_key"),
   address: text(),
   score: real(),
   businessEntity: text("business_entity"),
@@ -116,9 +115,6 @@ export const clients = sqliteTable(
       .$type<Record<string, unknown>>()
       .notNull()
       .default(sql`'{}'`),
-    nitKey: text("nit_key").generatedAlwaysAs(sql.raw(nitKeyExpression('"nit"')), {
-      mode: "virtual",
-    }),
     createdAt: text("created_at").notNull().default(now),
   },
   (t) => [

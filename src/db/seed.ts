@@ -1,10 +1,15 @@
-import { inArray } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, ne } from "drizzle-orm";
 import * as z from "zod";
+import { CONVERTED_LEAD_STATUS } from "../domain/client";
+import { LEAD_STATUSES } from "../domain/lead";
+import { nitKey } from "../domain/nit-key";
 import type { Database } from "./client";
-import { clients, ecosystems, financialEntities, leads } from "./schema";
+import { clients, ecosystems, financialEntities, leadConversions, leads } from "./schema";
 
 const uuid = z.guid("must be a UUID").transform((id) => id.toLowerCase());
-const optionalText = z.string().nullish();
+// The embedded engine reads text only up to a NUL: text holding one would come back cut short.
+const text = z.string().refine((value) => !value.includes("\u0000"), "must not contain a NUL character (U+0000)");
+const optionalText = text.nullish();
 const optionalNumber = z
   .union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, "must be a number")], "must be a number")
   .transform(Number)
@@ -18,7 +23,6 @@ const profile = {
   lastname: optionalText,
   business_name: optionalText,
   quota: optionalNumber,
-  status: z.string().min(1).nullish(),
   phone: optionalText,
   email: optionalText,
   nit: optionalText,
@@ -33,21 +37,40 @@ const profile = {
 
 /** The seed file: every array optional, every record strict so typos are caught. */
 export const seedFileSchema = z.strictObject({
-  ecosystems: z.array(z.strictObject({ id: uuid, name: z.string().min(1) })).default([]),
+  ecosystems: z.array(z.strictObject({ id: uuid, name: text.min(1) })).default([]),
   financial_entities: z
     .array(
       z.strictObject({
         id: uuid,
         ecosystem_id: uuid,
-        name: z.string().min(1),
+        name: text.min(1),
         status: z.enum(["active", "suspended"]).default("active"),
       }),
     )
     .default([]),
   leads: z
-    .array(z.strictObject({ id: uuid, ecosystem_id: uuid, financial_entity_id: uuid.nullish(), ...profile }))
+    .array(
+      z.strictObject({
+        id: uuid,
+        ecosystem_id: uuid,
+        financial_entity_id: uuid.nullish(),
+        ...profile,
+        status: z.enum(LEAD_STATUSES, `must be one of ${LEAD_STATUSES.join(", ")}`).nullish(),
+      }),
+    )
     .default([]),
-  users: z.array(z.strictObject({ id: uuid, financial_entity_id: uuid, ...profile })).default([]),
+  users: z
+    .array(
+      z.strictObject({
+        id: uuid,
+        financial_entity_id: uuid,
+        /** The lead of the same file this client was converted from; that lead must be `converted`. */
+        lead_id: uuid.nullish(),
+        ...profile,
+        status: text.min(1).nullish(),
+      }),
+    )
+    .default([]),
 });
 
 export type SeedFile = z.output<typeof seedFileSchema>;
@@ -70,8 +93,6 @@ const formatPath = (path: readonly PropertyKey[]) =>
     (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
     "",
   );
-
-const nitKey = (nit: string | null | undefined) => (nit ?? "").replace(/[ .-]/g, "").toLowerCase();
 
 const LOOKUP_CHUNK = 5_000;
 
@@ -98,8 +119,10 @@ async function crossCheck(
       (ids) => db.select({ id: financialEntities.id, ecosystemId: financialEntities.ecosystemId }).from(financialEntities).where(inArray(financialEntities.id, ids))),
     lookup(seed.leads.map((l) => l.id), (ids) => db.select({ id: leads.id }).from(leads).where(inArray(leads.id, ids))),
     lookup(seed.users.map((u) => u.id), (ids) => db.select({ id: clients.id }).from(clients).where(inArray(clients.id, ids))),
+    // Stored keys of the entities' clients: compared as the database compares them.
     lookup(seed.users.filter((u) => nitKey(u.nit) !== "").map((u) => u.financial_entity_id),
-      (ids) => db.select({ id: clients.id, financialEntityId: clients.financialEntityId, nit: clients.nit }).from(clients).where(inArray(clients.financialEntityId, ids))),
+      (ids) => db.select({ id: clients.id, financialEntityId: clients.financialEntityId, nitKey: clients.nitKey }).from(clients)
+        .where(and(inArray(clients.financialEntityId, ids), isNotNull(clients.nitKey), ne(clients.nitKey, "")))),
   ]);
 
   const existing = {
@@ -132,9 +155,7 @@ async function crossCheck(
     else if (ecosystem !== l.ecosystem_id) issue(`leads[${i}].financial_entity_id`, "the financial entity belongs to another ecosystem");
   });
 
-  const clientByNit = new Map(
-    entityClients.filter((c) => nitKey(c.nit) !== "").map((c) => [`${c.financialEntityId}/${nitKey(c.nit)}`, c.id]),
-  );
+  const clientByNit = new Map(entityClients.map((c) => [`${c.financialEntityId}/${c.nitKey}`, c.id]));
   seed.users.forEach((u, i) => {
     if (!entityEcosystem.has(u.financial_entity_id)) issue(`users[${i}].financial_entity_id`, "no such financial entity");
     const key = `${u.financial_entity_id}/${nitKey(u.nit)}`;
@@ -143,7 +164,43 @@ async function crossCheck(
     if (clash !== undefined) issue(`users[${i}].nit`, `the financial entity already has a client with this NIT (${clash})`);
     clientByNit.set(key, u.id);
   });
+
+  checkConversions(seed, entityEcosystem, issue);
   return { issues, entityEcosystem };
+}
+
+/**
+ * A lead is `converted` exactly when it has a client: a converted lead needs a
+ * user of the same file naming it in `lead_id`, and a user may only name a
+ * converted lead of the file that its entity could have converted.
+ */
+function checkConversions(
+  seed: SeedFile,
+  entityEcosystem: Map<string, string>,
+  issue: (path: string, message: string) => void,
+) {
+  const leadIndex = new Map(seed.leads.map((l, i) => [l.id, i]));
+  const userOfLead = new Map<string, number>();
+  seed.users.forEach((u, i) => {
+    if (u.lead_id == null) return;
+    const path = `users[${i}].lead_id`;
+    const leadAt = leadIndex.get(u.lead_id);
+    if (leadAt === undefined) return issue(path, "no such lead in this file");
+    const lead = seed.leads[leadAt]!;
+    if (userOfLead.has(u.lead_id)) return issue(path, `users[${userOfLead.get(u.lead_id)}] already names this lead`);
+    userOfLead.set(u.lead_id, i);
+    if (lead.status !== CONVERTED_LEAD_STATUS) issue(path, `leads[${leadAt}] must have status "converted"`);
+    const ecosystem = entityEcosystem.get(u.financial_entity_id);
+    if (ecosystem !== undefined && ecosystem !== lead.ecosystem_id) issue(path, `leads[${leadAt}] belongs to another ecosystem`);
+    if (lead.financial_entity_id != null && lead.financial_entity_id !== u.financial_entity_id) {
+      issue(path, `leads[${leadAt}] is assigned to another financial entity`);
+    }
+  });
+  seed.leads.forEach((l, i) => {
+    if (l.status === CONVERTED_LEAD_STATUS && !userOfLead.has(l.id)) {
+      issue(`leads[${i}].status`, "a converted lead needs a user in this file whose lead_id names it");
+    }
+  });
 }
 
 function profileRow(record: SeedFile["leads"][number] | SeedFile["users"][number]) {
@@ -156,11 +213,15 @@ function profileRow(record: SeedFile["leads"][number] | SeedFile["users"][number
     phone: record.phone ?? null,
     email: record.email ?? null,
     nit: record.nit ?? null,
+    nitKey: nitKey(record.nit),
     address: record.address ?? null,
     score: record.score ?? null,
     businessEntity: record.business_entity ?? null,
   };
 }
+
+/** The audit's subject and request id for conversions the seed loader records. */
+export const SEED_SUBJECT = "seed";
 
 const CHUNK = 200;
 const chunks = <T>(rows: T[]) => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
@@ -189,6 +250,9 @@ export async function loadSeed(db: Database, input: unknown): Promise<SeedSummar
   const { issues, entityEcosystem } = await crossCheck(db, seed);
   if (issues.length > 0) throw new SeedError(issues);
 
+  const convertedAt = new Date().toISOString();
+  const conversions = seed.users.flatMap((u) => (u.lead_id == null ? [] : [{ leadId: u.lead_id, client: u }]));
+  // Leads first, then their clients, then the links between them: each row's foreign keys already resolve.
   const statements = [
     ...chunks(seed.ecosystems).map((rows) => db.insert(ecosystems).values(rows)),
     ...chunks(seed.financial_entities).map((rows) =>
@@ -201,6 +265,7 @@ export async function loadSeed(db: Database, input: unknown): Promise<SeedSummar
           ecosystemId: l.ecosystem_id,
           financialEntityId: l.financial_entity_id ?? null,
           ...profileRow(l),
+          // Written unconverted; the link to its client follows, below.
           status: l.status ?? "new",
           history: l.history ?? null,
           paymentData: l.payment_data ?? null,
@@ -215,12 +280,33 @@ export async function loadSeed(db: Database, input: unknown): Promise<SeedSummar
           id: u.id,
           financialEntityId: u.financial_entity_id,
           ecosystemId: entityEcosystem.get(u.financial_entity_id)!,
+          leadId: u.lead_id ?? null,
           ...profileRow(u),
           status: u.status ?? "active",
           history: u.history ?? [],
           paymentData: u.payment_data ?? {},
           apnToken: u.apn_token ?? "",
           additionalData: u.additional_data ?? {},
+        })),
+      ),
+    ),
+    // As a conversion would: the lead records its client, entity and time, and an audit record is kept.
+    ...conversions.map(({ leadId, client }) =>
+      db
+        .update(leads)
+        .set({ financialEntityId: client.financial_entity_id, convertedClientId: client.id, convertedAt })
+        .where(eq(leads.id, leadId)),
+    ),
+    ...chunks(conversions).map((rows) =>
+      db.insert(leadConversions).values(
+        rows.map(({ leadId, client }) => ({
+          id: crypto.randomUUID(),
+          leadId,
+          clientId: client.id,
+          financialEntityId: client.financial_entity_id,
+          subject: SEED_SUBJECT,
+          requestId: SEED_SUBJECT,
+          convertedAt,
         })),
       ),
     ),

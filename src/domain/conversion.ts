@@ -96,16 +96,17 @@ export function authorizeConversion(actor: Actor, request: ConversionRequest): C
 export function decideConversion(snapshot: ConversionSnapshot, clientId: string): ConversionOutcome {
   const { financialEntity: entity, lead } = snapshot;
   if (entity === null) return { kind: "financial_entity_not_found" };
+  // A conversion that already happened is answered even after the entity was
+  // suspended: suspension stops new conversions, not the answer to an old one.
+  const ours = lead?.ecosystemId === entity.ecosystemId && lead.client?.financialEntityId === entity.id ? lead.client : null;
+  if (ours !== null) {
+    return ours.id === clientId ? { kind: "converted", client: ours } : { kind: "replayed", client: ours };
+  }
   if (entity.status !== "active") return { kind: "financial_entity_suspended" };
   // A lead of another ecosystem is reported exactly like a missing one.
   if (lead === null || lead.ecosystemId !== entity.ecosystemId) return { kind: "lead_not_found" };
 
-  if (lead.client !== null) {
-    if (lead.client.financialEntityId !== entity.id) return { kind: "lead_already_converted" };
-    return lead.client.id === clientId
-      ? { kind: "converted", client: lead.client }
-      : { kind: "replayed", client: lead.client };
-  }
+  if (lead.client !== null) return { kind: "lead_already_converted" };
   if (lead.status === CONVERTED_LEAD_STATUS) return { kind: "lead_already_converted" };
   if (lead.financialEntityId !== null && lead.financialEntityId !== entity.id) {
     return { kind: "lead_assigned_to_other_entity" };

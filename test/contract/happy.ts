@@ -4,7 +4,9 @@ import {
   givenConvertibleLead,
   givenEntity,
   givenLead,
+  givenRawLead,
   readLead,
+  suspendEntity,
   writesFor,
 } from "../support/builders";
 import { CONVERT_PATH, conversionRequest, jsonOf, USER_KEYS } from "../support/requests";
@@ -173,6 +175,54 @@ export const happyPath: ContractSuite = (target) =>
       expect(await jsonOf(again)).toEqual(first);
       expect(await writesFor(target().db, lead.id)).toEqual({ clients: 1, audits: 1 });
       expect(await readLead(target().db, lead.id)).toEqual(leadAfterFirst);
+    });
+
+    it("replays after the entity was suspended: the answer to a conversion that happened", async () => {
+      const { entity, lead } = await givenConvertibleLead(target().db);
+      const first = await jsonOf(await convert(lead.id, entity.id));
+      const leadAfterFirst = await readLead(target().db, lead.id);
+      await suspendEntity(target().db, entity.id);
+
+      const again = await convert(lead.id, entity.id);
+
+      expect(again.status).toBe(200);
+      expect(again.headers.get("idempotent-replayed")).toBe("true");
+      expect(await jsonOf(again)).toEqual(first);
+      expect(await writesFor(target().db, lead.id)).toEqual({ clients: 1, audits: 1 });
+      expect(await readLead(target().db, lead.id)).toEqual(leadAfterFirst);
+    });
+
+    it("normalizes what other tools stored on the lead: objects or {}, numbers or null — and answers it again", async () => {
+      const entity = await givenEntity(target().db);
+      const stored = [
+        { additional_data: "not json", payment_data: "null", quota: "abc", score: "high" },
+        { additional_data: "[1,2]", payment_data: "[1,2]", quota: "", score: "7 points" },
+        { additional_data: '"text"', payment_data: "{not json", quota: "1e", score: "--1" },
+      ];
+      for (const columns of stored) {
+        const leadId = await givenRawLead(target().db, entity.ecosystemId, { name: "Other tool", ...columns });
+
+        const res = await convert(leadId, entity.id);
+
+        expect(res.status, JSON.stringify(columns)).toBe(200);
+        const body = await jsonOf(res);
+        expect(Object.keys(body)).toEqual(USER_KEYS);
+        expect(body).toMatchObject({ name: "Other tool", quota: null, score: null, payment_data: {}, additional_data: {}, history: [] });
+        const replay = await convert(leadId, entity.id);
+        expect(replay.status).toBe(200);
+        expect(await jsonOf(replay)).toEqual(body);
+      }
+    });
+
+    it("keeps stored values that fit: JSON objects and numbers, whatever tool wrote them", async () => {
+      const entity = await givenEntity(target().db);
+      const leadId = await givenRawLead(target().db, entity.ecosystemId, {
+        additional_data: '{"a":{"b":[1,"x"]}}', payment_data: "{}", quota: 12, score: 3.5,
+      });
+
+      const body = await jsonOf(await convert(leadId, entity.id));
+
+      expect(body).toMatchObject({ quota: 12, score: 3.5, payment_data: {}, additional_data: { a: { b: [1, "x"] } } });
     });
 
     it("tags every response with an X-Request-Id, echoing a well-formed one from the caller", async () => {

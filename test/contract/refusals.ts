@@ -8,6 +8,7 @@ import {
   readLead,
   writesFor,
 } from "../support/builders";
+import { loadSeed } from "../../src/db/seed";
 import { CONVERT_PATH, conversionRequest } from "../support/requests";
 import { tokenFor } from "../support/tokens";
 import { expectProblem } from "./expect";
@@ -129,6 +130,49 @@ export const refusals: ContractSuite = (target) => {
       expect(body.existing_user_id).toBe(existing.id);
       expect(await writesFor(target().db, lead.id)).toEqual({ clients: 0, audits: 0 });
       expect(await readLead(target().db, lead.id)).toEqual(lead);
+    });
+
+    it("client_already_exists for a NIT written with any Unicode separator or compatibility form", async () => {
+      const entity = await givenEntity(target().db);
+      const existing = await givenClient(target().db, {
+        financialEntityId: entity.id,
+        ecosystemId: entity.ecosystemId,
+        nit: "900.123.456-7",
+      });
+      const variants = {
+        "no-break space": "900\u00a0123\u00a0456\u00a07",
+        tab: "900\t123\t456\t7",
+        "en dash": "900\u2013123\u2013456\u20137",
+        "hyphen U+2010": "900\u2010123\u2010456\u20107",
+        "non-breaking hyphen U+2011": "900\u2011123\u2011456\u20117",
+        "full-width digits": "\uff19\uff10\uff10.\uff11\uff12\uff13.\uff14\uff15\uff16-\uff17",
+        "zero-width space": "900\u200b123\u200b456\u200b7",
+        "narrow no-break space and slash": "900\u202f123/456 7",
+      };
+      for (const [name, nit] of Object.entries(variants)) {
+        const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit });
+
+        const res = await convert(lead.id, entity.id);
+
+        expect(res.status, name).toBe(409);
+        const body = await expectProblem(res, 409, "client_already_exists");
+        expect(body.existing_user_id, name).toBe(existing.id);
+        expect(await writesFor(target().db, lead.id)).toEqual({ clients: 0, audits: 0 });
+      }
+    });
+
+    it("client_already_exists when the seed loader wrote both NITs (`ÑAB.1`, `ñab 1`): the loader and the API use one key", async () => {
+      const entity = await givenEntity(target().db);
+      const clientId = crypto.randomUUID();
+      const leadId = crypto.randomUUID();
+      await loadSeed(target().db, {
+        users: [{ id: clientId, financial_entity_id: entity.id, nit: "ÑAB.1" }],
+        leads: [{ id: leadId, ecosystem_id: entity.ecosystemId, nit: "ñab 1" }],
+      });
+
+      const body = await expectProblem(await convert(leadId, entity.id), 409, "client_already_exists");
+
+      expect(body.existing_user_id).toBe(clientId);
     });
 
     it("but a NIT held by a client of another entity is no conflict", async () => {

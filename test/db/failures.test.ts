@@ -5,8 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { openRemoteDatabase, type Database } from "../../src/db/client";
 import { openNodeDatabase } from "../../src/db/client-node";
+import { prepareConversionBatch, StoredValueError } from "../../src/db/conversion-store";
+import { describeError } from "../../src/log";
 import { expectProblem } from "../contract/expect";
-import { givenConvertibleLead, readLead, writesFor } from "../support/builders";
+import { givenConvertibleLead, givenEntity, givenRawLead, readLead, writesFor } from "../support/builders";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
 import { CONVERT_PATH, conversionRequest } from "../support/requests";
@@ -121,6 +123,51 @@ describe("atomicity", () => {
     } finally {
       await database.db.$client.execute("DROP TRIGGER fail_audit");
     }
+  });
+});
+
+describe("stored values that do not fit", () => {
+  it("are normalized in the batch: a 200, and nothing stored reaches the log", async () => {
+    const logs = silentLogger();
+    const app = createApp({ db: database.db, auth: { secret: TEST_SECRET }, logger: logs });
+    const entity = await givenEntity(database.db);
+    const leadId = await givenRawLead(database.db, entity.ecosystemId, {
+      additional_data: "not json: 900.123.456-7", payment_data: "[1,2]", quota: "abc 555 0102",
+    });
+    const init = conversionRequest(await tokenFor(entity.id), { lead_id: leadId, financial_entity_id: entity.id });
+
+    const first = await app.request(CONVERT_PATH, init);
+    const again = await app.request(CONVERT_PATH, init);
+
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(logs.records.filter((r) => r.level === "error")).toEqual([]);
+    expect(logs.text()).not.toMatch(/900\.123|555 0102|not json/);
+  });
+
+  it("a value that still fails to decode raises an error that carries neither the value nor a cause", async () => {
+    const { entity, lead } = await givenConvertibleLead(database.db, { paymentData: null, additionalData: null });
+    const batch = prepareConversionBatch(database.db);
+    const command = {
+      leadId: lead.id, financialEntityId: entity.id, clientId: crypto.randomUUID(), auditId: crypto.randomUUID(),
+      subject: "test", requestId: "test", at: new Date().toISOString(),
+    };
+    const results = await database.db.$client.batch(batch.statementsFor(command), "write");
+    const read = results.at(-1)!;
+    // As if the database had handed back a JSON column that does not parse.
+    const tampered = { ...read, rows: [Array.from(read.rows[0]!).map((v) => (v === "{}" ? "not json: 900.123.456-7" : v))] };
+
+    const error = (() => {
+      try {
+        batch.snapshotFrom([...results.slice(0, -1), tampered as unknown as typeof read]);
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+
+    expect(error).toBeInstanceOf(StoredValueError);
+    expect((error as Error).cause).toBeUndefined();
+    expect(JSON.stringify(describeError(error))).not.toMatch(/900\.123|not json/);
   });
 });
 

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { count, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/client";
-import { clients, ecosystems, financialEntities, leads } from "../../src/db/schema";
+import { findInvariantViolations } from "../../src/db/invariants";
+import { clients, ecosystems, financialEntities, leadConversions, leads } from "../../src/db/schema";
 import { loadSeed, SeedError } from "../../src/db/seed";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 
@@ -130,6 +131,147 @@ describe("the seed loader", () => {
     file.users.push({ id: crypto.randomUUID(), financial_entity_id: file.users[0]!.financial_entity_id, name: "Twin", nit: "9001" });
 
     await expectRefused(file, [{ path: "users[1].nit", message: /already has a client with this NIT/ }]);
+  });
+
+  it("refuses two clients of one entity whose NITs differ only in Unicode separators, widths or case", async () => {
+    const file = validFile();
+    const entity = file.users[0]!.financial_entity_id;
+    file.users.push({ id: crypto.randomUUID(), financial_entity_id: entity, name: "Twin", nit: "\uff19\uff10\uff10\u00a01" });
+    file.users.push({ id: crypto.randomUUID(), financial_entity_id: entity, name: "Ñ", nit: "ÑAB.1" });
+    file.users.push({ id: crypto.randomUUID(), financial_entity_id: entity, name: "ñ", nit: "ñab\u20131" });
+
+    await expectRefused(file, [
+      { path: "users[1].nit", message: /already has a client with this NIT/ },
+      { path: "users[3].nit", message: /already has a client with this NIT/ },
+    ]);
+  });
+
+  it("refuses a NIT the entity's clients in the database already hold, by their stored keys", async () => {
+    const first = validFile();
+    await loadSeed(database.db, first);
+
+    await expectRefused(
+      { users: [{ id: crypto.randomUUID(), financial_entity_id: first.financial_entities[0]!.id, nit: "900\u200b1" }] },
+      [{ path: "users[0].nit", message: /already has a client with this NIT/ }],
+    );
+  });
+
+  it("stores each NIT's key on leads and clients", async () => {
+    const file = validFile();
+    file.leads[0]!.nit = "\uff19\uff10\uff10.\uff11 ñ";
+    await loadSeed(database.db, file);
+
+    const [lead] = await database.db.select({ nitKey: leads.nitKey }).from(leads).where(eq(leads.id, file.leads[0]!.id));
+    const [withoutNit] = await database.db.select({ nitKey: leads.nitKey }).from(leads).where(eq(leads.id, file.leads[1]!.id));
+    const [client] = await database.db.select({ nitKey: clients.nitKey }).from(clients).where(eq(clients.id, file.users[0]!.id));
+    expect(lead!.nitKey).toBe("9001Ñ");
+    expect(withoutNit!.nitKey).toBe("");
+    expect(client!.nitKey).toBe("9001");
+  });
+
+  it("refuses lead statuses outside the vocabulary", async () => {
+    const file = validFile();
+    (file.leads[0] as Record<string, unknown>).status = "won";
+    (file.leads[1] as Record<string, unknown>).status = "Qualified";
+
+    await expectRefused(file, [
+      { path: "leads[0].status", message: "must be one of new, contacted, qualified, unqualified, lost, converted" },
+      { path: "leads[1].status", message: "must be one of new, contacted, qualified, unqualified, lost, converted" },
+    ]);
+  });
+
+  it("accepts every status of the vocabulary but converted without more", async () => {
+    const file = validFile();
+    const ecosystem = file.ecosystems[0]!.id;
+    file.leads = ["new", "contacted", "qualified", "unqualified", "lost"].map((status) => ({
+      id: crypto.randomUUID(), ecosystem_id: ecosystem, status,
+    })) as unknown as typeof file.leads;
+
+    expect((await loadSeed(database.db, file)).leads).toBe(5);
+  });
+
+  it("refuses a converted lead unless a user of the file names it", async () => {
+    const file = validFile();
+    (file.leads[0] as Record<string, unknown>).status = "converted";
+
+    await expectRefused(file, [
+      { path: "leads[0].status", message: "a converted lead needs a user in this file whose lead_id names it" },
+    ]);
+  });
+
+  it("links a converted lead and the user naming it both ways, as a conversion would", async () => {
+    const file = validFile();
+    const lead = file.leads[0]!;
+    const user = file.users[0]! as (typeof file.users)[number] & { lead_id?: string };
+    (lead as Record<string, unknown>).status = "converted";
+    user.lead_id = lead.id;
+
+    await loadSeed(database.db, file);
+
+    const [row] = await database.db.select().from(leads).where(eq(leads.id, lead.id));
+    expect(row).toMatchObject({ status: "converted", convertedClientId: user.id, financialEntityId: user.financial_entity_id });
+    expect(Date.parse(row!.convertedAt!)).not.toBeNaN();
+    const [client] = await database.db.select({ leadId: clients.leadId }).from(clients).where(eq(clients.id, user.id));
+    expect(client!.leadId).toBe(lead.id);
+    const audit = await database.db.select().from(leadConversions).where(eq(leadConversions.leadId, lead.id));
+    expect(audit).toEqual([expect.objectContaining({ clientId: user.id, financialEntityId: user.financial_entity_id, subject: "seed" })]);
+    expect(await findInvariantViolations(database.db)).toEqual([]);
+  });
+
+  it("what it prevents, the invariants report: a lead marked converted without a client", async () => {
+    const file = validFile();
+    await loadSeed(database.db, file);
+    await database.db.$client.execute({ sql: "update leads set status = 'converted' where id = ?", args: [file.leads[0]!.id] });
+
+    expect(await findInvariantViolations(database.db)).toEqual([
+      expect.objectContaining({ ids: [file.leads[0]!.id] }),
+    ]);
+  });
+
+  it("refuses a user naming a lead it could not have been converted from", async () => {
+    const file = validFile();
+    const entity = file.financial_entities[0]!;
+    const otherEcosystem = crypto.randomUUID();
+    const rival = crypto.randomUUID();
+    file.ecosystems.push({ id: otherEcosystem, name: "Other" });
+    file.financial_entities.push({ id: rival, ecosystem_id: entity.ecosystem_id, name: "Rival", status: "active" });
+    const lead = (overrides: Record<string, unknown>) => ({ id: crypto.randomUUID(), ecosystem_id: entity.ecosystem_id, status: "converted", ...overrides });
+    file.leads = [
+      lead({ status: "new" }),
+      lead({ ecosystem_id: otherEcosystem }),
+      lead({ financial_entity_id: rival }),
+      lead({}),
+    ] as unknown as typeof file.leads;
+    const user = (leadId: string) => ({ id: crypto.randomUUID(), financial_entity_id: entity.id, lead_id: leadId });
+    file.users = [
+      user(file.leads[0]!.id),
+      user(file.leads[1]!.id),
+      user(file.leads[2]!.id),
+      user(file.leads[3]!.id),
+      user(file.leads[3]!.id),
+      user(crypto.randomUUID()),
+    ] as unknown as typeof file.users;
+
+    await expectRefused(file, [
+      { path: "users[0].lead_id", message: 'leads[0] must have status "converted"' },
+      { path: "users[1].lead_id", message: "leads[1] belongs to another ecosystem" },
+      { path: "users[2].lead_id", message: "leads[2] is assigned to another financial entity" },
+      { path: "users[4].lead_id", message: "users[3] already names this lead" },
+      { path: "users[5].lead_id", message: "no such lead in this file" },
+    ]);
+  });
+
+  it("refuses text holding a NUL, which the database would read back cut short", async () => {
+    const file = validFile();
+    file.leads[0]!.name = "ab\u0000cd";
+    (file.users[0] as Record<string, unknown>).address = "\u0000";
+    file.ecosystems[0]!.name = "Eco\u0000";
+
+    await expectRefused(file, [
+      { path: "ecosystems[0].name", message: "must not contain a NUL character (U+0000)" },
+      { path: "leads[0].name", message: "must not contain a NUL character (U+0000)" },
+      { path: "users[0].address", message: "must not contain a NUL character (U+0000)" },
+    ]);
   });
 
   it("refuses a file that is not an object", async () => {

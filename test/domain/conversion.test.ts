@@ -49,9 +49,21 @@ describe("decideConversion", () => {
     expect(decideConversion(snapshot({ entity: null, lead: null }), NEW_ID)).toEqual({ kind: "financial_entity_not_found" });
   });
 
-  it("refuses a suspended entity, even for a replay", () => {
+  it("replays a conversion the entity made before it was suspended", () => {
     const earlier = client({ id: "c-earlier" });
-    expect(decideConversion(snapshot({ entity: { status: "suspended" }, lead: { client: earlier } }), NEW_ID))
+    expect(decideConversion(snapshot({ entity: { status: "suspended" }, lead: { client: earlier, status: "converted" } }), NEW_ID))
+      .toEqual({ kind: "replayed", client: earlier });
+  });
+
+  it("refuses a suspended entity anything but a replay, before anything about the lead", () => {
+    const suspended = { status: "suspended" };
+    expect(decideConversion(snapshot({ entity: suspended }), NEW_ID)).toEqual({ kind: "financial_entity_suspended" });
+    expect(decideConversion(snapshot({ entity: suspended, lead: null }), NEW_ID)).toEqual({ kind: "financial_entity_suspended" });
+    const theirs = client({ id: "c-theirs", financialEntityId: OTHER });
+    expect(decideConversion(snapshot({ entity: suspended, lead: { client: theirs } }), NEW_ID))
+      .toEqual({ kind: "financial_entity_suspended" });
+    const elsewhere = client({ id: "c-elsewhere", ecosystemId: "elsewhere" });
+    expect(decideConversion(snapshot({ entity: suspended, lead: { client: elsewhere, ecosystemId: "elsewhere" } }), NEW_ID))
       .toEqual({ kind: "financial_entity_suspended" });
   });
 

@@ -99,6 +99,27 @@ describe("faults between the service and the database", () => {
     expect((await send()).res.status).toBe(200);
   });
 
+  it("all or nothing over the HTTP batch: a failure at its last write leaves nothing written, and answers a bare 500", async () => {
+    // A test-only trigger makes the audit insert, the batch's last write, fail inside the server's transaction.
+    await target.db.$client.execute(
+      "CREATE TRIGGER fail_audit BEFORE INSERT ON lead_conversions BEGIN SELECT RAISE(ABORT, 'audit refused by test'); END",
+    );
+    try {
+      const { lead, send } = await attempt();
+      const before = await readLead(target.db, lead.id);
+
+      const { res } = await send();
+
+      const body = await expectProblem(res, 500, "internal_error");
+      expect(res.headers.get("retry-after")).toBeNull();
+      expect(JSON.stringify(body)).not.toMatch(/audit refused|trigger|lead_conversions|insert|sqlite|hrana/i);
+      expect(await writesFor(target.db, lead.id)).toEqual({ clients: 0, audits: 0 });
+      expect(await readLead(target.db, lead.id)).toEqual(before);
+    } finally {
+      await target.db.$client.execute("DROP TRIGGER fail_audit");
+    }
+  });
+
   it("readiness reports the outage too", async () => {
     target.server.failNext(1, "503");
     await expectUnavailable(await target.fetch("/readyz"));

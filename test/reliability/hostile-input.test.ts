@@ -1,53 +1,77 @@
-import { count } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { findInvariantViolations } from "../../src/db/invariants";
-import { clients, leadConversions, leads } from "../../src/db/schema";
 import { PROBLEMS } from "../../src/http/problem";
-import { givenConvertibleLead } from "../support/builders";
+import { givenClient, givenConvertibleLead, givenEcosystem, givenEntity, givenLead } from "../support/builders";
 import { countingDatabase, createTestDatabase, type TestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
 import { CONVERT_PATH, PROBLEM_KEYS } from "../support/requests";
 import { nowSeconds, TEST_SECRET, tokenFor } from "../support/tokens";
 
 // Property-based: thousands of hostile requests, none of which may produce a
-// 5xx, leave the problem shape, leak internals, or change the data.
+// 5xx, leave the problem shape, leak internals, or change the data. Many are
+// aimed at real rows: a lead the entity could convert (attacked with tokens
+// that may not convert it), and leads each refused for a reason only the
+// database knows (so those requests reach it, and must write nothing).
 
 let database: TestDatabase;
+let counted: ReturnType<typeof countingDatabase>;
 let app: ReturnType<typeof createApp>;
 const logs = silentLogger();
 let entityId: string;
 let leadId: string;
-let tokens: { valid: string; otherEntity: string; expired: string; noScope: string };
+/** Real (lead, entity) pairs the database must refuse, whatever the body looks like. */
+let refusedPairs: { lead_id: string; financial_entity_id: string }[];
+let tokens: { valid: string; otherEntity: string; expired: string; noScope: string; forged: string; suspended: string };
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  app = createApp({ db: countingDatabase(database.db.$client).db, auth: { secret: TEST_SECRET }, logger: logs });
+  counted = countingDatabase(database.db.$client);
+  app = createApp({ db: counted.db, auth: { secret: TEST_SECRET }, logger: logs });
   const { entity, lead } = await givenConvertibleLead(database.db);
   entityId = entity.id;
   leadId = lead.id;
+  const db = database.db;
+  const rival = await givenEntity(db, { ecosystemId: entity.ecosystemId });
+  const suspended = await givenEntity(db, { ecosystemId: entity.ecosystemId, status: "suspended" });
+  const twin = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "800.555.111-2" });
+  await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "800555111 2" });
+  refusedPairs = [
+    { lead_id: (await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: rival.id })).id, financial_entity_id: entity.id },
+    { lead_id: (await givenLead(db, { ecosystemId: (await givenEcosystem(db)).id })).id, financial_entity_id: entity.id },
+    { lead_id: twin.id, financial_entity_id: entity.id },
+    { lead_id: (await givenLead(db, { ecosystemId: entity.ecosystemId })).id, financial_entity_id: suspended.id },
+  ];
+  const valid = await tokenFor(entity.id);
   tokens = {
-    valid: await tokenFor(entity.id),
-    otherEntity: await tokenFor(crypto.randomUUID()),
+    valid,
+    otherEntity: await tokenFor(rival.id),
     expired: await tokenFor(entity.id, { exp: nowSeconds() - 3600 }),
     noScope: await tokenFor(entity.id, { scope: "nothing" }),
+    forged: `${valid.slice(0, valid.lastIndexOf(".") + 1)}${"A".repeat(43)}`,
+    suspended: await tokenFor(suspended.id),
   };
 });
 afterAll(() => database.close());
 
+/** Every row that a conversion would touch, in full: any write shows. */
 async function dataFingerprint() {
-  const n = async (table: typeof clients | typeof leadConversions | typeof leads) =>
-    (await database.db.select({ n: count() }).from(table))[0]!.n;
-  const converted = await database.db.$client.execute("select count(*) as n from leads where converted_client_id is not null");
-  return { clients: await n(clients), audits: await n(leadConversions), leads: await n(leads), converted: converted.rows[0]!.n };
+  const all = async (table: string) => (await database.db.$client.execute(`select * from ${table} order by id`)).rows.map((r) => ({ ...r }));
+  return { leads: await all("leads"), clients: await all("clients"), audits: await all("lead_conversions") };
 }
 
 const CODES = new Set(Object.keys(PROBLEMS));
 const LEAKS = /sqlite|select |insert |update |drizzle|libsql|hrana|\bat [\w.<>]+ \(|node_modules|TypeError|RangeError|SyntaxError/i;
 
+/** The answers only the database can give: exactly one call each. Every other answer makes none. */
+const DATABASE_CODES = new Set([
+  "financial_entity_not_found", "financial_entity_suspended", "lead_not_found",
+  "lead_assigned_to_other_entity", "lead_already_converted", "client_already_exists",
+]);
+
 /** The invariant every answer keeps, whatever was sent. */
-async function expectSafeAnswer(res: Response) {
+async function expectSafeAnswer(res: Response, callsBefore: number) {
   const text = await res.text();
   expect(res.status, text).toBeLessThan(500);
   expect(res.status).not.toBe(200);
@@ -58,7 +82,24 @@ async function expectSafeAnswer(res: Response) {
   expect(CODES.has(String(body.code))).toBe(true);
   expect(body.status).toBe(res.status);
   expect(text).not.toMatch(LEAKS);
+  expect(counted.calls() - callsBefore, `${body.code}: database calls`).toBe(DATABASE_CODES.has(String(body.code)) ? 1 : 0);
 }
+
+/** A request body aimed at a real pair: ids in either case, in hostile shapes and with hostile extras. */
+const aimedBody = (pair: () => { lead_id: string; financial_entity_id: string }) =>
+  fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 6 }), nasty).map(([upper, shape, junk]) => {
+    const { lead_id, financial_entity_id } = pair();
+    const ids = upper ? { lead_id: lead_id.toUpperCase(), financial_entity_id: financial_entity_id.toUpperCase() } : { lead_id, financial_entity_id };
+    switch (shape) {
+      case 0: return JSON.stringify(ids);
+      case 1: return JSON.stringify({ ...ids, extra: junk, nested: { deep: [junk] } });
+      case 2: return `{"lead_id":${JSON.stringify(junk)},"lead_id":"${ids.lead_id}","financial_entity_id":"${ids.financial_entity_id}"}`;
+      case 3: return `{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}},"lead_id":"${ids.lead_id}","financial_entity_id":"${ids.financial_entity_id}"}`;
+      case 4: return JSON.stringify({ ...ids, padding: "p".repeat(17_000) });
+      case 5: return JSON.stringify([ids]);
+      default: return `${JSON.stringify(ids)}${junk}`;
+    }
+  });
 
 const uuidish = fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase()), fc.constant("00000000-0000-0000-0000-000000000000"));
 const nasty = fc.oneof(
@@ -102,7 +143,7 @@ const authorization = fc.oneof(
   fc.constant([] as string[]),
 );
 
-async function send(rawBody: string, type: string | undefined, auth: string[], method = "POST") {
+async function send(rawBody: string, type: string | undefined, auth: readonly string[], method = "POST") {
   const headers = new Headers();
   if (type !== undefined) headers.set("Content-Type", type);
   for (const value of auth) headers.append("Authorization", value);
@@ -113,14 +154,40 @@ async function send(rawBody: string, type: string | undefined, auth: string[], m
   });
 }
 
+/** Sends, then checks the answer and the database calls it made. */
+async function sendSafely(rawBody: string, type: string | undefined, auth: readonly string[], method = "POST") {
+  const before = counted.calls();
+  await expectSafeAnswer(await send(rawBody, type, auth, method), before);
+}
+
 describe("hostile input", () => {
   it("never a 5xx, always the problem shape, for 6,000 hostile bodies with a valid token", async () => {
     const before = await dataFingerprint();
+    const refused = fc.integer({ min: 0, max: 3 }).chain((i) => aimedBody(() => refusedPairs[i]!));
     await fc.assert(
-      fc.asyncProperty(body, contentType, async (raw, type) => {
-        await expectSafeAnswer(await send(raw, type ?? "application/json", [`Bearer ${tokens.valid}`]));
+      fc.asyncProperty(fc.oneof(body, refused), contentType, fc.boolean(), async (raw, type, asSuspended) => {
+        const token = asSuspended && raw.includes(refusedPairs[3]!.financial_entity_id) ? tokens.suspended : tokens.valid;
+        await sendSafely(raw, type ?? "application/json", [`Bearer ${token}`]);
       }),
       { numRuns: 6_000 },
+    );
+    expect(await dataFingerprint()).toEqual(before);
+  }, 120_000);
+
+  it("never converts the real lead for 2,000 requests whose token may not, in any shape", async () => {
+    const before = await dataFingerprint();
+    const mayNotConvert = fc.oneof(
+      fc.constantFrom("otherEntity", "expired", "noScope", "forged", "suspended").map((kind) => [`Bearer ${tokens[kind as keyof typeof tokens]}`]),
+      fc.constant([`Bearer ${tokens.valid}`, `Bearer ${tokens.valid}`]),
+      fc.constant([`Basic ${tokens.valid}`]),
+      fc.constant([tokens.valid]),
+      fc.constant([] as string[]),
+    );
+    await fc.assert(
+      fc.asyncProperty(aimedBody(() => ({ lead_id: leadId, financial_entity_id: entityId })), contentType, mayNotConvert, fc.constantFrom("POST", "POST", "PUT", "PATCH"), async (raw, type, auth, method) => {
+        await sendSafely(raw, type ?? "application/json", auth, method);
+      }),
+      { numRuns: 2_000 },
     );
     expect(await dataFingerprint()).toEqual(before);
   }, 120_000);
@@ -129,7 +196,7 @@ describe("hostile input", () => {
     const before = await dataFingerprint();
     await fc.assert(
       fc.asyncProperty(body, contentType, authorization, fc.constantFrom("POST", "POST", "POST", "PUT", "GET", "DELETE", "PATCH"), async (raw, type, auth, method) => {
-        await expectSafeAnswer(await send(raw, type, auth, method));
+        await sendSafely(raw, type, auth, method);
       }),
       { numRuns: 4_000 },
     );
@@ -142,5 +209,17 @@ describe("hostile input", () => {
     expect(row?.converted_client_id).toBeNull();
     const text = logs.text();
     for (const token of Object.values(tokens)) expect(text).not.toContain(token);
+  });
+
+  it("would notice a write: the fingerprint and the call counter see one real conversion", async () => {
+    const { entity, lead } = await givenConvertibleLead(database.db);
+    const before = await dataFingerprint();
+    const calls = counted.calls();
+
+    const res = await send(JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id }), "application/json", [`Bearer ${await tokenFor(entity.id)}`]);
+
+    expect(res.status).toBe(200);
+    expect(counted.calls() - calls).toBe(1);
+    expect(await dataFingerprint()).not.toEqual(before);
   });
 });

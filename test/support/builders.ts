@@ -1,6 +1,7 @@
 import { count, eq } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
 import { clients, ecosystems, financialEntities, leadConversions, leads } from "../../src/db/schema";
+import { nitKey } from "../../src/domain/nit-key";
 
 type LeadRow = typeof leads.$inferInsert;
 type ClientRow = typeof clients.$inferInsert;
@@ -25,8 +26,9 @@ export async function givenEntity(
   return row!;
 }
 
-/** A lead with a full profile, unassigned unless `financialEntityId` is given. */
+/** A lead with a full profile, unassigned unless `financialEntityId` is given; its NIT keyed as every writer keys it. */
 export async function givenLead(db: Database, overrides: Partial<LeadRow> & { ecosystemId: string }) {
+  const nit = "nit" in overrides ? overrides.nit : `${Math.floor(Math.random() * 1e9)}-1`;
   const [row] = await db
     .insert(leads)
     .values({
@@ -39,7 +41,6 @@ export async function givenLead(db: Database, overrides: Partial<LeadRow> & { ec
       status: "qualified",
       phone: "+57 300 000 0000",
       email: "ana@example.com",
-      nit: `${Math.floor(Math.random() * 1e9)}-1`,
       address: "Calle 1 # 2-3",
       history: [{ event: "contacted" }],
       score: 710,
@@ -48,6 +49,8 @@ export async function givenLead(db: Database, overrides: Partial<LeadRow> & { ec
       businessEntity: "S.A.S.",
       additionalData: { source: "test" },
       ...overrides,
+      nit,
+      nitKey: "nitKey" in overrides ? overrides.nitKey : nitKey(nit),
     })
     .returning();
   return row!;
@@ -57,7 +60,10 @@ export async function givenClient(
   db: Database,
   overrides: Partial<ClientRow> & { financialEntityId: string; ecosystemId: string },
 ) {
-  const [row] = await db.insert(clients).values({ id: id(), name: "Existing", ...overrides }).returning();
+  const [row] = await db
+    .insert(clients)
+    .values({ id: id(), name: "Existing", ...overrides, nitKey: "nitKey" in overrides ? overrides.nitKey : nitKey(overrides.nit) })
+    .returning();
   return row!;
 }
 
@@ -87,7 +93,26 @@ export async function auditFor(db: Database, leadId: string) {
 export async function givenManyLeads(db: Database, ecosystemId: string, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, id);
   for (let i = 0; i < ids.length; i += 500) {
-    await db.insert(leads).values(ids.slice(i, i + 500).map((leadId) => ({ id: leadId, ecosystemId, name: "Bulk", nit: leadId })));
+    await db.insert(leads).values(ids.slice(i, i + 500).map((leadId) => ({ id: leadId, ecosystemId, name: "Bulk", nit: leadId, nitKey: nitKey(leadId) })));
   }
   return ids;
+}
+
+/** Suspends an entity, as an operator would. */
+export async function suspendEntity(db: Database, entityId: string) {
+  await db.update(financialEntities).set({ status: "suspended" }).where(eq(financialEntities.id, entityId));
+}
+
+/**
+ * A lead written by another tool, straight with SQL: `columns` are raw SQL
+ * values (text that may not be JSON, a quota that is not a number, …).
+ */
+export async function givenRawLead(db: Database, ecosystemId: string, columns: Record<string, string | number | null>) {
+  const leadId = id();
+  const names = ["id", "ecosystem_id", ...Object.keys(columns)];
+  await db.$client.execute({
+    sql: `insert into leads (${names.join(", ")}) values (${names.map(() => "?").join(", ")})`,
+    args: [leadId, ecosystemId, ...Object.values(columns)],
+  });
+  return leadId;
 }
