@@ -6,6 +6,7 @@ import type { ConversionCommand, ConversionSnapshot, ConversionStore } from "../
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
 import { clients, financialEntities, leadConversions, leads, nitKeyExpression } from "./schema";
+import { buildConversionEventStatements } from "../webhooks/outbox";
 
 type CommandKey = keyof ConversionCommand;
 const param = (name: CommandKey) => sql.placeholder(name);
@@ -140,6 +141,8 @@ function buildConversionBatch(db: Database) {
     .prepare();
 
   const statements = [insertClient, markLeadConverted, recordConversion].map((q) => q.toSQL());
+  // The outbox: the lead.converted event and its deliveries, only when this batch made the client.
+  statements.push(...buildConversionEventStatements(db));
   statements.push(readOutcome.getQuery());
   return { statements, readOutcome };
 }

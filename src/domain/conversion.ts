@@ -21,6 +21,8 @@ export interface ConversionRequest {
 export interface ConversionCommand extends ConversionRequest {
   clientId: string;
   auditId: string;
+  /** The `lead.converted` event written with the conversion, when it happens. */
+  eventId: string;
   subject: string;
   requestId: string;
   at: string;
@@ -55,7 +57,7 @@ export type ConversionRefusal =
   | { kind: "client_already_exists"; existingClientId: string };
 
 export type ConversionOutcome =
-  | { kind: "converted"; client: Client }
+  | { kind: "converted"; client: Client; eventId?: string }
   | { kind: "replayed"; client: Client }
   | ConversionRefusal;
 

@@ -40,13 +40,15 @@ export async function convertLeadToClient({
 
   const newId = ctx.newId ?? (() => crypto.randomUUID());
   const clientId = newId();
-  const snapshot = await ctx.store.convert({
+  const command = {
     ...input,
     clientId,
     auditId: newId(),
+    eventId: newId(),
     subject: ctx.actor.subject,
     requestId: ctx.requestId,
     at: (ctx.now?.() ?? new Date()).toISOString(),
-  });
-  return decideConversion(snapshot, clientId);
+  };
+  const outcome = decideConversion(await ctx.store.convert(command), clientId);
+  return outcome.kind === "converted" ? { ...outcome, eventId: command.eventId } : outcome;
 }
