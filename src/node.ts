@@ -8,6 +8,8 @@ import { openNodeDatabase } from "./db/client-node";
 import { migrateDatabase } from "./db/migrate";
 import { authOptions, type Config, ConfigError, parseEnv } from "./env";
 import { jsonLogger, type Logger } from "./log";
+import { startDispatcher } from "./webhooks/dispatcher";
+import { webhookRunnerDeps } from "./webhooks/runner-deps";
 
 export const DEFAULT_DATABASE_URL = "file:.data/dev.db";
 export const DEFAULT_PORT = 8787;
@@ -44,6 +46,8 @@ export async function startNodeServer({
     timeoutMs: config.databaseTimeoutMs,
   });
   await migrateDatabase(db);
+  // Conversion events: the in-process dispatcher over the webhook tables (src/webhooks/dispatcher.ts).
+  const dispatcher = startDispatcher(webhookRunnerDeps(db, config, logger));
   const app = createApp({
     db,
     auth: authOptions(config),
@@ -51,6 +55,11 @@ export async function startNodeServer({
     databaseTimeoutMs: config.databaseTimeoutMs,
     logger,
     assets: nodeAssets(),
+    webhooks: {
+      allowInsecureUrls: config.webhookAllowInsecureUrls,
+      secretKey: config.webhookSecretKey,
+      announce: () => dispatcher.wake(),
+    },
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server));
@@ -59,14 +68,16 @@ export async function startNodeServer({
   const { port: boundPort } = server.address() as AddressInfo;
   return {
     url: `http://${hostname}:${boundPort}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await dispatcher.stop(); // conversion events: attempts in flight finish before the database closes
+      await new Promise<void>((resolve) => {
         server.close(() => {
           db.$client.close();
           resolve();
         });
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 

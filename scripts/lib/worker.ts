@@ -14,7 +14,7 @@ export interface WorkerHandle {
  * const worker = await startWorker({ TURSO_DATABASE_URL: server.url, JWT_SECRET: TEST_SECRET });
  * await fetch(new URL("/healthz", worker.url));
  */
-export async function startWorker(vars: Record<string, string>): Promise<WorkerHandle> {
+export async function startWorker(vars: Record<string, string>, { testScheduled = false } = {}): Promise<WorkerHandle> {
   writeAssets();
   const worker = await unstable_startWorker({
     config: "wrangler.toml",
@@ -27,6 +27,8 @@ export async function startWorker(vars: Record<string, string>): Promise<WorkerH
       logLevel: "error",
       watch: false,
       remote: false,
+      // GET /__scheduled runs the Cron Trigger's scheduled() (wrangler dev's --test-scheduled).
+      testScheduled,
     },
   });
   await worker.ready;

@@ -198,7 +198,8 @@ export function prepareConversionBatch(db: Database) {
     },
     snapshotFrom(results: ResultSet[]): ConversionSnapshot {
       const rows = readOutcome.mapResult(results[statements.length - 1], true) as OutcomeRow[];
-      return toSnapshot(rows[0]!);
+      // The statement before the read is the outbox's delivery insert.
+      return { ...toSnapshot(rows[0]!), deliveriesToSend: results[statements.length - 2]?.rowsAffected ?? 0 };
     },
   };
 }

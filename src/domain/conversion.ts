@@ -44,6 +44,8 @@ export interface ConversionSnapshot {
   } | null;
   /** A client of the entity whose NIT matches the lead's, other than the lead's own client. */
   nitConflictClientId: string | null;
+  /** Webhook deliveries this attempt queued with its event (0 when it converted nothing or nobody listens). */
+  deliveriesToSend?: number;
 }
 
 export type ConversionRefusal =
@@ -57,6 +59,7 @@ export type ConversionRefusal =
   | { kind: "client_already_exists"; existingClientId: string };
 
 export type ConversionOutcome =
+  /** `eventId`: the conversion's event, when it has deliveries to send. */
   | { kind: "converted"; client: Client; eventId?: string }
   | { kind: "replayed"; client: Client }
   | ConversionRefusal;

@@ -49,6 +49,7 @@ export async function convertLeadToClient({
     requestId: ctx.requestId,
     at: (ctx.now?.() ?? new Date()).toISOString(),
   };
-  const outcome = decideConversion(await ctx.store.convert(command), clientId);
-  return outcome.kind === "converted" ? { ...outcome, eventId: command.eventId } : outcome;
+  const snapshot = await ctx.store.convert(command);
+  const outcome = decideConversion(snapshot, clientId);
+  return outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
 }

@@ -267,12 +267,12 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** Ids of deliveries due for at least `graceMs` that nobody holds: what the sweep re-enqueues. */
-    async overdue({ now, graceMs, limit }: { now: number; graceMs: number; limit: number }): Promise<string[]> {
+    async overdue({ now, graceMs, limit, afterId = "" }: { now: number; graceMs: number; limit: number; afterId?: string }): Promise<string[]> {
       const [rows] = await read([
         sql`select d."id" as id from ${dl} d join ${ep} e on e."id" = d."endpoint_id"
           where d."status" = 'pending' and d."next_attempt_at" <= ${now - graceMs} and (d."locked_until" is null or d."locked_until" < ${now})
-            and e."status" = 'enabled' and e."deleted_at" is null
-          order by d."next_attempt_at" limit ${limit}`,
+            and e."status" = 'enabled' and e."deleted_at" is null and d."id" > ${afterId}
+          order by d."id" limit ${limit}`,
       ]);
       return rows!.rows.map((row) => String(row.id));
     },
