@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/client";
 import { givenConvertibleLead, givenEntity, givenLead } from "../support/builders";
 import { CONVERT_PATH, conversionRequest, jsonOf, USER_KEYS } from "../support/requests";
+import { expectDocumentedResponse } from "../support/openapi";
 import { tokenFor } from "../support/tokens";
 import { type Receiver, type Reply, startReceiver, verifyWith } from "./receiver";
 
@@ -62,7 +63,20 @@ async function attempts(target: EventsTarget, token: string, eventId: string) {
  * Conversion events end to end against a running target, with a real
  * receiver that verifies every signature with `standardwebhooks`.
  */
-export function eventsSuite(target: () => EventsTarget) {
+export function eventsSuite(started: () => EventsTarget) {
+  // Every answer the suite sees must be one the OpenAPI document describes.
+  const target = (): EventsTarget => {
+    const t = started();
+    return {
+      ...t,
+      db: t.db,
+      async fetch(path, init) {
+        const res = await t.fetch(path, init);
+        if (!path.startsWith("/__")) await expectDocumentedResponse(init?.method ?? "GET", new URL(path, "http://target").pathname, res);
+        return res;
+      },
+    };
+  };
   const receivers: Receiver[] = [];
   const subscriber = async (reply?: (n: number) => Reply) => {
     const s = await givenSubscriber(target(), reply);
