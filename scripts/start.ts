@@ -23,7 +23,7 @@ const WORKER_VARS = [
   "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_ALLOW_INSECURE_URLS", "WEBHOOK_SECRET_KEY",
 ];
 // Conversion events: local receivers are http://127.0.0.1…, so local work allows them unless told otherwise.
-const LOCAL_DEFAULTS = { WEBHOOK_ALLOW_INSECURE_URLS: "true" };
+const LOCAL_DEFAULTS: Record<string, string | undefined> = { WEBHOOK_ALLOW_INSECURE_URLS: "true" };
 // How often the local stand-in for the Cron Trigger sweeps due deliveries (the deployed cron runs every minute).
 const LOCAL_SWEEP_MS = 10_000;
 
