@@ -1,4 +1,4 @@
-import type { InStatement, ResultSet, Row } from "@libsql/client/http";
+import type { InArgs, InStatement, ResultSet, Row } from "@libsql/client/http";
 import { type SQL, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
@@ -11,7 +11,7 @@ import { financialEntities, webhookAttempts, webhookDeliveries, webhookEndpoints
 const dialect = new SQLiteAsyncDialect();
 const statement = (query: SQL): InStatement => {
   const { sql: text, params } = dialect.sqlToQuery(query);
-  return { sql: text, args: params as InStatement extends { args?: infer A } ? A : never };
+  return { sql: text, args: params as InArgs };
 };
 
 const ep = webhookEndpoints;
@@ -159,7 +159,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
       return rotated!.rowsAffected === 1;
     },
 
-    /** The stored secret of an endpoint (to seal the rotated one against its id). */
+    /** A page of the entity's events after `after` (oldest first); null when `after` is not one of its events. */
     async eventsAfter(entityId: string, after: string | undefined, limit: number) {
       const start = after === undefined ? sql`0` : sql`(select ${ev.seq} from ${ev} where ${ev.id} = ${after} and ${ev.financialEntityId} = ${entityId})`;
       const [known, rows] = await read([
