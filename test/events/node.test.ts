@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe } from "vitest";
 import { type HttpTarget, startNodeTarget } from "../support/targets";
 import { eventsSuite, TEST_VARS } from "./suite";
 
-describe("conversion events — Node entry (in-process dispatcher)", () => {
+describe.concurrent("conversion events — Node entry (in-process dispatcher)", () => {
   let target: HttpTarget;
   beforeAll(async () => {
     target = await startNodeTarget(TEST_VARS);

@@ -4,7 +4,7 @@ import { startWorkerTarget } from "../support/targets";
 import { verifyWith } from "./receiver";
 import { eventsSuite, givenSubscriber, TEST_VARS } from "./suite";
 
-describe("conversion events — Worker in workerd (Queues consumer, Cron sweep)", () => {
+describe.concurrent("conversion events — Worker in workerd (Queues consumer, Cron sweep)", () => {
   let target: Awaited<ReturnType<typeof startWorkerTarget>>;
   beforeAll(async () => {
     // Secrets sealed at rest on this runtime (AES-GCM), plain on the Node one: both paths run.
