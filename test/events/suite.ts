@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import type { Database } from "../../src/db/client";
 import { givenConvertibleLead, givenEntity, givenLead } from "../support/builders";
 import { CONVERT_PATH, conversionRequest, jsonOf, USER_KEYS } from "../support/requests";
@@ -251,5 +251,3 @@ export function eventsSuite(started: () => EventsTarget) {
     expect(await mine.json()).toMatchObject({ status: "enabled", description: null });
   });
 }
-
-export { describe, beforeAll };
