@@ -22,10 +22,15 @@ import { startLibsqlServer } from "./libsql-server/server";
 const WORKER_VARS = [
   "TURSO_DATABASE_URL", "TURSO_AUTH_TOKEN", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE",
   "DATABASE_TIMEOUT_MS", "JWT_JWKS_URL", "JWT_JWKS_ALGORITHMS", "JWT_JWKS_CACHE_SECONDS", "CORS_ALLOWED_ORIGINS",
+  "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_ALLOW_INSECURE_URLS", "WEBHOOK_SECRET_KEY",
 ];
+// Conversion events: local receivers are http://127.0.0.1…, so local work allows them unless told otherwise.
+const LOCAL_DEFAULTS: Record<string, string | undefined> = { WEBHOOK_ALLOW_INSECURE_URLS: "true" };
+// How often the local stand-in for the Cron Trigger sweeps due deliveries (the deployed cron runs every minute).
+const LOCAL_SWEEP_MS = 10_000;
 
 ensureDevSecret();
-const env = loadDevEnv();
+const env = { ...LOCAL_DEFAULTS, ...loadDevEnv() };
 const databaseUrl = env.TURSO_DATABASE_URL || DEFAULT_DATABASE_URL;
 let config: Config;
 try {
@@ -43,6 +48,7 @@ const seeded = await seedDemoIfEmpty(db);
 const leadId = await convertibleDemoLead(db);
 db.$client.close();
 const notes = [`database: ${databaseUrl}${seeded ? " (demo data loaded)" : ""}`];
+if (config.webhookAllowInsecureUrls) notes.push("webhooks: insecure webhook URLs allowed (local development; WEBHOOK_ALLOW_INSECURE_URLS=false keeps the rules)");
 
 // Started in order, stopped in reverse: the database server outlives the Worker that uses it.
 const stops: Closer[] = [];
@@ -83,7 +89,7 @@ if (process.argv.includes("--node")) {
   // reaches every one of them, and a terminal's Ctrl-C reaches them only through us.
   const wrangler: ChildProcess = spawn(
     "node_modules/.bin/wrangler",
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--show-interactive-dev-session=false"],
+    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--show-interactive-dev-session=false", "--test-scheduled"],
     { stdio: ["ignore", "inherit", "inherit"], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
   stops.push(() => stopProcessGroup(wrangler));
@@ -99,5 +105,9 @@ if (process.argv.includes("--node")) {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  // The Cron Trigger, locally: wrangler dev runs the queue and its consumer, but not crons.
+  const sweep = setInterval(() => void fetch(`${url}/__scheduled`).then((res) => res.arrayBuffer(), () => undefined), LOCAL_SWEEP_MS);
+  stops.push(() => clearInterval(sweep));
+  notes.push(`events: Queue and consumer in wrangler dev; due deliveries swept every ${LOCAL_SWEEP_MS / 1000} s (GET /__scheduled)`);
   await printBanner({ runtime: "Cloudflare Worker in workerd (wrangler dev)", url, config, leadId, notes });
 }

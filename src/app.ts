@@ -16,6 +16,10 @@ import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
 import { createTokenVerifier, type TokenVerifierOptions } from "./http/auth";
 import type { AppEnv } from "./http/types";
 import { jsonLogger, type Logger } from "./log";
+import { type Announce, eventsRoutes } from "./http/routes/events";
+import { webhookEndpointsRoutes } from "./http/routes/webhook-endpoints";
+import { createSecretBox } from "./webhooks/secrets";
+import { createWebhookStore } from "./webhooks/store";
 
 export interface AppDeps {
   db: Database;
@@ -29,6 +33,17 @@ export interface AppDeps {
   assets?: StaticAssets;
   /** Browser origins allowed to call the API. None by default: no CORS headers at all. */
   corsOrigins?: readonly string[];
+  /** Conversion events: destination rules, secret sealing, and the runtime's driver. */
+  webhooks?: WebhookDeps;
+}
+
+export interface WebhookDeps {
+  /** Local development only: http: and any host allowed as a destination. */
+  allowInsecureUrls?: boolean;
+  /** WEBHOOK_SECRET_KEY: seals endpoint secrets at rest. */
+  secretKey?: string;
+  /** Called with each new event id: the Worker enqueues it, the Node dispatcher wakes up. */
+  announce?: Announce;
 }
 
 /**
@@ -39,9 +54,11 @@ export interface AppDeps {
  * const app = createApp({ db, auth: { secret: config.jwtSecret } });
  * const res = await app.request("/turn-lead-into-client", { method: "POST", headers, body });
  */
-export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger = jsonLogger, assets, corsOrigins = [] }: AppDeps) {
+export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger = jsonLogger, assets, corsOrigins = [], webhooks = {} }: AppDeps) {
   store ??= createConversionStore(db, { timeoutMs: databaseTimeoutMs });
   const verifyToken = createTokenVerifier(auth);
+  const webhookStore = createWebhookStore(db, { timeoutMs: databaseTimeoutMs });
+  const { announce } = webhooks;
 
   const app = new Hono<AppEnv>();
   app.use(requestId(), requestLog(logger), secureHeaders(), noStore());
@@ -49,7 +66,7 @@ export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger =
     app.use(
       cors({
         origin: [...corsOrigins],
-        allowMethods: ["POST", "GET"],
+        allowMethods: ["POST", "GET", "PATCH", "DELETE"],
         allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
         exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate"],
         maxAge: 600,
@@ -69,7 +86,14 @@ export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger =
   app.notFound((c) => problemResponse(c, new ApiError("not_found", "There is nothing at this path.")));
   app.onError(errorHandler(logger));
   return app
-    .route("/", turnLeadIntoClientRoute({ store, verifyToken }))
+    .route("/", turnLeadIntoClientRoute({ store, verifyToken, announce }))
+    .route("/", webhookEndpointsRoutes({
+      store: webhookStore,
+      secrets: createSecretBox(webhooks.secretKey),
+      verifyToken,
+      allowInsecureUrls: webhooks.allowInsecureUrls ?? false,
+    }))
+    .route("/", eventsRoutes({ store: webhookStore, verifyToken, announce }))
     .route("/", healthRoutes({ db, databaseTimeoutMs }))
     .route("/", docsRoutes({ assets }));
 }

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { createJwksCache, JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength, type TokenVerifierOptions } from "./http/auth";
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./webhooks/schedule";
 
 const optionalText = z.pipe(
   z.optional(z.string()),
@@ -76,7 +77,40 @@ const envSchema = z.object({
       return origins;
     }),
   ),
+  // Conversion events (webhooks).
+  WEBHOOK_RETRY_SCHEDULE: z.pipe(
+    optionalText,
+    z.transform((value, ctx) => {
+      if (value === undefined) return [...DEFAULT_RETRY_SCHEDULE];
+      const schedule = parseRetrySchedule(value);
+      if (schedule === null) {
+        ctx.issues.push({ code: "custom", message: "must be comma-separated seconds (at most 43200 each), e.g. 0,5,300", input: value });
+        return z.NEVER;
+      }
+      return schedule;
+    }),
+  ),
+  WEBHOOK_ALLOW_INSECURE_URLS: z.pipe(
+    optionalText,
+    z.transform((value, ctx) => {
+      if (value === undefined || value === "false") return false;
+      if (value === "true") return true;
+      ctx.issues.push({ code: "custom", message: "must be true or false", input: value });
+      return z.NEVER;
+    }),
+  ),
+  WEBHOOK_SECRET_KEY: optionalText.check(
+    z.refine((key) => key === undefined || isBase64Key(key), "must be the base64 of 32 bytes (openssl rand -base64 32)"),
+  ),
 });
+
+function isBase64Key(key: string): boolean {
+  try {
+    return /^[A-Za-z0-9+/]{43}=$/.test(key) && atob(key).length === 32;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = {
   databaseUrl: string;
@@ -92,6 +126,12 @@ export type Config = {
   jwksCacheSeconds: number;
   /** Browser origins allowed by CORS; empty means no CORS. */
   corsOrigins: string[];
+  /** Seconds between webhook attempts (the first is the initial send). */
+  webhookRetrySchedule: number[];
+  /** Local development only: webhook URLs may be http: and point anywhere. */
+  webhookAllowInsecureUrls: boolean;
+  /** AES-256-GCM key (base64) that seals endpoint secrets at rest; unset stores them as they are. */
+  webhookSecretKey: string | undefined;
 };
 
 /** The configuration is unusable; the message names every offending variable, never a value. */
@@ -124,6 +164,9 @@ export function parseEnv(env: Record<string, unknown>): Config {
     jwksAlgorithms: e.JWT_JWKS_ALGORITHMS,
     jwksCacheSeconds: e.JWT_JWKS_CACHE_SECONDS,
     corsOrigins: e.CORS_ALLOWED_ORIGINS,
+    webhookRetrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
+    webhookAllowInsecureUrls: e.WEBHOOK_ALLOW_INSECURE_URLS,
+    webhookSecretKey: e.WEBHOOK_SECRET_KEY,
   };
 }
 

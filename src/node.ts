@@ -8,6 +8,8 @@ import { openNodeDatabase } from "./db/client-node";
 import { migrateDatabase } from "./db/migrate";
 import { authOptions, type Config, ConfigError, parseEnv } from "./env";
 import { describeError, jsonLogger, type Logger } from "./log";
+import { startDispatcher } from "./webhooks/dispatcher";
+import { webhookRunnerDeps } from "./webhooks/runner-deps";
 
 export const DEFAULT_DATABASE_URL = "file:.data/dev.db";
 export const DEFAULT_PORT = 8787;
@@ -84,6 +86,8 @@ export async function startNodeServer({
     timeoutMs: config.databaseTimeoutMs,
   });
   await migrateDatabase(db);
+  // Conversion events: the in-process dispatcher over the webhook tables (src/webhooks/dispatcher.ts).
+  const dispatcher = startDispatcher(webhookRunnerDeps(db, config, logger));
   const app = createApp({
     db,
     auth: authOptions(config),
@@ -91,15 +95,20 @@ export async function startNodeServer({
     databaseTimeoutMs: config.databaseTimeoutMs,
     logger,
     assets: nodeAssets(),
+    webhooks: {
+      allowInsecureUrls: config.webhookAllowInsecureUrls,
+      secretKey: config.webhookSecretKey,
+      announce: () => dispatcher.wake(),
+    },
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server));
     s.once("error", reject);
   });
   const { port: boundPort } = server.address() as AddressInfo;
-  // The shutdown, in order. Background work that writes (a dispatcher, a scheduler) stops between the
-  // two: after the requests that may start it, before the database it needs.
-  const closers: Closer[] = [() => closeHttpServer(server, SHUTDOWN_GRACE_MS), () => db.$client.close()];
+  // The shutdown, in order: the requests in flight (which may wake the dispatcher), then the
+  // dispatcher's attempts in flight, then the database they need.
+  const closers: Closer[] = [() => closeHttpServer(server, SHUTDOWN_GRACE_MS), () => dispatcher.stop(), () => db.$client.close()];
   let closing: Promise<void> | undefined;
   return {
     url: `http://${hostname}:${boundPort}`,

@@ -4,19 +4,28 @@ import { openRemoteDatabase } from "./db/client";
 import { authOptions, type Config, ConfigError, parseEnv } from "./env";
 import { createMisconfiguredApp } from "./http/misconfigured";
 import { jsonLogger } from "./log";
+import { consumeEvents, type EventsBatch, type EventsQueue, queueAnnouncer, sweepDueDeliveries } from "./webhooks/queue";
+import type { RunnerDeps } from "./webhooks/run";
+import { webhookRunnerDeps } from "./webhooks/runner-deps";
 
 type Fetch = (request: Request, env: unknown, ctx: ExecutionContext) => Response | Promise<Response>;
 
 /** Workers static assets: the OpenAPI document and Scalar's browser bundle, written by scripts/assets.ts. */
 type AssetsBinding = { fetch(request: Request | URL): Promise<Response> };
 
-function buildApp(config: Config, assets: AssetsBinding | undefined): { fetch: Fetch } {
+/** What one isolate builds from its env: the app, and the webhook runner with its queue. */
+interface Runtime {
+  app: { fetch: Fetch };
+  webhooks?: { deps: RunnerDeps; queue: EventsQueue };
+}
+
+function buildApp(config: Config, assets: AssetsBinding | undefined, queue: EventsQueue | undefined): Runtime {
   const db = openRemoteDatabase({
     url: config.databaseUrl,
     authToken: config.databaseAuthToken,
     timeoutMs: config.databaseTimeoutMs,
   });
-  return createApp({
+  const app = createApp({
     db,
     auth: authOptions(config),
     corsOrigins: config.corsOrigins,
@@ -26,7 +35,13 @@ function buildApp(config: Config, assets: AssetsBinding | undefined): { fetch: F
       const res = await assets?.fetch(new URL(path, request.url));
       return res?.ok ? res : null;
     },
+    webhooks: {
+      allowInsecureUrls: config.webhookAllowInsecureUrls,
+      secretKey: config.webhookSecretKey,
+      announce: queue ? queueAnnouncer(queue, jsonLogger) : undefined,
+    },
   });
+  return { app, webhooks: queue ? { deps: webhookRunnerDeps(db, config, jsonLogger), queue } : undefined };
 }
 
 function parseWorkerEnv(env: Record<string, unknown>): Config {
@@ -39,24 +54,45 @@ function parseWorkerEnv(env: Record<string, unknown>): Config {
   return config;
 }
 
-function appForEnv(env: Record<string, unknown>): { fetch: Fetch } {
+function runtimeForEnv(env: Record<string, unknown>): Runtime {
   try {
-    return buildApp(parseWorkerEnv(env), env.ASSETS as AssetsBinding | undefined);
+    return buildApp(parseWorkerEnv(env), env.ASSETS as AssetsBinding | undefined, env.EVENTS_QUEUE as EventsQueue | undefined);
   } catch (error) {
     // A broken configuration must fail closed: every request answers 500, and the log names the
     // variable. Only the client's error code is kept: its message may quote the URL, token and all.
     const code = (error as { code?: unknown }).code ?? (error as Error).name;
     const reason = error instanceof ConfigError ? error.message : `invalid configuration: TURSO_DATABASE_URL is not usable (${String(code)})`;
-    return createMisconfiguredApp(reason, jsonLogger);
+    return { app: createMisconfiguredApp(reason, jsonLogger) };
   }
 }
 
 // The env object is the same for every request an isolate serves, so it is parsed once per isolate.
-let current: { env: unknown; app: { fetch: Fetch } } | undefined;
+let current: { env: unknown; runtime: Runtime } | undefined;
+
+function runtimeOf(env: Record<string, unknown>): Runtime {
+  if (current?.env !== env) current = { env, runtime: runtimeForEnv(env) };
+  return current.runtime;
+}
 
 export default {
   fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext) {
-    if (current?.env !== env) current = { env, app: appForEnv(env) };
-    return current.app.fetch(request, env, ctx);
+    return runtimeOf(env).app.fetch(request, env, ctx);
+  },
+
+  /** The events queue's consumer: signs, sends and reschedules deliveries (src/webhooks/queue.ts). */
+  async queue(batch: EventsBatch, env: Record<string, unknown>) {
+    const webhooks = runtimeOf(env).webhooks;
+    if (!webhooks) {
+      jsonLogger.error({ msg: "events queue message not processed: the Worker is misconfigured or has no EVENTS_QUEUE binding" });
+      for (const message of batch.messages) message.retry({ delaySeconds: 60 });
+      return;
+    }
+    await consumeEvents(batch, webhooks.deps, webhooks.queue);
+  },
+
+  /** The Cron Trigger (every minute): re-enqueues due deliveries that nothing holds. */
+  async scheduled(_controller: unknown, env: Record<string, unknown>, ctx: ExecutionContext) {
+    const webhooks = runtimeOf(env).webhooks;
+    if (webhooks) ctx.waitUntil(sweepDueDeliveries(webhooks.deps, webhooks.queue));
   },
 };

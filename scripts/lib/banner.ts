@@ -9,6 +9,7 @@ export async function printBanner(options: { runtime: string; url: string; confi
     secret: config.jwtSecret,
     financialEntityId: DEMO_ENTITY_ID,
     ttlSeconds: 24 * 3600,
+    scope: "leads:convert webhooks:manage",
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
   });
@@ -25,6 +26,13 @@ Convert a demo lead:
     -H "Authorization: Bearer ${token}" \\
     -H "Content-Type: application/json" \\
     -d '${body}'
+
+Receive its lead.converted event (signed, Standard Webhooks) — register a receiver first:
+  curl -sS -X POST ${url}/webhook-endpoints \\
+    -H "Authorization: Bearer ${token}" \\
+    -H "Content-Type: application/json" \\
+    -d '{"url":"http://127.0.0.1:9000/hooks"}'
+  (the answer's "secret" verifies the signatures; GET ${url}/events lists what was sent)
 
 Ctrl-C stops it.
 `);

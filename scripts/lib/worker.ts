@@ -17,6 +17,8 @@ export interface WorkerHandle {
 export interface StartWorkerOptions {
   /** Also called with each line as it arrives. Default: error lines go to stderr, as `wrangler dev` would show them. */
   onLog?: (line: WorkerLogLine) => void;
+  /** Serve GET /__scheduled, which runs the Cron Trigger's scheduled() (wrangler dev's --test-scheduled). */
+  testScheduled?: boolean;
 }
 
 const printErrors = ({ level, message }: WorkerLogLine) => {
@@ -33,7 +35,10 @@ const printErrors = ({ level, message }: WorkerLogLine) => {
  * await fetch(new URL("/healthz", worker.url));
  * worker.logs.map((line) => JSON.parse(line.message));
  */
-export async function startWorker(vars: Record<string, string>, { onLog = printErrors }: StartWorkerOptions = {}): Promise<WorkerHandle> {
+export async function startWorker(
+  vars: Record<string, string>,
+  { onLog = printErrors, testScheduled = false }: StartWorkerOptions = {},
+): Promise<WorkerHandle> {
   writeAssets();
   const logs: WorkerLogLine[] = [];
   const worker = await unstable_startWorker({
@@ -53,6 +58,8 @@ export async function startWorker(vars: Record<string, string>, { onLog = printE
         logs.push(line);
         onLog(line);
       },
+      // GET /__scheduled runs the Cron Trigger's scheduled() (wrangler dev's --test-scheduled).
+      testScheduled,
     },
   });
   await worker.ready;

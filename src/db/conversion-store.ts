@@ -7,6 +7,7 @@ import type { ConversionCommand, ConversionSnapshot, ConversionStore } from "../
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
 import { clients, financialEntities, leadConversions, leads } from "./schema";
+import { buildConversionEventStatements } from "../webhooks/outbox";
 
 type CommandKey = keyof ConversionCommand;
 const param = (name: CommandKey) => sql.placeholder(name);
@@ -155,6 +156,8 @@ function buildConversionBatch(db: Database) {
     .prepare();
 
   const statements = [insertClient, markLeadConverted, recordConversion].map((q) => q.toSQL());
+  // The outbox: the lead.converted event and its deliveries, only when this batch made the client.
+  statements.push(...buildConversionEventStatements(db));
   statements.push(readOutcome.getQuery());
   return { statements, readOutcome };
 }
@@ -221,7 +224,8 @@ export function prepareConversionBatch(db: Database) {
         // A decoding error quotes the value (JSON.parse does): neither it nor its cause may reach a log.
         throw new StoredValueError("a stored value read by the conversion could not be decoded");
       }
-      return toSnapshot(rows[0]!);
+      // The statement before the read is the outbox's delivery insert.
+      return { ...toSnapshot(rows[0]!), deliveriesToSend: results[statements.length - 2]?.rowsAffected ?? 0 };
     },
   };
 }

@@ -4,6 +4,7 @@ import {
   check,
   foreignKey,
   index,
+  integer,
   real,
   sqliteTable,
   text,
@@ -154,3 +155,103 @@ export const leadConversions = sqliteTable(
     index("lead_conversions_entity_idx").on(t.financialEntityId),
   ],
 );
+
+// ───── Conversion events (webhooks): endpoints, the event outbox, deliveries and their attempts ─────
+
+/** A destination an entity registered for its events. Soft-deleted, so delivery history keeps its endpoint. */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text().primaryKey(),
+    financialEntityId: text("financial_entity_id")
+      .notNull()
+      .references(() => financialEntities.id),
+    url: text().notNull(),
+    description: text(),
+    eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+    status: text({ enum: ["enabled", "disabled"] }).notNull().default("enabled"),
+    disabledReason: text("disabled_reason"),
+    /** The signing secret, sealed with WEBHOOK_SECRET_KEY when one is configured (src/webhooks/secrets.ts). */
+    secret: text().notNull(),
+    /** The secret before the last rotation, still signing until `previous_secret_until` (epoch ms). */
+    previousSecret: text("previous_secret"),
+    previousSecretUntil: integer("previous_secret_until"),
+    /** Epoch ms of the first failed attempt since the last success; null while healthy. */
+    failingSince: integer("failing_since"),
+    createdAt: text("created_at").notNull().default(now),
+    deletedAt: text("deleted_at"),
+  },
+  (t) => [
+    index("webhook_endpoints_entity_idx").on(t.financialEntityId),
+    check("webhook_endpoints_status_ck", sql`${t.status} in ('enabled', 'disabled')`),
+  ],
+);
+
+/** The outbox: one row per event, written in the same batch as what it reports. `seq` orders the log. */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    seq: integer().primaryKey({ autoIncrement: true }),
+    id: text().notNull(),
+    financialEntityId: text("financial_entity_id")
+      .notNull()
+      .references(() => financialEntities.id),
+    type: text().notNull(),
+    /** The exact body every attempt sends (and signs). */
+    payload: text().notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("webhook_events_id_uq").on(t.id),
+    index("webhook_events_entity_seq_idx").on(t.financialEntityId, t.seq),
+  ],
+);
+
+/** One event to one endpoint, retried on the schedule until it succeeds or fails for good. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text().primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => webhookEvents.id),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    status: text({ enum: ["pending", "succeeded", "failed", "canceled"] }).notNull().default("pending"),
+    attempts: integer().notNull().default(0),
+    /** Epoch ms when the next attempt is due. */
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    /** Epoch ms until which a runner holds it (in flight); null when nobody does. */
+    lockedUntil: integer("locked_until"),
+    lockId: text("lock_id"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("webhook_deliveries_event_idx").on(t.eventId),
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.status),
+    check("webhook_deliveries_status_ck", sql`${t.status} in ('pending', 'succeeded', 'failed', 'canceled')`),
+  ],
+);
+
+/** What each attempt got back, for `GET /events/{id}/deliveries`. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: text().primaryKey(),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    eventId: text("event_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    attempt: integer().notNull(),
+    statusCode: integer("status_code"),
+    error: text(),
+    /** `succeeded`, `retrying` (another attempt is scheduled) or `failed` (the delivery gave up or the endpoint went away). */
+    outcome: text().notNull(),
+    at: text().notNull(),
+  },
+  (t) => [index("webhook_attempts_event_idx").on(t.eventId, t.at)],
+);
+// ───── end of conversion events ─────

@@ -21,6 +21,8 @@ export interface ConversionRequest {
 export interface ConversionCommand extends ConversionRequest {
   clientId: string;
   auditId: string;
+  /** The `lead.converted` event written with the conversion, when it happens. */
+  eventId: string;
   subject: string;
   requestId: string;
   at: string;
@@ -42,6 +44,8 @@ export interface ConversionSnapshot {
   } | null;
   /** A client of the entity whose NIT matches the lead's, other than the lead's own client. */
   nitConflictClientId: string | null;
+  /** Webhook deliveries this attempt queued with its event (0 when it converted nothing or nobody listens). */
+  deliveriesToSend?: number;
 }
 
 export type ConversionRefusal =
@@ -55,7 +59,8 @@ export type ConversionRefusal =
   | { kind: "client_already_exists"; existingClientId: string };
 
 export type ConversionOutcome =
-  | { kind: "converted"; client: Client }
+  /** `eventId`: the conversion's event, when it has deliveries to send. */
+  | { kind: "converted"; client: Client; eventId?: string }
   | { kind: "replayed"; client: Client }
   | ConversionRefusal;
 

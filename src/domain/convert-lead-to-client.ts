@@ -40,13 +40,16 @@ export async function convertLeadToClient({
 
   const newId = ctx.newId ?? (() => crypto.randomUUID());
   const clientId = newId();
-  const snapshot = await ctx.store.convert({
+  const command = {
     ...input,
     clientId,
     auditId: newId(),
+    eventId: newId(),
     subject: ctx.actor.subject,
     requestId: ctx.requestId,
     at: (ctx.now?.() ?? new Date()).toISOString(),
-  });
-  return decideConversion(snapshot, clientId);
+  };
+  const snapshot = await ctx.store.convert(command);
+  const outcome = decideConversion(snapshot, clientId);
+  return outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
 }

@@ -15,6 +15,8 @@ export const PROBLEMS = {
   financial_entity_not_found: { status: 404, title: "Financial entity not found" },
   lead_not_found: { status: 404, title: "Lead not found" },
   not_found: { status: 404, title: "Not found" },
+  webhook_endpoint_not_found: { status: 404, title: "Webhook endpoint not found" },
+  event_not_found: { status: 404, title: "Event not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   lead_assigned_to_other_entity: { status: 409, title: "The lead is assigned to another financial entity" },
   lead_already_converted: { status: 409, title: "The lead was already converted" },

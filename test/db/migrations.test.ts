@@ -37,7 +37,10 @@ describe("migrations", () => {
       const tables = await database.db.$client.execute(
         "select name from sqlite_master where type = 'table' and name not like '\\_\\_%' escape '\\' and name not like 'sqlite%' order by name",
       );
-      expect(tables.rows.map((r) => r.name)).toEqual(["clients", "ecosystems", "financial_entities", "lead_conversions", "leads"]);
+      expect(tables.rows.map((r) => r.name)).toEqual([
+        "clients", "ecosystems", "financial_entities", "lead_conversions", "leads",
+        "webhook_attempts", "webhook_deliveries", "webhook_endpoints", "webhook_events",
+      ]);
     } finally {
       database.close();
     }

@@ -17,6 +17,9 @@ const CONTRACT_TABLE = {
   unsupported_media_type: 415,
   service_unavailable: 503,
   internal_error: 500,
+  // The events contract (shared/spec/events.md).
+  webhook_endpoint_not_found: 404,
+  event_not_found: 404,
 };
 
 describe("the problem table", () => {

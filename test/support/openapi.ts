@@ -86,6 +86,10 @@ export async function expectDocumentedResponse(method: string, path: string, res
     expect(validate(value) ? [] : validate.errors, `${where}: header ${name}: ${value}`).toEqual([]);
   }
 
+  if (!response!.content) {
+    expect(await res.clone().text(), `${where} is documented without a body`).toBe("");
+    return;
+  }
   const mediaType = res.headers.get("content-type")?.split(";")[0]?.trim() ?? "";
   const content = response!.content?.[mediaType];
   expect(content, `${where} answered ${mediaType || "no content type"}, which the document does not declare (declared: ${Object.keys(response!.content ?? {}).join(", ")})`).toBeDefined();

@@ -10,6 +10,7 @@ import {
   turnLeadIntoClientBody,
 } from "../routes/turn-lead-into-client";
 import { healthSchema, problemSchema, userBodySchema } from "./schemas";
+import { eventPaths, registerEventSchemas } from "./events";
 
 // Builds the OpenAPI 3.1 description from the zod schemas the service validates
 // with. The Worker serves what scripts/assets.ts wrote at build time; the Node
@@ -25,6 +26,7 @@ function componentSchemas() {
   registry.add(userBodySchema, { id: "User", description: "The new client of the financial entity (the API calls it a user): always these 18 keys, in this order." });
   registry.add(problemSchema, { id: "Problem", description: "An error, as RFC 9457 problem details with a stable `code` and the request id." });
   registry.add(healthSchema, { id: "Health" });
+  registerEventSchemas(registry);
   const { schemas } = z.toJSONSchema(registry, { io: "input", uri: (id) => `#/components/schemas/${id}` });
   return Object.fromEntries(
     Object.entries(schemas).map(([id, schema]) => {
@@ -203,6 +205,7 @@ export function buildOpenApiDocument(version: string) {
           },
         },
       },
+      ...eventPaths(),
       "/openapi.json": {
         get: {
           operationId: "openapi",
@@ -249,7 +252,7 @@ export function buildOpenApiDocument(version: string) {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: `A JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include \`${CONVERT_SCOPE}\`; \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
+          description: `A JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include \`${CONVERT_SCOPE}\` to convert, and \`webhooks:manage\` for webhook endpoints and events; \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
         },
       },
       headers: {

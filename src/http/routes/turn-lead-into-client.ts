@@ -9,6 +9,7 @@ import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
 import { requireJsonBody, validationHook } from "../validation";
+import { type Announce, executionContextOf } from "./events";
 
 export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -52,13 +53,15 @@ export function refusalError(refusal: ConversionRefusal): ApiError {
 export interface TurnLeadIntoClientDeps {
   store: ConversionStore;
   verifyToken: TokenVerifier;
+  /** Hands a new conversion's event to the runtime's webhook driver. */
+  announce?: Announce;
 }
 
 /**
  * `POST /turn-lead-into-client`. Checks run in the contract's order: body
  * size, token, content type and body, then scope and entity, then the database.
  */
-export function turnLeadIntoClientRoute({ store, verifyToken }: TurnLeadIntoClientDeps) {
+export function turnLeadIntoClientRoute({ store, verifyToken, announce }: TurnLeadIntoClientDeps) {
   return new Hono<AppEnv>().post(
     TURN_LEAD_INTO_CLIENT_PATH,
     bodyLimit({
@@ -80,6 +83,7 @@ export function turnLeadIntoClientRoute({ store, verifyToken }: TurnLeadIntoClie
       c.set("outcome", outcome.kind);
       switch (outcome.kind) {
         case "converted":
+          if (outcome.eventId) announce?.(outcome.eventId, executionContextOf(c));
           return c.json(toUserBody(outcome.client), 200);
         case "replayed":
           return c.json(toUserBody(outcome.client), 200, { "Idempotent-Replayed": "true" });

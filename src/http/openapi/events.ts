@@ -1,0 +1,222 @@
+import * as z from "zod/mini";
+import { ApiError, problemBody } from "../problem";
+import { eventsQuery, redeliverBody } from "../routes/events";
+import { createEndpointBody, EVENT_TYPES, updateEndpointBody } from "../routes/webhook-endpoints";
+import { WEBHOOKS_SCOPE } from "../routes/webhook-scope";
+import { userBodySchema } from "./schemas";
+
+// The events part of the OpenAPI document: /webhook-endpoints and /events, from
+// the validators' own schemas (requests) and these shapes (responses).
+
+const EXAMPLE_REQUEST_ID = "3f0e9a4c-1d2b-4c5e-9f80-7a6b5c4d3e2f";
+const EXAMPLE_ENDPOINT = "7d2f5a10-3c4b-4e8a-9b1c-2d3e4f5a6b70";
+
+const nullableText = z.nullable(z.string());
+const endpointFields = {
+  id: z.string(),
+  url: z.string(),
+  description: nullableText,
+  event_types: z.array(z.enum(EVENT_TYPES)),
+  status: z.enum(["enabled", "disabled"]),
+};
+
+const endpointShape = () => z.strictObject({ ...endpointFields, disabled_reason: nullableText, created_at: z.string() });
+export const webhookEndpointSchema = endpointShape();
+export const webhookEndpointCreatedSchema = z.strictObject({ ...endpointFields, created_at: z.string(), secret: z.string() });
+// Fresh copies: each component stands alone in the document (no $ref between components).
+export const webhookEndpointListSchema = z.strictObject({ data: z.array(endpointShape()) });
+export const secretSchema = z.strictObject({ secret: z.string() });
+const eventShape = () => z.strictObject({
+  id: z.string(),
+  type: z.enum(EVENT_TYPES),
+  timestamp: z.string(),
+  data: z.strictObject({
+    lead_id: z.string(),
+    financial_entity_id: z.string(),
+    ecosystem: z.string(),
+    request_id: z.string(),
+    converted_at: z.string(),
+    user: z.strictObject({ ...userBodySchema.def.shape }),
+  }),
+});
+export const eventSchema = eventShape();
+export const eventListSchema = z.strictObject({ data: z.array(eventShape()), next_after: nullableText });
+export const deliveryAttemptListSchema = z.strictObject({
+  data: z.array(
+    z.strictObject({
+      endpoint_id: z.string(),
+      attempt: z.int(),
+      status_code: z.nullable(z.int()),
+      error: nullableText,
+      outcome: z.enum(["succeeded", "retrying", "failed"]),
+      at: z.string(),
+    }),
+  ),
+});
+
+/** Adds the events schemas to the document's registry. */
+export function registerEventSchemas(registry: z.core.$ZodRegistry<{ id: string; description?: string }>) {
+  registry.add(createEndpointBody(false), { id: "CreateWebhookEndpointRequest", description: "`url` must be https, with no user-info, and not point to localhost or a private, loopback, link-local, unique-local, CGNAT or unspecified address." });
+  registry.add(updateEndpointBody(false), { id: "UpdateWebhookEndpointRequest", description: "Any of the fields. Re-enabling an endpoint resumes its pending deliveries." });
+  registry.add(redeliverBody, { id: "RedeliverRequest", description: "One endpoint of yours; without it (or with an empty body), every enabled endpoint." });
+  registry.add(webhookEndpointSchema, { id: "WebhookEndpoint", description: "A destination for the entity's events. Its secret is never shown again after creation or rotation." });
+  registry.add(webhookEndpointCreatedSchema, { id: "WebhookEndpointCreated", description: "The new endpoint and its signing secret (`whsec_` + base64 of 32 bytes), shown only here." });
+  registry.add(webhookEndpointListSchema, { id: "WebhookEndpointList" });
+  registry.add(secretSchema, { id: "WebhookSecret", description: "The new signing secret; for 24 h deliveries carry signatures with both the old and the new one." });
+  registry.add(eventSchema, { id: "Event", description: "The event as delivered (the webhook body), with its id (the `webhook-id` header)." });
+  registry.add(eventListSchema, { id: "EventList", description: "Oldest first; pass `next_after` as `after` for the next page (null when there is none)." });
+  registry.add(deliveryAttemptListSchema, { id: "DeliveryAttemptList", description: "Every attempt, oldest first. `outcome` is `retrying` when another attempt is scheduled and `failed` when the delivery gave up." });
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
+const ok = (description: string, schema: string) => ({
+  description,
+  headers: { "X-Request-Id": header("XRequestId") },
+  content: { "application/json": { schema: ref(schema) } },
+});
+
+function problems(codes: [code: ConstructorParameters<typeof ApiError>[0], status: number, detail: string][]) {
+  const byStatus = new Map<number, [string, string][]>();
+  for (const [code, status, detail] of codes) byStatus.set(status, [...(byStatus.get(status) ?? []), [code, detail]]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      status,
+      {
+        description: list.map(([code]) => `\`${code}\``).join(", "),
+        headers: { "X-Request-Id": header("XRequestId") },
+        content: {
+          "application/problem+json": {
+            schema: ref("Problem"),
+            examples: Object.fromEntries(
+              list.map(([code, detail]) => [code, { summary: code, value: problemBody(new ApiError(code as never, detail), EXAMPLE_REQUEST_ID) }]),
+            ),
+          },
+        },
+      },
+    ]),
+  );
+}
+
+const common = (extra: Parameters<typeof problems>[0] = []) => ({
+  ...problems([
+    ["unauthorized", 401, "A bearer token is required in the Authorization header."],
+    ["insufficient_scope", 403, `The token's scope does not include "${WEBHOOKS_SCOPE}".`],
+    ...extra,
+    ["internal_error", 500, "An unexpected error occurred."],
+    ["service_unavailable", 503, "The database is unavailable right now; retrying is safe."],
+  ]),
+});
+const withBody = (extra: Parameters<typeof problems>[0] = []) =>
+  common([
+    ["validation_error", 400, "The request body is not valid."],
+    ...extra,
+    ["payload_too_large", 413, "The request body must not exceed 16384 bytes."],
+    ["unsupported_media_type", 415, "The request body must be application/json."],
+  ]);
+const endpointMissing: Parameters<typeof problems>[0][number] = ["webhook_endpoint_not_found", 404, "No webhook endpoint with this id exists for the financial entity."];
+const eventMissing: Parameters<typeof problems>[0][number] = ["event_not_found", 404, "No event with this id exists for the financial entity."];
+const security = [{ bearerAuth: [WEBHOOKS_SCOPE] }];
+const idParam = (name: string, description: string) => ({ name, in: "path", required: true, description, schema: { type: "string" } });
+const jsonBody = (schema: string, example: object, required = true) => ({ required, content: { "application/json": { schema: ref(schema), example } } });
+
+/** The paths of the events API. */
+export function eventPaths() {
+  const endpointId = idParam("id", "The endpoint's id.");
+  const eventId = idParam("id", "The event's id (the `webhook-id` of its deliveries).");
+  const query = z.toJSONSchema(eventsQuery, { io: "input" }) as { properties: Record<string, object> };
+  return {
+    "/webhook-endpoints": {
+      post: {
+        operationId: "createWebhookEndpoint",
+        summary: "Register a webhook endpoint for the entity's events",
+        description: "Deliveries are signed with Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`). The secret is in this answer only.",
+        security,
+        requestBody: jsonBody("CreateWebhookEndpointRequest", { url: "https://crm.example.com/hooks/leads", description: "CRM", event_types: ["lead.converted"] }),
+        responses: {
+          201: ok("The endpoint, with its secret.", "WebhookEndpointCreated"),
+          ...withBody([["financial_entity_not_found", 404, "No financial entity exists with this id."]]),
+        },
+      },
+      get: {
+        operationId: "listWebhookEndpoints",
+        summary: "List the entity's webhook endpoints",
+        security,
+        responses: { 200: ok("The endpoints, without secrets.", "WebhookEndpointList"), ...common() },
+      },
+    },
+    "/webhook-endpoints/{id}": {
+      parameters: [endpointId],
+      get: {
+        operationId: "getWebhookEndpoint",
+        summary: "Read one endpoint",
+        security,
+        responses: { 200: ok("The endpoint.", "WebhookEndpoint"), ...common([endpointMissing]) },
+      },
+      patch: {
+        operationId: "updateWebhookEndpoint",
+        summary: "Change an endpoint; enable or disable it",
+        security,
+        requestBody: jsonBody("UpdateWebhookEndpointRequest", { status: "enabled" }),
+        responses: { 200: ok("The endpoint.", "WebhookEndpoint"), ...withBody([endpointMissing]) },
+      },
+      delete: {
+        operationId: "deleteWebhookEndpoint",
+        summary: "Delete an endpoint; nothing more is delivered to it",
+        security,
+        responses: { 204: { description: "Deleted.", headers: { "X-Request-Id": header("XRequestId") } }, ...common([endpointMissing]) },
+      },
+    },
+    "/webhook-endpoints/{id}/rotate-secret": {
+      parameters: [endpointId],
+      post: {
+        operationId: "rotateWebhookSecret",
+        summary: "Replace the endpoint's secret; the old one keeps signing for 24 h",
+        security,
+        responses: { 200: ok("The new secret, shown only here.", "WebhookSecret"), ...common([endpointMissing, ["payload_too_large", 413, "The request body must not exceed 16384 bytes."]]) },
+      },
+    },
+    "/events": {
+      get: {
+        operationId: "listEvents",
+        summary: "The entity's events, oldest first (reconcile after downtime)",
+        security,
+        parameters: [
+          { name: "after", in: "query", required: false, description: "The last event id you have; omit to start at the oldest.", schema: query.properties.after },
+          { name: "limit", in: "query", required: false, description: "1–100, default 50.", schema: { type: "integer", minimum: 1, maximum: 100, default: 50 } },
+        ],
+        responses: {
+          200: ok("A page of events.", "EventList"),
+          ...common([["validation_error", 400, "The query is not valid."]]),
+        },
+      },
+    },
+    "/events/{id}/deliveries": {
+      parameters: [eventId],
+      get: {
+        operationId: "listEventDeliveries",
+        summary: "Every delivery attempt of an event",
+        security,
+        responses: { 200: ok("The attempts, oldest first.", "DeliveryAttemptList"), ...common([eventMissing]) },
+      },
+    },
+    "/events/{id}/redeliver": {
+      parameters: [eventId],
+      post: {
+        operationId: "redeliverEvent",
+        summary: "Send an event again (same webhook-id), to one endpoint or every enabled one",
+        security,
+        requestBody: jsonBody("RedeliverRequest", { endpoint_id: EXAMPLE_ENDPOINT }, false),
+        responses: {
+          202: { description: "Queued.", headers: { "X-Request-Id": header("XRequestId") } },
+          ...common([
+            ["validation_error", 400, "The request body is not valid."],
+            eventMissing,
+            endpointMissing,
+            ["payload_too_large", 413, "The request body must not exceed 16384 bytes."],
+          ]),
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import type { ExecutionContext } from "hono";
+import { zValidator } from "@hono/zod-validator";
+import { Hono } from "hono/tiny";
+import { bodyLimit } from "hono/body-limit";
+import * as z from "zod/mini";
+import type { WebhookStore } from "../../webhooks/store";
+import { bearerAuth } from "../auth";
+import { ApiError } from "../problem";
+import type { TokenVerifier } from "../auth";
+import type { AppEnv } from "../types";
+import { toValidationIssues } from "../validation";
+import { endpointNotFound } from "./webhook-endpoints";
+import { requireWebhooksScope } from "./webhook-scope";
+
+export const EVENTS_PATH = "/events";
+const MAX_BODY_BYTES = 16 * 1024;
+
+/** `GET /events` query: the last event id seen, and how many to list (1–100, default 50). */
+export const eventsQuery = z.object({
+  after: z.optional(z.string().check(z.maxLength(100, "after must be an event id"))),
+  limit: z.optional(
+    z.pipe(
+      z.string().check(z.regex(/^\d{1,3}$/, "limit must be an integer between 1 and 100")),
+      z.transform(Number),
+    ).check(z.refine((n) => n >= 1 && n <= 100, "limit must be an integer between 1 and 100")),
+  ),
+});
+
+/** `POST /events/{id}/redeliver` body: one endpoint, or (empty body) every enabled one. */
+export const redeliverBody = z.object(
+  { endpoint_id: z.optional(z.string({ error: "endpoint_id must be a string" })) },
+  { error: "The body must be a JSON object" },
+);
+
+/** Called with a new event (or redelivery) so the runtime's driver sends it now rather than at the next sweep. */
+export type Announce = (eventId: string, executionCtx: ExecutionContext | undefined) => void;
+
+/** The request's ExecutionContext on Workers; none on Node. */
+export function executionContextOf(c: { executionCtx: ExecutionContext }): ExecutionContext | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
+}
+
+const eventNotFound = () => new ApiError("event_not_found", "No event with this id exists for the financial entity.");
+
+function invalid(issues: Parameters<typeof toValidationIssues>[0], what: string): ApiError {
+  return new ApiError("validation_error", `The ${what} is not valid.`, { extensions: { errors: toValidationIssues(issues) } });
+}
+
+export interface EventsDeps {
+  store: WebhookStore;
+  verifyToken: TokenVerifier;
+  announce?: Announce;
+}
+
+/**
+ * `/events`: the entity's event log, oldest first, to reconcile from after
+ * downtime; each event's delivery attempts; and redelivery (same `webhook-id`).
+ */
+export function eventsRoutes({ store, verifyToken, announce }: EventsDeps) {
+  const auth = [bearerAuth({ verifyToken }), requireWebhooksScope()] as const;
+  return new Hono<AppEnv>()
+    .get(
+      EVENTS_PATH,
+      ...auth,
+      zValidator("query", eventsQuery, (result) => {
+        if (!result.success) throw invalid(result.error.issues, "query");
+      }),
+      async (c) => {
+        const { after, limit = 50 } = c.req.valid("query");
+        const page = await store.eventsAfter(c.get("actor").financialEntityId, after, limit);
+        if (page === null) {
+          throw new ApiError("validation_error", "The query is not valid.", {
+            extensions: { errors: [{ path: "after", message: "after must be the id of one of your events" }] },
+          });
+        }
+        const data = page.events.map((event) => ({ id: event.id, ...(JSON.parse(event.payload) as object) }));
+        return c.json({ data, next_after: page.more ? (data.at(-1)?.id ?? null) : null }, 200);
+      },
+    )
+    .get(`${EVENTS_PATH}/:id/deliveries`, ...auth, async (c) => {
+      const attempts = await store.attemptsFor(c.get("actor").financialEntityId, c.req.param("id"));
+      if (attempts === null) throw eventNotFound();
+      return c.json(
+        {
+          data: attempts.map((a) => ({
+            endpoint_id: a.endpointId,
+            attempt: a.attempt,
+            status_code: a.statusCode,
+            error: a.error,
+            outcome: a.outcome,
+            at: a.at,
+          })),
+        },
+        200,
+      );
+    })
+    .post(
+      `${EVENTS_PATH}/:id/redeliver`,
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`);
+        },
+      }),
+      ...auth,
+      async (c) => {
+        const text = await c.req.text();
+        let raw: unknown = {};
+        if (text.trim() !== "") {
+          try {
+            raw = JSON.parse(text);
+          } catch {
+            throw new ApiError("validation_error", "The request body is not valid JSON.", {
+              extensions: { errors: [{ path: "", message: "Malformed JSON" }] },
+            });
+          }
+        }
+        const parsed = redeliverBody.safeParse(raw);
+        if (!parsed.success) throw invalid(parsed.error.issues, "request body");
+        const eventId = c.req.param("id");
+        const now = Date.now();
+        const outcome = await store.redeliver(
+          c.get("actor").financialEntityId,
+          eventId,
+          parsed.data.endpoint_id,
+          now,
+          new Date(now).toISOString(),
+        );
+        if (!outcome.eventFound) throw eventNotFound();
+        if (!outcome.endpointFound) throw endpointNotFound();
+        if (outcome.deliveries > 0) announce?.(eventId, executionContextOf(c));
+        return c.body(null, 202);
+      },
+    );
+}

@@ -1,0 +1,155 @@
+import { zValidator } from "@hono/zod-validator";
+import { Hono } from "hono/tiny";
+import { bodyLimit } from "hono/body-limit";
+import * as z from "zod/mini";
+import { LEAD_CONVERTED } from "../../webhooks/outbox";
+import { destinationProblem } from "../../webhooks/destination";
+import type { SecretBox } from "../../webhooks/secrets";
+import { generateSecret } from "../../webhooks/sign";
+import type { EndpointRow, WebhookStore } from "../../webhooks/store";
+import { bearerAuth } from "../auth";
+import { ApiError } from "../problem";
+import type { TokenVerifier } from "../auth";
+import type { AppEnv } from "../types";
+import { requireJsonBody, validationHook } from "../validation";
+import { requireWebhooksScope } from "./webhook-scope";
+
+export const WEBHOOK_ENDPOINTS_PATH = "/webhook-endpoints";
+/** After a rotation the old secret keeps signing this long, so receivers can switch without losing events. */
+export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
+const MAX_BODY_BYTES = 16 * 1024;
+
+export const EVENT_TYPES = [LEAD_CONVERTED] as const;
+
+const destination = (allowInsecure: boolean) =>
+  z.string({ error: "url must be a string" }).check(
+    z.maxLength(2048, "url must be at most 2048 characters"),
+    z.superRefine((url, ctx) => {
+      const problem = destinationProblem(url, { allowInsecure });
+      if (problem !== null) ctx.issues.push({ code: "custom", message: problem, input: url });
+    }),
+  );
+const description = z.nullable(z.string({ error: "description must be a string" }).check(z.maxLength(500, "description must be at most 500 characters")));
+const eventTypes = z.array(z.enum(EVENT_TYPES, { error: `event_types may only list ${EVENT_TYPES.join(", ")}` })).check(
+  z.minLength(1, "event_types must list at least one event type"),
+);
+
+/** `POST /webhook-endpoints`: where to send, and which events (all of them by default). */
+export const createEndpointBody = (allowInsecure: boolean) =>
+  z.object(
+    { url: destination(allowInsecure), description: z.optional(description), event_types: z.optional(eventTypes) },
+    { error: "The body must be a JSON object" },
+  );
+
+/** `PATCH /webhook-endpoints/{id}`: any of the fields; `status` enables or disables it. */
+export const updateEndpointBody = (allowInsecure: boolean) =>
+  z.object(
+    {
+      url: z.optional(destination(allowInsecure)),
+      description: z.optional(description),
+      event_types: z.optional(eventTypes),
+      status: z.optional(z.enum(["enabled", "disabled"], { error: "status must be enabled or disabled" })),
+    },
+    { error: "The body must be a JSON object" },
+  );
+
+/** An endpoint as the API shows it: never its secret. */
+export const toEndpointBody = (row: EndpointRow) => ({
+  id: row.id,
+  url: row.url,
+  description: row.description,
+  event_types: row.eventTypes,
+  status: row.status,
+  disabled_reason: row.disabledReason,
+  created_at: row.createdAt,
+});
+
+export const endpointNotFound = () =>
+  new ApiError("webhook_endpoint_not_found", "No webhook endpoint with this id exists for the financial entity.");
+
+export interface WebhookEndpointsDeps {
+  store: WebhookStore;
+  secrets: SecretBox;
+  verifyToken: TokenVerifier;
+  allowInsecureUrls: boolean;
+}
+
+/**
+ * `/webhook-endpoints`: register, list, read, change, delete, and rotate the
+ * secret of the destinations an entity's events are sent to. The entity is
+ * the one the token acts for; another entity's endpoints do not exist here.
+ */
+export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsecureUrls }: WebhookEndpointsDeps) {
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`);
+    },
+  });
+  const auth = [bearerAuth({ verifyToken }), requireWebhooksScope()] as const;
+  const entity = (c: { get(key: "actor"): { financialEntityId: string } }) => c.get("actor").financialEntityId;
+
+  return new Hono<AppEnv>()
+    .post(
+      WEBHOOK_ENDPOINTS_PATH,
+      limit,
+      ...auth,
+      requireJsonBody(),
+      zValidator("json", createEndpointBody(allowInsecureUrls), validationHook),
+      async (c) => {
+        const body = c.req.valid("json");
+        const id = crypto.randomUUID();
+        const secret = generateSecret();
+        const row = await store.createEndpoint({
+          id,
+          entityId: entity(c),
+          url: body.url,
+          description: body.description ?? null,
+          eventTypes: [...new Set(body.event_types ?? EVENT_TYPES)],
+          storedSecret: await secrets.seal(secret, id),
+          at: new Date().toISOString(),
+        });
+        if (row === null) throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
+        const { disabled_reason: _, ...shown } = toEndpointBody(row);
+        return c.json({ ...shown, secret }, 201);
+      },
+    )
+    .get(WEBHOOK_ENDPOINTS_PATH, ...auth, async (c) => {
+      const rows = await store.listEndpoints(entity(c));
+      return c.json({ data: rows.map(toEndpointBody) }, 200);
+    })
+    .get(`${WEBHOOK_ENDPOINTS_PATH}/:id`, ...auth, async (c) => {
+      const row = await store.getEndpoint(entity(c), c.req.param("id"));
+      if (row === null) throw endpointNotFound();
+      return c.json(toEndpointBody(row), 200);
+    })
+    .patch(
+      `${WEBHOOK_ENDPOINTS_PATH}/:id`,
+      limit,
+      ...auth,
+      requireJsonBody(),
+      zValidator("json", updateEndpointBody(allowInsecureUrls), validationHook),
+      async (c) => {
+        const body = c.req.valid("json");
+        const row = await store.updateEndpoint(entity(c), c.req.param("id"), {
+          url: body.url,
+          description: body.description,
+          eventTypes: body.event_types ? [...new Set(body.event_types)] : undefined,
+          status: body.status,
+        });
+        if (row === null) throw endpointNotFound();
+        return c.json(toEndpointBody(row), 200);
+      },
+    )
+    .delete(`${WEBHOOK_ENDPOINTS_PATH}/:id`, ...auth, async (c) => {
+      if (!(await store.deleteEndpoint(entity(c), c.req.param("id"), new Date().toISOString()))) throw endpointNotFound();
+      return c.body(null, 204);
+    })
+    .post(`${WEBHOOK_ENDPOINTS_PATH}/:id/rotate-secret`, limit, ...auth, async (c) => {
+      const id = c.req.param("id");
+      const secret = generateSecret();
+      const rotated = await store.rotateSecret(entity(c), id, await secrets.seal(secret, id), Date.now() + ROTATION_OVERLAP_MS);
+      if (!rotated) throw endpointNotFound();
+      return c.json({ secret }, 200);
+    });
+}

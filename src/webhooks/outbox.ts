@@ -1,0 +1,48 @@
+import { sql } from "drizzle-orm";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import type { Database } from "../db/client";
+import { clients, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
+
+/** The one event type there is today. */
+export const LEAD_CONVERTED = "lead.converted";
+
+const param = (name: "eventId" | "clientId" | "requestId" | "at") => sql.placeholder(name);
+
+/** Epoch milliseconds of an ISO 8601 time, in SQL. */
+export const epochMs = (iso: unknown) => sql`cast(round((julianday(${iso}) - 2440587.5) * 86400000) as integer)`;
+
+/**
+ * The outbox statements of a conversion batch: the `lead.converted` event and
+ * one pending delivery per enabled endpoint of the entity that subscribes to it.
+ *
+ * Both decide for themselves: the event exists only when the batch's client
+ * (a fresh id) exists, so a replay or a refusal writes nothing, and the
+ * deliveries only when that event exists. The body is built in SQL from the
+ * client row, so it is written once and every attempt sends the same bytes.
+ */
+export function buildConversionEventStatements(_db: Database) {
+  const dialect = new SQLiteAsyncDialect();
+  const c = clients;
+  const user = sql`json_object(
+    '_id', ${c.id}, 'image', ${c.image}, 'name', ${c.name}, 'lastname', ${c.lastname},
+    'business_name', ${c.businessName}, 'quota', ${c.quota}, 'status', ${c.status}, 'phone', ${c.phone},
+    'email', ${c.email}, 'nit', ${c.nit}, 'address', ${c.address}, 'history', json(${c.history}),
+    'score', ${c.score}, 'payment_data', json(${c.paymentData}), 'apn_token', ${c.apnToken},
+    'ecosystem', ${c.ecosystemId}, 'business_entity', ${c.businessEntity}, 'additional_data', json(${c.additionalData}))`;
+  const insertEvent = sql`insert into ${webhookEvents} ("id", "financial_entity_id", "type", "payload", "created_at")
+    select ${param("eventId")}, ${c.financialEntityId}, ${LEAD_CONVERTED},
+      json_object('type', ${LEAD_CONVERTED}, 'timestamp', ${param("at")}, 'data', json_object(
+        'lead_id', ${c.leadId}, 'financial_entity_id', ${c.financialEntityId}, 'ecosystem', ${c.ecosystemId},
+        'request_id', ${param("requestId")}, 'converted_at', ${param("at")}, 'user', ${user})),
+      ${param("at")}
+    from ${clients} where ${c.id} = ${param("clientId")}`;
+
+  const ep = webhookEndpoints;
+  const insertDeliveries = sql`insert into ${webhookDeliveries} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")
+    select lower(hex(randomblob(16))), ${webhookEvents.id}, ${ep.id}, 'pending', 0, ${epochMs(param("at"))}, ${param("at")}
+    from ${webhookEvents} join ${webhookEndpoints} on ${ep.financialEntityId} = ${webhookEvents.financialEntityId}
+    where ${webhookEvents.id} = ${param("eventId")} and ${ep.status} = 'enabled' and ${ep.deletedAt} is null
+      and exists (select 1 from json_each(${ep.eventTypes}) where value = ${LEAD_CONVERTED})`;
+
+  return [dialect.sqlToQuery(insertEvent), dialect.sqlToQuery(insertDeliveries)];
+}

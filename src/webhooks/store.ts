@@ -1,0 +1,282 @@
+import type { InArgs, InStatement, ResultSet, Row } from "@libsql/client/http";
+import { type SQL, sql } from "drizzle-orm";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import type { Database } from "../db/client";
+import { callDatabase } from "../db/errors";
+import { financialEntities, webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
+
+// The webhook tables' queries. Every operation is one batch (one request to the
+// database) whose statements decide for themselves, like the conversion's.
+
+const dialect = new SQLiteAsyncDialect();
+const statement = (query: SQL): InStatement => {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return { sql: text, args: params as InArgs };
+};
+
+const ep = webhookEndpoints;
+const ev = webhookEvents;
+const dl = webhookDeliveries;
+const at = webhookAttempts;
+
+export type EndpointStatus = "enabled" | "disabled";
+
+export interface EndpointRow {
+  id: string;
+  url: string;
+  description: string | null;
+  eventTypes: string[];
+  status: EndpointStatus;
+  disabledReason: string | null;
+  createdAt: string;
+}
+
+const endpointColumns = sql`${ep.id} as id, ${ep.url} as url, ${ep.description} as description, ${ep.eventTypes} as event_types,
+  ${ep.status} as status, ${ep.disabledReason} as disabled_reason, ${ep.createdAt} as created_at`;
+
+const toEndpoint = (row: Row): EndpointRow => ({
+  id: String(row.id),
+  url: String(row.url),
+  description: row.description === null ? null : String(row.description),
+  eventTypes: JSON.parse(String(row.event_types)) as string[],
+  status: row.status as EndpointStatus,
+  disabledReason: row.disabled_reason === null ? null : String(row.disabled_reason),
+  createdAt: String(row.created_at),
+});
+
+const liveEndpoint = (entityId: string, id: string) =>
+  sql`${ep.id} = ${id} and ${ep.financialEntityId} = ${entityId} and ${ep.deletedAt} is null`;
+
+export interface DueDelivery {
+  deliveryId: string;
+  eventId: string;
+  endpointId: string;
+  /** Attempts made before this one. */
+  attempts: number;
+  payload: string;
+  url: string;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretUntil: number | null;
+  failingSince: number | null;
+}
+
+export interface AttemptRecord {
+  delivery: DueDelivery;
+  lockId: string;
+  statusCode: number | null;
+  error: string | null;
+  /** `succeeded`, `retrying` or `failed`. */
+  outcome: "succeeded" | "retrying" | "failed";
+  nextAttemptAt: number | null;
+  /** Set when this attempt disables the endpoint. */
+  disableEndpoint?: string;
+  now: number;
+}
+
+/** Which due deliveries a runner claims: those of one event, one delivery, or any. */
+export type ClaimFilter = { eventId: string } | { deliveryId: string } | { any: true };
+
+/**
+ * The webhook tables, one batch per operation.
+ *
+ * @example
+ * const store = createWebhookStore(db, { timeoutMs: 5_000 });
+ * const endpoints = await store.listEndpoints(entityId);
+ */
+export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: number }) {
+  const batch = (queries: SQL[]): Promise<ResultSet[]> =>
+    callDatabase(() => db.$client.batch(queries.map(statement), "write"), timeoutMs);
+  const read = (queries: SQL[]): Promise<ResultSet[]> =>
+    callDatabase(() => db.$client.batch(queries.map(statement), "read"), timeoutMs);
+
+  return {
+    /** Registers an endpoint; null when the entity does not exist. */
+    async createEndpoint(input: {
+      id: string; entityId: string; url: string; description: string | null; eventTypes: string[]; storedSecret: string; at: string;
+    }): Promise<EndpointRow | null> {
+      const [, rows] = await batch([
+        sql`insert into ${ep} ("id", "financial_entity_id", "url", "description", "event_types", "status", "secret", "created_at")
+          select ${input.id}, ${financialEntities.id}, ${input.url}, ${input.description}, ${JSON.stringify(input.eventTypes)}, 'enabled', ${input.storedSecret}, ${input.at}
+          from ${financialEntities} where ${financialEntities.id} = ${input.entityId}`,
+        sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(input.entityId, input.id)}`,
+      ]);
+      const row = rows!.rows[0];
+      return row ? toEndpoint(row) : null;
+    },
+
+    async listEndpoints(entityId: string): Promise<EndpointRow[]> {
+      const [rows] = await read([
+        sql`select ${endpointColumns} from ${ep} where ${ep.financialEntityId} = ${entityId} and ${ep.deletedAt} is null order by ${ep.createdAt}, ${ep.id}`,
+      ]);
+      return rows!.rows.map(toEndpoint);
+    },
+
+    async getEndpoint(entityId: string, id: string): Promise<EndpointRow | null> {
+      const [rows] = await read([sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entityId, id)}`]);
+      const row = rows!.rows[0];
+      return row ? toEndpoint(row) : null;
+    },
+
+    /** Applies a change; re-enabling clears the reason and the failure streak, so pending deliveries resume. */
+    async updateEndpoint(
+      entityId: string,
+      id: string,
+      change: { url?: string; description?: string | null; eventTypes?: string[]; status?: EndpointStatus },
+    ): Promise<EndpointRow | null> {
+      const sets: SQL[] = [];
+      if (change.url !== undefined) sets.push(sql`"url" = ${change.url}`);
+      if (change.description !== undefined) sets.push(sql`"description" = ${change.description}`);
+      if (change.eventTypes !== undefined) sets.push(sql`"event_types" = ${JSON.stringify(change.eventTypes)}`);
+      if (change.status === "enabled") {
+        sets.push(sql`"status" = 'enabled', "disabled_reason" = null, "failing_since" = null`);
+      } else if (change.status === "disabled") {
+        sets.push(sql`"status" = 'disabled', "disabled_reason" = 'disabled by the financial entity'`);
+      }
+      const queries = sets.length > 0 ? [sql`update ${ep} set ${sql.join(sets, sql`, `)} where ${liveEndpoint(entityId, id)}`] : [];
+      const results = await batch([...queries, sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entityId, id)}`]);
+      const row = results.at(-1)!.rows[0];
+      return row ? toEndpoint(row) : null;
+    },
+
+    /** Deletes an endpoint and cancels what was still to be delivered to it; false when there was none. */
+    async deleteEndpoint(entityId: string, id: string, deletedAt: string): Promise<boolean> {
+      const [deleted] = await batch([
+        sql`update ${ep} set "deleted_at" = ${deletedAt}, "status" = 'disabled', "disabled_reason" = 'deleted' where ${liveEndpoint(entityId, id)}`,
+        sql`update ${dl} set "status" = 'canceled', "locked_until" = null, "lock_id" = null
+          where ${dl.endpointId} = ${id} and ${dl.status} = 'pending'
+            and exists (select 1 from ${ep} where ${ep.id} = ${id} and ${ep.financialEntityId} = ${entityId})`,
+      ]);
+      return deleted!.rowsAffected === 1;
+    },
+
+    /** Replaces the secret; the old one keeps signing until `previousUntil` (epoch ms). */
+    async rotateSecret(entityId: string, id: string, storedSecret: string, previousUntil: number): Promise<boolean> {
+      const [rotated] = await batch([
+        sql`update ${ep} set "previous_secret" = "secret", "previous_secret_until" = ${previousUntil}, "secret" = ${storedSecret}
+          where ${liveEndpoint(entityId, id)}`,
+      ]);
+      return rotated!.rowsAffected === 1;
+    },
+
+    /** A page of the entity's events after `after` (oldest first); null when `after` is not one of its events. */
+    async eventsAfter(entityId: string, after: string | undefined, limit: number) {
+      const start = after === undefined ? sql`0` : sql`(select ${ev.seq} from ${ev} where ${ev.id} = ${after} and ${ev.financialEntityId} = ${entityId})`;
+      const [known, rows] = await read([
+        sql`select ${start} as seq`,
+        sql`select ${ev.id} as id, ${ev.type} as type, ${ev.payload} as payload from ${ev}
+          where ${ev.financialEntityId} = ${entityId} and ${ev.seq} > coalesce(${start}, 0) order by ${ev.seq} limit ${limit + 1}`,
+      ]);
+      if (known!.rows[0]?.seq === null) return null;
+      const events = rows!.rows.map((row) => ({ id: String(row.id), type: String(row.type), payload: String(row.payload) }));
+      return { events: events.slice(0, limit), more: events.length > limit };
+    },
+
+    /** Every attempt made for an event of the entity, oldest first; null when the event is not the entity's. */
+    async attemptsFor(entityId: string, eventId: string) {
+      const [found, rows] = await read([
+        sql`select 1 as found from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entityId}`,
+        sql`select ${at.endpointId} as endpoint_id, ${at.attempt} as attempt, ${at.statusCode} as status_code, ${at.error} as error,
+            ${at.outcome} as outcome, ${at.at} as at
+          from ${at} join ${ev} on ${ev.id} = ${at.eventId}
+          where ${at.eventId} = ${eventId} and ${ev.financialEntityId} = ${entityId} order by ${at.at}, ${at.attempt}`,
+      ]);
+      if (found!.rows.length === 0) return null;
+      return rows!.rows.map((row) => ({
+        endpointId: String(row.endpoint_id),
+        attempt: Number(row.attempt),
+        statusCode: row.status_code === null ? null : Number(row.status_code),
+        error: row.error === null ? null : String(row.error),
+        outcome: String(row.outcome),
+        at: String(row.at),
+      }));
+    },
+
+    /**
+     * New deliveries of an event: to one endpoint of the entity, or to every
+     * enabled one. Reports whether the event and the endpoint were found.
+     */
+    async redeliver(entityId: string, eventId: string, endpointId: string | undefined, now: number, createdAt: string) {
+      const which = endpointId === undefined ? sql`${ep.status} = 'enabled'` : sql`${ep.id} = ${endpointId}`;
+      const [inserted, event, endpoint] = await batch([
+        sql`insert into ${dl} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")
+          select lower(hex(randomblob(16))), ${ev.id}, ${ep.id}, 'pending', 0, ${now}, ${createdAt}
+          from ${ev} join ${ep} on ${ep.financialEntityId} = ${ev.financialEntityId}
+          where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entityId} and ${ep.deletedAt} is null and ${which}`,
+        sql`select 1 from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entityId}`,
+        endpointId === undefined ? sql`select 1` : sql`select 1 from ${ep} where ${liveEndpoint(entityId, endpointId)}`,
+      ]);
+      return { eventFound: event!.rows.length > 0, endpointFound: endpoint!.rows.length > 0, deliveries: inserted!.rowsAffected };
+    },
+
+    /**
+     * Takes the due deliveries that match `filter` and that nobody holds, for
+     * `leaseMs`; returns them with what sending needs. Deliveries of disabled
+     * or deleted endpoints wait.
+     */
+    async claim(filter: ClaimFilter, { now, leaseMs, limit, lockId }: { now: number; leaseMs: number; limit: number; lockId: string }) {
+      const which =
+        "eventId" in filter ? sql`and d."event_id" = ${filter.eventId}` : "deliveryId" in filter ? sql`and d."id" = ${filter.deliveryId}` : sql``;
+      const [, rows] = await batch([
+        sql`update ${dl} set "locked_until" = ${now + leaseMs}, "lock_id" = ${lockId} where "id" in (
+          select d."id" from ${dl} d join ${ep} e on e."id" = d."endpoint_id"
+          where d."status" = 'pending' and d."next_attempt_at" <= ${now} and (d."locked_until" is null or d."locked_until" < ${now})
+            and e."status" = 'enabled' and e."deleted_at" is null ${which}
+          order by d."next_attempt_at" limit ${limit})`,
+        sql`select d."id" as delivery_id, d."event_id" as event_id, d."endpoint_id" as endpoint_id, d."attempts" as attempts,
+            v."payload" as payload, e."url" as url, e."secret" as secret, e."previous_secret" as previous_secret,
+            e."previous_secret_until" as previous_secret_until, e."failing_since" as failing_since
+          from ${dl} d join ${ev} v on v."id" = d."event_id" join ${ep} e on e."id" = d."endpoint_id"
+          where d."lock_id" = ${lockId}`,
+      ]);
+      return rows!.rows.map(
+        (row): DueDelivery => ({
+          deliveryId: String(row.delivery_id),
+          eventId: String(row.event_id),
+          endpointId: String(row.endpoint_id),
+          attempts: Number(row.attempts),
+          payload: String(row.payload),
+          url: String(row.url),
+          secret: String(row.secret),
+          previousSecret: row.previous_secret === null ? null : String(row.previous_secret),
+          previousSecretUntil: row.previous_secret_until === null ? null : Number(row.previous_secret_until),
+          failingSince: row.failing_since === null ? null : Number(row.failing_since),
+        }),
+      );
+    },
+
+    /** Records an attempt, releases the delivery and updates the endpoint's health — one batch. */
+    async record(r: AttemptRecord): Promise<void> {
+      const d = r.delivery;
+      const status = r.outcome === "retrying" ? "pending" : r.outcome;
+      const succeeded = r.outcome === "succeeded";
+      await batch([
+        sql`update ${dl} set "attempts" = "attempts" + 1, "status" = ${status}, "next_attempt_at" = coalesce(${r.nextAttemptAt}, "next_attempt_at"),
+            "locked_until" = null, "lock_id" = null
+          where "id" = ${d.deliveryId} and "lock_id" = ${r.lockId} and "status" = 'pending'`,
+        sql`insert into ${at} ("id", "delivery_id", "event_id", "endpoint_id", "attempt", "status_code", "error", "outcome", "at")
+          values (lower(hex(randomblob(16))), ${d.deliveryId}, ${d.eventId}, ${d.endpointId}, ${d.attempts + 1}, ${r.statusCode}, ${r.error},
+            ${r.outcome}, ${new Date(r.now).toISOString()})`,
+        succeeded
+          ? sql`update ${ep} set "failing_since" = null where "id" = ${d.endpointId}`
+          : sql`update ${ep} set "failing_since" = coalesce("failing_since", ${r.now}) where "id" = ${d.endpointId}`,
+        r.disableEndpoint
+          ? sql`update ${ep} set "status" = 'disabled', "disabled_reason" = ${r.disableEndpoint} where "id" = ${d.endpointId} and "deleted_at" is null`
+          : sql`select 1`,
+      ]);
+    },
+
+    /** Ids of deliveries due for at least `graceMs` that nobody holds: what the sweep re-enqueues. */
+    async overdue({ now, graceMs, limit, afterId = "" }: { now: number; graceMs: number; limit: number; afterId?: string }): Promise<string[]> {
+      const [rows] = await read([
+        sql`select d."id" as id from ${dl} d join ${ep} e on e."id" = d."endpoint_id"
+          where d."status" = 'pending' and d."next_attempt_at" <= ${now - graceMs} and (d."locked_until" is null or d."locked_until" < ${now})
+            and e."status" = 'enabled' and e."deleted_at" is null and d."id" > ${afterId}
+          order by d."id" limit ${limit}`,
+      ]);
+      return rows!.rows.map((row) => String(row.id));
+    },
+  };
+}
+
+export type WebhookStore = ReturnType<typeof createWebhookStore>;
