@@ -1,8 +1,10 @@
 import type { EdgeResult } from "./edge";
+import type { NoisyNeighbourResult } from "./noisy-neighbour";
 import type { ThroughputResult } from "./throughput";
 
 export type Results = EdgeResult &
-  ThroughputResult & {
+  ThroughputResult &
+  NoisyNeighbourResult & {
     date: string;
     mode: "quick" | "full";
     machine: { cpus: number; cpu: string; node: string };
@@ -49,6 +51,19 @@ function rows(r: Results): Row[] {
     ["Non-2xx / errors during the throughput run", `${r.non_2xx} / ${r.errors}`, "non-2xx = 0", r.non_2xx === 0],
     ["Idempotent replays/s", String(r.replay_rps), "", null],
     ["401s/s (no database)", String(r.unauthorized_rps), "", null],
+    [
+      `Noisy neighbour: another entity's conversions under a key's flood at 10× its ${r.noisy_budget_per_minute}/min budget, non-200`,
+      `${r.noisy_quiet_non_200} of ${2 * r.noisy_quiet_conversions}`,
+      "= 0",
+      r.noisy_quiet_non_200 === 0,
+    ],
+    [
+      "Noisy neighbour: the other entity's p99, quiet / under the flood",
+      `${r.noisy_quiet_p99_ms} / ${r.noisy_flood_p99_ms} ms`,
+      "flood ≤ 2 × quiet",
+      r.noisy_flood_p99_ms <= 2 * r.noisy_quiet_p99_ms,
+    ],
+    ["Noisy neighbour: the flooder's 200s / 429s", `${r.noisy_flooder_200} / ${r.noisy_flooder_429} of ${r.noisy_flood_requests}`, "", null],
     ["Worker bundle, gzip", `${r.bundle_gzip_bytes} B (${(r.bundle_gzip_bytes / 1024).toFixed(1)} KiB)`, "≤ 64 KiB", r.bundle_gzip_bytes <= 64 * 1024],
     ["Node server peak RSS (throughput run)", `${r.peak_rss_mb} MB`, "≤ 150 MB", r.peak_rss_mb <= 150],
   ];

@@ -10,6 +10,7 @@ import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { measureEdge } from "./edge";
+import { measureNoisyNeighbour } from "./noisy-neighbour";
 import { renderReport, type Results } from "./report";
 import { measureThroughput } from "./throughput";
 
@@ -36,6 +37,9 @@ const edge = await measureEdge({ rttMs, conversions: sizes.conversions, naiveCon
 step(`local throughput (${sizes.leads} leads, concurrency 32) and the raw limit`);
 const throughput = await measureThroughput({ leads: sizes.leads, pathSeconds: sizes.pathSeconds });
 
+step("noisy neighbour: one integration key at 10× its budget beside another entity's conversions");
+const noisy = await measureNoisyNeighbour({ quietConversions: quick ? 20 : 100 });
+
 const results: Results = {
   date: new Date().toISOString(),
   mode: quick ? "quick" : "full",
@@ -50,6 +54,7 @@ const results: Results = {
   },
   ...edge,
   ...throughput,
+  ...noisy,
   bundle_gzip_bytes: bundleGzipBytes,
   duration_s: Math.round((performance.now() - started) / 100) / 10,
 };

@@ -2,6 +2,7 @@ import { Hono } from "hono/tiny";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
+import { createApiKeyStore } from "./db/api-key-store";
 import { createConversionStore } from "./db/conversion-store";
 import type { Database } from "./db/client";
 import type { ConversionStore } from "./domain/conversion";
@@ -12,8 +13,15 @@ import { requestLog } from "./http/request-log";
 import { docsRoutes, type StaticAssets } from "./http/routes/docs";
 import { healthRoutes } from "./http/routes/health";
 import { ApiError, problemResponse } from "./http/problem";
+import { apiKeysRoutes } from "./http/routes/api-keys";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
-import { createTokenVerifier, type TokenVerifierOptions } from "./http/auth";
+import {
+  createInProcessRateLimiter,
+  createTokenVerifier,
+  DEFAULT_RATE_LIMITS,
+  type RateLimits,
+  type TokenVerifierOptions,
+} from "./http/auth";
 import type { AppEnv } from "./http/types";
 import { jsonLogger, type Logger } from "./log";
 import { type Announce, eventsRoutes } from "./http/routes/events";
@@ -35,6 +43,16 @@ export interface AppDeps {
   corsOrigins?: readonly string[];
   /** Conversion events: destination rules, secret sealing, and the runtime's driver. */
   webhooks?: WebhookDeps;
+  /** Each credential's budgets. Default: in this process, the spec's 600 conversions and 1,200 other requests a minute. */
+  rateLimits?: RateLimits;
+}
+
+/** The spec's budgets, counted in this process. */
+export function inProcessRateLimits(limits: { conversions: number; requests: number } = DEFAULT_RATE_LIMITS): RateLimits {
+  return {
+    conversions: createInProcessRateLimiter({ name: "conversions", limit: limits.conversions }),
+    requests: createInProcessRateLimiter({ name: "requests", limit: limits.requests }),
+  };
 }
 
 export interface WebhookDeps {
@@ -54,8 +72,19 @@ export interface WebhookDeps {
  * const app = createApp({ db, auth: { secret: config.jwtSecret } });
  * const res = await app.request("/turn-lead-into-client", { method: "POST", headers, body });
  */
-export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger = jsonLogger, assets, corsOrigins = [], webhooks = {} }: AppDeps) {
+export function createApp({
+  db,
+  auth,
+  store,
+  databaseTimeoutMs = 5_000,
+  logger = jsonLogger,
+  assets,
+  corsOrigins = [],
+  webhooks = {},
+  rateLimits = inProcessRateLimits(),
+}: AppDeps) {
   store ??= createConversionStore(db, { timeoutMs: databaseTimeoutMs });
+  const keys = createApiKeyStore(db, { timeoutMs: databaseTimeoutMs });
   const verifyToken = createTokenVerifier(auth);
   const webhookStore = createWebhookStore(db, { timeoutMs: databaseTimeoutMs });
   const { announce } = webhooks;
@@ -68,7 +97,7 @@ export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger =
         origin: [...corsOrigins],
         allowMethods: ["POST", "GET", "PATCH", "DELETE"],
         allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-        exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate"],
+        exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate", "RateLimit-Policy"],
         maxAge: 600,
       }),
     );
@@ -86,7 +115,7 @@ export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger =
   app.notFound((c) => problemResponse(c, new ApiError("not_found", "There is nothing at this path.")));
   app.onError(errorHandler(logger));
   return app
-    .route("/", turnLeadIntoClientRoute({ store, verifyToken, announce }))
+    .route("/", turnLeadIntoClientRoute({ store, verifyToken, announce, conversions: rateLimits.conversions }))
     .route("/", webhookEndpointsRoutes({
       store: webhookStore,
       secrets: createSecretBox(webhooks.secretKey),
@@ -94,6 +123,7 @@ export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger =
       allowInsecureUrls: webhooks.allowInsecureUrls ?? false,
     }))
     .route("/", eventsRoutes({ store: webhookStore, verifyToken, announce }))
+    .route("/", apiKeysRoutes({ keys, verifyToken, requests: rateLimits.requests }))
     .route("/", healthRoutes({ db, databaseTimeoutMs }))
     .route("/", docsRoutes({ assets }));
 }

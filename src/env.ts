@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { createJwksCache, JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength, type TokenVerifierOptions } from "./http/auth";
+import { createJwksCache, DEFAULT_RATE_LIMITS, JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength, type TokenVerifierOptions } from "./http/auth";
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./webhooks/schedule";
 
 const optionalText = z.pipe(
@@ -65,6 +65,8 @@ const envSchema = z.object({
     }),
   ),
   JWT_JWKS_CACHE_SECONDS: integerBetween(10, 86_400, 600),
+  RATE_LIMIT_CONVERSIONS_PER_MINUTE: integerBetween(1, 1_000_000, DEFAULT_RATE_LIMITS.conversions),
+  RATE_LIMIT_REQUESTS_PER_MINUTE: integerBetween(1, 1_000_000, DEFAULT_RATE_LIMITS.requests),
   CORS_ALLOWED_ORIGINS: z.pipe(
     optionalText,
     z.transform((value, ctx) => {
@@ -132,6 +134,11 @@ export type Config = {
   webhookAllowInsecureUrls: boolean;
   /** AES-256-GCM key (base64) that seals endpoint secrets at rest; unset stores them as they are. */
   webhookSecretKey: string | undefined;
+  /**
+   * Each credential's budgets per minute. The Node entry counts them itself; in
+   * the Worker the rate-limit bindings count, and these are what `RateLimit-Policy` announces.
+   */
+  rateLimits: { conversions: number; requests: number };
 };
 
 /** The configuration is unusable; the message names every offending variable, never a value. */
@@ -167,6 +174,7 @@ export function parseEnv(env: Record<string, unknown>): Config {
     webhookRetrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
     webhookAllowInsecureUrls: e.WEBHOOK_ALLOW_INSECURE_URLS,
     webhookSecretKey: e.WEBHOOK_SECRET_KEY,
+    rateLimits: { conversions: e.RATE_LIMIT_CONVERSIONS_PER_MINUTE, requests: e.RATE_LIMIT_REQUESTS_PER_MINUTE },
   };
 }
 

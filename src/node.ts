@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
-import { createApp } from "./app";
+import { createApp, inProcessRateLimits } from "./app";
 import { nodeAssets } from "./assets-node";
 import { openNodeDatabase } from "./db/client-node";
 import { migrateDatabase } from "./db/migrate";
@@ -100,6 +100,7 @@ export async function startNodeServer({
       secretKey: config.webhookSecretKey,
       announce: () => dispatcher.wake(),
     },
+    rateLimits: inProcessRateLimits(config.rateLimits),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server));

@@ -1,7 +1,8 @@
 import type { ExecutionContext } from "hono";
-import { createApp } from "./app";
+import { createApp, inProcessRateLimits } from "./app";
 import { openRemoteDatabase } from "./db/client";
 import { authOptions, type Config, ConfigError, parseEnv } from "./env";
+import { createWorkersRateLimiter, type RateLimitBinding, type RateLimits } from "./http/auth/rate-limit";
 import { createMisconfiguredApp } from "./http/misconfigured";
 import { jsonLogger } from "./log";
 import { consumeEvents, type EventsBatch, type EventsQueue, queueAnnouncer, sweepDueDeliveries } from "./webhooks/queue";
@@ -13,13 +14,29 @@ type Fetch = (request: Request, env: unknown, ctx: ExecutionContext) => Response
 /** Workers static assets: the OpenAPI document and Scalar's browser bundle, written by scripts/assets.ts. */
 type AssetsBinding = { fetch(request: Request | URL): Promise<Response> };
 
+/**
+ * The `[[ratelimits]]` bindings of wrangler.toml. Without them (a deployment
+ * that dropped them) each isolate still counts for itself rather than not at all.
+ */
+function workerRateLimits(config: Config, env: Record<string, unknown>): RateLimits {
+  const conversions = env.CONVERSIONS_RATE_LIMITER as RateLimitBinding | undefined;
+  const requests = env.REQUESTS_RATE_LIMITER as RateLimitBinding | undefined;
+  if (!conversions || !requests) return inProcessRateLimits(config.rateLimits);
+  return {
+    conversions: createWorkersRateLimiter({ name: "conversions", binding: conversions, limit: config.rateLimits.conversions }),
+    requests: createWorkersRateLimiter({ name: "requests", binding: requests, limit: config.rateLimits.requests }),
+  };
+}
+
 /** What one isolate builds from its env: the app, and the webhook runner with its queue. */
 interface Runtime {
   app: { fetch: Fetch };
   webhooks?: { deps: RunnerDeps; queue: EventsQueue };
 }
 
-function buildApp(config: Config, assets: AssetsBinding | undefined, queue: EventsQueue | undefined): Runtime {
+function buildApp(config: Config, env: Record<string, unknown>): Runtime {
+  const assets = env.ASSETS as AssetsBinding | undefined;
+  const queue = env.EVENTS_QUEUE as EventsQueue | undefined;
   const db = openRemoteDatabase({
     url: config.databaseUrl,
     authToken: config.databaseAuthToken,
@@ -31,6 +48,7 @@ function buildApp(config: Config, assets: AssetsBinding | undefined, queue: Even
     corsOrigins: config.corsOrigins,
     databaseTimeoutMs: config.databaseTimeoutMs,
     logger: jsonLogger,
+    rateLimits: workerRateLimits(config, env),
     assets: async (path, request) => {
       const res = await assets?.fetch(new URL(path, request.url));
       return res?.ok ? res : null;
@@ -56,7 +74,7 @@ function parseWorkerEnv(env: Record<string, unknown>): Config {
 
 function runtimeForEnv(env: Record<string, unknown>): Runtime {
   try {
-    return buildApp(parseWorkerEnv(env), env.ASSETS as AssetsBinding | undefined, env.EVENTS_QUEUE as EventsQueue | undefined);
+    return buildApp(parseWorkerEnv(env), env);
   } catch (error) {
     // A broken configuration must fail closed: every request answers 500, and the log names the
     // variable. Only the client's error code is kept: its message may quote the URL, token and all.

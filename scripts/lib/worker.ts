@@ -19,6 +19,8 @@ export interface StartWorkerOptions {
   onLog?: (line: WorkerLogLine) => void;
   /** Serve GET /__scheduled, which runs the Cron Trigger's scheduled() (wrangler dev's --test-scheduled). */
   testScheduled?: boolean;
+  /** Other bindings (e.g. rate limiters with a test's own budget), replacing wrangler.toml's of the same name. */
+  bindings?: Record<string, object>;
 }
 
 const printErrors = ({ level, message }: WorkerLogLine) => {
@@ -37,14 +39,17 @@ const printErrors = ({ level, message }: WorkerLogLine) => {
  */
 export async function startWorker(
   vars: Record<string, string>,
-  { onLog = printErrors, testScheduled = false }: StartWorkerOptions = {},
+  { onLog = printErrors, testScheduled = false, bindings = {} }: StartWorkerOptions = {},
 ): Promise<WorkerHandle> {
   writeAssets();
   const logs: WorkerLogLine[] = [];
   const worker = await unstable_startWorker({
     config: "wrangler.toml",
     envFiles: [],
-    bindings: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }])),
+    bindings: {
+      ...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }])),
+      ...(bindings as Record<string, { type: "plain_text"; value: string }>),
+    },
     dev: {
       server: { hostname: "127.0.0.1", port: 0 },
       inspector: false,

@@ -3,10 +3,11 @@ import { and, eq, fillPlaceholders, isNull, ne, notExists, or, sql } from "drizz
 import { alias } from "drizzle-orm/sqlite-core";
 import { type SQL, type SQLWrapper } from "drizzle-orm";
 import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
-import type { ConversionCommand, ConversionSnapshot, ConversionStore } from "../domain/conversion";
+import type { ApiKeySnapshot } from "../domain/api-key";
+import { type ConversionCommand, type ConversionSnapshot, type ConversionStore, CONVERT_SCOPE } from "../domain/conversion";
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
-import { clients, financialEntities, leadConversions, leads } from "./schema";
+import { apiKeys, clients, financialEntities, leadConversions, leads } from "./schema";
 import { buildConversionEventStatements } from "../webhooks/outbox";
 
 type CommandKey = keyof ConversionCommand;
@@ -26,11 +27,43 @@ const numberOrNull = (column: SQLWrapper): SQL<number | null> =>
   sql`case when typeof(${column}) in ('integer', 'real') then ${column} end`;
 
 /**
- * The four statements of one conversion attempt. Each decides for itself
- * whether to act, so the whole attempt is a single batch with no reads in
- * between, and the last statement reports what the database looks like.
+ * The statements of one conversion attempt. Each decides for itself whether
+ * to act, so the whole attempt is a single batch with no reads in between,
+ * and the last statement reports what the database looks like.
+ *
+ * With an integration key (`keyHash` set), the key's row is read by the same
+ * batch: its `last_used_at` is touched when it is usable, the client is
+ * inserted only when the key is usable, for this entity and with the scope
+ * (everything after — lead, audit, outbox — follows the client), and the
+ * outcome read reports the row as it stands. A token passes a null hash and
+ * every key condition is void. Unknown, revoked and expired keys run exactly
+ * these statements; only the hash differs.
  */
 function buildConversionBatch(db: Database) {
+  const keyIsUsable = and(
+    eq(apiKeys.keyHash, param("keyHash")),
+    isNull(apiKeys.revokedAt),
+    or(isNull(apiKeys.expiresAt), sql`${apiKeys.expiresAt} > ${param("at")}`),
+  );
+  const touchKey = db.update(apiKeys).set({ lastUsedAt: sql`${param("at")}` }).where(keyIsUsable);
+  const keyAllowsConversion = or(
+    sql`${param("keyHash")} is null`,
+    sql`exists ${db
+      .select({ one: sql`1` })
+      .from(apiKeys)
+      .where(
+        and(
+          keyIsUsable,
+          eq(apiKeys.financialEntityId, financialEntities.id),
+          sql`exists (select 1 from json_each(${apiKeys.scopes}) where value = ${CONVERT_SCOPE})`,
+        ),
+      )}`,
+  );
+  const keySubject = db
+    .select({ subject: sql`'api_key:' || ${apiKeys.id}` })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, param("keyHash")));
+
   const sameNit = alias(clients, "same_nit");
   const clientWithLeadNit = db
     .select({ id: sameNit.id })
@@ -86,6 +119,7 @@ function buildConversionBatch(db: Database) {
         ne(leads.status, CONVERTED_LEAD_STATUS),
         or(isNull(leads.financialEntityId), eq(leads.financialEntityId, financialEntities.id)),
         notExists(clientWithLeadNit),
+        keyAllowsConversion,
       ),
     );
   const insertClient = db.insert(clients).select(clientFromLead.getSQL());
@@ -108,7 +142,7 @@ function buildConversionBatch(db: Database) {
         leadId: clients.leadId,
         clientId: clients.id,
         financialEntityId: clients.financialEntityId,
-        subject: sql`${param("subject")}`,
+        subject: sql`coalesce((${keySubject}), ${param("subject")})`,
         requestId: sql`${param("requestId")}`,
         convertedAt: sql`${param("at")}`,
       })
@@ -148,14 +182,22 @@ function buildConversionBatch(db: Database) {
         additionalData: jsonObjectOrEmpty(clients.additionalData).mapWith(clients.additionalData),
       },
       nitConflictClientId: sql<string | null>`(${clientWithLeadNit.limit(1)})`,
+      apiKey: {
+        id: apiKeys.id,
+        financialEntityId: apiKeys.financialEntityId,
+        scopes: apiKeys.scopes,
+        expiresAt: apiKeys.expiresAt,
+        revokedAt: apiKeys.revokedAt,
+      },
     })
     .from(sql`(select 1) as "attempt"`)
     .leftJoin(financialEntities, eq(financialEntities.id, param("financialEntityId")))
     .leftJoin(leads, eq(leads.id, param("leadId")))
     .leftJoin(clients, eq(clients.id, leads.convertedClientId))
+    .leftJoin(apiKeys, eq(apiKeys.keyHash, param("keyHash")))
     .prepare();
 
-  const statements = [insertClient, markLeadConverted, recordConversion].map((q) => q.toSQL());
+  const statements = [touchKey, insertClient, markLeadConverted, recordConversion].map((q) => q.toSQL());
   // The outbox: the lead.converted event and its deliveries, only when this batch made the client.
   statements.push(...buildConversionEventStatements(db));
   statements.push(readOutcome.getQuery());
@@ -177,6 +219,7 @@ type OutcomeRow = {
   leadStatus: string | null;
   client: Client | null;
   nitConflictClientId: string | null;
+  apiKey: ApiKeySnapshot | null;
 };
 
 function toSnapshot(row: OutcomeRow): ConversionSnapshot {
@@ -196,6 +239,7 @@ function toSnapshot(row: OutcomeRow): ConversionSnapshot {
             client: row.client,
           },
     nitConflictClientId: row.nitConflictClientId,
+    apiKey: row.apiKey,
   };
 }
 

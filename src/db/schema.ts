@@ -255,3 +255,32 @@ export const webhookAttempts = sqliteTable(
   (t) => [index("webhook_attempts_event_idx").on(t.eventId, t.at)],
 );
 // ───── end of conversion events ─────
+
+/**
+ * Integration keys: only the SHA-256 of the key text is kept, with its display
+ * prefix. A request's own batch reads the row by `key_hash`.
+ */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text().primaryKey(),
+    financialEntityId: text("financial_entity_id")
+      .notNull()
+      .references(() => financialEntities.id),
+    name: text().notNull(),
+    /** A JSON array of scopes. */
+    scopes: text({ mode: "json" }).$type<string[]>().notNull(),
+    keyHash: text("key_hash").notNull(),
+    prefix: text().notNull(),
+    /** The `sub` of the token that created the key. */
+    createdBy: text("created_by").notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at"),
+    revokedAt: text("revoked_at"),
+    lastUsedAt: text("last_used_at"),
+  },
+  (t) => [
+    uniqueIndex("api_keys_key_hash_uq").on(t.keyHash),
+    index("api_keys_entity_idx").on(t.financialEntityId, t.createdAt),
+  ],
+);

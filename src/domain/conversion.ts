@@ -1,3 +1,4 @@
+import type { ApiKeySnapshot } from "./api-key";
 import { CONVERTED_LEAD_STATUS, type Client } from "./client";
 
 /** The scope a token needs, when it carries scopes at all. */
@@ -5,12 +6,28 @@ export const CONVERT_SCOPE = "leads:convert";
 
 /** Who is asking: taken from the verified token, never from the request body. */
 export interface Actor {
+  kind?: "token";
   financialEntityId: string;
   /** The token's `sub`, recorded in the audit trail. */
   subject: string;
   /** The token's scopes, or null when the token carries no `scope` claim. */
   scopes: readonly string[] | null;
 }
+
+/**
+ * A caller holding an integration key. Its entity, scopes and validity live in
+ * the database and are read inside the request's own batch, so none is known here.
+ */
+export interface KeyActor {
+  kind: "key";
+  /** SHA-256 (hex) of the key text: how the database knows it. */
+  keyHash: string;
+  /** The key's display prefix, safe to log. */
+  prefix: string;
+}
+
+/** Whoever a request speaks for: a verified token's actor, or an integration key still to be looked up. */
+export type Caller = Actor | KeyActor;
 
 export interface ConversionRequest {
   leadId: string;
@@ -26,6 +43,8 @@ export interface ConversionCommand extends ConversionRequest {
   subject: string;
   requestId: string;
   at: string;
+  /** The integration key's hash, when a key is the credential; null for a token. */
+  keyHash: string | null;
 }
 
 /**
@@ -46,9 +65,12 @@ export interface ConversionSnapshot {
   nitConflictClientId: string | null;
   /** Webhook deliveries this attempt queued with its event (0 when it converted nothing or nobody listens). */
   deliveriesToSend?: number;
+  /** The integration key's row as the attempt saw it (null when none has this hash); absent for a token. */
+  apiKey?: ApiKeySnapshot | null;
 }
 
 export type ConversionRefusal =
+  | { kind: "unauthorized" }
   | { kind: "forbidden" }
   | { kind: "insufficient_scope" }
   | { kind: "financial_entity_not_found" }

@@ -1,6 +1,8 @@
+import { decideKeyAccess } from "./api-key";
 import {
-  type Actor,
   authorizeConversion,
+  type Caller,
+  CONVERT_SCOPE,
   type ConversionOutcome,
   type ConversionRequest,
   type ConversionStore,
@@ -8,7 +10,7 @@ import {
 } from "./conversion";
 
 export interface ConversionContext {
-  actor: Actor;
+  actor: Caller;
   requestId: string;
   store: ConversionStore;
   newId?: () => string;
@@ -18,8 +20,11 @@ export interface ConversionContext {
 /**
  * Turns a lead into a client of the financial entity the actor acts for.
  *
- * Refusals that need only the token come back without touching the store;
- * everything else is one atomic store attempt, whose snapshot decides the outcome.
+ * For a token, refusals that need only the token come back without touching
+ * the store. For an integration key nothing is known before the database: the
+ * key's row is read inside the same atomic attempt, whose statements act only
+ * for a valid key, and the snapshot decides the key's checks first, then the
+ * conversion's.
  *
  * @example
  * const outcome = await convertLeadToClient({
@@ -35,8 +40,11 @@ export async function convertLeadToClient({
   ctx: ConversionContext;
   input: ConversionRequest;
 }): Promise<ConversionOutcome> {
-  const refusal = authorizeConversion(ctx.actor, input);
-  if (refusal !== null) return refusal;
+  const { actor } = ctx;
+  if (actor.kind !== "key") {
+    const refusal = authorizeConversion(actor, input);
+    if (refusal !== null) return refusal;
+  }
 
   const newId = ctx.newId ?? (() => crypto.randomUUID());
   const clientId = newId();
@@ -45,11 +53,17 @@ export async function convertLeadToClient({
     clientId,
     auditId: newId(),
     eventId: newId(),
-    subject: ctx.actor.subject,
+    // For a key, the store records the key's id, which only the database knows.
+    subject: actor.kind === "key" ? `api_key:${actor.prefix}` : actor.subject,
     requestId: ctx.requestId,
     at: (ctx.now?.() ?? new Date()).toISOString(),
+    keyHash: actor.kind === "key" ? actor.keyHash : null,
   };
   const snapshot = await ctx.store.convert(command);
+  if (actor.kind === "key") {
+    const refusal = decideKeyAccess(snapshot.apiKey ?? null, { at: command.at, scope: CONVERT_SCOPE, financialEntityId: input.financialEntityId });
+    if (refusal !== null) return refusal;
+  }
   const outcome = decideConversion(snapshot, clientId);
   return outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
 }

@@ -14,6 +14,7 @@ export const PROBLEMS = {
   financial_entity_suspended: { status: 403, title: "The financial entity is suspended" },
   financial_entity_not_found: { status: 404, title: "Financial entity not found" },
   lead_not_found: { status: 404, title: "Lead not found" },
+  api_key_not_found: { status: 404, title: "Integration key not found" },
   not_found: { status: 404, title: "Not found" },
   webhook_endpoint_not_found: { status: 404, title: "Webhook endpoint not found" },
   event_not_found: { status: 404, title: "Event not found" },
@@ -23,6 +24,7 @@ export const PROBLEMS = {
   client_already_exists: { status: 409, title: "A client with the same NIT already exists" },
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Internal error" },
   service_unavailable: { status: 503, title: "Service unavailable" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;

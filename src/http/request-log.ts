@@ -1,10 +1,15 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import type { Logger } from "../log";
+import type { Caller } from "../domain/conversion";
 import type { AppEnv } from "./types";
 
 // What app-level middleware is registered on; a request that matched nothing else matched no route.
 const ANY_PATH = "/*";
+function actorFields(actor: Caller | undefined) {
+  if (actor === undefined) return {};
+  return actor.kind === "key" ? { credential: "api_key" } : { financial_entity_id: actor.financialEntityId };
+}
 
 /**
  * One JSON line per request: id, method, the matched route's pattern (never
@@ -27,7 +32,8 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
       path: routeOf(c),
       status: c.res.status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      financial_entity_id: c.get("actor")?.financialEntityId,
+      // A key's entity is known only to the database; no part of a key is ever logged.
+      ...actorFields(c.get("actor")),
       lead_id: c.get("leadId"),
       outcome: c.get("outcome"),
     });

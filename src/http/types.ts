@@ -1,11 +1,11 @@
 import type { RequestIdVariables } from "hono/request-id";
-import type { Actor } from "../domain/conversion";
+import type { Caller } from "../domain/conversion";
 
 /** The Hono env of every app, middleware and route here. */
 export type AppEnv = {
   Variables: RequestIdVariables & {
-    /** Set by the bearer auth middleware once the token is verified. */
-    actor: Actor;
+    /** Set by the bearer auth middleware: a verified token's actor, or an integration key to look up. */
+    actor: Caller;
     /** For the request log: the lead the request is about, once the body is valid. */
     leadId: string;
     /** For the request log: `converted`, `replayed`, or the problem code. */

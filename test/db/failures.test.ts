@@ -150,7 +150,7 @@ describe("stored values that do not fit", () => {
     const batch = prepareConversionBatch(database.db);
     const command = {
       leadId: lead.id, financialEntityId: entity.id, clientId: crypto.randomUUID(), auditId: crypto.randomUUID(),
-      eventId: crypto.randomUUID(), subject: "test", requestId: "test", at: new Date().toISOString(),
+      eventId: crypto.randomUUID(), subject: "test", requestId: "test", at: new Date().toISOString(), keyHash: null,
     };
     const results = await database.db.$client.batch(batch.statementsFor(command), "write");
     const read = results.at(-1)!;

@@ -38,7 +38,7 @@ describe("migrations", () => {
         "select name from sqlite_master where type = 'table' and name not like '\\_\\_%' escape '\\' and name not like 'sqlite%' order by name",
       );
       expect(tables.rows.map((r) => r.name)).toEqual([
-        "clients", "ecosystems", "financial_entities", "lead_conversions", "leads",
+        "api_keys", "clients", "ecosystems", "financial_entities", "lead_conversions", "leads",
         "webhook_attempts", "webhook_deliveries", "webhook_endpoints", "webhook_events",
       ]);
     } finally {

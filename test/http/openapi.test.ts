@@ -42,7 +42,7 @@ describe("the OpenAPI document", () => {
 
   it("describes every response of the outcome table, with an example for every problem code", () => {
     const responses = openApiDocument.paths["/turn-lead-into-client"].post.responses;
-    expect(Object.keys(responses).sort()).toEqual(["200", "400", "401", "403", "404", "405", "409", "413", "415", "500", "503"]);
+    expect(Object.keys(responses).sort()).toEqual(["200", "400", "401", "403", "404", "405", "409", "413", "415", "429", "500", "503"]);
     // Every problem code has an example somewhere in the document (the events API's codes are on its paths).
     const everyResponse = Object.values(openApiDocument.paths).flatMap((operations) =>
       Object.values(operations as Record<string, { responses?: object }>).flatMap((op) => Object.values(op.responses ?? {})),
@@ -79,7 +79,7 @@ describe("the response check against the document", () => {
   });
 
   it("fails on a status the operation does not declare", async () => {
-    await expect(check("POST", "/turn-lead-into-client", problem(429, "service_unavailable"))).rejects.toThrow(/not documented/);
+    await expect(check("POST", "/turn-lead-into-client", problem(422, "service_unavailable"))).rejects.toThrow(/not documented/);
     await expect(check("GET", "/nowhere", problem(500, "internal_error"))).rejects.toThrow(/no documented operation/);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PROBLEMS } from "../../src/http/problem";
 
-// The outcome table of the contract (shared/spec/turn-lead-into-client.md), code → status.
+// The outcome tables of the contracts (shared/spec/turn-lead-into-client.md, integration-keys.md), code → status.
 const CONTRACT_TABLE = {
   validation_error: 400,
   unauthorized: 401,
@@ -20,6 +20,9 @@ const CONTRACT_TABLE = {
   // The events contract (shared/spec/events.md).
   webhook_endpoint_not_found: 404,
   event_not_found: 404,
+  // shared/spec/integration-keys.md
+  rate_limited: 429,
+  api_key_not_found: 404,
 };
 
 describe("the problem table", () => {

@@ -5,6 +5,7 @@ import { findInvariantViolations } from "../../src/db/invariants";
 import { givenEntity, givenManyLeads, readLead, writesFor } from "../support/builders";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { inPool } from "../support/pool";
+import { LOAD_TEST_BUDGETS } from "../support/rate-limits";
 import { CONVERT_PATH, conversionRequest } from "../support/requests";
 import { TEST_SECRET, tokenFor } from "../support/tokens";
 
@@ -44,7 +45,7 @@ describe("crash", () => {
     const leadIds = await givenManyLeads(database.db, entity.ecosystemId, 4_000);
     const token = await tokenFor(entity.id);
     const requestFor = (leadId: string) => conversionRequest(token, { lead_id: leadId, financial_entity_id: entity.id });
-    const env = { TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET };
+    const env = { TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, ...LOAD_TEST_BUDGETS.env };
     const port = await freePort();
     server = await spawnNodeEntry(env, port, { built: true });
 

@@ -46,14 +46,14 @@ export async function startNodeTarget(env: Record<string, string> = {}): Promise
  * libSQL server — the production path, with the server's instruments at hand.
  */
 export async function startWorkerTarget(
-  options: { vars?: Record<string, string>; server?: Partial<LibsqlServerOptions>; testScheduled?: boolean } = {},
+  options: { vars?: Record<string, string>; server?: Partial<LibsqlServerOptions>; testScheduled?: boolean; bindings?: Record<string, object> } = {},
 ): Promise<HttpTarget & { server: LibsqlServer; restartServer(): Promise<LibsqlServer> }> {
   const database = await createTestDatabase();
   const dbPath = join(database.dir, "test.db");
   let server = await startLibsqlServer({ dbPath, ...options.server });
   const worker = await startWorker(
     { TURSO_DATABASE_URL: server.url, JWT_SECRET: TEST_SECRET, ...options.vars },
-    { testScheduled: options.testScheduled },
+    { testScheduled: options.testScheduled, bindings: options.bindings },
   );
   return {
     url: worker.url,

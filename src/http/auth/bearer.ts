@@ -4,6 +4,7 @@ import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import type { TokenVerifier } from "./actor";
 import { InvalidTokenError } from "./errors";
+import { looksLikeIntegrationKey, parseIntegrationKey } from "./integration-keys";
 import type { KeepAlive } from "./jwks";
 
 export const AUTH_REALM = "turn-lead-into-client";
@@ -18,10 +19,10 @@ const SURROUNDING_OWS = /^[ \t]+|[ \t]+$/g;
 const challenge = (params = "") => `Bearer realm="${AUTH_REALM}"${params}`;
 
 /** The answer when the scope check fails, with the challenge RFC 6750 asks for. */
-export function insufficientScopeError(): ApiError {
-  return new ApiError("insufficient_scope", `The token's scope does not include "${CONVERT_SCOPE}".`, {
+export function insufficientScopeError(scope: string = CONVERT_SCOPE): ApiError {
+  return new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`, {
     headers: {
-      "WWW-Authenticate": challenge(`, error="insufficient_scope", scope="${CONVERT_SCOPE}"`),
+      "WWW-Authenticate": challenge(`, error="insufficient_scope", scope="${scope}"`),
     },
   });
 }
@@ -32,7 +33,8 @@ function missingCredentials(): ApiError {
   });
 }
 
-function invalidToken(description: string): ApiError {
+/** The 401 for a credential that was sent but cannot be accepted. */
+export function invalidToken(description: string): ApiError {
   return new ApiError("unauthorized", description, {
     headers: {
       "WWW-Authenticate": challenge(`, error="invalid_token", error_description="${description.replaceAll('"', "'")}"`),
@@ -51,13 +53,20 @@ function keepAliveOf(c: Context<AppEnv>): KeepAlive | undefined {
   return (work) => ctx.waitUntil(work);
 }
 
+/** What a request learns about a key that is well-formed but was not (and cannot be) looked up. */
+export const INVALID_KEY_DESCRIPTION = "The integration key is not valid.";
+
 export interface BearerAuthOptions {
   verifyToken: TokenVerifier;
 }
 
 /**
- * Requires `Authorization: Bearer <token>` and puts the verified actor on the
- * context as `actor`. Tokens in the query string or body are never looked at.
+ * Requires `Authorization: Bearer <credential>` and puts the caller on the
+ * context as `actor`. A credential starting with `lck_` is an integration key:
+ * its shape and checksum are checked here, with no database request, and the
+ * caller is the key's hash — whether the key exists, is revoked or expired is
+ * read by the request's own database batch. Anything else is a JWT, verified
+ * in full. Credentials in the query string or body are never looked at.
  *
  * @example
  * app.post("/turn-lead-into-client", bearerAuth({ verifyToken }), handler);
@@ -72,6 +81,13 @@ export function bearerAuth({ verifyToken }: BearerAuthOptions): MiddlewareHandle
     if (token === undefined) {
       if (!/^Bearer /i.test(header)) throw missingCredentials();
       throw invalidToken("The Authorization header is not a single bearer token.");
+    }
+    if (looksLikeIntegrationKey(token)) {
+      const key = await parseIntegrationKey(token);
+      // A malformed key and a wrong checksum get the same answer as an unknown key.
+      if (key === null) throw invalidToken(INVALID_KEY_DESCRIPTION);
+      c.set("actor", { kind: "key", keyHash: key.hash, prefix: key.prefix });
+      return next();
     }
     try {
       c.set("actor", await verifyToken(token, keepAliveOf(c)));

@@ -1,5 +1,7 @@
 export { actorFromClaims, createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from "./actor";
-export { AUTH_REALM, bearerAuth, insufficientScopeError } from "./bearer";
+export { AUTH_REALM, bearerAuth, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "./bearer";
 export { InvalidTokenError } from "./errors";
 export { createJwksCache, type JwksCache, type JwksCacheOptions, JwksUnavailableError, type KeepAlive } from "./jwks";
 export { JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength } from "./jwt";
+export { generateIntegrationKey, KEY_PREFIX, parseIntegrationKey } from "./integration-keys";
+export { createInProcessRateLimiter, createWorkersRateLimiter, DEFAULT_RATE_LIMITS, rateLimit, type RateLimiter, type RateLimits } from "./rate-limit";

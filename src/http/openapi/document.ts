@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { CONVERT_SCOPE } from "../../domain/conversion";
-import { AUTH_REALM } from "../auth";
+import { AUTH_REALM, insufficientScopeError } from "../auth";
 import { RETRY_AFTER_SECONDS } from "../error-handler";
 import { ApiError, PROBLEM_CONTENT_TYPE, type ProblemCode, problemBody } from "../problem";
 import {
@@ -9,7 +9,10 @@ import {
   TURN_LEAD_INTO_CLIENT_PATH,
   turnLeadIntoClientBody,
 } from "../routes/turn-lead-into-client";
-import { healthSchema, problemSchema, userBodySchema } from "./schemas";
+import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
+import { DEFAULT_RATE_LIMITS } from "../auth";
+import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
+import { apiKeyListSchema, createdApiKeySchema, healthSchema, problemSchema, userBodySchema } from "./schemas";
 import { eventPaths, registerEventSchemas } from "./events";
 
 // Builds the OpenAPI 3.1 description from the zod schemas the service validates
@@ -27,6 +30,9 @@ function componentSchemas() {
   registry.add(problemSchema, { id: "Problem", description: "An error, as RFC 9457 problem details with a stable `code` and the request id." });
   registry.add(healthSchema, { id: "Health" });
   registerEventSchemas(registry);
+  registry.add(createApiKeyBody, { id: "CreateApiKeyRequest", description: "`expires_at`, when given, is ISO 8601 with a zone and must lie in the future." });
+  registry.add(createdApiKeySchema, { id: "CreatedApiKey", description: "The new key: `key` is shown this once and never again." });
+  registry.add(apiKeyListSchema, { id: "ApiKeyList", description: "Integration keys as listed: never the key text." });
   const { schemas } = z.toJSONSchema(registry, { io: "input", uri: (id) => `#/components/schemas/${id}` });
   return Object.fromEntries(
     Object.entries(schemas).map(([id, schema]) => {
@@ -83,6 +89,22 @@ const describeCodes = (codes: string[]) => codes.map((c) => `\`${c}\``).join(", 
  */
 export function buildOpenApiDocument(version: string) {
   const unavailableExample = problem("service_unavailable", "The database is unavailable right now; retrying is safe.");
+  const rateLimited = (budget: "conversions" | "requests") =>
+    problemResponse(
+      `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute (the default); nothing was done. Checked right after the credential.`,
+      [problem("rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute.`)],
+      { "Retry-After": header("RetryAfter"), "RateLimit-Policy": header("RateLimitPolicy") },
+    );
+  const keyUnauthorized = problemResponse(
+    "No token or key, a malformed Authorization header, an invalid token, or an integration key that is malformed, unknown, revoked or expired (all answered alike).",
+    [problem("unauthorized", "The integration key is not valid.")],
+    { "WWW-Authenticate": header("WWWAuthenticate") },
+  );
+  const keyManagementForbidden = problemResponse(
+    `\`forbidden\`: an integration key was sent (keys cannot manage keys); \`insufficient_scope\`: the token carries scopes without \`${MANAGE_KEYS_SCOPE}\`.`,
+    [problem("forbidden", "Integration keys cannot manage keys; use a token."), example(insufficientScopeError(MANAGE_KEYS_SCOPE))],
+  );
+  const keysSecurity = [{ bearerAuth: [MANAGE_KEYS_SCOPE] }];
   const unavailable = problemResponse(
     "The database could not be reached, was busy or did not answer in time; `Retry-After` says when to try again. The conversion may or may not have happened (an answer can be lost after the commit): retrying the same request is safe and returns its outcome — a replay if it happened.",
     [unavailableExample],
@@ -114,7 +136,7 @@ export function buildOpenApiDocument(version: string) {
           description: [
             "Creates the client from the lead's profile, marks the lead converted (its assignment becomes final) and records an audit entry — in one transaction.",
             "Sending the same request again returns the same client with `Idempotent-Replayed: true` and writes nothing; simultaneous identical requests make exactly one client.",
-            `Checks run in this order: body size (${MAX_BODY_BYTES} bytes at most), token, content type and body, scope and entity, then the data.`,
+            `Checks run in this order: body size (${MAX_BODY_BYTES} bytes at most), token, rate limit, content type and body, scope and entity, then the data. With an integration key, the key's state, scope and entity are read in the conversion's own database request, after the body.`,
           ].join("\n\n"),
           security: [{ bearerAuth: [CONVERT_SCOPE] }],
           requestBody: {
@@ -150,7 +172,7 @@ export function buildOpenApiDocument(version: string) {
               }),
             ]),
             401: problemResponse(
-              "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, or a wrong issuer or audience.",
+              "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, a wrong issuer or audience, or an integration key that is malformed, unknown, revoked or expired (one answer for all four).",
               [problem("unauthorized", "The token has expired.")],
               { "WWW-Authenticate": header("WWWAuthenticate") },
             ),
@@ -181,6 +203,92 @@ export function buildOpenApiDocument(version: string) {
               [problem("unsupported_media_type", "The request body must be application/json.")],
               { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
             ),
+            429: rateLimited("conversions"),
+            500: internal,
+            503: unavailable,
+          },
+        },
+      },
+      [API_KEYS_PATH]: {
+        post: {
+          operationId: "createApiKey",
+          summary: "Create an integration key for the token's entity",
+          description: [
+            "Integration keys are static credentials for tools that cannot mint tokens (HubSpot workflows, Zapier, Make, n8n): send `Authorization: Bearer lck_…` wherever a token is accepted, except here.",
+            "The key text is in this answer only; the service keeps its SHA-256. Revoking a key stops it on the very next request.",
+            `Management needs a token (with \`${MANAGE_KEYS_SCOPE}\` when the token carries scopes). Scopes a key may carry: ${describeCodes([...API_KEY_SCOPES])}.`,
+          ].join("\n\n"),
+          security: keysSecurity,
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: ref("CreateApiKeyRequest"),
+                example: { name: "HubSpot workflow", scopes: ["leads:convert"], expires_at: "2027-12-31T23:59:59Z" },
+              },
+            },
+          },
+          responses: {
+            201: {
+              description: "The key; `key` is never shown again.",
+              headers: { "X-Request-Id": header("XRequestId") },
+              content: { "application/json": { schema: ref("CreatedApiKey") } },
+            },
+            400: problemResponse("Malformed JSON, a missing name or scope, an unknown scope, or an `expires_at` that is not a future ISO 8601 date-time.", [
+              problem("validation_error", "The request body is not valid.", {
+                extensions: { errors: [{ path: "expires_at", message: "expires_at must lie in the future" }] },
+              }),
+            ]),
+            401: keyUnauthorized,
+            403: keyManagementForbidden,
+            404: problemResponse("The token's entity does not exist.", [problem("financial_entity_not_found", "No financial entity exists with this id.")]),
+            405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts GET, POST.")]),
+            413: problemResponse(`The body is over ${MAX_API_KEY_BODY_BYTES} bytes.`, [
+              problem("payload_too_large", `The request body must not exceed ${MAX_API_KEY_BODY_BYTES} bytes.`),
+            ]),
+            415: problemResponse(
+              "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
+              [problem("unsupported_media_type", "The request body must be application/json.")],
+              { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
+            ),
+            429: rateLimited("requests"),
+            500: internal,
+            503: unavailable,
+          },
+        },
+        get: {
+          operationId: "listApiKeys",
+          summary: "List the integration keys of the token's entity, revoked ones included",
+          security: keysSecurity,
+          responses: {
+            200: {
+              description: "Every key of the entity, oldest first.",
+              headers: { "X-Request-Id": header("XRequestId") },
+              content: { "application/json": { schema: ref("ApiKeyList") } },
+            },
+            401: keyUnauthorized,
+            403: keyManagementForbidden,
+            429: rateLimited("requests"),
+            500: internal,
+            503: unavailable,
+          },
+        },
+      },
+      [`${API_KEYS_PATH}/{id}`]: {
+        delete: {
+          operationId: "revokeApiKey",
+          summary: "Revoke an integration key: refused from the very next request",
+          security: keysSecurity,
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+          responses: {
+            204: { description: "Revoked (or already revoked).", headers: { "X-Request-Id": header("XRequestId") } },
+            401: keyUnauthorized,
+            403: keyManagementForbidden,
+            404: problemResponse("No key with this id belongs to the token's entity.", [
+              problem("api_key_not_found", "No integration key with this id exists for this financial entity."),
+            ]),
+            405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts DELETE.")]),
+            429: rateLimited("requests"),
             500: internal,
             503: unavailable,
           },
@@ -252,7 +360,7 @@ export function buildOpenApiDocument(version: string) {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: `A JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include \`${CONVERT_SCOPE}\` to convert, and \`webhooks:manage\` for webhook endpoints and events; \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
+          description: `An integration key (\`lck_…\`, created with \`POST /api-keys\`; accepted wherever a token is, except key management), or a JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include \`${CONVERT_SCOPE}\` to convert, and \`webhooks:manage\` for webhook endpoints and events; \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
         },
       },
       headers: {
@@ -271,6 +379,11 @@ export function buildOpenApiDocument(version: string) {
           schema: { type: "string", enum: ["true"] },
         },
         RetryAfter: { description: "Seconds to wait before retrying.", required: true, schema: { type: "string", pattern: "^[0-9]+$", example: String(RETRY_AFTER_SECONDS) } },
+        RateLimitPolicy: {
+          description: "The budget that was exceeded (IETF httpapi-ratelimit-headers), e.g. `\"conversions\";q=600;w=60`.",
+          required: true,
+          schema: { type: "string", pattern: '^"(conversions|requests)";q=[0-9]+;w=60$', example: `"conversions";q=${DEFAULT_RATE_LIMITS.conversions};w=60` },
+        },
         WWWAuthenticate: {
           description: "The Bearer challenge (RFC 6750); `error=\"invalid_token\"` when a token was sent.",
           required: true,

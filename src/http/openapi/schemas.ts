@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { API_KEY_SCOPES } from "../../domain/api-key";
 import { PROBLEMS } from "../problem";
 
 // Response shapes, described for the OpenAPI document only: the runtime builds
@@ -54,5 +55,33 @@ export const problemSchema = z
     ),
     existing_user_id: z.optional(uuid),
   });
+
+const scopes = z.array(z.enum(API_KEY_SCOPES));
+const timestamp = z.string().check(z.iso.datetime());
+
+/** An integration key as listed: never the key text. */
+export const apiKeySchema = z.strictObject({
+  id: uuid,
+  name: z.string(),
+  scopes,
+  prefix: z.string().check(z.length(8)),
+  created_at: timestamp,
+  expires_at: z.nullable(timestamp),
+  revoked_at: z.nullable(timestamp),
+  last_used_at: z.nullable(timestamp),
+});
+
+/** The 201 answer of `POST /api-keys`: the only time the key text is shown. */
+export const createdApiKeySchema = z.strictObject({
+  id: uuid,
+  name: z.string(),
+  scopes,
+  prefix: z.string().check(z.length(8)),
+  created_at: timestamp,
+  expires_at: z.nullable(timestamp),
+  key: z.string().check(z.regex(/^lck_[0-9A-Za-z]{43}_[0-9A-Za-z]{6}$/)),
+});
+
+export const apiKeyListSchema = z.strictObject({ data: z.array(apiKeySchema) });
 
 export const healthSchema = z.strictObject({ status: z.literal("ok") });

@@ -10,7 +10,7 @@ import type { TokenVerifier } from "../auth";
 import type { AppEnv } from "../types";
 import { toValidationIssues } from "../validation";
 import { endpointNotFound } from "./webhook-endpoints";
-import { requireWebhooksScope } from "./webhook-scope";
+import { requireWebhooksScope, tokenEntityOf } from "./webhook-scope";
 
 export const EVENTS_PATH = "/events";
 const MAX_BODY_BYTES = 16 * 1024;
@@ -71,7 +71,7 @@ export function eventsRoutes({ store, verifyToken, announce }: EventsDeps) {
       }),
       async (c) => {
         const { after, limit = 50 } = c.req.valid("query");
-        const page = await store.eventsAfter(c.get("actor").financialEntityId, after, limit);
+        const page = await store.eventsAfter(tokenEntityOf(c), after, limit);
         if (page === null) {
           throw new ApiError("validation_error", "The query is not valid.", {
             extensions: { errors: [{ path: "after", message: "after must be the id of one of your events" }] },
@@ -82,7 +82,7 @@ export function eventsRoutes({ store, verifyToken, announce }: EventsDeps) {
       },
     )
     .get(`${EVENTS_PATH}/:id/deliveries`, ...auth, async (c) => {
-      const attempts = await store.attemptsFor(c.get("actor").financialEntityId, c.req.param("id"));
+      const attempts = await store.attemptsFor(tokenEntityOf(c), c.req.param("id"));
       if (attempts === null) throw eventNotFound();
       return c.json(
         {
@@ -124,7 +124,7 @@ export function eventsRoutes({ store, verifyToken, announce }: EventsDeps) {
         const eventId = c.req.param("id");
         const now = Date.now();
         const outcome = await store.redeliver(
-          c.get("actor").financialEntityId,
+          tokenEntityOf(c),
           eventId,
           parsed.data.endpoint_id,
           now,

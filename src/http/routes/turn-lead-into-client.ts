@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import * as z from "zod/mini";
 import type { ConversionRefusal, ConversionStore } from "../../domain/conversion";
 import { convertLeadToClient } from "../../domain/convert-lead-to-client";
-import { bearerAuth, insufficientScopeError, type TokenVerifier } from "../auth";
+import { bearerAuth, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
@@ -32,7 +32,7 @@ export const turnLeadIntoClientBody = z.object(
   { error: "The body must be a JSON object" },
 );
 
-const REFUSAL_DETAILS: Record<Exclude<ConversionRefusal["kind"], "insufficient_scope">, string> = {
+const REFUSAL_DETAILS: Record<Exclude<ConversionRefusal["kind"], "insufficient_scope" | "unauthorized">, string> = {
   forbidden: "The token does not act for this financial entity.",
   financial_entity_not_found: "No financial entity exists with this id.",
   financial_entity_suspended: "The financial entity is suspended and cannot take new clients.",
@@ -45,6 +45,8 @@ const REFUSAL_DETAILS: Record<Exclude<ConversionRefusal["kind"], "insufficient_s
 /** A refusal of the domain, as the problem the caller gets. */
 export function refusalError(refusal: ConversionRefusal): ApiError {
   if (refusal.kind === "insufficient_scope") return insufficientScopeError();
+  // Unknown, revoked and expired keys: one answer, the same as a malformed key's.
+  if (refusal.kind === "unauthorized") return invalidToken(INVALID_KEY_DESCRIPTION);
   const extensions =
     refusal.kind === "client_already_exists" ? { existing_user_id: refusal.existingClientId } : undefined;
   return new ApiError(refusal.kind, REFUSAL_DETAILS[refusal.kind], { extensions });
@@ -55,13 +57,17 @@ export interface TurnLeadIntoClientDeps {
   verifyToken: TokenVerifier;
   /** Hands a new conversion's event to the runtime's webhook driver. */
   announce?: Announce;
+  /** The conversions budget of each credential. */
+  conversions: RateLimiter;
 }
 
 /**
  * `POST /turn-lead-into-client`. Checks run in the contract's order: body
- * size, token, content type and body, then scope and entity, then the database.
+ * size, credential, rate limit, content type and body, then scope and entity,
+ * then the database. For an integration key, scope and entity come from the
+ * database, in the conversion's own batch.
  */
-export function turnLeadIntoClientRoute({ store, verifyToken, announce }: TurnLeadIntoClientDeps) {
+export function turnLeadIntoClientRoute({ store, verifyToken, announce, conversions }: TurnLeadIntoClientDeps) {
   return new Hono<AppEnv>().post(
     TURN_LEAD_INTO_CLIENT_PATH,
     bodyLimit({
@@ -71,6 +77,7 @@ export function turnLeadIntoClientRoute({ store, verifyToken, announce }: TurnLe
       },
     }),
     bearerAuth({ verifyToken }),
+    rateLimit(conversions),
     requireJsonBody(),
     zValidator("json", turnLeadIntoClientBody, validationHook),
     async (c) => {

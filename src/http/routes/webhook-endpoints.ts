@@ -12,7 +12,7 @@ import { ApiError } from "../problem";
 import type { TokenVerifier } from "../auth";
 import type { AppEnv } from "../types";
 import { requireJsonBody, validationHook } from "../validation";
-import { requireWebhooksScope } from "./webhook-scope";
+import { requireWebhooksScope, tokenEntityOf } from "./webhook-scope";
 
 export const WEBHOOK_ENDPOINTS_PATH = "/webhook-endpoints";
 /** After a rotation the old secret keeps signing this long, so receivers can switch without losing events. */
@@ -87,7 +87,7 @@ export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsec
     },
   });
   const auth = [bearerAuth({ verifyToken }), requireWebhooksScope()] as const;
-  const entity = (c: { get(key: "actor"): { financialEntityId: string } }) => c.get("actor").financialEntityId;
+  const entity = tokenEntityOf;
 
   return new Hono<AppEnv>()
     .post(

@@ -1,0 +1,146 @@
+import type { MiddlewareHandler } from "hono";
+import type { Caller } from "../../domain/conversion";
+import { ApiError } from "../problem";
+import type { AppEnv } from "../types";
+
+/** The two budgets of every credential: conversions (bulk items count one each), and everything else. */
+export type BudgetName = "conversions" | "requests";
+
+/** The spec's defaults, per credential and minute. wrangler.toml's `simple.limit` values must match. */
+export const DEFAULT_RATE_LIMITS = { conversions: 600, requests: 1_200 } as const;
+
+const WINDOW_SECONDS = 60;
+
+/** One budget: counts a credential's use and says whether it is still within it. */
+export interface RateLimiter {
+  readonly name: BudgetName;
+  /** Requests allowed per window, as announced in `RateLimit-Policy`. */
+  readonly limit: number;
+  readonly windowSeconds: number;
+  /** Counts `cost` uses for `identity`; `retryAfterSeconds` says when the window turns. */
+  take(identity: string, cost?: number): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+}
+
+export type RateLimits = Record<BudgetName, RateLimiter>;
+
+/** Seconds until the wall-clock-aligned window turns, at least 1. */
+function secondsToNextWindow(nowMs: number, windowSeconds: number): number {
+  const windowMs = windowSeconds * 1000;
+  return Math.max(1, Math.ceil((windowMs - (nowMs % windowMs)) / 1000));
+}
+
+export interface InProcessRateLimiterOptions {
+  name: BudgetName;
+  limit: number;
+  windowSeconds?: number;
+  /** Identities remembered per window; past it the oldest is forgotten, so a flood of new identities cannot exhaust memory. */
+  maxIdentities?: number;
+  now?: () => number;
+}
+
+/**
+ * A fixed-window counter in this process's memory, windows aligned to the
+ * wall clock (as Cloudflare's local simulation does). For the Node entry,
+ * where one process serves every request.
+ *
+ * @example
+ * const conversions = createInProcessRateLimiter({ name: "conversions", limit: 600 });
+ * const { allowed } = await conversions.take(identity);
+ */
+export function createInProcessRateLimiter(options: InProcessRateLimiterOptions): RateLimiter {
+  const { name, limit, windowSeconds = WINDOW_SECONDS, maxIdentities = 100_000, now = Date.now } = options;
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`the ${name} rate limit must be a positive integer`);
+  let window = -1;
+  const counts = new Map<string, number>();
+  return {
+    name,
+    limit,
+    windowSeconds,
+    async take(identity, cost = 1) {
+      const at = now();
+      const current = Math.floor(at / (windowSeconds * 1000));
+      if (current !== window) {
+        window = current;
+        counts.clear();
+      }
+      const used = counts.get(identity) ?? 0;
+      const retryAfterSeconds = secondsToNextWindow(at, windowSeconds);
+      // Like the Workers binding: allowed while below the limit, then the cost is added.
+      if (used >= limit) return { allowed: false, retryAfterSeconds };
+      if (!counts.has(identity) && counts.size >= maxIdentities) counts.delete(counts.keys().next().value!);
+      counts.set(identity, used + cost);
+      return { allowed: true, retryAfterSeconds };
+    },
+  };
+}
+
+/** Cloudflare's Workers Rate Limiting binding, as `[[ratelimits]]` in wrangler.toml declares it. */
+export interface RateLimitBinding {
+  limit(options: { key: string; delta?: number }): Promise<{ success: boolean }>;
+}
+
+export interface WorkersRateLimiterOptions {
+  name: BudgetName;
+  binding: RateLimitBinding;
+  /** The binding's `simple.limit`, which the binding itself does not expose; announced in `RateLimit-Policy`. */
+  limit: number;
+  windowSeconds?: number;
+  now?: () => number;
+}
+
+/**
+ * A budget kept by the Workers Rate Limiting binding. Counts are per
+ * Cloudflare location and approximate; the binding says only yes or no, so
+ * `Retry-After` is the time to the next minute.
+ *
+ * @example
+ * const conversions = createWorkersRateLimiter({ name: "conversions", binding: env.CONVERSIONS_RATE_LIMITER, limit: 600 });
+ */
+export function createWorkersRateLimiter(options: WorkersRateLimiterOptions): RateLimiter {
+  const { name, binding, limit, windowSeconds = WINDOW_SECONDS, now = Date.now } = options;
+  if (typeof binding?.limit !== "function") throw new TypeError(`the ${name} rate limit binding is missing`);
+  return {
+    name,
+    limit,
+    windowSeconds,
+    async take(identity, cost = 1) {
+      const { success } = await binding.limit({ key: `${name}:${identity}`, ...(cost === 1 ? {} : { delta: cost }) });
+      return { allowed: success, retryAfterSeconds: secondsToNextWindow(now(), windowSeconds) };
+    },
+  };
+}
+
+/**
+ * The caller's rate-limit identity, known without the database: a key's
+ * SHA-256 (so floods of unknown or revoked keys are limited too), or a token's
+ * entity and subject.
+ */
+export function rateLimitIdentity(actor: Caller): string {
+  return actor.kind === "key" ? `key:${actor.keyHash}` : `jwt:${actor.financialEntityId}:${actor.subject}`;
+}
+
+/** The `RateLimit-Policy` value of one budget (IETF httpapi-ratelimit-headers). */
+export function rateLimitPolicy(limiter: RateLimiter): string {
+  return `"${limiter.name}";q=${limiter.limit};w=${limiter.windowSeconds}`;
+}
+
+/**
+ * Spends one unit of the caller's budget; over it, 429 `rate_limited` with
+ * `Retry-After` and `RateLimit-Policy`, before any database request. Goes
+ * right after the bearer middleware.
+ *
+ * @example
+ * app.post("/turn-lead-into-client", bodyLimit(…), bearerAuth(…), rateLimit(limits.conversions), …);
+ */
+export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
+  if (typeof limiter?.take !== "function") throw new TypeError("rateLimit needs a RateLimiter");
+  return async function rateLimit(c, next) {
+    const { allowed, retryAfterSeconds } = await limiter.take(rateLimitIdentity(c.get("actor")));
+    if (!allowed) {
+      throw new ApiError("rate_limited", `This credential is over its budget of ${limiter.limit} ${limiter.name} per minute.`, {
+        headers: { "Retry-After": String(retryAfterSeconds), "RateLimit-Policy": rateLimitPolicy(limiter) },
+      });
+    }
+    await next();
+  };
+}

@@ -1,0 +1,136 @@
+import { zValidator } from "@hono/zod-validator";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { Hono } from "hono/tiny";
+import * as z from "zod/mini";
+import type { ApiKeyStore } from "../../db/api-key-store";
+import { type ApiKey, API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
+import type { Actor } from "../../domain/conversion";
+import { bearerAuth, generateIntegrationKey, insufficientScopeError, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import { ApiError } from "../problem";
+import type { AppEnv } from "../types";
+import { requireJsonBody, validationHook } from "../validation";
+
+export const API_KEYS_PATH = "/api-keys";
+export const MAX_API_KEY_BODY_BYTES = 4 * 1024;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// RFC 3339: a date-time with seconds optional and a zone required. (zod's ISO checker would add ~1 KiB to the Worker.)
+const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** The body of `POST /api-keys`; other members are ignored. */
+export const createApiKeyBody = z.object(
+  {
+    name: z.string({ error: "name must be a string" }).check(
+      z.refine((name) => name.trim() !== "", "name must not be empty"),
+      z.maxLength(100, "name must be at most 100 characters"),
+    ),
+    scopes: z.array(z.enum(API_KEY_SCOPES, { error: `each scope must be one of ${API_KEY_SCOPES.join(", ")}` }), {
+      error: "scopes must be an array",
+    }).check(z.minLength(1, "scopes must name at least one scope")),
+    expires_at: z.optional(
+      z.string({ error: "expires_at must be a string" }).check(
+        z.refine(
+          (value) => DATE_TIME_WITH_ZONE.test(value) && !Number.isNaN(Date.parse(value)),
+          { error: "expires_at must be an ISO 8601 date-time with a zone", abort: true },
+        ),
+        z.refine((value) => Date.parse(value) > Date.now(), "expires_at must lie in the future"),
+      ),
+    ),
+  },
+  { error: "The body must be a JSON object" },
+);
+
+/** An integration key on the wire; the key text appears only in the creation answer. */
+export function toApiKeyBody(key: ApiKey) {
+  return {
+    id: key.id,
+    name: key.name,
+    scopes: key.scopes,
+    prefix: key.prefix,
+    created_at: key.createdAt,
+    expires_at: key.expiresAt,
+    revoked_at: key.revokedAt,
+    last_used_at: key.lastUsedAt,
+  };
+}
+
+/**
+ * Key management takes a JWT (with `keys:manage` when the token carries
+ * scopes): an integration key may never create, list or revoke keys, not even
+ * itself. Decided without the database.
+ */
+function requireKeyManager(): MiddlewareHandler<AppEnv> {
+  return async function requireKeyManager(c, next) {
+    const actor = c.get("actor");
+    if (actor.kind === "key") throw new ApiError("forbidden", "Integration keys cannot manage keys; use a token.");
+    if (actor.scopes !== null && !actor.scopes.includes(MANAGE_KEYS_SCOPE)) throw insufficientScopeError(MANAGE_KEYS_SCOPE);
+    await next();
+  };
+}
+
+const tokenActor = (actor: AppEnv["Variables"]["actor"]) => actor as Actor;
+
+export interface ApiKeysDeps {
+  keys: ApiKeyStore;
+  verifyToken: TokenVerifier;
+  /** The everything-but-conversions budget of each credential. */
+  requests: RateLimiter;
+  now?: () => Date;
+}
+
+/**
+ * `POST /api-keys`, `GET /api-keys`, `DELETE /api-keys/{id}`: integration keys
+ * of the token's entity. Checks: body size, token, rate limit, content type and
+ * body, then who may manage keys, then the database (one request each).
+ */
+export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Date() }: ApiKeysDeps) {
+  const auth = [bearerAuth({ verifyToken }), rateLimit(requests)] as const;
+  return new Hono<AppEnv>()
+    .post(
+      API_KEYS_PATH,
+      bodyLimit({
+        maxSize: MAX_API_KEY_BODY_BYTES,
+        onError: () => {
+          throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_API_KEY_BODY_BYTES} bytes.`);
+        },
+      }),
+      ...auth,
+      requireJsonBody(),
+      zValidator("json", createApiKeyBody, validationHook),
+      requireKeyManager(),
+      async (c) => {
+        const body = c.req.valid("json");
+        const actor = tokenActor(c.get("actor"));
+        const generated = await generateIntegrationKey();
+        const created = await keys.create({
+          id: crypto.randomUUID(),
+          financialEntityId: actor.financialEntityId,
+          name: body.name.trim(),
+          scopes: [...new Set(body.scopes)],
+          keyHash: generated.hash,
+          prefix: generated.prefix,
+          createdBy: actor.subject,
+          createdAt: now().toISOString(),
+          // Stored in one format, so that the batch can compare it with the request's time as text.
+          expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null,
+        });
+        if (created === null) throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
+        c.set("outcome", "api_key_created");
+        const { revoked_at: _, last_used_at: __, ...shown } = toApiKeyBody(created);
+        return c.json({ ...shown, key: generated.key }, 201, { "Cache-Control": "no-store" });
+      },
+    )
+    .get(API_KEYS_PATH, ...auth, requireKeyManager(), async (c) => {
+      const list = await keys.list(tokenActor(c.get("actor")).financialEntityId);
+      return c.json({ data: list.map(toApiKeyBody) }, 200);
+    })
+    .delete(`${API_KEYS_PATH}/:id`, ...auth, requireKeyManager(), async (c) => {
+      const id = c.req.param("id");
+      const found =
+        UUID.test(id) && (await keys.revoke(tokenActor(c.get("actor")).financialEntityId, id.toLowerCase(), now().toISOString()));
+      if (!found) throw new ApiError("api_key_not_found", "No integration key with this id exists for this financial entity.");
+      c.set("outcome", "api_key_revoked");
+      return c.body(null, 204);
+    });
+}

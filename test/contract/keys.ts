@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { givenApiKey, inThePast, inTheFuture } from "../support/api-keys";
+import { givenClient, givenConvertibleLead, givenEntity, givenLead, writesFor } from "../support/builders";
+import { CONVERT_PATH, conversionRequest, jsonOf } from "../support/requests";
+import { tokenFor } from "../support/tokens";
+import { generateIntegrationKey } from "../../src/http/auth";
+import { expectProblem } from "./expect";
+import type { ContractSuite } from "./target";
+
+/** Integration keys end to end: created with a token, used as a static header, revoked. */
+export const integrationKeys: ContractSuite = (target) =>
+  describe("integration keys", () => {
+    it("create with a token, convert with the key as a static header, revoke, then 401", async () => {
+      const { entity, lead } = await givenConvertibleLead(target().db);
+      const second = await givenLead(target().db, { ecosystemId: entity.ecosystemId });
+      const jwt = await tokenFor(entity.id, { scope: "keys:manage" });
+      const created = await target().fetch("/api-keys", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${jwt}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "HubSpot workflow", scopes: ["leads:convert"], expires_at: inTheFuture() }),
+      });
+      expect(created.status).toBe(201);
+      const { id, key } = await jsonOf(created);
+
+      const converted = await target().fetch(CONVERT_PATH, conversionRequest(key, { lead_id: lead.id, financial_entity_id: entity.id }));
+      expect(converted.status).toBe(200);
+      expect((await jsonOf(converted)).ecosystem).toBe(entity.ecosystemId);
+      const replayed = await target().fetch(CONVERT_PATH, conversionRequest(key, { lead_id: lead.id, financial_entity_id: entity.id }));
+      expect(replayed.headers.get("idempotent-replayed")).toBe("true");
+      await replayed.arrayBuffer();
+
+      const listed = await jsonOf(await target().fetch("/api-keys", { headers: { Authorization: `Bearer ${jwt}` } }));
+      expect(listed.data.map((k: { id: string }) => k.id)).toEqual([id]);
+      expect(listed.data[0].last_used_at).not.toBeNull();
+
+      const revoked = await target().fetch(`/api-keys/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${jwt}` } });
+      expect(revoked.status).toBe(204);
+      const refused = await target().fetch(CONVERT_PATH, conversionRequest(key, { lead_id: second.id, financial_entity_id: entity.id }));
+      expect(refused.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+      await expectProblem(refused, 401, "unauthorized");
+      expect(await writesFor(target().db, second.id)).toEqual({ clients: 0, audits: 0 });
+    });
+
+    it("a key cannot manage keys", async () => {
+      const entity = await givenEntity(target().db);
+      const { key } = await givenApiKey(target().db, entity.id);
+      await expectProblem(await target().fetch("/api-keys", { headers: { Authorization: `Bearer ${key}` } }), 403, "forbidden");
+    });
+  });
+
+/**
+ * With an integration key, a conversion is still exactly one database round
+ * trip on every outcome — the key's row is read by the conversion's own batch —
+ * and a malformed key costs none.
+ */
+export const keyRoundTrips: ContractSuite = (target) =>
+  describe("database round trips per request, with an integration key", () => {
+    const measure = async (key: string, body: unknown) => {
+      const requests = target().dbRequests;
+      if (!requests) throw new Error("this target cannot count database requests");
+      await requests.reset();
+      const res = await target().fetch(CONVERT_PATH, conversionRequest(key, body));
+      await res.arrayBuffer();
+      return { status: res.status, round_trips: await requests.count() };
+    };
+    const keyOf = async (entityId: string, overrides: Parameters<typeof givenApiKey>[2] = {}) =>
+      (await givenApiKey(target().db, entityId, overrides)).key;
+    const convert = async (leadId: string, entityId: string, key?: string) =>
+      measure(key ?? (await keyOf(entityId)), { lead_id: leadId, financial_entity_id: entityId });
+
+    it("one for a new client, and one for its replay", async () => {
+      const { entity, lead } = await givenConvertibleLead(target().db);
+      const key = await keyOf(entity.id);
+      expect(await convert(lead.id, entity.id, key)).toEqual({ status: 200, round_trips: 1 });
+      expect(await convert(lead.id, entity.id, key)).toEqual({ status: 200, round_trips: 1 });
+    });
+
+    it("one for each refusal of the key, decided from the batch's own read", async () => {
+      const { entity, lead } = await givenConvertibleLead(target().db);
+      const other = await givenEntity(target().db, { ecosystemId: entity.ecosystemId });
+      const unknown = (await generateIntegrationKey()).key;
+      expect(await convert(lead.id, entity.id, unknown)).toEqual({ status: 401, round_trips: 1 });
+      expect(await convert(lead.id, entity.id, await keyOf(entity.id, { revokedAt: inThePast() }))).toEqual({ status: 401, round_trips: 1 });
+      expect(await convert(lead.id, entity.id, await keyOf(entity.id, { expiresAt: inThePast() }))).toEqual({ status: 401, round_trips: 1 });
+      expect(await convert(lead.id, entity.id, await keyOf(entity.id, { scopes: ["leads:read"] }))).toEqual({ status: 403, round_trips: 1 });
+      expect(await convert(lead.id, entity.id, await keyOf(other.id))).toEqual({ status: 403, round_trips: 1 });
+      expect(await writesFor(target().db, lead.id)).toEqual({ clients: 0, audits: 0 });
+    });
+
+    it("one for each outcome the database decides", async () => {
+      const db = target().db;
+      const entity = await givenEntity(db);
+      const suspended = await givenEntity(db, { status: "suspended", ecosystemId: entity.ecosystemId });
+      const other = await givenEntity(db, { ecosystemId: entity.ecosystemId });
+      const held = await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: other.id });
+      const taken = await givenConvertibleLead(db);
+      const rival = await givenEntity(db, { ecosystemId: taken.entity.ecosystemId });
+      await convert(taken.lead.id, taken.entity.id);
+      await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "77-7" });
+      const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "777" });
+
+      expect(await convert(crypto.randomUUID(), suspended.id)).toEqual({ status: 403, round_trips: 1 });
+      expect(await convert(crypto.randomUUID(), entity.id)).toEqual({ status: 404, round_trips: 1 });
+      expect(await convert(held.id, entity.id)).toEqual({ status: 409, round_trips: 1 });
+      expect(await convert(taken.lead.id, rival.id)).toEqual({ status: 409, round_trips: 1 });
+      expect(await convert(clash.id, entity.id)).toEqual({ status: 409, round_trips: 1 });
+    });
+
+    it("none for a malformed key or a wrong checksum", async () => {
+      const { entity, lead } = await givenConvertibleLead(target().db);
+      const key = await keyOf(entity.id);
+      const body = { lead_id: lead.id, financial_entity_id: entity.id };
+      expect(await measure(key.slice(0, -1), body)).toEqual({ status: 401, round_trips: 0 });
+      expect(await measure(key.slice(0, -1) + (key.endsWith("0") ? "1" : "0"), body)).toEqual({ status: 401, round_trips: 0 });
+      expect(await measure(key, { lead_id: "x" })).toEqual({ status: 400, round_trips: 0 });
+    });
+  });
