@@ -121,8 +121,9 @@ export function createApp({
       secrets: createSecretBox(webhooks.secretKey),
       verifyToken,
       allowInsecureUrls: webhooks.allowInsecureUrls ?? false,
+      requests: rateLimits.requests,
     }))
-    .route("/", eventsRoutes({ store: webhookStore, verifyToken, announce }))
+    .route("/", eventsRoutes({ store: webhookStore, verifyToken, announce, requests: rateLimits.requests }))
     .route("/", apiKeysRoutes({ keys, verifyToken, requests: rateLimits.requests }))
     .route("/", healthRoutes({ db, databaseTimeoutMs }))
     .route("/", docsRoutes({ assets }));

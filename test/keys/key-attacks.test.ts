@@ -322,6 +322,16 @@ describe("integration keys on key management — refused without the database", 
     expect((await readApiKey(database.db, key.id))?.revokedAt).toBeNull();
   });
 
+  it("a key on the webhook endpoints and events API is refused (403) without the database, for now", async () => {
+    const entity = await givenEntity(database.db);
+    const key = await givenApiKey(database.db, entity.id, { scopes: ["webhooks:manage"] });
+    for (const [method, path] of [["GET", "/webhook-endpoints"], ["GET", "/events"], ["GET", `/events/${crypto.randomUUID()}/deliveries`]] as const) {
+      const { res, dbCalls } = await manage(method, path, `Bearer ${key.key}`);
+      await expectProblem(res, 403, "forbidden");
+      expect(dbCalls).toBe(0);
+    }
+  });
+
   it("a malformed key on /api-keys is 401, not 403", async () => {
     const { res, dbCalls } = await manage("GET", "/api-keys", `Bearer lck_${"0".repeat(43)}_000000`);
     await expectProblem(res, 401, "unauthorized");

@@ -202,6 +202,21 @@ describe("rate limits in the app", () => {
     expect((await convert(jwt, { lead_id: lead.id, financial_entity_id: entity.id })).status).toBe(200);
   });
 
+  it("the webhook endpoints and events API spend the same other budget", async () => {
+    freshApp({ conversions: 5, requests: 2 });
+    const entity = await givenEntity(database.db);
+    const jwt = await tokenFor(entity.id, { scope: "webhooks:manage keys:manage" });
+    const get = (path: string) => app.request(path, { headers: { Authorization: `Bearer ${jwt}` } });
+    expect((await get("/webhook-endpoints")).status).toBe(200);
+    expect((await get("/events")).status).toBe(200);
+    counted.reset();
+    const over = await get("/api-keys");
+    await expectProblem(over, 429, "rate_limited");
+    expect(over.headers.get("ratelimit-policy")).toBe('"requests";q=2;w=60');
+    expect(counted.calls()).toBe(0);
+    await expectProblem(await get("/webhook-endpoints"), 429, "rate_limited");
+  });
+
   it("a noisy neighbour: one key at 10× its budget gets 429s while another entity's conversions are all 200", async () => {
     const budget = 20;
     freshApp({ conversions: budget, requests: budget });

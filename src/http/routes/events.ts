@@ -6,7 +6,7 @@ import * as z from "zod/mini";
 import type { WebhookStore } from "../../webhooks/store";
 import { bearerAuth } from "../auth";
 import { ApiError } from "../problem";
-import type { TokenVerifier } from "../auth";
+import { rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import type { AppEnv } from "../types";
 import { toValidationIssues } from "../validation";
 import { endpointNotFound } from "./webhook-endpoints";
@@ -54,14 +54,16 @@ export interface EventsDeps {
   store: WebhookStore;
   verifyToken: TokenVerifier;
   announce?: Announce;
+  /** The everything-but-conversions budget of each credential. */
+  requests: RateLimiter;
 }
 
 /**
  * `/events`: the entity's event log, oldest first, to reconcile from after
  * downtime; each event's delivery attempts; and redelivery (same `webhook-id`).
  */
-export function eventsRoutes({ store, verifyToken, announce }: EventsDeps) {
-  const auth = [bearerAuth({ verifyToken }), requireWebhooksScope()] as const;
+export function eventsRoutes({ store, verifyToken, announce, requests }: EventsDeps) {
+  const auth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope()] as const;
   return new Hono<AppEnv>()
     .get(
       EVENTS_PATH,

@@ -9,7 +9,7 @@ import { generateSecret } from "../../webhooks/sign";
 import type { EndpointRow, WebhookStore } from "../../webhooks/store";
 import { bearerAuth } from "../auth";
 import { ApiError } from "../problem";
-import type { TokenVerifier } from "../auth";
+import { rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import type { AppEnv } from "../types";
 import { requireJsonBody, validationHook } from "../validation";
 import { requireWebhooksScope, tokenEntityOf } from "./webhook-scope";
@@ -71,6 +71,8 @@ export interface WebhookEndpointsDeps {
   store: WebhookStore;
   secrets: SecretBox;
   verifyToken: TokenVerifier;
+  /** The everything-but-conversions budget of each credential. */
+  requests: RateLimiter;
   allowInsecureUrls: boolean;
 }
 
@@ -79,14 +81,14 @@ export interface WebhookEndpointsDeps {
  * secret of the destinations an entity's events are sent to. The entity is
  * the one the token acts for; another entity's endpoints do not exist here.
  */
-export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsecureUrls }: WebhookEndpointsDeps) {
+export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsecureUrls, requests }: WebhookEndpointsDeps) {
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
       throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`);
     },
   });
-  const auth = [bearerAuth({ verifyToken }), requireWebhooksScope()] as const;
+  const auth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope()] as const;
   const entity = tokenEntityOf;
 
   return new Hono<AppEnv>()
