@@ -1,11 +1,9 @@
-import { rmSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { sign } from "hono/jwt";
 import { buildNodeEntry, freePort, spawnNodeEntry } from "../scripts/lib/processes";
-import { issueToken } from "../scripts/lib/token";
 import { openNodeDatabase } from "../src/db/client-node";
 import { migrateDatabase } from "../src/db/migrate";
 import { apiKeys } from "../src/db/schema";
@@ -15,6 +13,9 @@ import { percentile, round } from "./lib/stats";
 
 const SECRET = "bench-secret-bench-secret-bench-secret-01";
 const PATH = "/turn-lead-into-client";
+/** Each credential's conversions a minute in this run; the flood sends ten times that rate. */
+const BUDGET = 60;
+const QUIET_PER_SECOND = 10;
 
 export interface NoisyNeighbourResult {
   noisy_budget_per_minute: number;
@@ -28,21 +29,22 @@ export interface NoisyNeighbourResult {
 }
 
 /**
- * One integration key floods the Node entry at 10× its conversions budget
- * (autocannon, 8 connections, as fast as it answers) while another entity converts its leads one
- * after another with a token; beside it, the same entity's conversions alone.
- * The spec: the other entity's conversions stay all 200, p99 within 2× of quiet.
+ * One integration key floods the Node entry at 10× its conversions budget (60
+ * a minute, so 10 a second) while another entity converts its leads at a
+ * steady 10 a second, round-robin over a few integrations of its own (each
+ * within its budget); beside it, the same entity's conversions alone. The
+ * spec: the other entity's conversions stay all 200, p99 within 2× of quiet.
  */
 export async function measureNoisyNeighbour({ quietConversions }: { quietConversions: number }): Promise<NoisyNeighbourResult> {
   buildNodeEntry();
-  // The quiet entity's conversions, alone and under the flood, all fit its own budget.
-  const budget = Math.max(100, 2 * quietConversions + 10);
+  const floodSeconds = quietConversions / QUIET_PER_SECOND + 1;
+  const floodRate = (10 * BUDGET) / 60;
   const dir = mkdtempSync(join(tmpdir(), "bench-noisy-"));
   const url = `file:${join(dir, "noisy.db")}`;
   const db = openNodeDatabase({ url });
   await migrateDatabase(db);
-  const noisy = await seedBenchData(db, 10 * budget);
-  const quiet = await seedBenchData(db, 2 * quietConversions);
+  const noisy = await seedBenchData(db, Math.ceil(floodSeconds * floodRate));
+  const quiet = await seedBenchData(db, 2 * quietConversions + 1);
   const key = await generateIntegrationKey();
   await db.insert(apiKeys).values({
     id: crypto.randomUUID(), financialEntityId: noisy.entityId, name: "flood", scopes: ["leads:convert"],
@@ -51,19 +53,28 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
   db.$client.close();
 
   const server = await spawnNodeEntry(
-    { TURSO_DATABASE_URL: url, JWT_SECRET: SECRET, RATE_LIMIT_CONVERSIONS_PER_MINUTE: String(budget), RATE_LIMIT_REQUESTS_PER_MINUTE: "1000000" },
+    { TURSO_DATABASE_URL: url, JWT_SECRET: SECRET, RATE_LIMIT_CONVERSIONS_PER_MINUTE: String(BUDGET), RATE_LIMIT_REQUESTS_PER_MINUTE: "1000000" },
     await freePort(),
     { built: true },
   );
-  const token = await issueToken({ secret: SECRET, financialEntityId: quiet.entityId, ttlSeconds: 3600 });
-  const convertQuietly = async (leadIds: string[], bearer = token) => {
+  const issued = Math.floor(Date.now() / 1000);
+  const tokenFor = (sub: string) =>
+    sign({ sub, financial_entity_id: quiet.entityId, scope: "leads:convert", iat: issued, exp: issued + 3600 }, SECRET, "HS256");
+  // Enough integrations of the quiet entity that none of them passes its own budget.
+  const quietTokens = await Promise.all(
+    Array.from({ length: Math.ceil((2 * quietConversions) / (BUDGET / 2)) }, (_, i) => tokenFor(`quiet-${i}`)),
+  );
+  let turn = 0;
+  const convert = async (leadIds: string[], { paced, bearer }: { paced: boolean; bearer?: string }) => {
     const latencies: number[] = [];
     let non200 = 0;
-    for (const leadId of leadIds) {
+    const start = performance.now();
+    for (const [i, leadId] of leadIds.entries()) {
+      if (paced) await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + (i * 1000) / QUIET_PER_SECOND - performance.now())));
       const started = performance.now();
       const res = await fetch(`${server.url}${PATH}`, {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+        headers: { "content-type": "application/json", authorization: `Bearer ${bearer ?? quietTokens[turn++ % quietTokens.length]}` },
         body: JSON.stringify({ lead_id: leadId, financial_entity_id: quiet.entityId }),
       });
       await res.arrayBuffer();
@@ -74,21 +85,16 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
   };
 
   try {
-    // Warm the process (JIT, connections) with another credential's replays, so that the quiet baseline is not a cold start.
-    const now = Math.floor(Date.now() / 1000);
-    const warmUp = await sign(
-      { sub: "warm-up", financial_entity_id: quiet.entityId, scope: "leads:convert", iat: now, exp: now + 3600 },
-      SECRET,
-      "HS256",
-    );
-    for (let round = 0; round < 2; round++) await convertQuietly(Array(Math.floor(budget / 2) - 1).fill(quiet.leadIds.at(-1)), warmUp);
-    const alone = await convertQuietly(quiet.leadIds.slice(0, quietConversions));
+    // Warm the process (JIT, connections) with replays by other credentials, so that the baseline is no cold start.
+    for (let i = 0; i < 4; i++) await convert(Array(BUDGET - 5).fill(quiet.leadIds.at(-1)), { paced: false, bearer: await tokenFor(`warm-up-${i}`) });
+    const alone = await convert(quiet.leadIds.slice(0, quietConversions), { paced: true });
     let next = 0;
     const flood = new Promise<autocannon.Result>((resolve, reject) =>
       autocannon(
         {
           url: `${server.url}${PATH}`,
-          connections: 8,
+          connections: 4,
+          overallRate: floodRate,
           amount: noisy.leadIds.length,
           requests: [{
             method: "POST",
@@ -99,12 +105,11 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
         (error, result) => (error ? reject(error) : resolve(result)),
       ),
     );
-    // Let the flood get going before the quiet entity's second round.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const underFlood = await convertQuietly(quiet.leadIds.slice(quietConversions));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const underFlood = await convert(quiet.leadIds.slice(quietConversions, 2 * quietConversions), { paced: true });
     const flooded = await flood;
     return {
-      noisy_budget_per_minute: budget,
+      noisy_budget_per_minute: BUDGET,
       noisy_flood_requests: noisy.leadIds.length,
       noisy_flooder_200: flooded["2xx"],
       noisy_flooder_429: flooded.statusCodeStats?.["429"]?.count ?? 0,
