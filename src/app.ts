@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
 import { createConversionStore } from "./db/conversion-store";
+import { createReadStore } from "./db/read-store";
 import type { Database } from "./db/client";
 import type { ConversionStore } from "./domain/conversion";
 import { noStore } from "./http/cache-control";
@@ -12,7 +13,9 @@ import { requestLog } from "./http/request-log";
 import { docsRoutes, type StaticAssets } from "./http/routes/docs";
 import { healthRoutes } from "./http/routes/health";
 import { ApiError, problemResponse } from "./http/problem";
+import { leadsRoute } from "./http/routes/leads";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
+import { usersRoute } from "./http/routes/users";
 import { createTokenVerifier, type TokenVerifierOptions } from "./http/auth";
 import type { AppEnv } from "./http/types";
 import { jsonLogger, type Logger } from "./log";
@@ -56,6 +59,7 @@ export interface WebhookDeps {
  */
 export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger = jsonLogger, assets, corsOrigins = [], webhooks = {} }: AppDeps) {
   store ??= createConversionStore(db, { timeoutMs: databaseTimeoutMs });
+  const reader = createReadStore(db, { timeoutMs: databaseTimeoutMs });
   const verifyToken = createTokenVerifier(auth);
   const webhookStore = createWebhookStore(db, { timeoutMs: databaseTimeoutMs });
   const { announce } = webhooks;
@@ -94,6 +98,8 @@ export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger =
       allowInsecureUrls: webhooks.allowInsecureUrls ?? false,
     }))
     .route("/", eventsRoutes({ store: webhookStore, verifyToken, announce }))
+    .route("/", usersRoute({ reader, verifyToken }))
+    .route("/", leadsRoute({ reader, verifyToken }))
     .route("/", healthRoutes({ db, databaseTimeoutMs }))
     .route("/", docsRoutes({ assets }));
 }

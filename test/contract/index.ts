@@ -2,11 +2,12 @@ import { access } from "./access";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { races } from "./races";
+import { readRoundTrips, reads } from "./reads";
 import { refusals } from "./refusals";
 import { roundTrips } from "./round-trips";
 
 /** The whole contract, for targets that can count database round trips. */
-export const CONTRACT = [happyPath, refusals, access, races, hygiene, roundTrips];
+export const CONTRACT = [happyPath, refusals, access, races, hygiene, roundTrips, reads, readRoundTrips];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
-export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races, hygiene];
+export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races, hygiene, reads];

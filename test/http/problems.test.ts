@@ -20,6 +20,8 @@ const CONTRACT_TABLE = {
   // The events contract (shared/spec/events.md).
   webhook_endpoint_not_found: 404,
   event_not_found: 404,
+  // shared/spec/bulk-and-reads.md
+  user_not_found: 404,
 };
 
 describe("the problem table", () => {

@@ -17,11 +17,11 @@ const SURROUNDING_OWS = /^[ \t]+|[ \t]+$/g;
 
 const challenge = (params = "") => `Bearer realm="${AUTH_REALM}"${params}`;
 
-/** The answer when the scope check fails, with the challenge RFC 6750 asks for. */
-export function insufficientScopeError(): ApiError {
-  return new ApiError("insufficient_scope", `The token's scope does not include "${CONVERT_SCOPE}".`, {
+/** The answer when the scope check fails, with the challenge RFC 6750 asks for, naming the scope needed. */
+export function insufficientScopeError(scope: string = CONVERT_SCOPE): ApiError {
+  return new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`, {
     headers: {
-      "WWW-Authenticate": challenge(`, error="insufficient_scope", scope="${CONVERT_SCOPE}"`),
+      "WWW-Authenticate": challenge(`, error="insufficient_scope", scope="${scope}"`),
     },
   });
 }

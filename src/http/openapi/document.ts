@@ -9,8 +9,9 @@ import {
   TURN_LEAD_INTO_CLIENT_PATH,
   turnLeadIntoClientBody,
 } from "../routes/turn-lead-into-client";
-import { healthSchema, problemSchema, userBodySchema } from "./schemas";
 import { eventPaths, registerEventSchemas } from "./events";
+import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
+import { healthSchema, leadBodySchema, problemSchema, userBodySchema } from "./schemas";
 
 // Builds the OpenAPI 3.1 description from the zod schemas the service validates
 // with. The Worker serves what scripts/assets.ts wrote at build time; the Node
@@ -24,6 +25,7 @@ function componentSchemas() {
   const registry = z.registry<{ id: string; description?: string }>();
   registry.add(turnLeadIntoClientBody, { id: "TurnLeadIntoClientRequest", description: "Both ids are UUIDs in any letter case; other members are ignored." });
   registry.add(userBodySchema, { id: "User", description: "The new client of the financial entity (the API calls it a user): always these 18 keys, in this order." });
+  registry.add(leadBodySchema, { id: "Lead", description: "A lead, as its ecosystem's entities may see it: always these 22 keys, in this order; times are ISO 8601 UTC." });
   registry.add(problemSchema, { id: "Problem", description: "An error, as RFC 9457 problem details with a stable `code` and the request id." });
   registry.add(healthSchema, { id: "Health" });
   registerEventSchemas(registry);
@@ -74,6 +76,42 @@ const problem = (code: ProblemCode, detail: string, extensions?: ConstructorPara
   example(new ApiError(code, detail, extensions));
 
 const describeCodes = (codes: string[]) => codes.map((c) => `\`${c}\``).join(", ");
+
+const EXAMPLE_USER = {
+  _id: "99437d58-eb66-4906-8156-3d87fc3dd75e", image: null, name: "Laura", lastname: "Gómez",
+  business_name: "Panadería La Espiga S.A.S.", quota: 15000000, status: "active",
+  phone: "+57 300 555 0101", email: "laura.gomez@example.com", nit: "901.234.567-1",
+  address: "Calle 10 # 43-12, Medellín", history: [], score: 742,
+  payment_data: { bank: "Bancolombia" }, apn_token: "",
+  ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01", business_entity: "S.A.S.", additional_data: {},
+};
+
+/** The responses every authenticated GET shares: token, scope, method, failures. */
+function readResponses(scope: string, allow: string, internal: object, unavailable: object) {
+  return {
+    401: problemResponse(
+      "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, or a wrong issuer or audience.",
+      [problem("unauthorized", "The token has expired.")],
+      { "WWW-Authenticate": header("WWWAuthenticate") },
+    ),
+    403: problemResponse(`\`insufficient_scope\`: the token's scope lacks \`${scope}\`.`, [
+      example(new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`)),
+    ], { "WWW-Authenticate": header("WWWAuthenticate") }),
+    405: problemResponse(`Only ${allow} is allowed here; see \`Allow\`.`, [problem("method_not_allowed", `This endpoint accepts ${allow}.`)], {
+      Allow: header("Allow"),
+    }),
+    500: internal,
+    503: unavailable,
+  };
+}
+
+const pathParameter = (name: string, description: string) => ({
+  name,
+  in: "path",
+  required: true,
+  description,
+  schema: { type: "string", format: "uuid" },
+});
 
 /**
  * The OpenAPI 3.1 document of the API.
@@ -186,6 +224,60 @@ export function buildOpenApiDocument(version: string) {
           },
         },
       },
+      "/users/{user_id}": {
+        get: {
+          operationId: "getUser",
+          summary: "Read a client of the token's financial entity",
+          description: "One database request. Another entity's client is answered exactly like a missing one: `404 user_not_found`.",
+          security: [{ bearerAuth: [USERS_READ_SCOPE] }],
+          parameters: [pathParameter("user_id", "The client's `_id`, in any letter case.")],
+          responses: {
+            200: {
+              description: "The client: the same 18 keys the conversion answers with.",
+              headers: commonHeaders(),
+              content: { "application/json": { schema: ref("User"), example: EXAMPLE_USER } },
+            },
+            404: problemResponse("`user_not_found`: no such client, a client of another financial entity (indistinguishable), or an id that is not a UUID.", [
+              problem("user_not_found", "No user with this id exists for the financial entity."),
+            ]),
+            ...readResponses(USERS_READ_SCOPE, "GET, HEAD", internal, unavailable),
+          },
+        },
+      },
+      "/leads/{lead_id}": {
+        get: {
+          operationId: "getLead",
+          summary: "Read a lead the token's financial entity may see",
+          description:
+            "Visible to an entity of the lead's ecosystem while the lead is unassigned, assigned to it, or converted by it. One database request.",
+          security: [{ bearerAuth: [LEADS_READ_SCOPE] }],
+          parameters: [pathParameter("lead_id", "The lead's id, in any letter case.")],
+          responses: {
+            200: {
+              description: "The lead.",
+              headers: commonHeaders(),
+              content: {
+                "application/json": {
+                  schema: ref("Lead"),
+                  example: {
+                    id: EXAMPLE_LEAD, status: "qualified", ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01",
+                    financial_entity_id: null, converted_user_id: null, converted_at: null, created_at: "2026-11-02T14:05:09.120Z",
+                    image: null, name: "Laura", lastname: "Gómez", business_name: "Panadería La Espiga S.A.S.", quota: 15000000,
+                    phone: "+57 300 555 0101", email: "laura.gomez@example.com", nit: "901.234.567-1",
+                    address: "Calle 10 # 43-12, Medellín", history: [{ event: "called" }], score: 742,
+                    payment_data: { bank: "Bancolombia" }, apn_token: null, business_entity: "S.A.S.", additional_data: {},
+                  },
+                },
+              },
+            },
+            404: problemResponse(
+              "`lead_not_found`: no such lead, a lead of another ecosystem, assigned to or converted by another entity (indistinguishable), or an id that is not a UUID.",
+              [problem("lead_not_found", "No lead with this id is visible to the financial entity.")],
+            ),
+            ...readResponses(LEADS_READ_SCOPE, "GET, HEAD", internal, unavailable),
+          },
+        },
+      },
       "/healthz": {
         get: {
           operationId: "health",
@@ -252,7 +344,7 @@ export function buildOpenApiDocument(version: string) {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: `A JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include \`${CONVERT_SCOPE}\` to convert, and \`webhooks:manage\` for webhook endpoints and events; \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
+          description: `A JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include the operation's scope: \`${CONVERT_SCOPE}\` to convert, \`${USERS_READ_SCOPE}\` and \`${LEADS_READ_SCOPE}\` to read back, \`webhooks:manage\` for webhook endpoints and events (a token with neither claim carries every scope of its entity); \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
         },
       },
       headers: {

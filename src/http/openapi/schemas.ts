@@ -33,6 +33,35 @@ export const userBodySchema = z
     additional_data: object,
   });
 
+const time = z.string().check(z.iso.datetime());
+const nullableObject = z.nullable(object);
+
+/** `GET /leads/{lead_id}`: the lead, 22 keys in this order; JSON members are null when the lead has none. */
+export const leadBodySchema = z.strictObject({
+  id: uuid,
+  status: z.string(),
+  ecosystem: uuid,
+  financial_entity_id: z.nullable(uuid),
+  converted_user_id: z.nullable(uuid),
+  converted_at: z.nullable(time),
+  created_at: time,
+  image: text,
+  name: text,
+  lastname: text,
+  business_name: text,
+  quota: number,
+  phone: text,
+  email: text,
+  nit: text,
+  address: text,
+  history: z.nullable(z.array(z.unknown())),
+  score: number,
+  payment_data: nullableObject,
+  apn_token: text,
+  business_entity: text,
+  additional_data: nullableObject,
+});
+
 const codes = Object.keys(PROBLEMS) as [keyof typeof PROBLEMS, ...(keyof typeof PROBLEMS)[]];
 
 /** Every error: RFC 9457 problem details with the API's stable `code` and the request id. */
