@@ -2,6 +2,7 @@ import { Hono } from "hono/tiny";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
+import { createBulkConversionStore } from "./db/bulk-conversion-store";
 import { createConversionStore } from "./db/conversion-store";
 import { createReadStore } from "./db/read-store";
 import type { Database } from "./db/client";
@@ -15,6 +16,7 @@ import { healthRoutes } from "./http/routes/health";
 import { ApiError, problemResponse } from "./http/problem";
 import { leadsRoute } from "./http/routes/leads";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
+import { turnLeadsIntoClientsRoute } from "./http/routes/turn-leads-into-clients";
 import { usersRoute } from "./http/routes/users";
 import { createTokenVerifier, type TokenVerifierOptions } from "./http/auth";
 import type { AppEnv } from "./http/types";
@@ -59,6 +61,7 @@ export interface WebhookDeps {
  */
 export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger = jsonLogger, assets, corsOrigins = [], webhooks = {} }: AppDeps) {
   store ??= createConversionStore(db, { timeoutMs: databaseTimeoutMs });
+  const bulkStore = createBulkConversionStore(db, { timeoutMs: databaseTimeoutMs });
   const reader = createReadStore(db, { timeoutMs: databaseTimeoutMs });
   const verifyToken = createTokenVerifier(auth);
   const webhookStore = createWebhookStore(db, { timeoutMs: databaseTimeoutMs });
@@ -98,6 +101,7 @@ export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger =
       allowInsecureUrls: webhooks.allowInsecureUrls ?? false,
     }))
     .route("/", eventsRoutes({ store: webhookStore, verifyToken, announce }))
+    .route("/", turnLeadsIntoClientsRoute({ store: bulkStore, verifyToken }))
     .route("/", usersRoute({ reader, verifyToken }))
     .route("/", leadsRoute({ reader, verifyToken }))
     .route("/", healthRoutes({ db, databaseTimeoutMs }))

@@ -1,4 +1,5 @@
 import { access } from "./access";
+import { bulkConversion, bulkRoundTrips } from "./bulk";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { races } from "./races";
@@ -7,7 +8,7 @@ import { refusals } from "./refusals";
 import { roundTrips } from "./round-trips";
 
 /** The whole contract, for targets that can count database round trips. */
-export const CONTRACT = [happyPath, refusals, access, races, hygiene, roundTrips, reads, readRoundTrips];
+export const CONTRACT = [happyPath, refusals, access, races, hygiene, roundTrips, reads, readRoundTrips, bulkConversion, bulkRoundTrips];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
-export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races, hygiene, reads];
+export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races, hygiene, reads, bulkConversion];

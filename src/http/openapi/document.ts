@@ -11,7 +11,9 @@ import {
 } from "../routes/turn-lead-into-client";
 import { eventPaths, registerEventSchemas } from "./events";
 import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
-import { healthSchema, leadBodySchema, problemSchema, userBodySchema } from "./schemas";
+import { MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
+import { TURN_LEADS_INTO_CLIENTS_PATH, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
+import { bulkResultsSchema, healthSchema, leadBodySchema, problemSchema, userBodySchema } from "./schemas";
 
 // Builds the OpenAPI 3.1 description from the zod schemas the service validates
 // with. The Worker serves what scripts/assets.ts wrote at build time; the Node
@@ -25,6 +27,8 @@ function componentSchemas() {
   const registry = z.registry<{ id: string; description?: string }>();
   registry.add(turnLeadIntoClientBody, { id: "TurnLeadIntoClientRequest", description: "Both ids are UUIDs in any letter case; other members are ignored." });
   registry.add(userBodySchema, { id: "User", description: "The new client of the financial entity (the API calls it a user): always these 18 keys, in this order." });
+  registry.add(turnLeadsIntoClientsBody, { id: "TurnLeadsIntoClientsRequest", description: `1–${MAX_BULK_LEADS} distinct lead ids (compared in lowercase), UUIDs in any letter case; other members are ignored.` });
+  registry.add(bulkResultsSchema, { id: "BulkResults", description: "One result per requested lead, index-aligned with `lead_ids`: a 200 item carries the client, a 404/409 item the problem the single endpoint would answer." });
   registry.add(leadBodySchema, { id: "Lead", description: "A lead, as its ecosystem's entities may see it: always these 22 keys, in this order; times are ISO 8601 UTC." });
   registry.add(problemSchema, { id: "Problem", description: "An error, as RFC 9457 problem details with a stable `code` and the request id." });
   registry.add(healthSchema, { id: "Health" });
@@ -211,6 +215,76 @@ export function buildOpenApiDocument(version: string) {
                 refusalExample("client_already_exists"),
               ],
             ),
+            413: problemResponse(`The body is over ${MAX_BODY_BYTES} bytes.`, [
+              problem("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`),
+            ]),
+            415: problemResponse(
+              "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
+              [problem("unsupported_media_type", "The request body must be application/json.")],
+              { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
+            ),
+            500: internal,
+            503: unavailable,
+          },
+        },
+      },
+      [TURN_LEADS_INTO_CLIENTS_PATH]: {
+        post: {
+          operationId: "turnLeadsIntoClients",
+          summary: `Convert up to ${MAX_BULK_LEADS} leads into clients of a financial entity, in one call`,
+          description: [
+            "Each lead is decided exactly as `POST /turn-lead-into-client` decides it, in request order (of two leads with the same NIT, the first converts and the later one gets `client_already_exists` naming it), and each is atomic on its own: partial success.",
+            "The whole call is one database request. Retrying it is safe: converted leads come back as replays.",
+            "Problems of the whole request (token, body, scope, entity) answer as on the single endpoint; a suspended entity gets 403 even when some leads would be replays.",
+          ].join("\n\n"),
+          security: [{ bearerAuth: [CONVERT_SCOPE] }],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: ref("TurnLeadsIntoClientsRequest"),
+                example: { financial_entity_id: EXAMPLE_ENTITY, lead_ids: [EXAMPLE_LEAD, "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02"] },
+              },
+            },
+          },
+          responses: {
+            200: {
+              description: "One result per lead, in the request's order.",
+              headers: commonHeaders(),
+              content: {
+                "application/json": {
+                  schema: ref("BulkResults"),
+                  example: {
+                    results: [
+                      { lead_id: EXAMPLE_LEAD, status: 200, replayed: false, linked: false, user: EXAMPLE_USER },
+                      {
+                        lead_id: "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02",
+                        status: 409,
+                        problem: (({ request_id: _, ...rest }) => rest)(refusalExample("client_already_exists").value),
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+            400: problemResponse(`Malformed JSON, a missing field, an id that is not a UUID, no ids, more than ${MAX_BULK_LEADS}, or a repeated id; \`errors\` names each field.`, [
+              problem("validation_error", "The request body is not valid.", {
+                extensions: { errors: [{ path: "lead_ids", message: "lead_ids must not repeat an id (ids are compared in lowercase)" }] },
+              }),
+            ]),
+            401: problemResponse(
+              "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, or a wrong issuer or audience.",
+              [problem("unauthorized", "The token has expired.")],
+              { "WWW-Authenticate": header("WWWAuthenticate") },
+            ),
+            403: problemResponse(
+              `${describeCodes(["forbidden", "insufficient_scope", "financial_entity_suspended"])}: the token acts for another entity, lacks the \`${CONVERT_SCOPE}\` scope, or the entity is suspended.`,
+              [refusalExample("forbidden"), refusalExample("insufficient_scope"), refusalExample("financial_entity_suspended")],
+            ),
+            404: problemResponse("`financial_entity_not_found`: no such entity. (A missing lead is an item of the 200.)", [refusalExample("financial_entity_not_found")]),
+            405: problemResponse("Only POST is allowed here; see `Allow`.", [problem("method_not_allowed", "This endpoint accepts POST.")], {
+              Allow: header("Allow"),
+            }),
             413: problemResponse(`The body is over ${MAX_BODY_BYTES} bytes.`, [
               problem("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`),
             ]),

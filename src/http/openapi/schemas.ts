@@ -84,4 +84,23 @@ export const problemSchema = z
     existing_user_id: z.optional(uuid),
   });
 
+const itemProblemSchema = z.strictObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string(),
+  code: z.enum(codes),
+  existing_user_id: z.optional(uuid),
+});
+
+/** `POST /turn-leads-into-clients`: one result per requested lead, in the request's order. */
+export const bulkResultsSchema = z.strictObject({
+  results: z.array(
+    z.union([
+      z.strictObject({ lead_id: uuid, status: z.literal(200), replayed: z.boolean(), linked: z.boolean(), user: userBodySchema }),
+      z.strictObject({ lead_id: uuid, status: z.union([z.literal(404), z.literal(409)]), problem: itemProblemSchema }),
+    ]),
+  ),
+});
+
 export const healthSchema = z.strictObject({ status: z.literal("ok") });

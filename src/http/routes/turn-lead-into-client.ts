@@ -14,7 +14,8 @@ import { type Announce, executionContextOf } from "./events";
 export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";
 export const MAX_BODY_BYTES = 16 * 1024;
 
-const uuid = (field: string) =>
+/** A UUID member of a body, lower-cased: ids are compared in lowercase, whatever case the caller used. */
+export const uuidField = (field: string) =>
   z.pipe(
     z.string({
       error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`),
@@ -26,8 +27,8 @@ const uuid = (field: string) =>
 /** The request body: two UUIDs; other members are ignored. */
 export const turnLeadIntoClientBody = z.object(
   {
-    lead_id: uuid("lead_id"),
-    financial_entity_id: uuid("financial_entity_id"),
+    lead_id: uuidField("lead_id"),
+    financial_entity_id: uuidField("financial_entity_id"),
   },
   { error: "The body must be a JSON object" },
 );
