@@ -1,29 +1,16 @@
 import type { InArgs, InStatement, ResultSet } from "@libsql/client/http";
 import { and, eq, fillPlaceholders, isNull, ne, notExists, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import { type SQL, type SQLWrapper } from "drizzle-orm";
 import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
 import type { ConversionCommand, ConversionSnapshot, ConversionStore } from "../domain/conversion";
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
 import { clients, financialEntities, leadConversions, leads } from "./schema";
 import { buildConversionEventStatements } from "../webhooks/outbox";
+import { jsonArrayOrEmpty, jsonObjectOrEmpty, numberOrNull } from "./stored-values";
 
 type CommandKey = keyof ConversionCommand;
 const param = (name: CommandKey) => sql.placeholder(name);
-
-// Rows written by other tools may hold anything: what a client gets, and what
-// is read back, is always what the 200 body promises. CASE is evaluated lazily,
-// so json_type never sees text that is not JSON.
-/** The stored value when it is a JSON object, else `{}`. */
-const jsonObjectOrEmpty = (column: SQLWrapper): SQL<string> =>
-  sql`coalesce(case when json_valid(${column}) then case when json_type(${column}) = 'object' then ${column} end end, '{}')`;
-/** The stored value when it is a JSON array, else `[]`. */
-const jsonArrayOrEmpty = (column: SQLWrapper): SQL<string> =>
-  sql`coalesce(case when json_valid(${column}) then case when json_type(${column}) = 'array' then ${column} end end, '[]')`;
-/** The stored value when it is a number, else NULL. */
-const numberOrNull = (column: SQLWrapper): SQL<number | null> =>
-  sql`case when typeof(${column}) in ('integer', 'real') then ${column} end`;
 
 /**
  * The four statements of one conversion attempt. Each decides for itself

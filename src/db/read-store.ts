@@ -3,6 +3,7 @@ import type { Client } from "../domain/client";
 import type { ClientReader } from "../domain/read-client";
 import type { LeadLookup, LeadReader } from "../domain/read-lead";
 import type { Database } from "./client";
+import { StoredValueError } from "./conversion-store";
 import { callDatabase } from "./errors";
 import { clients, financialEntities, leads } from "./schema";
 import { isoTime, jsonArrayOrEmpty, jsonArrayOrNull, jsonObjectOrEmpty, jsonObjectOrNull, numberOrNull } from "./stored-values";
@@ -54,11 +55,6 @@ const leadColumns = {
   businessEntity: leads.businessEntity,
   additionalData: jsonObjectOrNull(leads.additionalData).mapWith(leads.additionalData),
 };
-
-/** A stored value did not decode. Carries no value and no cause: they would hold stored data. */
-export class StoredValueError extends Error {
-  override name = "StoredValueError";
-}
 
 async function decoded<T>(read: () => Promise<T>): Promise<T> {
   try {
