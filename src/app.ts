@@ -75,7 +75,7 @@ export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger =
         origin: [...corsOrigins],
         allowMethods: ["POST", "GET", "PATCH", "DELETE"],
         allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-        exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate"],
+        exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Lead-Linked", "Retry-After", "WWW-Authenticate"],
         maxAge: 600,
       }),
     );
@@ -101,7 +101,7 @@ export function createApp({ db, auth, store, databaseTimeoutMs = 5_000, logger =
       allowInsecureUrls: webhooks.allowInsecureUrls ?? false,
     }))
     .route("/", eventsRoutes({ store: webhookStore, verifyToken, announce }))
-    .route("/", turnLeadsIntoClientsRoute({ store: bulkStore, verifyToken }))
+    .route("/", turnLeadsIntoClientsRoute({ store: bulkStore, verifyToken, announce }))
     .route("/", usersRoute({ reader, verifyToken }))
     .route("/", leadsRoute({ reader, verifyToken }))
     .route("/", healthRoutes({ db, databaseTimeoutMs }))

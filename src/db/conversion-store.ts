@@ -1,21 +1,43 @@
 import type { InArgs, InStatement, ResultSet } from "@libsql/client/http";
 import { and, eq, fillPlaceholders, isNull, ne, notExists, or, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/sqlite-core";
+import { alias, type SelectedFields } from "drizzle-orm/sqlite-core";
 import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
 import type { ConversionCommand, ConversionSnapshot, ConversionStore } from "../domain/conversion";
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
+import { clientColumns } from "./read-store";
 import { clients, financialEntities, leadConversions, leads } from "./schema";
 import { buildConversionEventStatements } from "../webhooks/outbox";
-import { jsonArrayOrEmpty, jsonObjectOrEmpty, numberOrNull } from "./stored-values";
+import { jsonObjectOrEmpty, numberOrNull, StoredValueError } from "./stored-values";
 
 type CommandKey = keyof ConversionCommand;
 const param = (name: CommandKey) => sql.placeholder(name);
 
 /**
- * The four statements of one conversion attempt. Each decides for itself
- * whether to act, so the whole attempt is a single batch with no reads in
- * between, and the last statement reports what the database looks like.
+ * The client's profile fields a linked lead fills when the client's own is
+ * null (Salesforce's merge rule); history, payment data, additional data,
+ * status and the NIT are never touched.
+ */
+export const LINK_FILLED_FIELDS = [
+  "image", "name", "lastname", "businessName", "quota", "phone", "email", "address", "score", "businessEntity",
+] as const;
+
+/** The lead's value for a filled field, normalized as a new client's would be. */
+const leadValue = (column: (typeof LINK_FILLED_FIELDS)[number]) =>
+  column === "quota" || column === "score" ? numberOrNull(leads[column]) : leads[column];
+
+/**
+ * The statements of one conversion attempt. Each decides for itself whether
+ * to act, so the whole attempt is a single batch with no reads in between,
+ * and the last statement reports what the database looks like:
+ * 1. a new client from the lead, when the lead may be converted and the
+ *    entity has no client with its NIT key;
+ * 2. the lead marked converted into it;
+ * 3. with `on_existing_client: "link"`, the entity's client with the lead's
+ *    NIT key gets the lead's profile where its own is null;
+ * 4. and the lead is marked converted into that client;
+ * 5. the audit record, when this attempt converted the lead (by 2 or 4);
+ * 6. the read-back.
  */
 function buildConversionBatch(db: Database) {
   const sameNit = alias(clients, "same_nit");
@@ -30,51 +52,49 @@ function buildConversionBatch(db: Database) {
       ),
     );
 
+  // The rules a lead must pass to be converted by this entity — once, for both ways of converting it.
+  const leadWithEntity = <T extends SelectedFields>(fields: T) =>
+    db
+      .select(fields)
+      .from(leads)
+      .innerJoin(
+        financialEntities,
+        and(eq(financialEntities.id, param("financialEntityId")), eq(financialEntities.ecosystemId, leads.ecosystemId)),
+      );
+  const convertible = and(
+    eq(leads.id, param("leadId")),
+    eq(financialEntities.status, "active"),
+    isNull(leads.convertedClientId),
+    ne(leads.status, CONVERTED_LEAD_STATUS),
+    or(isNull(leads.financialEntityId), eq(leads.financialEntityId, financialEntities.id)),
+  );
+
   // Keys follow the table's column order, as INSERT … SELECT requires.
-  const clientFromLead = db
-    .select({
-      id: sql`${param("clientId")}`,
-      financialEntityId: financialEntities.id,
-      ecosystemId: financialEntities.ecosystemId,
-      leadId: leads.id,
-      image: leads.image,
-      name: leads.name,
-      lastname: leads.lastname,
-      businessName: leads.businessName,
-      quota: numberOrNull(leads.quota),
-      phone: leads.phone,
-      email: leads.email,
-      nit: leads.nit,
-      // The key is the lead's, computed when its NIT was written: never recomputed in SQL.
-      nitKey: leads.nitKey,
-      address: leads.address,
-      score: numberOrNull(leads.score),
-      businessEntity: leads.businessEntity,
-      status: sql`${NEW_CLIENT_STATUS}`,
-      history: sql`'[]'`,
-      paymentData: jsonObjectOrEmpty(leads.paymentData),
-      apnToken: sql`''`,
-      additionalData: jsonObjectOrEmpty(leads.additionalData),
-      createdAt: sql`${param("at")}`,
-    })
-    .from(leads)
-    .innerJoin(
-      financialEntities,
-      and(
-        eq(financialEntities.id, param("financialEntityId")),
-        eq(financialEntities.ecosystemId, leads.ecosystemId),
-      ),
-    )
-    .where(
-      and(
-        eq(leads.id, param("leadId")),
-        eq(financialEntities.status, "active"),
-        isNull(leads.convertedClientId),
-        ne(leads.status, CONVERTED_LEAD_STATUS),
-        or(isNull(leads.financialEntityId), eq(leads.financialEntityId, financialEntities.id)),
-        notExists(clientWithLeadNit),
-      ),
-    );
+  const clientFromLead = leadWithEntity({
+    id: sql`${param("clientId")}`,
+    financialEntityId: financialEntities.id,
+    ecosystemId: financialEntities.ecosystemId,
+    leadId: leads.id,
+    image: leads.image,
+    name: leads.name,
+    lastname: leads.lastname,
+    businessName: leads.businessName,
+    quota: numberOrNull(leads.quota),
+    phone: leads.phone,
+    email: leads.email,
+    nit: leads.nit,
+    // The key is the lead's, computed when its NIT was written: never recomputed in SQL.
+    nitKey: leads.nitKey,
+    address: leads.address,
+    score: numberOrNull(leads.score),
+    businessEntity: leads.businessEntity,
+    status: sql`${NEW_CLIENT_STATUS}`,
+    history: sql`'[]'`,
+    paymentData: jsonObjectOrEmpty(leads.paymentData),
+    apnToken: sql`''`,
+    additionalData: jsonObjectOrEmpty(leads.additionalData),
+    createdAt: sql`${param("at")}`,
+  }).where(and(convertible, notExists(clientWithLeadNit)));
   const insertClient = db.insert(clients).select(clientFromLead.getSQL());
 
   const newClient = db.select({ one: sql`1` }).from(clients).where(eq(clients.id, param("clientId")));
@@ -88,19 +108,51 @@ function buildConversionBatch(db: Database) {
     })
     .where(and(eq(leads.id, param("leadId")), sql`exists ${newClient}`));
 
+  // The client to link into: only asked for, and only for a lead the rules above let through.
+  const linkTarget = leadWithEntity({ id: sameNit.id })
+    .innerJoin(sameNit, and(eq(sameNit.financialEntityId, financialEntities.id), eq(sameNit.nitKey, leads.nitKey), ne(sameNit.nitKey, "")))
+    .where(and(convertible, eq(param("onExistingClient"), "link")))
+    .limit(1);
+  const fromLead = (column: (typeof LINK_FILLED_FIELDS)[number]) =>
+    sql`coalesce(${clients[column]}, (select ${leadValue(column)} from ${leads} where ${leads.id} = ${param("leadId")}))`;
+  const fillLinkedClient = db
+    .update(clients)
+    .set(Object.fromEntries(LINK_FILLED_FIELDS.map((column) => [column, fromLead(column)])))
+    .where(eq(clients.id, sql`(${linkTarget})`));
+  const markLeadLinked = db
+    .update(leads)
+    .set({
+      status: CONVERTED_LEAD_STATUS,
+      financialEntityId: sql`${param("financialEntityId")}`,
+      convertedClientId: sql`(${linkTarget})`,
+      convertedAt: sql`${param("at")}`,
+    })
+    .where(and(eq(leads.id, param("leadId")), sql`(${linkTarget}) is not null`));
+
+  // Converted by this attempt: converted now, for this entity, and not yet audited (every converted lead has one record).
+  const audited = db.select({ one: sql`1` }).from(leadConversions).where(eq(leadConversions.leadId, param("leadId")));
   const recordConversion = db.insert(leadConversions).select(
     db
       .select({
         id: sql`${param("auditId")}`,
-        leadId: clients.leadId,
+        leadId: leads.id,
         clientId: clients.id,
         financialEntityId: clients.financialEntityId,
         subject: sql`${param("subject")}`,
         requestId: sql`${param("requestId")}`,
         convertedAt: sql`${param("at")}`,
+        linked: sql`${clients.leadId} is not ${leads.id}`,
       })
-      .from(clients)
-      .where(eq(clients.id, param("clientId")))
+      .from(leads)
+      .innerJoin(clients, eq(clients.id, leads.convertedClientId))
+      .where(
+        and(
+          eq(leads.id, param("leadId")),
+          eq(leads.convertedAt, param("at")),
+          eq(clients.financialEntityId, param("financialEntityId")),
+          notExists(audited),
+        ),
+      )
       .getSQL(),
   );
 
@@ -113,27 +165,9 @@ function buildConversionBatch(db: Database) {
       leadEcosystemId: leads.ecosystemId,
       leadEntityId: leads.financialEntityId,
       leadStatus: leads.status,
-      client: {
-        id: clients.id,
-        financialEntityId: clients.financialEntityId,
-        ecosystemId: clients.ecosystemId,
-        image: clients.image,
-        name: clients.name,
-        lastname: clients.lastname,
-        businessName: clients.businessName,
-        quota: numberOrNull(clients.quota),
-        status: clients.status,
-        phone: clients.phone,
-        email: clients.email,
-        nit: clients.nit,
-        address: clients.address,
-        history: jsonArrayOrEmpty(clients.history).mapWith(clients.history),
-        score: numberOrNull(clients.score),
-        paymentData: jsonObjectOrEmpty(clients.paymentData).mapWith(clients.paymentData),
-        apnToken: clients.apnToken,
-        businessEntity: clients.businessEntity,
-        additionalData: jsonObjectOrEmpty(clients.additionalData).mapWith(clients.additionalData),
-      },
+      leadLinked: sql<number>`${clients.leadId} is not ${leads.id}`,
+      conversionAuditId: sql<string | null>`(select ${leadConversions.id} from ${leadConversions} where ${leadConversions.leadId} = ${leads.id})`,
+      client: clientColumns,
       nitConflictClientId: sql<string | null>`(${clientWithLeadNit.limit(1)})`,
     })
     .from(sql`(select 1) as "attempt"`)
@@ -142,17 +176,14 @@ function buildConversionBatch(db: Database) {
     .leftJoin(clients, eq(clients.id, leads.convertedClientId))
     .prepare();
 
-  const statements = [insertClient, markLeadConverted, recordConversion].map((q) => q.toSQL());
-  // The outbox: the lead.converted event and its deliveries, only when this batch made the client.
+  const statements = [insertClient, markLeadConverted, fillLinkedClient, markLeadLinked, recordConversion].map((q) => q.toSQL());
+  // The outbox: the lead.converted event and its deliveries, only when this attempt converted the lead.
   statements.push(...buildConversionEventStatements(db));
   statements.push(readOutcome.getQuery());
   return { statements, readOutcome };
 }
 
-/** A stored value did not decode. Carries no value and no cause: they would hold stored data. */
-export class StoredValueError extends Error {
-  override name = "StoredValueError";
-}
+export { StoredValueError } from "./stored-values";
 
 type OutcomeRow = {
   entityId: string | null;
@@ -162,6 +193,8 @@ type OutcomeRow = {
   leadEcosystemId: string | null;
   leadEntityId: string | null;
   leadStatus: string | null;
+  leadLinked: number | null;
+  conversionAuditId: string | null;
   client: Client | null;
   nitConflictClientId: string | null;
 };
@@ -181,6 +214,8 @@ function toSnapshot(row: OutcomeRow): ConversionSnapshot {
             financialEntityId: row.leadEntityId,
             status: row.leadStatus!,
             client: row.client,
+            linked: row.client !== null && row.leadLinked === 1,
+            conversionAuditId: row.conversionAuditId,
           },
     nitConflictClientId: row.nitConflictClientId,
   };

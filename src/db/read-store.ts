@@ -3,10 +3,9 @@ import type { Client } from "../domain/client";
 import type { ClientReader } from "../domain/read-client";
 import type { LeadLookup, LeadReader } from "../domain/read-lead";
 import type { Database } from "./client";
-import { StoredValueError } from "./conversion-store";
 import { callDatabase } from "./errors";
 import { clients, financialEntities, leads } from "./schema";
-import { isoTime, jsonArrayOrEmpty, jsonArrayOrNull, jsonObjectOrEmpty, jsonObjectOrNull, numberOrNull } from "./stored-values";
+import { isoTime, jsonArrayOrEmpty, jsonArrayOrNull, jsonObjectOrEmpty, jsonObjectOrNull, numberOrNull, StoredValueError } from "./stored-values";
 
 /** A client row as the domain's {@link Client}, stored values normalized to what the body promises. */
 export const clientColumns = {

@@ -39,10 +39,10 @@ export async function convertLeadToClient({
   if (refusal !== null) return refusal;
 
   const newId = ctx.newId ?? (() => crypto.randomUUID());
-  const clientId = newId();
   const command = {
     ...input,
-    clientId,
+    onExistingClient: input.onExistingClient ?? "reject",
+    clientId: newId(),
     auditId: newId(),
     eventId: newId(),
     subject: ctx.actor.subject,
@@ -50,6 +50,6 @@ export async function convertLeadToClient({
     at: (ctx.now?.() ?? new Date()).toISOString(),
   };
   const snapshot = await ctx.store.convert(command);
-  const outcome = decideConversion(snapshot, clientId);
+  const outcome = decideConversion(snapshot, command);
   return outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
 }

@@ -1,4 +1,5 @@
 import {
+  type OnExistingClient,
   type Actor,
   authorizeConversion,
   type ConversionCommand,
@@ -14,6 +15,8 @@ export interface BulkConversionRequest {
   financialEntityId: string;
   /** Distinct, lower-cased; decided in this order. */
   leadIds: readonly string[];
+  /** Default `"reject"`. */
+  onExistingClient?: OnExistingClient;
 }
 
 /**
@@ -68,8 +71,10 @@ export async function convertLeadsToClients({
   const commands: ConversionCommand[] = leadIds.map((leadId) => ({
     leadId,
     financialEntityId,
+    onExistingClient: input.onExistingClient ?? "reject",
     clientId: newId(),
     auditId: newId(),
+    eventId: newId(),
     subject: ctx.actor.subject,
     requestId: ctx.requestId,
     at,
@@ -82,6 +87,12 @@ export async function convertLeadsToClients({
   if (entity.status !== "active") return { kind: "financial_entity_suspended" };
   return {
     kind: "decided",
-    items: snapshots.map((snapshot, i) => ({ leadId: commands[i]!.leadId, outcome: decideConversion(snapshot, commands[i]!.clientId) })),
+    items: snapshots.map((snapshot, i) => {
+      const command = commands[i]!;
+      const outcome = decideConversion(snapshot, command);
+      // As for one lead: the event id travels with a conversion whose event has deliveries to send.
+      const announced = outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
+      return { leadId: command.leadId, outcome: announced };
+    }),
   };
 }

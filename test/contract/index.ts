@@ -2,13 +2,14 @@ import { access } from "./access";
 import { bulkConversion, bulkRoundTrips } from "./bulk";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
+import { link, linkRoundTrips } from "./link";
 import { races } from "./races";
 import { readRoundTrips, reads } from "./reads";
 import { refusals } from "./refusals";
 import { roundTrips } from "./round-trips";
 
 /** The whole contract, for targets that can count database round trips. */
-export const CONTRACT = [happyPath, refusals, access, races, hygiene, roundTrips, reads, readRoundTrips, bulkConversion, bulkRoundTrips];
+export const CONTRACT = [happyPath, refusals, access, races, hygiene, roundTrips, reads, readRoundTrips, bulkConversion, bulkRoundTrips, link, linkRoundTrips];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
-export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races, hygiene, reads, bulkConversion];
+export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races, hygiene, reads, bulkConversion, link];

@@ -25,7 +25,7 @@ const EXAMPLE_ENTITY = "5f8e0c1d-2b3a-4c5d-8e9f-a1b2c3d4e501";
 
 function componentSchemas() {
   const registry = z.registry<{ id: string; description?: string }>();
-  registry.add(turnLeadIntoClientBody, { id: "TurnLeadIntoClientRequest", description: "Both ids are UUIDs in any letter case; other members are ignored." });
+  registry.add(turnLeadIntoClientBody, { id: "TurnLeadIntoClientRequest", description: "Both ids are UUIDs in any letter case; `on_existing_client` (default `reject`) says what to do when the entity already has a client with the lead's NIT: refuse with 409, or `link` the lead into it. Other members are ignored." });
   registry.add(userBodySchema, { id: "User", description: "The new client of the financial entity (the API calls it a user): always these 18 keys, in this order." });
   registry.add(turnLeadsIntoClientsBody, { id: "TurnLeadsIntoClientsRequest", description: `1–${MAX_BULK_LEADS} distinct lead ids (compared in lowercase), UUIDs in any letter case; other members are ignored.` });
   registry.add(bulkResultsSchema, { id: "BulkResults", description: "One result per requested lead, index-aligned with `lead_ids`: a 200 item carries the client, a 404/409 item the problem the single endpoint would answer." });
@@ -156,6 +156,7 @@ export function buildOpenApiDocument(version: string) {
           description: [
             "Creates the client from the lead's profile, marks the lead converted (its assignment becomes final) and records an audit entry — in one transaction.",
             "Sending the same request again returns the same client with `Idempotent-Replayed: true` and writes nothing; simultaneous identical requests make exactly one client.",
+            "With `on_existing_client: \"link\"`, a lead whose NIT the entity already has as a client is converted into that client instead of a 409: the client's null `image`, `name`, `lastname`, `business_name`, `quota`, `phone`, `email`, `address`, `score` and `business_entity` are filled from the lead, nothing else changes, and the answer carries `Lead-Linked: true` (its replays too).",
             `Checks run in this order: body size (${MAX_BODY_BYTES} bytes at most), token, content type and body, scope and entity, then the data.`,
           ].join("\n\n"),
           security: [{ bearerAuth: [CONVERT_SCOPE] }],
@@ -170,8 +171,8 @@ export function buildOpenApiDocument(version: string) {
           },
           responses: {
             200: {
-              description: "The lead became a client of the entity — now, or in an earlier request (a replay).",
-              headers: { ...commonHeaders(), "Idempotent-Replayed": header("IdempotentReplayed") },
+              description: "The lead became a client of the entity — now, or in an earlier request (a replay); with `on_existing_client: \"link\"`, possibly the client the entity already had (`Lead-Linked: true`).",
+              headers: { ...commonHeaders(), "Idempotent-Replayed": header("IdempotentReplayed"), "Lead-Linked": header("LeadLinked") },
               content: {
                 "application/json": {
                   schema: ref("User"),
@@ -434,6 +435,10 @@ export function buildOpenApiDocument(version: string) {
         },
         IdempotentReplayed: {
           description: "`true` when the answer is the client an earlier request created; absent otherwise.",
+          schema: { type: "string", enum: ["true"] },
+        },
+        LeadLinked: {
+          description: "`true` when the lead went into a client the entity already had (`on_existing_client: \"link\"`), now or in the request this one replays; absent otherwise.",
           schema: { type: "string", enum: ["true"] },
         },
         RetryAfter: { description: "Seconds to wait before retrying.", required: true, schema: { type: "string", pattern: "^[0-9]+$", example: String(RETRY_AFTER_SECONDS) } },

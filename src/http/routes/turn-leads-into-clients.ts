@@ -9,7 +9,8 @@ import { ApiError, PROBLEMS } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
 import { requireJsonBody, validationHook } from "../validation";
-import { MAX_BODY_BYTES, refusalError, uuidField } from "./turn-lead-into-client";
+import { type Announce, executionContextOf } from "./events";
+import { MAX_BODY_BYTES, onExistingClientField, refusalError, uuidField } from "./turn-lead-into-client";
 
 export const TURN_LEADS_INTO_CLIENTS_PATH = "/turn-leads-into-clients";
 
@@ -26,6 +27,7 @@ export const turnLeadsIntoClientsBody = z.object(
         z.maxLength(MAX_BULK_LEADS, { error: `lead_ids must hold at most ${MAX_BULK_LEADS} ids` }),
         z.refine((ids: string[]) => new Set(ids).size === ids.length, { error: "lead_ids must not repeat an id (ids are compared in lowercase)" }),
       ),
+    on_existing_client: onExistingClientField,
   },
   { error: "The body must be a JSON object" },
 );
@@ -35,7 +37,7 @@ export function toBulkItem(leadId: string, outcome: ConversionOutcome) {
   switch (outcome.kind) {
     case "converted":
     case "replayed":
-      return { lead_id: leadId, status: 200 as const, replayed: outcome.kind === "replayed", linked: false, user: toUserBody(outcome.client) };
+      return { lead_id: leadId, status: 200 as const, replayed: outcome.kind === "replayed", linked: outcome.linked, user: toUserBody(outcome.client) };
     default: {
       const error = refusalError(outcome);
       return {
@@ -57,6 +59,8 @@ export function toBulkItem(leadId: string, outcome: ConversionOutcome) {
 export interface TurnLeadsIntoClientsDeps {
   store: BulkConversionStore;
   verifyToken: TokenVerifier;
+  /** Starts delivering an event the call wrote, as the single endpoint does. */
+  announce?: Announce;
 }
 
 /**
@@ -65,7 +69,7 @@ export interface TurnLeadsIntoClientsDeps {
  * whole request answer as it does, else 200 with one result per lead, in the
  * request's order.
  */
-export function turnLeadsIntoClientsRoute({ store, verifyToken }: TurnLeadsIntoClientsDeps) {
+export function turnLeadsIntoClientsRoute({ store, verifyToken, announce }: TurnLeadsIntoClientsDeps) {
   return new Hono<AppEnv>().post(
     TURN_LEADS_INTO_CLIENTS_PATH,
     bodyLimit({
@@ -81,10 +85,13 @@ export function turnLeadsIntoClientsRoute({ store, verifyToken }: TurnLeadsIntoC
       const body = c.req.valid("json");
       const outcome = await convertLeadsToClients({
         ctx: { actor: c.get("actor"), requestId: c.get("requestId"), store },
-        input: { financialEntityId: body.financial_entity_id, leadIds: body.lead_ids },
+        input: { financialEntityId: body.financial_entity_id, leadIds: body.lead_ids, onExistingClient: body.on_existing_client },
       });
       if (outcome.kind !== "decided") throw refusalError(outcome);
       c.set("outcome", "decided");
+      for (const { outcome: item } of outcome.items) {
+        if (item.kind === "converted" && item.eventId) announce?.(item.eventId, executionContextOf(c));
+      }
       return c.json({ results: outcome.items.map(({ leadId, outcome }) => toBulkItem(leadId, outcome)) }, 200);
     },
   );
