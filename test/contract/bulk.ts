@@ -244,6 +244,21 @@ export const bulkRoundTrips: ContractSuite = (target) =>
       expect(await measure(() => bulk(target(), crypto.randomUUID(), ids.slice(0, 3)))).toEqual({ status: 404, round_trips: 1 });
     });
 
+    it("one for a call mixing every per-item outcome", async () => {
+      const db = target().db;
+      const entity = await givenEntity(db);
+      const rival = await givenEntity(db, { ecosystemId: entity.ecosystemId });
+      const [fresh, earlier, taken] = await Promise.all([1, 2, 3].map(() => givenLead(db, { ecosystemId: entity.ecosystemId })));
+      const held = await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: rival.id });
+      await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "66-6" });
+      const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "666" });
+      await results(await bulk(target(), entity.id, [earlier!.id]));
+      await results(await bulk(target(), rival.id, [taken!.id]));
+
+      const ids = [fresh!.id, earlier!.id, taken!.id, held.id, clash.id, crypto.randomUUID()];
+      expect(await measure(() => bulk(target(), entity.id, ids))).toEqual({ status: 200, round_trips: 1 });
+    });
+
     it("none for calls refused before the database", async () => {
       const entity = await givenEntity(target().db);
       const ids = [crypto.randomUUID()];

@@ -96,6 +96,32 @@ describe("decideConversion", () => {
   it("treats a convertible lead that was not converted as a broken invariant", () => {
     expect(() => decideConversion(snapshot(), ATTEMPT)).toThrow(ConversionInvariantError);
   });
+
+  describe("with on_existing_client: link", () => {
+    const LINK = { ...ATTEMPT, onExistingClient: "link" } as const;
+    const existing = client({ id: "c-existing" });
+
+    it("is converted, linked, when the lead now holds the existing client and this attempt's audit record", () => {
+      expect(decideConversion(snapshot({ lead: { client: existing, status: "converted", linked: true, conversionAuditId: LINK.auditId } }), LINK))
+        .toEqual({ kind: "converted", client: existing, linked: true });
+    });
+
+    it("is a linked replay when an earlier attempt linked it, whatever this one asks", () => {
+      for (const attempt of [LINK, ATTEMPT]) {
+        expect(decideConversion(snapshot({ lead: { client: existing, status: "converted", linked: true, conversionAuditId: "a-earlier" } }), attempt))
+          .toEqual({ kind: "replayed", client: existing, linked: true });
+      }
+    });
+
+    it("treats a NIT conflict left standing as a broken invariant: the store links instead", () => {
+      expect(() => decideConversion(snapshot({ nitConflictClientId: "c-existing" }), LINK)).toThrow(ConversionInvariantError);
+    });
+
+    it("refuses what it would refuse without link", () => {
+      expect(decideConversion(snapshot({ lead: { financialEntityId: OTHER } }), LINK)).toEqual({ kind: "lead_assigned_to_other_entity" });
+      expect(decideConversion(snapshot({ lead: { client: client({ financialEntityId: OTHER }) } }), LINK)).toEqual({ kind: "lead_already_converted" });
+    });
+  });
 });
 
 describe("authorizeConversion", () => {
