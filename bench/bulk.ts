@@ -69,7 +69,7 @@ async function batchTime(size: number, rounds = 10): Promise<number> {
   for (let r = 0; r < rounds; r++) {
     const commands = data.leadIds.slice(r * size, (r + 1) * size).map((leadId) => ({
       leadId, financialEntityId: data.entityId, onExistingClient: "reject" as const, clientId: crypto.randomUUID(),
-      auditId: crypto.randomUUID(), subject: "bench", requestId: "bench", at: new Date().toISOString(),
+      auditId: crypto.randomUUID(), eventId: crypto.randomUUID(), subject: "bench", requestId: "bench", at: new Date().toISOString(),
     }));
     const started = performance.now();
     await store.convertMany(commands);

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { findInvariantViolations } from "../../src/db/invariants";
 import { financialEntities } from "../../src/db/schema";
-import { auditFor, givenClient, givenConvertibleLead, givenEntity, givenLead, readLead, writesFor } from "../support/builders";
+import { auditFor, eventsForLead, givenClient, givenConvertibleLead, givenEntity, givenLead, readLead, writesFor } from "../support/builders";
 import { CONVERT_PATH, conversionRequest, jsonOf, USER_KEYS } from "../support/requests";
 import { tokenFor } from "../support/tokens";
 import { expectProblem } from "./expect";
@@ -97,6 +97,13 @@ export const bulkConversion: ContractSuite = (target) => {
           expect.objectContaining({ clientId: items[i].user._id, financialEntityId: entity.id, requestId, subject: entity.id }),
         ]);
       }
+      for (const [i, lead] of leads.entries()) {
+        const events = await eventsForLead(target().db, lead.id);
+        expect(events).toHaveLength(1);
+        expect(events[0]!.payload.data).toMatchObject({ request_id: requestId, user: { _id: items[i].user._id } });
+        expect(events[0]!.payload.data.linked).toBeUndefined();
+      }
+      expect(await eventsForLead(target().db, held.id)).toEqual([]);
       expect(await writesFor(target().db, held.id)).toEqual({ clients: 0, audits: 0 });
       expect(await readLead(target().db, held.id)).toMatchObject({ status: held.status, convertedClientId: null });
     });
@@ -112,7 +119,10 @@ export const bulkConversion: ContractSuite = (target) => {
       expect(again.map((item) => item.replayed)).toEqual([true, true, true, true, undefined]);
       expect(again.map((item) => item.user?._id)).toEqual(first.map((item) => item.user?._id));
       expect(again[4]).toEqual(first[4]);
-      for (const lead of leads) expect(await writesFor(target().db, lead.id)).toEqual({ clients: 1, audits: 1 });
+      for (const lead of leads) {
+        expect(await writesFor(target().db, lead.id)).toEqual({ clients: 1, audits: 1 });
+        expect(await eventsForLead(target().db, lead.id)).toHaveLength(1);
+      }
     });
   });
 

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { findInvariantViolations } from "../../src/db/invariants";
 import { clients } from "../../src/db/schema";
-import { auditFor, givenClient, givenEntity, givenLead, readLead } from "../support/builders";
+import { auditFor, eventsForLead, givenClient, givenEntity, givenLead, readLead } from "../support/builders";
 import { CONVERT_PATH, conversionRequest, jsonOf } from "../support/requests";
 import { tokenFor } from "../support/tokens";
 import { bulk } from "./bulk";
@@ -66,6 +66,9 @@ export const link: ContractSuite = (target) => {
       expect(await auditFor(target().db, lead.id)).toEqual([
         expect.objectContaining({ clientId: existing.id, financialEntityId: entity.id, linked: true, requestId: res.headers.get("x-request-id") }),
       ]);
+      const events = await eventsForLead(target().db, lead.id);
+      expect(events).toHaveLength(1);
+      expect(events[0]!.payload.data).toMatchObject({ lead_id: lead.id, linked: true, user: { _id: existing.id, lastname: "Lead Lastname" } });
       expect(await findInvariantViolations(target().db)).toEqual([]);
     });
 
@@ -81,6 +84,7 @@ export const link: ContractSuite = (target) => {
         expect(await jsonOf(again)).toEqual(first);
       }
       expect(await auditFor(target().db, lead.id)).toHaveLength(1);
+      expect(await eventsForLead(target().db, lead.id)).toHaveLength(1);
     });
 
     it("a second lead linked into the same client fills only what is still null; the client holds both", async () => {
