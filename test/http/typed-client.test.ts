@@ -48,4 +48,19 @@ describe("the typed client (hono/client)", () => {
     expect((await user.json()).name).toBe(lead.name);
     expect((await read.json()).converted_user_id).toBe(_id);
   });
+
+  it("converts many leads in one call, typed, with link", async () => {
+    const { entity, lead } = await givenConvertibleLead(database.db);
+    const client = hc<AppType>("http://api.test", { fetch: (input: Request | string | URL, init?: RequestInit) => app.request(input, init) });
+
+    const res = await client["turn-leads-into-clients"].$post(
+      { json: { financial_entity_id: entity.id, lead_ids: [lead.id], on_existing_client: "link" } },
+      { headers: { Authorization: `Bearer ${await tokenFor(entity.id)}` } },
+    );
+
+    expect(res.status).toBe(200);
+    if (res.status !== 200) return;
+    const [item] = (await res.json()).results;
+    expect(item && "user" in item && item.user.name).toBe(lead.name);
+  });
 });
