@@ -176,13 +176,17 @@ function buildConversionBatch(db: Database) {
     .leftJoin(clients, eq(clients.id, leads.convertedClientId))
     .prepare();
 
-  const statements = [insertClient, markLeadConverted, fillLinkedClient, markLeadLinked, recordConversion].map((q) => q.toSQL());
-  // The outbox: the lead.converted event and its deliveries, only when this attempt converted the lead.
-  statements.push(...buildConversionEventStatements(db));
-  statements.push(readOutcome.getQuery());
+  const convert = [insertClient, markLeadConverted].map((q) => q.toSQL());
+  const link = [fillLinkedClient, markLeadLinked].map((q) => q.toSQL());
+  // The audit record, then the outbox: the lead.converted event and its deliveries, only when this attempt
+  // converted the lead; the read-back last.
+  const after = [
+    recordConversion.toSQL(),
+    ...buildConversionEventStatements(db),
+    readOutcome.getQuery(),
+  ];
   // Without "link" the two link statements can do nothing: leaving them out saves their cost, per lead in a bulk call.
-  const withoutLink = statements.filter((_, i) => i !== 2 && i !== 3);
-  return { statements, withoutLink, readOutcome };
+  return { statements: [...convert, ...link, ...after], withoutLink: [...convert, ...after], readOutcome };
 }
 
 export { StoredValueError } from "./stored-values";
