@@ -48,7 +48,7 @@ async function rawLimit(leads: number): Promise<number> {
     const clientId = crypto.randomUUID();
     await db.$client.batch(
       batch.statementsFor({
-        leadId, financialEntityId: data.entityId, clientId, auditId: crypto.randomUUID(), eventId: crypto.randomUUID(),
+        leadId, financialEntityId: data.entityId, onExistingClient: "reject", clientId, auditId: crypto.randomUUID(), eventId: crypto.randomUUID(),
         subject: data.entityId, requestId: clientId, at: new Date().toISOString(), keyHash: null,
       }),
       "write",

@@ -3,7 +3,9 @@ import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
 import { createApiKeyStore } from "./db/api-key-store";
+import { createBulkConversionStore } from "./db/bulk-conversion-store";
 import { createConversionStore } from "./db/conversion-store";
+import { createReadStore } from "./db/read-store";
 import type { Database } from "./db/client";
 import type { ConversionStore } from "./domain/conversion";
 import { noStore } from "./http/cache-control";
@@ -14,7 +16,10 @@ import { docsRoutes, type StaticAssets } from "./http/routes/docs";
 import { healthRoutes } from "./http/routes/health";
 import { ApiError, problemResponse } from "./http/problem";
 import { apiKeysRoutes } from "./http/routes/api-keys";
+import { leadsRoute } from "./http/routes/leads";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
+import { turnLeadsIntoClientsRoute } from "./http/routes/turn-leads-into-clients";
+import { usersRoute } from "./http/routes/users";
 import {
   createInProcessRateLimiter,
   createTokenVerifier,
@@ -85,6 +90,8 @@ export function createApp({
 }: AppDeps) {
   store ??= createConversionStore(db, { timeoutMs: databaseTimeoutMs });
   const keys = createApiKeyStore(db, { timeoutMs: databaseTimeoutMs });
+  const bulkStore = createBulkConversionStore(db, { timeoutMs: databaseTimeoutMs });
+  const reader = createReadStore(db, { timeoutMs: databaseTimeoutMs });
   const verifyToken = createTokenVerifier(auth);
   const webhookStore = createWebhookStore(db, { timeoutMs: databaseTimeoutMs });
   const { announce } = webhooks;
@@ -97,7 +104,7 @@ export function createApp({
         origin: [...corsOrigins],
         allowMethods: ["POST", "GET", "PATCH", "DELETE"],
         allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-        exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate", "RateLimit-Policy"],
+        exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Lead-Linked", "Retry-After", "WWW-Authenticate", "RateLimit-Policy"],
         maxAge: 600,
       }),
     );
@@ -125,6 +132,9 @@ export function createApp({
     }))
     .route("/", eventsRoutes({ store: webhookStore, verifyToken, announce, requests: rateLimits.requests }))
     .route("/", apiKeysRoutes({ keys, verifyToken, requests: rateLimits.requests }))
+    .route("/", turnLeadsIntoClientsRoute({ store: bulkStore, verifyToken, announce, conversions: rateLimits.conversions }))
+    .route("/", usersRoute({ reader, verifyToken, requests: rateLimits.requests }))
+    .route("/", leadsRoute({ reader, verifyToken, requests: rateLimits.requests }))
     .route("/", healthRoutes({ db, databaseTimeoutMs }))
     .route("/", docsRoutes({ assets }));
 }

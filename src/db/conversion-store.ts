@@ -1,43 +1,52 @@
 import type { InArgs, InStatement, ResultSet } from "@libsql/client/http";
 import { and, eq, fillPlaceholders, isNull, ne, notExists, or, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/sqlite-core";
-import { type SQL, type SQLWrapper } from "drizzle-orm";
+import { alias, type SelectedFields } from "drizzle-orm/sqlite-core";
 import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
 import type { ApiKeySnapshot } from "../domain/api-key";
 import { type ConversionCommand, type ConversionSnapshot, type ConversionStore, CONVERT_SCOPE } from "../domain/conversion";
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
+import { clientColumns } from "./read-store";
 import { apiKeys, clients, financialEntities, leadConversions, leads } from "./schema";
 import { buildConversionEventStatements } from "../webhooks/outbox";
+import { jsonObjectOrEmpty, numberOrNull, StoredValueError } from "./stored-values";
 
 type CommandKey = keyof ConversionCommand;
 const param = (name: CommandKey) => sql.placeholder(name);
 
-// Rows written by other tools may hold anything: what a client gets, and what
-// is read back, is always what the 200 body promises. CASE is evaluated lazily,
-// so json_type never sees text that is not JSON.
-/** The stored value when it is a JSON object, else `{}`. */
-const jsonObjectOrEmpty = (column: SQLWrapper): SQL<string> =>
-  sql`coalesce(case when json_valid(${column}) then case when json_type(${column}) = 'object' then ${column} end end, '{}')`;
-/** The stored value when it is a JSON array, else `[]`. */
-const jsonArrayOrEmpty = (column: SQLWrapper): SQL<string> =>
-  sql`coalesce(case when json_valid(${column}) then case when json_type(${column}) = 'array' then ${column} end end, '[]')`;
-/** The stored value when it is a number, else NULL. */
-const numberOrNull = (column: SQLWrapper): SQL<number | null> =>
-  sql`case when typeof(${column}) in ('integer', 'real') then ${column} end`;
+/**
+ * The client's profile fields a linked lead fills when the client's own is
+ * null (Salesforce's merge rule); history, payment data, additional data,
+ * status and the NIT are never touched.
+ */
+export const LINK_FILLED_FIELDS = [
+  "image", "name", "lastname", "businessName", "quota", "phone", "email", "address", "score", "businessEntity",
+] as const;
+
+/** The lead's value for a filled field, normalized as a new client's would be. */
+const leadValue = (column: (typeof LINK_FILLED_FIELDS)[number]) =>
+  column === "quota" || column === "score" ? numberOrNull(leads[column]) : leads[column];
 
 /**
  * The statements of one conversion attempt. Each decides for itself whether
  * to act, so the whole attempt is a single batch with no reads in between,
- * and the last statement reports what the database looks like.
+ * and the last statement reports what the database looks like:
+ * 1. a new client from the lead, when the lead may be converted and the
+ *    entity has no client with its NIT key;
+ * 2. the lead marked converted into it;
+ * 3. with `on_existing_client: "link"`, the entity's client with the lead's
+ *    NIT key gets the lead's profile where its own is null;
+ * 4. and the lead is marked converted into that client;
+ * 5. the audit record, when this attempt converted the lead (by 2 or 4);
+ * 6. the read-back.
  *
  * With an integration key (`keyHash` set), the key's row is read by the same
- * batch: its `last_used_at` is touched when it is usable, the client is
- * inserted only when the key is usable, for this entity and with the scope
- * (everything after — lead, audit, outbox — follows the client), and the
- * outcome read reports the row as it stands. A token passes a null hash and
- * every key condition is void. Unknown, revoked and expired keys run exactly
- * these statements; only the hash differs.
+ * batch: its `last_used_at` is touched when it is usable, a lead is converted
+ * (into a new client or by a link) only when the key is usable, for this
+ * entity and with the scope (the audit and the outbox follow the conversion),
+ * and the outcome read reports the row as it stands. A token passes a null
+ * hash and every key condition is void. Unknown, revoked and expired keys run
+ * exactly these statements; only the hash differs.
  */
 function buildConversionBatch(db: Database) {
   const keyIsUsable = and(
@@ -76,52 +85,50 @@ function buildConversionBatch(db: Database) {
       ),
     );
 
+  // The rules a lead must pass to be converted by this entity — once, for both ways of converting it.
+  const leadWithEntity = <T extends SelectedFields>(fields: T) =>
+    db
+      .select(fields)
+      .from(leads)
+      .innerJoin(
+        financialEntities,
+        and(eq(financialEntities.id, param("financialEntityId")), eq(financialEntities.ecosystemId, leads.ecosystemId)),
+      );
+  const convertible = and(
+    eq(leads.id, param("leadId")),
+    eq(financialEntities.status, "active"),
+    isNull(leads.convertedClientId),
+    ne(leads.status, CONVERTED_LEAD_STATUS),
+    or(isNull(leads.financialEntityId), eq(leads.financialEntityId, financialEntities.id)),
+    keyAllowsConversion,
+  );
+
   // Keys follow the table's column order, as INSERT … SELECT requires.
-  const clientFromLead = db
-    .select({
-      id: sql`${param("clientId")}`,
-      financialEntityId: financialEntities.id,
-      ecosystemId: financialEntities.ecosystemId,
-      leadId: leads.id,
-      image: leads.image,
-      name: leads.name,
-      lastname: leads.lastname,
-      businessName: leads.businessName,
-      quota: numberOrNull(leads.quota),
-      phone: leads.phone,
-      email: leads.email,
-      nit: leads.nit,
-      // The key is the lead's, computed when its NIT was written: never recomputed in SQL.
-      nitKey: leads.nitKey,
-      address: leads.address,
-      score: numberOrNull(leads.score),
-      businessEntity: leads.businessEntity,
-      status: sql`${NEW_CLIENT_STATUS}`,
-      history: sql`'[]'`,
-      paymentData: jsonObjectOrEmpty(leads.paymentData),
-      apnToken: sql`''`,
-      additionalData: jsonObjectOrEmpty(leads.additionalData),
-      createdAt: sql`${param("at")}`,
-    })
-    .from(leads)
-    .innerJoin(
-      financialEntities,
-      and(
-        eq(financialEntities.id, param("financialEntityId")),
-        eq(financialEntities.ecosystemId, leads.ecosystemId),
-      ),
-    )
-    .where(
-      and(
-        eq(leads.id, param("leadId")),
-        eq(financialEntities.status, "active"),
-        isNull(leads.convertedClientId),
-        ne(leads.status, CONVERTED_LEAD_STATUS),
-        or(isNull(leads.financialEntityId), eq(leads.financialEntityId, financialEntities.id)),
-        notExists(clientWithLeadNit),
-        keyAllowsConversion,
-      ),
-    );
+  const clientFromLead = leadWithEntity({
+    id: sql`${param("clientId")}`,
+    financialEntityId: financialEntities.id,
+    ecosystemId: financialEntities.ecosystemId,
+    leadId: leads.id,
+    image: leads.image,
+    name: leads.name,
+    lastname: leads.lastname,
+    businessName: leads.businessName,
+    quota: numberOrNull(leads.quota),
+    phone: leads.phone,
+    email: leads.email,
+    nit: leads.nit,
+    // The key is the lead's, computed when its NIT was written: never recomputed in SQL.
+    nitKey: leads.nitKey,
+    address: leads.address,
+    score: numberOrNull(leads.score),
+    businessEntity: leads.businessEntity,
+    status: sql`${NEW_CLIENT_STATUS}`,
+    history: sql`'[]'`,
+    paymentData: jsonObjectOrEmpty(leads.paymentData),
+    apnToken: sql`''`,
+    additionalData: jsonObjectOrEmpty(leads.additionalData),
+    createdAt: sql`${param("at")}`,
+  }).where(and(convertible, notExists(clientWithLeadNit)));
   const insertClient = db.insert(clients).select(clientFromLead.getSQL());
 
   const newClient = db.select({ one: sql`1` }).from(clients).where(eq(clients.id, param("clientId")));
@@ -135,19 +142,51 @@ function buildConversionBatch(db: Database) {
     })
     .where(and(eq(leads.id, param("leadId")), sql`exists ${newClient}`));
 
+  // The client to link into: only asked for, and only for a lead the rules above let through.
+  const linkTarget = leadWithEntity({ id: sameNit.id })
+    .innerJoin(sameNit, and(eq(sameNit.financialEntityId, financialEntities.id), eq(sameNit.nitKey, leads.nitKey), ne(sameNit.nitKey, "")))
+    .where(and(convertible, eq(param("onExistingClient"), "link")))
+    .limit(1);
+  const fromLead = (column: (typeof LINK_FILLED_FIELDS)[number]) =>
+    sql`coalesce(${clients[column]}, (select ${leadValue(column)} from ${leads} where ${leads.id} = ${param("leadId")}))`;
+  const fillLinkedClient = db
+    .update(clients)
+    .set(Object.fromEntries(LINK_FILLED_FIELDS.map((column) => [column, fromLead(column)])))
+    .where(eq(clients.id, sql`(${linkTarget})`));
+  const markLeadLinked = db
+    .update(leads)
+    .set({
+      status: CONVERTED_LEAD_STATUS,
+      financialEntityId: sql`${param("financialEntityId")}`,
+      convertedClientId: sql`(${linkTarget})`,
+      convertedAt: sql`${param("at")}`,
+    })
+    .where(and(eq(leads.id, param("leadId")), sql`(${linkTarget}) is not null`));
+
+  // Converted by this attempt: converted now, for this entity, and not yet audited (every converted lead has one record).
+  const audited = db.select({ one: sql`1` }).from(leadConversions).where(eq(leadConversions.leadId, param("leadId")));
   const recordConversion = db.insert(leadConversions).select(
     db
       .select({
         id: sql`${param("auditId")}`,
-        leadId: clients.leadId,
+        leadId: leads.id,
         clientId: clients.id,
         financialEntityId: clients.financialEntityId,
         subject: sql`coalesce((${keySubject}), ${param("subject")})`,
         requestId: sql`${param("requestId")}`,
         convertedAt: sql`${param("at")}`,
+        linked: sql`${clients.leadId} is not ${leads.id}`,
       })
-      .from(clients)
-      .where(eq(clients.id, param("clientId")))
+      .from(leads)
+      .innerJoin(clients, eq(clients.id, leads.convertedClientId))
+      .where(
+        and(
+          eq(leads.id, param("leadId")),
+          eq(leads.convertedAt, param("at")),
+          eq(clients.financialEntityId, param("financialEntityId")),
+          notExists(audited),
+        ),
+      )
       .getSQL(),
   );
 
@@ -160,27 +199,9 @@ function buildConversionBatch(db: Database) {
       leadEcosystemId: leads.ecosystemId,
       leadEntityId: leads.financialEntityId,
       leadStatus: leads.status,
-      client: {
-        id: clients.id,
-        financialEntityId: clients.financialEntityId,
-        ecosystemId: clients.ecosystemId,
-        image: clients.image,
-        name: clients.name,
-        lastname: clients.lastname,
-        businessName: clients.businessName,
-        quota: numberOrNull(clients.quota),
-        status: clients.status,
-        phone: clients.phone,
-        email: clients.email,
-        nit: clients.nit,
-        address: clients.address,
-        history: jsonArrayOrEmpty(clients.history).mapWith(clients.history),
-        score: numberOrNull(clients.score),
-        paymentData: jsonObjectOrEmpty(clients.paymentData).mapWith(clients.paymentData),
-        apnToken: clients.apnToken,
-        businessEntity: clients.businessEntity,
-        additionalData: jsonObjectOrEmpty(clients.additionalData).mapWith(clients.additionalData),
-      },
+      leadLinked: sql<number>`${clients.leadId} is not ${leads.id}`,
+      conversionAuditId: sql<string | null>`(select ${leadConversions.id} from ${leadConversions} where ${leadConversions.leadId} = ${leads.id})`,
+      client: clientColumns,
       nitConflictClientId: sql<string | null>`(${clientWithLeadNit.limit(1)})`,
       apiKey: {
         id: apiKeys.id,
@@ -197,17 +218,20 @@ function buildConversionBatch(db: Database) {
     .leftJoin(apiKeys, eq(apiKeys.keyHash, param("keyHash")))
     .prepare();
 
-  const statements = [touchKey, insertClient, markLeadConverted, recordConversion].map((q) => q.toSQL());
-  // The outbox: the lead.converted event and its deliveries, only when this batch made the client.
-  statements.push(...buildConversionEventStatements(db));
-  statements.push(readOutcome.getQuery());
-  return { statements, readOutcome };
+  const convert = [touchKey, insertClient, markLeadConverted].map((q) => q.toSQL());
+  const link = [fillLinkedClient, markLeadLinked].map((q) => q.toSQL());
+  // The audit record, then the outbox: the lead.converted event and its deliveries, only when this attempt
+  // converted the lead; the read-back last.
+  const after = [
+    recordConversion.toSQL(),
+    ...buildConversionEventStatements(db),
+    readOutcome.getQuery(),
+  ];
+  // Without "link" the two link statements can do nothing: leaving them out saves their cost, per lead in a bulk call.
+  return { statements: [...convert, ...link, ...after], withoutLink: [...convert, ...after], readOutcome };
 }
 
-/** A stored value did not decode. Carries no value and no cause: they would hold stored data. */
-export class StoredValueError extends Error {
-  override name = "StoredValueError";
-}
+export { StoredValueError } from "./stored-values";
 
 type OutcomeRow = {
   entityId: string | null;
@@ -217,6 +241,8 @@ type OutcomeRow = {
   leadEcosystemId: string | null;
   leadEntityId: string | null;
   leadStatus: string | null;
+  leadLinked: number | null;
+  conversionAuditId: string | null;
   client: Client | null;
   nitConflictClientId: string | null;
   apiKey: ApiKeySnapshot | null;
@@ -237,6 +263,8 @@ function toSnapshot(row: OutcomeRow): ConversionSnapshot {
             financialEntityId: row.leadEntityId,
             status: row.leadStatus!,
             client: row.client,
+            linked: row.client !== null && row.leadLinked === 1,
+            conversionAuditId: row.conversionAuditId,
           },
     nitConflictClientId: row.nitConflictClientId,
     apiKey: row.apiKey,
@@ -245,7 +273,7 @@ function toSnapshot(row: OutcomeRow): ConversionSnapshot {
 
 /**
  * The conversion batch, built once: the statements for one command, and how
- * to read the snapshot from the batch's results. The store runs it; the
+ * to read the snapshot from its results (the last ones of the batch, for one command). The store runs it; the
  * benchmark runs it bare, as the raw limit.
  *
  * @example
@@ -254,22 +282,22 @@ function toSnapshot(row: OutcomeRow): ConversionSnapshot {
  * const snapshot = batch.snapshotFrom(results);
  */
 export function prepareConversionBatch(db: Database) {
-  const { statements, readOutcome } = buildConversionBatch(db);
+  const { statements, withoutLink, readOutcome } = buildConversionBatch(db);
   return {
     statementsFor(command: ConversionCommand): InStatement[] {
       const values = command as unknown as Record<string, unknown>;
-      return statements.map((q) => ({ sql: q.sql, args: fillPlaceholders(q.params, values) as InArgs }));
+      return (command.onExistingClient === "link" ? statements : withoutLink).map((q) => ({ sql: q.sql, args: fillPlaceholders(q.params, values) as InArgs }));
     },
     snapshotFrom(results: ResultSet[]): ConversionSnapshot {
       let rows: OutcomeRow[];
       try {
-        rows = readOutcome.mapResult(results[statements.length - 1], true) as OutcomeRow[];
+        rows = readOutcome.mapResult(results.at(-1)!, true) as OutcomeRow[];
       } catch {
         // A decoding error quotes the value (JSON.parse does): neither it nor its cause may reach a log.
         throw new StoredValueError("a stored value read by the conversion could not be decoded");
       }
       // The statement before the read is the outbox's delivery insert.
-      return { ...toSnapshot(rows[0]!), deliveriesToSend: results[statements.length - 2]?.rowsAffected ?? 0 };
+      return { ...toSnapshot(rows[0]!), deliveriesToSend: results.at(-2)?.rowsAffected ?? 0 };
     },
   };
 }

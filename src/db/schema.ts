@@ -86,7 +86,8 @@ export const leads = sqliteTable(
     }),
     index("leads_ecosystem_idx").on(t.ecosystemId),
     index("leads_financial_entity_idx").on(t.financialEntityId),
-    uniqueIndex("leads_converted_client_uq").on(t.convertedClientId),
+    // Several leads may be converted into one client (on_existing_client: "link"): the lead holds the link.
+    index("leads_converted_client_idx").on(t.convertedClientId),
     check(
       "leads_conversion_ck",
       sql`(${t.convertedClientId} is null) = (${t.convertedAt} is null)`,
@@ -102,7 +103,11 @@ export const clients = sqliteTable(
     ecosystemId: text("ecosystem_id")
       .notNull()
       .references(() => ecosystems.id),
-    /** The lead this client was converted from; null for clients that came another way. */
+    /**
+     * The lead this client was made from; null for clients that came another
+     * way. Leads linked into the client later point to it by their own
+     * `converted_client_id`; this stays the first.
+     */
     leadId: text("lead_id").references((): AnySQLiteColumn => leads.id),
     ...profileColumns(),
     status: text().notNull().default("active"),
@@ -148,10 +153,12 @@ export const leadConversions = sqliteTable(
     subject: text().notNull(),
     requestId: text("request_id").notNull(),
     convertedAt: text("converted_at").notNull(),
+    /** The lead went into a client the entity already had, not a new one. */
+    linked: integer({ mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     uniqueIndex("lead_conversions_lead_uq").on(t.leadId),
-    uniqueIndex("lead_conversions_client_uq").on(t.clientId),
+    index("lead_conversions_client_idx").on(t.clientId),
     index("lead_conversions_entity_idx").on(t.financialEntityId),
   ],
 );

@@ -29,13 +29,22 @@ export interface KeyActor {
 /** Whoever a request speaks for: a verified token's actor, or an integration key still to be looked up. */
 export type Caller = Actor | KeyActor;
 
+/**
+ * What to do when the entity already has a client with the lead's NIT key:
+ * refuse (`client_already_exists`), or convert the lead into that client.
+ */
+export type OnExistingClient = "reject" | "link";
+
 export interface ConversionRequest {
   leadId: string;
   financialEntityId: string;
+  /** Default `"reject"`. */
+  onExistingClient?: OnExistingClient;
 }
 
 /** Everything the store writes for one attempt; ids and time are chosen before the write. */
 export interface ConversionCommand extends ConversionRequest {
+  onExistingClient: OnExistingClient;
   clientId: string;
   auditId: string;
   /** The `lead.converted` event written with the conversion, when it happens. */
@@ -60,6 +69,10 @@ export interface ConversionSnapshot {
     status: string;
     /** The client the lead was converted into, if it was. */
     client: Client | null;
+    /** The lead was converted into a client made from another lead (it was linked). */
+    linked: boolean;
+    /** The id of the lead's audit record, once converted: tells which attempt converted it. */
+    conversionAuditId: string | null;
   } | null;
   /** A client of the entity whose NIT matches the lead's, other than the lead's own client. */
   nitConflictClientId: string | null;
@@ -81,9 +94,12 @@ export type ConversionRefusal =
   | { kind: "client_already_exists"; existingClientId: string };
 
 export type ConversionOutcome =
-  /** `eventId`: the conversion's event, when it has deliveries to send. */
-  | { kind: "converted"; client: Client; eventId?: string }
-  | { kind: "replayed"; client: Client }
+  /**
+   * `linked`: the lead went into a client the entity already had (`on_existing_client: "link"`).
+   * `eventId`: the conversion's event, when it has deliveries to send.
+   */
+  | { kind: "converted"; client: Client; linked: boolean; eventId?: string }
+  | { kind: "replayed"; client: Client; linked: boolean }
   | ConversionRefusal;
 
 /** The store the conversion needs: one atomic attempt that reports what it found. */
@@ -118,16 +134,21 @@ export function authorizeConversion(actor: Actor, request: ConversionRequest): C
  * snapshot where all pass but no client of ours exists is a broken invariant.
  *
  * @example
- * decideConversion(snapshot, "b7c1…") // → { kind: "converted", client }
+ * decideConversion(snapshot, command) // → { kind: "converted", client, linked: false }
  */
-export function decideConversion(snapshot: ConversionSnapshot, clientId: string): ConversionOutcome {
+export function decideConversion(
+  snapshot: ConversionSnapshot,
+  attempt: Pick<ConversionCommand, "clientId" | "auditId" | "onExistingClient">,
+): ConversionOutcome {
   const { financialEntity: entity, lead } = snapshot;
   if (entity === null) return { kind: "financial_entity_not_found" };
   // A conversion that already happened is answered even after the entity was
   // suspended: suspension stops new conversions, not the answer to an old one.
   const ours = lead?.ecosystemId === entity.ecosystemId && lead.client?.financialEntityId === entity.id ? lead.client : null;
   if (ours !== null) {
-    return ours.id === clientId ? { kind: "converted", client: ours } : { kind: "replayed", client: ours };
+    // This attempt converted the lead when the client is the one it made, or the audit record the one it wrote.
+    const now = ours.id === attempt.clientId || lead!.conversionAuditId === attempt.auditId;
+    return { kind: now ? "converted" : "replayed", client: ours, linked: lead!.linked };
   }
   if (entity.status !== "active") return { kind: "financial_entity_suspended" };
   // A lead of another ecosystem is reported exactly like a missing one.
@@ -138,7 +159,8 @@ export function decideConversion(snapshot: ConversionSnapshot, clientId: string)
   if (lead.financialEntityId !== null && lead.financialEntityId !== entity.id) {
     return { kind: "lead_assigned_to_other_entity" };
   }
-  if (snapshot.nitConflictClientId !== null) {
+  // With "link", the store converts into the existing client: a conflict left standing breaks the rules.
+  if (snapshot.nitConflictClientId !== null && attempt.onExistingClient !== "link") {
     return { kind: "client_already_exists", existingClientId: snapshot.nitConflictClientId };
   }
   throw new ConversionInvariantError("the lead passed every rule but was not converted");

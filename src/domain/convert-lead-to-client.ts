@@ -47,10 +47,10 @@ export async function convertLeadToClient({
   }
 
   const newId = ctx.newId ?? (() => crypto.randomUUID());
-  const clientId = newId();
   const command = {
     ...input,
-    clientId,
+    onExistingClient: input.onExistingClient ?? "reject",
+    clientId: newId(),
     auditId: newId(),
     eventId: newId(),
     // For a key, the store records the key's id, which only the database knows.
@@ -64,6 +64,6 @@ export async function convertLeadToClient({
     const refusal = decideKeyAccess(snapshot.apiKey ?? null, { at: command.at, scope: CONVERT_SCOPE, financialEntityId: input.financialEntityId });
     if (refusal !== null) return refusal;
   }
-  const outcome = decideConversion(snapshot, clientId);
+  const outcome = decideConversion(snapshot, command);
   return outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
 }

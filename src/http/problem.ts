@@ -15,6 +15,7 @@ export const PROBLEMS = {
   financial_entity_not_found: { status: 404, title: "Financial entity not found" },
   lead_not_found: { status: 404, title: "Lead not found" },
   api_key_not_found: { status: 404, title: "Integration key not found" },
+  user_not_found: { status: 404, title: "User not found" },
   not_found: { status: 404, title: "Not found" },
   webhook_endpoint_not_found: { status: 404, title: "Webhook endpoint not found" },
   event_not_found: { status: 404, title: "Event not found" },

@@ -1,12 +1,12 @@
 import { sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
-import { clients, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
+import { clients, leadConversions, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
 
 /** The one event type there is today. */
 export const LEAD_CONVERTED = "lead.converted";
 
-const param = (name: "eventId" | "clientId" | "requestId" | "at") => sql.placeholder(name);
+const param = (name: "eventId" | "auditId" | "requestId" | "at") => sql.placeholder(name);
 
 /** Epoch milliseconds of an ISO 8601 time, in SQL. */
 export const epochMs = (iso: unknown) => sql`cast(round((julianday(${iso}) - 2440587.5) * 86400000) as integer)`;
@@ -15,8 +15,10 @@ export const epochMs = (iso: unknown) => sql`cast(round((julianday(${iso}) - 244
  * The outbox statements of a conversion batch: the `lead.converted` event and
  * one pending delivery per enabled endpoint of the entity that subscribes to it.
  *
- * Both decide for themselves: the event exists only when the batch's client
- * (a fresh id) exists, so a replay or a refusal writes nothing, and the
+ * Both decide for themselves: the event exists only when the batch's audit
+ * record (a fresh id) exists — the attempt converted the lead, into a new
+ * client or, with `on_existing_client: "link"`, into an existing one (then the
+ * event carries `"linked": true`) — so a replay or a refusal writes nothing, and the
  * deliveries only when that event exists. The body is built in SQL from the
  * client row, so it is written once and every attempt sends the same bytes.
  */
@@ -29,13 +31,15 @@ export function buildConversionEventStatements(_db: Database) {
     'email', ${c.email}, 'nit', ${c.nit}, 'address', ${c.address}, 'history', json(${c.history}),
     'score', ${c.score}, 'payment_data', json(${c.paymentData}), 'apn_token', ${c.apnToken},
     'ecosystem', ${c.ecosystemId}, 'business_entity', ${c.businessEntity}, 'additional_data', json(${c.additionalData}))`;
+  const a = leadConversions;
   const insertEvent = sql`insert into ${webhookEvents} ("id", "financial_entity_id", "type", "payload", "created_at")
     select ${param("eventId")}, ${c.financialEntityId}, ${LEAD_CONVERTED},
-      json_object('type', ${LEAD_CONVERTED}, 'timestamp', ${param("at")}, 'data', json_object(
-        'lead_id', ${c.leadId}, 'financial_entity_id', ${c.financialEntityId}, 'ecosystem', ${c.ecosystemId},
-        'request_id', ${param("requestId")}, 'converted_at', ${param("at")}, 'user', ${user})),
+      json_object('type', ${LEAD_CONVERTED}, 'timestamp', ${param("at")}, 'data', json_patch(json_object(
+        'lead_id', ${a.leadId}, 'financial_entity_id', ${c.financialEntityId}, 'ecosystem', ${c.ecosystemId},
+        'request_id', ${param("requestId")}, 'converted_at', ${param("at")}, 'user', ${user}),
+        case when ${a.linked} then '{"linked":true}' else '{}' end)),
       ${param("at")}
-    from ${clients} where ${c.id} = ${param("clientId")}`;
+    from ${leadConversions} join ${clients} on ${c.id} = ${a.clientId} where ${a.id} = ${param("auditId")}`;
 
   const ep = webhookEndpoints;
   const insertDeliveries = sql`insert into ${webhookDeliveries} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")

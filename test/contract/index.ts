@@ -1,13 +1,19 @@
 import { access } from "./access";
+import { bulkConversion, bulkRoundTrips } from "./bulk";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
+import { link, linkRoundTrips } from "./link";
 import { races } from "./races";
+import { readRoundTrips, reads } from "./reads";
 import { refusals } from "./refusals";
 import { roundTrips } from "./round-trips";
 
 /** The whole contract, for targets that can count database round trips. */
-export const CONTRACT = [happyPath, refusals, access, races, hygiene, roundTrips, integrationKeys, keyRoundTrips];
+export const CONTRACT = [
+  happyPath, refusals, access, races, hygiene, roundTrips, integrationKeys, keyRoundTrips,
+  reads, readRoundTrips, bulkConversion, bulkRoundTrips, link, linkRoundTrips,
+];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
-export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races, hygiene, integrationKeys];
+export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races, hygiene, integrationKeys, reads, bulkConversion, link];

@@ -149,7 +149,7 @@ describe("stored values that do not fit", () => {
     const { entity, lead } = await givenConvertibleLead(database.db, { paymentData: null, additionalData: null });
     const batch = prepareConversionBatch(database.db);
     const command = {
-      leadId: lead.id, financialEntityId: entity.id, clientId: crypto.randomUUID(), auditId: crypto.randomUUID(),
+      leadId: lead.id, financialEntityId: entity.id, onExistingClient: "reject" as const, clientId: crypto.randomUUID(), auditId: crypto.randomUUID(),
       eventId: crypto.randomUUID(), subject: "test", requestId: "test", at: new Date().toISOString(), keyHash: null,
     };
     const results = await database.db.$client.batch(batch.statementsFor(command), "write");

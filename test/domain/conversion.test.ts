@@ -12,6 +12,7 @@ const ENTITY = "e0000000-0000-4000-8000-000000000001";
 const OTHER = "e0000000-0000-4000-8000-000000000002";
 const ECOSYSTEM = "a0000000-0000-4000-8000-000000000001";
 const NEW_ID = "c0000000-0000-4000-8000-000000000001";
+const ATTEMPT = { clientId: NEW_ID, auditId: "a-new", onExistingClient: "reject" } as const;
 
 const client = (overrides: Partial<Client> = {}): Client => ({
   id: NEW_ID, financialEntityId: ENTITY, ecosystemId: ECOSYSTEM, image: null, name: "Ana", lastname: null,
@@ -27,7 +28,7 @@ const snapshot = (overrides: {
 } = {}): ConversionSnapshot => ({
   financialEntity: overrides.entity === null ? null : { id: ENTITY, ecosystemId: ECOSYSTEM, status: "active", ...overrides.entity },
   lead: overrides.lead === null ? null : {
-    id: "l1", ecosystemId: ECOSYSTEM, financialEntityId: null, status: "new", client: null, ...overrides.lead,
+    id: "l1", ecosystemId: ECOSYSTEM, financialEntityId: null, status: "new", client: null, linked: false, conversionAuditId: null, ...overrides.lead,
   },
   nitConflictClientId: overrides.nitConflictClientId ?? null,
 });
@@ -35,65 +36,91 @@ const snapshot = (overrides: {
 describe("decideConversion", () => {
   it("is converted when the lead now holds the client created by this attempt", () => {
     const created = client();
-    expect(decideConversion(snapshot({ lead: { client: created, status: "converted", financialEntityId: ENTITY } }), NEW_ID))
-      .toEqual({ kind: "converted", client: created });
+    expect(decideConversion(snapshot({ lead: { client: created, status: "converted", financialEntityId: ENTITY } }), ATTEMPT))
+      .toEqual({ kind: "converted", client: created, linked: false });
   });
 
   it("is a replay when the lead holds an earlier client of the same entity", () => {
     const earlier = client({ id: "c-earlier" });
-    expect(decideConversion(snapshot({ lead: { client: earlier, status: "converted" } }), NEW_ID))
-      .toEqual({ kind: "replayed", client: earlier });
+    expect(decideConversion(snapshot({ lead: { client: earlier, status: "converted" } }), ATTEMPT))
+      .toEqual({ kind: "replayed", client: earlier, linked: false });
   });
 
   it("reports a missing entity before anything about the lead", () => {
-    expect(decideConversion(snapshot({ entity: null, lead: null }), NEW_ID)).toEqual({ kind: "financial_entity_not_found" });
+    expect(decideConversion(snapshot({ entity: null, lead: null }), ATTEMPT)).toEqual({ kind: "financial_entity_not_found" });
   });
 
   it("replays a conversion the entity made before it was suspended", () => {
     const earlier = client({ id: "c-earlier" });
-    expect(decideConversion(snapshot({ entity: { status: "suspended" }, lead: { client: earlier, status: "converted" } }), NEW_ID))
-      .toEqual({ kind: "replayed", client: earlier });
+    expect(decideConversion(snapshot({ entity: { status: "suspended" }, lead: { client: earlier, status: "converted" } }), ATTEMPT))
+      .toEqual({ kind: "replayed", client: earlier, linked: false });
   });
 
   it("refuses a suspended entity anything but a replay, before anything about the lead", () => {
     const suspended = { status: "suspended" };
-    expect(decideConversion(snapshot({ entity: suspended }), NEW_ID)).toEqual({ kind: "financial_entity_suspended" });
-    expect(decideConversion(snapshot({ entity: suspended, lead: null }), NEW_ID)).toEqual({ kind: "financial_entity_suspended" });
+    expect(decideConversion(snapshot({ entity: suspended }), ATTEMPT)).toEqual({ kind: "financial_entity_suspended" });
+    expect(decideConversion(snapshot({ entity: suspended, lead: null }), ATTEMPT)).toEqual({ kind: "financial_entity_suspended" });
     const theirs = client({ id: "c-theirs", financialEntityId: OTHER });
-    expect(decideConversion(snapshot({ entity: suspended, lead: { client: theirs } }), NEW_ID))
+    expect(decideConversion(snapshot({ entity: suspended, lead: { client: theirs } }), ATTEMPT))
       .toEqual({ kind: "financial_entity_suspended" });
     const elsewhere = client({ id: "c-elsewhere", ecosystemId: "elsewhere" });
-    expect(decideConversion(snapshot({ entity: suspended, lead: { client: elsewhere, ecosystemId: "elsewhere" } }), NEW_ID))
+    expect(decideConversion(snapshot({ entity: suspended, lead: { client: elsewhere, ecosystemId: "elsewhere" } }), ATTEMPT))
       .toEqual({ kind: "financial_entity_suspended" });
   });
 
   it("reports a missing lead and a lead of another ecosystem the same way", () => {
-    expect(decideConversion(snapshot({ lead: null }), NEW_ID)).toEqual({ kind: "lead_not_found" });
-    expect(decideConversion(snapshot({ lead: { ecosystemId: "elsewhere" } }), NEW_ID)).toEqual({ kind: "lead_not_found" });
+    expect(decideConversion(snapshot({ lead: null }), ATTEMPT)).toEqual({ kind: "lead_not_found" });
+    expect(decideConversion(snapshot({ lead: { ecosystemId: "elsewhere" } }), ATTEMPT)).toEqual({ kind: "lead_not_found" });
   });
 
   it("refuses a lead converted for another entity", () => {
     const theirs = client({ id: "c-theirs", financialEntityId: OTHER });
-    expect(decideConversion(snapshot({ lead: { client: theirs, financialEntityId: OTHER } }), NEW_ID))
+    expect(decideConversion(snapshot({ lead: { client: theirs, financialEntityId: OTHER } }), ATTEMPT))
       .toEqual({ kind: "lead_already_converted" });
   });
 
   it("refuses a lead marked converted without a client this service made", () => {
-    expect(decideConversion(snapshot({ lead: { status: "converted" } }), NEW_ID)).toEqual({ kind: "lead_already_converted" });
+    expect(decideConversion(snapshot({ lead: { status: "converted" } }), ATTEMPT)).toEqual({ kind: "lead_already_converted" });
   });
 
   it("refuses a lead assigned to another entity", () => {
-    expect(decideConversion(snapshot({ lead: { financialEntityId: OTHER } }), NEW_ID))
+    expect(decideConversion(snapshot({ lead: { financialEntityId: OTHER } }), ATTEMPT))
       .toEqual({ kind: "lead_assigned_to_other_entity" });
   });
 
   it("refuses a NIT the entity already has, naming the existing client", () => {
-    expect(decideConversion(snapshot({ nitConflictClientId: "c-existing" }), NEW_ID))
+    expect(decideConversion(snapshot({ nitConflictClientId: "c-existing" }), ATTEMPT))
       .toEqual({ kind: "client_already_exists", existingClientId: "c-existing" });
   });
 
   it("treats a convertible lead that was not converted as a broken invariant", () => {
-    expect(() => decideConversion(snapshot(), NEW_ID)).toThrow(ConversionInvariantError);
+    expect(() => decideConversion(snapshot(), ATTEMPT)).toThrow(ConversionInvariantError);
+  });
+
+  describe("with on_existing_client: link", () => {
+    const LINK = { ...ATTEMPT, onExistingClient: "link" } as const;
+    const existing = client({ id: "c-existing" });
+
+    it("is converted, linked, when the lead now holds the existing client and this attempt's audit record", () => {
+      expect(decideConversion(snapshot({ lead: { client: existing, status: "converted", linked: true, conversionAuditId: LINK.auditId } }), LINK))
+        .toEqual({ kind: "converted", client: existing, linked: true });
+    });
+
+    it("is a linked replay when an earlier attempt linked it, whatever this one asks", () => {
+      for (const attempt of [LINK, ATTEMPT]) {
+        expect(decideConversion(snapshot({ lead: { client: existing, status: "converted", linked: true, conversionAuditId: "a-earlier" } }), attempt))
+          .toEqual({ kind: "replayed", client: existing, linked: true });
+      }
+    });
+
+    it("treats a NIT conflict left standing as a broken invariant: the store links instead", () => {
+      expect(() => decideConversion(snapshot({ nitConflictClientId: "c-existing" }), LINK)).toThrow(ConversionInvariantError);
+    });
+
+    it("refuses what it would refuse without link", () => {
+      expect(decideConversion(snapshot({ lead: { financialEntityId: OTHER } }), LINK)).toEqual({ kind: "lead_assigned_to_other_entity" });
+      expect(decideConversion(snapshot({ lead: { client: client({ financialEntityId: OTHER }) } }), LINK)).toEqual({ kind: "lead_already_converted" });
+    });
   });
 });
 

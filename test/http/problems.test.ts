@@ -23,6 +23,8 @@ const CONTRACT_TABLE = {
   // shared/spec/integration-keys.md
   rate_limited: 429,
   api_key_not_found: 404,
+  // shared/spec/bulk-and-reads.md
+  user_not_found: 404,
 };
 
 describe("the problem table", () => {

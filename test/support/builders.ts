@@ -1,6 +1,6 @@
 import { count, eq } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
-import { clients, ecosystems, financialEntities, leadConversions, leads } from "../../src/db/schema";
+import { clients, ecosystems, financialEntities, leadConversions, leads, webhookEvents } from "../../src/db/schema";
 import { nitKey } from "../../src/domain/nit-key";
 
 type LeadRow = typeof leads.$inferInsert;
@@ -115,4 +115,10 @@ export async function givenRawLead(db: Database, ecosystemId: string, columns: R
     args: [leadId, ecosystemId, ...Object.values(columns)],
   });
   return leadId;
+}
+
+/** The `lead.converted` events written for one lead, payloads parsed. */
+export async function eventsForLead(db: Database, leadId: string): Promise<{ id: string; payload: any }[]> {
+  const rows = await db.select({ id: webhookEvents.id, payload: webhookEvents.payload }).from(webhookEvents);
+  return rows.map((row) => ({ id: row.id, payload: JSON.parse(row.payload) })).filter((event) => event.payload.data?.lead_id === leadId);
 }

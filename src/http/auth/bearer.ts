@@ -18,7 +18,7 @@ const SURROUNDING_OWS = /^[ \t]+|[ \t]+$/g;
 
 const challenge = (params = "") => `Bearer realm="${AUTH_REALM}"${params}`;
 
-/** The answer when the scope check fails, with the challenge RFC 6750 asks for. */
+/** The answer when the scope check fails, with the challenge RFC 6750 asks for, naming the scope needed. */
 export function insufficientScopeError(scope: string = CONVERT_SCOPE): ApiError {
   return new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`, {
     headers: {

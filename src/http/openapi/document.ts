@@ -12,8 +12,11 @@ import {
 import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
 import { DEFAULT_RATE_LIMITS } from "../auth";
 import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
-import { apiKeyListSchema, createdApiKeySchema, healthSchema, problemSchema, userBodySchema } from "./schemas";
 import { eventPaths, registerEventSchemas } from "./events";
+import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
+import { MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
+import { TURN_LEADS_INTO_CLIENTS_PATH, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
+import { apiKeyListSchema, bulkResultsSchema, createdApiKeySchema, healthSchema, leadBodySchema, problemSchema, userBodySchema } from "./schemas";
 
 // Builds the OpenAPI 3.1 description from the zod schemas the service validates
 // with. The Worker serves what scripts/assets.ts wrote at build time; the Node
@@ -25,8 +28,11 @@ const EXAMPLE_ENTITY = "5f8e0c1d-2b3a-4c5d-8e9f-a1b2c3d4e501";
 
 function componentSchemas() {
   const registry = z.registry<{ id: string; description?: string }>();
-  registry.add(turnLeadIntoClientBody, { id: "TurnLeadIntoClientRequest", description: "Both ids are UUIDs in any letter case; other members are ignored." });
+  registry.add(turnLeadIntoClientBody, { id: "TurnLeadIntoClientRequest", description: "Both ids are UUIDs in any letter case; `on_existing_client` (default `reject`) says what to do when the entity already has a client with the lead's NIT: refuse with 409, or `link` the lead into it. Other members are ignored." });
   registry.add(userBodySchema, { id: "User", description: "The new client of the financial entity (the API calls it a user): always these 18 keys, in this order." });
+  registry.add(turnLeadsIntoClientsBody, { id: "TurnLeadsIntoClientsRequest", description: `1–${MAX_BULK_LEADS} distinct lead ids (compared in lowercase), UUIDs in any letter case; other members are ignored.` });
+  registry.add(bulkResultsSchema, { id: "BulkResults", description: "One result per requested lead, index-aligned with `lead_ids`: a 200 item carries the client, a 404/409 item the problem the single endpoint would answer." });
+  registry.add(leadBodySchema, { id: "Lead", description: "A lead, as its ecosystem's entities may see it: always these 22 keys, in this order; times are ISO 8601 UTC." });
   registry.add(problemSchema, { id: "Problem", description: "An error, as RFC 9457 problem details with a stable `code` and the request id." });
   registry.add(healthSchema, { id: "Health" });
   registerEventSchemas(registry);
@@ -80,6 +86,42 @@ const problem = (code: ProblemCode, detail: string, extensions?: ConstructorPara
   example(new ApiError(code, detail, extensions));
 
 const describeCodes = (codes: string[]) => codes.map((c) => `\`${c}\``).join(", ");
+
+const EXAMPLE_USER = {
+  _id: "99437d58-eb66-4906-8156-3d87fc3dd75e", image: null, name: "Laura", lastname: "Gómez",
+  business_name: "Panadería La Espiga S.A.S.", quota: 15000000, status: "active",
+  phone: "+57 300 555 0101", email: "laura.gomez@example.com", nit: "901.234.567-1",
+  address: "Calle 10 # 43-12, Medellín", history: [], score: 742,
+  payment_data: { bank: "Bancolombia" }, apn_token: "",
+  ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01", business_entity: "S.A.S.", additional_data: {},
+};
+
+/** The responses every authenticated GET shares: token, scope, method, failures. */
+function readResponses(scope: string, allow: string, internal: object, unavailable: object) {
+  return {
+    401: problemResponse(
+      "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, or a wrong issuer or audience.",
+      [problem("unauthorized", "The token has expired.")],
+      { "WWW-Authenticate": header("WWWAuthenticate") },
+    ),
+    403: problemResponse(`\`insufficient_scope\`: the token's scope lacks \`${scope}\`.`, [
+      example(new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`)),
+    ], { "WWW-Authenticate": header("WWWAuthenticate") }),
+    405: problemResponse(`Only ${allow} is allowed here; see \`Allow\`.`, [problem("method_not_allowed", `This endpoint accepts ${allow}.`)], {
+      Allow: header("Allow"),
+    }),
+    500: internal,
+    503: unavailable,
+  };
+}
+
+const pathParameter = (name: string, description: string) => ({
+  name,
+  in: "path",
+  required: true,
+  description,
+  schema: { type: "string", format: "uuid" },
+});
 
 /**
  * The OpenAPI 3.1 document of the API.
@@ -136,6 +178,7 @@ export function buildOpenApiDocument(version: string) {
           description: [
             "Creates the client from the lead's profile, marks the lead converted (its assignment becomes final) and records an audit entry — in one transaction.",
             "Sending the same request again returns the same client with `Idempotent-Replayed: true` and writes nothing; simultaneous identical requests make exactly one client.",
+            "With `on_existing_client: \"link\"`, a lead whose NIT the entity already has as a client is converted into that client instead of a 409: the client's null `image`, `name`, `lastname`, `business_name`, `quota`, `phone`, `email`, `address`, `score` and `business_entity` are filled from the lead, nothing else changes, and the answer carries `Lead-Linked: true` (its replays too).",
             `Checks run in this order: body size (${MAX_BODY_BYTES} bytes at most), token, rate limit, content type and body, scope and entity, then the data. With an integration key, the key's state, scope and entity are read in the conversion's own database request, after the body.`,
           ].join("\n\n"),
           security: [{ bearerAuth: [CONVERT_SCOPE] }],
@@ -150,8 +193,8 @@ export function buildOpenApiDocument(version: string) {
           },
           responses: {
             200: {
-              description: "The lead became a client of the entity — now, or in an earlier request (a replay).",
-              headers: { ...commonHeaders(), "Idempotent-Replayed": header("IdempotentReplayed") },
+              description: "The lead became a client of the entity — now, or in an earlier request (a replay); with `on_existing_client: \"link\"`, possibly the client the entity already had (`Lead-Linked: true`).",
+              headers: { ...commonHeaders(), "Idempotent-Replayed": header("IdempotentReplayed"), "Lead-Linked": header("LeadLinked") },
               content: {
                 "application/json": {
                   schema: ref("User"),
@@ -294,6 +337,130 @@ export function buildOpenApiDocument(version: string) {
           },
         },
       },
+      [TURN_LEADS_INTO_CLIENTS_PATH]: {
+        post: {
+          operationId: "turnLeadsIntoClients",
+          summary: `Convert up to ${MAX_BULK_LEADS} leads into clients of a financial entity, in one call`,
+          description: [
+            "Each lead is decided exactly as `POST /turn-lead-into-client` decides it, in request order (of two leads with the same NIT, the first converts and the later one gets `client_already_exists` naming it), and each is atomic on its own: partial success.",
+            "The whole call is one database request. Retrying it is safe: converted leads come back as replays.",
+            "Problems of the whole request (token, body, scope, entity) answer as on the single endpoint; a suspended entity gets 403 even when some leads would be replays.",
+          ].join("\n\n"),
+          security: [{ bearerAuth: [CONVERT_SCOPE] }],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: ref("TurnLeadsIntoClientsRequest"),
+                example: { financial_entity_id: EXAMPLE_ENTITY, lead_ids: [EXAMPLE_LEAD, "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02"] },
+              },
+            },
+          },
+          responses: {
+            200: {
+              description: "One result per lead, in the request's order.",
+              headers: commonHeaders(),
+              content: {
+                "application/json": {
+                  schema: ref("BulkResults"),
+                  example: {
+                    results: [
+                      { lead_id: EXAMPLE_LEAD, status: 200, replayed: false, linked: false, user: EXAMPLE_USER },
+                      {
+                        lead_id: "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02",
+                        status: 409,
+                        problem: (({ request_id: _, ...rest }) => rest)(refusalExample("client_already_exists").value),
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+            400: problemResponse(`Malformed JSON, a missing field, an id that is not a UUID, no ids, more than ${MAX_BULK_LEADS}, or a repeated id; \`errors\` names each field.`, [
+              problem("validation_error", "The request body is not valid.", {
+                extensions: { errors: [{ path: "lead_ids", message: "lead_ids must not repeat an id (ids are compared in lowercase)" }] },
+              }),
+            ]),
+            401: problemResponse(
+              "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, or a wrong issuer or audience.",
+              [problem("unauthorized", "The token has expired.")],
+              { "WWW-Authenticate": header("WWWAuthenticate") },
+            ),
+            403: problemResponse(
+              `${describeCodes(["forbidden", "insufficient_scope", "financial_entity_suspended"])}: the token acts for another entity, lacks the \`${CONVERT_SCOPE}\` scope, or the entity is suspended.`,
+              [refusalExample("forbidden"), refusalExample("insufficient_scope"), refusalExample("financial_entity_suspended")],
+            ),
+            404: problemResponse("`financial_entity_not_found`: no such entity. (A missing lead is an item of the 200.)", [refusalExample("financial_entity_not_found")]),
+            405: problemResponse("Only POST is allowed here; see `Allow`.", [problem("method_not_allowed", "This endpoint accepts POST.")], {
+              Allow: header("Allow"),
+            }),
+            413: problemResponse(`The body is over ${MAX_BODY_BYTES} bytes.`, [
+              problem("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`),
+            ]),
+            415: problemResponse(
+              "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
+              [problem("unsupported_media_type", "The request body must be application/json.")],
+              { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
+            ),
+            500: internal,
+            503: unavailable,
+          },
+        },
+      },
+      "/users/{user_id}": {
+        get: {
+          operationId: "getUser",
+          summary: "Read a client of the token's financial entity",
+          description: "One database request. Another entity's client is answered exactly like a missing one: `404 user_not_found`.",
+          security: [{ bearerAuth: [USERS_READ_SCOPE] }],
+          parameters: [pathParameter("user_id", "The client's `_id`, in any letter case.")],
+          responses: {
+            200: {
+              description: "The client: the same 18 keys the conversion answers with.",
+              headers: commonHeaders(),
+              content: { "application/json": { schema: ref("User"), example: EXAMPLE_USER } },
+            },
+            404: problemResponse("`user_not_found`: no such client, a client of another financial entity (indistinguishable), or an id that is not a UUID.", [
+              problem("user_not_found", "No user with this id exists for the financial entity."),
+            ]),
+            ...readResponses(USERS_READ_SCOPE, "GET, HEAD", internal, unavailable),
+          },
+        },
+      },
+      "/leads/{lead_id}": {
+        get: {
+          operationId: "getLead",
+          summary: "Read a lead the token's financial entity may see",
+          description:
+            "Visible to an entity of the lead's ecosystem while the lead is unassigned, assigned to it, or converted by it. One database request.",
+          security: [{ bearerAuth: [LEADS_READ_SCOPE] }],
+          parameters: [pathParameter("lead_id", "The lead's id, in any letter case.")],
+          responses: {
+            200: {
+              description: "The lead.",
+              headers: commonHeaders(),
+              content: {
+                "application/json": {
+                  schema: ref("Lead"),
+                  example: {
+                    id: EXAMPLE_LEAD, status: "qualified", ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01",
+                    financial_entity_id: null, converted_user_id: null, converted_at: null, created_at: "2026-11-02T14:05:09.120Z",
+                    image: null, name: "Laura", lastname: "Gómez", business_name: "Panadería La Espiga S.A.S.", quota: 15000000,
+                    phone: "+57 300 555 0101", email: "laura.gomez@example.com", nit: "901.234.567-1",
+                    address: "Calle 10 # 43-12, Medellín", history: [{ event: "called" }], score: 742,
+                    payment_data: { bank: "Bancolombia" }, apn_token: null, business_entity: "S.A.S.", additional_data: {},
+                  },
+                },
+              },
+            },
+            404: problemResponse(
+              "`lead_not_found`: no such lead, a lead of another ecosystem, assigned to or converted by another entity (indistinguishable), or an id that is not a UUID.",
+              [problem("lead_not_found", "No lead with this id is visible to the financial entity.")],
+            ),
+            ...readResponses(LEADS_READ_SCOPE, "GET, HEAD", internal, unavailable),
+          },
+        },
+      },
       "/healthz": {
         get: {
           operationId: "health",
@@ -376,6 +543,10 @@ export function buildOpenApiDocument(version: string) {
         },
         IdempotentReplayed: {
           description: "`true` when the answer is the client an earlier request created; absent otherwise.",
+          schema: { type: "string", enum: ["true"] },
+        },
+        LeadLinked: {
+          description: "`true` when the lead went into a client the entity already had (`on_existing_client: \"link\"`), now or in the request this one replays; absent otherwise.",
           schema: { type: "string", enum: ["true"] },
         },
         RetryAfter: { description: "Seconds to wait before retrying.", required: true, schema: { type: "string", pattern: "^[0-9]+$", example: String(RETRY_AFTER_SECONDS) } },

@@ -37,6 +37,8 @@ const eventShape = () => z.strictObject({
     request_id: z.string(),
     converted_at: z.string(),
     user: z.strictObject({ ...userBodySchema.def.shape }),
+    /** Present when the lead went into a client the entity already had (`on_existing_client: "link"`). */
+    linked: z.optional(z.literal(true)),
   }),
 });
 export const eventSchema = eventShape();

@@ -34,6 +34,35 @@ export const userBodySchema = z
     additional_data: object,
   });
 
+const time = z.string().check(z.iso.datetime());
+const nullableObject = z.nullable(object);
+
+/** `GET /leads/{lead_id}`: the lead, 22 keys in this order; JSON members are null when the lead has none. */
+export const leadBodySchema = z.strictObject({
+  id: uuid,
+  status: z.string(),
+  ecosystem: uuid,
+  financial_entity_id: z.nullable(uuid),
+  converted_user_id: z.nullable(uuid),
+  converted_at: z.nullable(time),
+  created_at: time,
+  image: text,
+  name: text,
+  lastname: text,
+  business_name: text,
+  quota: number,
+  phone: text,
+  email: text,
+  nit: text,
+  address: text,
+  history: z.nullable(z.array(z.unknown())),
+  score: number,
+  payment_data: nullableObject,
+  apn_token: text,
+  business_entity: text,
+  additional_data: nullableObject,
+});
+
 const codes = Object.keys(PROBLEMS) as [keyof typeof PROBLEMS, ...(keyof typeof PROBLEMS)[]];
 
 /** Every error: RFC 9457 problem details with the API's stable `code` and the request id. */
@@ -83,5 +112,24 @@ export const createdApiKeySchema = z.strictObject({
 });
 
 export const apiKeyListSchema = z.strictObject({ data: z.array(apiKeySchema) });
+
+const itemProblemSchema = z.strictObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string(),
+  code: z.enum(codes),
+  existing_user_id: z.optional(uuid),
+});
+
+/** `POST /turn-leads-into-clients`: one result per requested lead, in the request's order. */
+export const bulkResultsSchema = z.strictObject({
+  results: z.array(
+    z.union([
+      z.strictObject({ lead_id: uuid, status: z.literal(200), replayed: z.boolean(), linked: z.boolean(), user: userBodySchema }),
+      z.strictObject({ lead_id: uuid, status: z.union([z.literal(404), z.literal(409)]), problem: itemProblemSchema }),
+    ]),
+  ),
+});
 
 export const healthSchema = z.strictObject({ status: z.literal("ok") });

@@ -14,7 +14,8 @@ import { type Announce, executionContextOf } from "./events";
 export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";
 export const MAX_BODY_BYTES = 16 * 1024;
 
-const uuid = (field: string) =>
+/** A UUID member of a body, lower-cased: ids are compared in lowercase, whatever case the caller used. */
+export const uuidField = (field: string) =>
   z.pipe(
     z.string({
       error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`),
@@ -23,11 +24,20 @@ const uuid = (field: string) =>
     z.transform((value: string) => value.toLowerCase()),
   );
 
-/** The request body: two UUIDs; other members are ignored. */
+/** `on_existing_client`: refuse a lead whose NIT the entity already has as a client (default), or link it into that client. */
+export const onExistingClientField = z.optional(
+  z.enum(["reject", "link"], { error: 'on_existing_client must be "reject" or "link"' }),
+);
+
+/** The header that says the lead went into a client the entity already had. */
+export const LEAD_LINKED_HEADER = "Lead-Linked";
+
+/** The request body: two UUIDs and how to treat an existing client; other members are ignored. */
 export const turnLeadIntoClientBody = z.object(
   {
-    lead_id: uuid("lead_id"),
-    financial_entity_id: uuid("financial_entity_id"),
+    lead_id: uuidField("lead_id"),
+    financial_entity_id: uuidField("financial_entity_id"),
+    on_existing_client: onExistingClientField,
   },
   { error: "The body must be a JSON object" },
 );
@@ -85,15 +95,17 @@ export function turnLeadIntoClientRoute({ store, verifyToken, announce, conversi
       c.set("leadId", body.lead_id);
       const outcome = await convertLeadToClient({
         ctx: { actor: c.get("actor"), requestId: c.get("requestId"), store },
-        input: { leadId: body.lead_id, financialEntityId: body.financial_entity_id },
+        input: { leadId: body.lead_id, financialEntityId: body.financial_entity_id, onExistingClient: body.on_existing_client },
       });
       c.set("outcome", outcome.kind);
       switch (outcome.kind) {
         case "converted":
-          if (outcome.eventId) announce?.(outcome.eventId, executionContextOf(c));
-          return c.json(toUserBody(outcome.client), 200);
         case "replayed":
-          return c.json(toUserBody(outcome.client), 200, { "Idempotent-Replayed": "true" });
+          if (outcome.kind === "converted" && outcome.eventId) announce?.(outcome.eventId, executionContextOf(c));
+          return c.json(toUserBody(outcome.client), 200, {
+            ...(outcome.kind === "replayed" ? { "Idempotent-Replayed": "true" } : {}),
+            ...(outcome.linked ? { [LEAD_LINKED_HEADER]: "true" } : {}),
+          });
         default:
           throw refusalError(outcome);
       }

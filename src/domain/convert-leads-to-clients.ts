@@ -1,0 +1,99 @@
+import {
+  type OnExistingClient,
+  type Actor,
+  authorizeConversion,
+  type ConversionCommand,
+  type ConversionOutcome,
+  type ConversionSnapshot,
+  decideConversion,
+} from "./conversion";
+
+/** The most leads one bulk call may carry (Salesforce's `convertLead` takes as many). */
+export const MAX_BULK_LEADS = 100;
+
+export interface BulkConversionRequest {
+  financialEntityId: string;
+  /** Distinct, lower-cased; decided in this order. */
+  leadIds: readonly string[];
+  /** Default `"reject"`. */
+  onExistingClient?: OnExistingClient;
+}
+
+/**
+ * The store a bulk call needs: every command attempted in order, in one
+ * atomic database request, each reporting what it found like a single attempt.
+ */
+export interface BulkConversionStore {
+  convertMany(commands: readonly ConversionCommand[]): Promise<ConversionSnapshot[]>;
+}
+
+export type BulkConversionRefusal =
+  | { kind: "forbidden" }
+  | { kind: "insufficient_scope" }
+  | { kind: "financial_entity_not_found" }
+  | { kind: "financial_entity_suspended" };
+
+export type BulkConversionOutcome =
+  | { kind: "decided"; items: { leadId: string; outcome: ConversionOutcome }[] }
+  | BulkConversionRefusal;
+
+export interface BulkConversionContext {
+  actor: Actor;
+  requestId: string;
+  store: BulkConversionStore;
+  newId?: () => string;
+  now?: () => Date;
+}
+
+/**
+ * Turns up to {@link MAX_BULK_LEADS} leads into clients of the actor's entity,
+ * each decided exactly as the single conversion decides it, in request order
+ * (of two leads with the same NIT, the first converts). Problems of the whole
+ * request — token, entity — answer for every item at once.
+ *
+ * @example
+ * const outcome = await convertLeadsToClients({ ctx: { actor, requestId, store }, input: { financialEntityId, leadIds } });
+ * if (outcome.kind === "decided") outcome.items.forEach(({ leadId, outcome }) => console.log(leadId, outcome.kind));
+ */
+export async function convertLeadsToClients({
+  ctx,
+  input,
+}: {
+  ctx: BulkConversionContext;
+  input: BulkConversionRequest;
+}): Promise<BulkConversionOutcome> {
+  const { financialEntityId, leadIds } = input;
+  const refusal = authorizeConversion(ctx.actor, { financialEntityId, leadId: leadIds[0] ?? "" });
+  if (refusal !== null) return refusal as BulkConversionRefusal;
+
+  const newId = ctx.newId ?? (() => crypto.randomUUID());
+  const at = (ctx.now?.() ?? new Date()).toISOString();
+  const commands: ConversionCommand[] = leadIds.map((leadId) => ({
+    leadId,
+    financialEntityId,
+    onExistingClient: input.onExistingClient ?? "reject",
+    clientId: newId(),
+    auditId: newId(),
+    eventId: newId(),
+    subject: ctx.actor.subject,
+    requestId: ctx.requestId,
+    at,
+    keyHash: null,
+  }));
+  const snapshots = await ctx.store.convertMany(commands);
+
+  // The entity is the same row in every snapshot: read the whole request's problems once.
+  const entity = snapshots[0]?.financialEntity ?? null;
+  if (entity === null) return { kind: "financial_entity_not_found" };
+  if (entity.status !== "active") return { kind: "financial_entity_suspended" };
+  return {
+    kind: "decided",
+    items: snapshots.map((snapshot, i) => {
+      const command = commands[i]!;
+      const outcome = decideConversion(snapshot, command);
+      // As for one lead: the event id travels with a conversion whose event has deliveries to send.
+      const announced = outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
+      return { leadId: command.leadId, outcome: announced };
+    }),
+  };
+}

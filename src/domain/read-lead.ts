@@ -1,0 +1,77 @@
+import type { Actor } from "./conversion";
+import { actorHasScope, LEADS_READ_SCOPE } from "./scopes";
+
+/** A lead as `GET /leads/{lead_id}` shows it. JSON members are null when absent or not of their type. */
+export interface LeadView {
+  id: string;
+  status: string;
+  ecosystemId: string;
+  /** The entity the lead is assigned to, or was converted for. */
+  financialEntityId: string | null;
+  convertedClientId: string | null;
+  convertedAt: string | null;
+  createdAt: string;
+  image: string | null;
+  name: string | null;
+  lastname: string | null;
+  businessName: string | null;
+  quota: number | null;
+  phone: string | null;
+  email: string | null;
+  nit: string | null;
+  address: string | null;
+  history: unknown[] | null;
+  score: number | null;
+  paymentData: Record<string, unknown> | null;
+  apnToken: string | null;
+  businessEntity: string | null;
+  additionalData: Record<string, unknown> | null;
+}
+
+/** What one read finds: the lead, the entity asking (null when it does not exist), and who holds the lead's client. */
+export interface LeadLookup {
+  lead: LeadView;
+  entity: { id: string; ecosystemId: string } | null;
+  /** The entity of the client the lead was converted into, if it was. */
+  convertedClientEntityId: string | null;
+}
+
+/** Where leads are read from: one database request per call. */
+export interface LeadReader {
+  findLead(leadId: string, financialEntityId: string): Promise<LeadLookup | null>;
+}
+
+export type LeadReadOutcome = { kind: "found"; lead: LeadView } | { kind: "insufficient_scope" } | { kind: "lead_not_found" };
+
+/**
+ * Whether the entity may see the lead: it must be of the lead's ecosystem, and
+ * the lead unassigned, assigned to it, or converted by it. Any other lead is
+ * reported exactly like a missing one.
+ *
+ * @example
+ * isLeadVisibleTo({ lead, entity, convertedClientEntityId: null }) // unassigned lead of its ecosystem → true
+ */
+export function isLeadVisibleTo({ lead, entity, convertedClientEntityId }: LeadLookup): boolean {
+  if (entity === null || entity.ecosystemId !== lead.ecosystemId) return false;
+  if (convertedClientEntityId !== null) return convertedClientEntityId === entity.id;
+  return lead.financialEntityId === null || lead.financialEntityId === entity.id;
+}
+
+/**
+ * Reads one lead the actor's entity may see.
+ *
+ * @example
+ * const outcome = await readLead({ ctx: { actor, reader }, input: { leadId } });
+ */
+export async function readLead({
+  ctx,
+  input,
+}: {
+  ctx: { actor: Actor; reader: LeadReader };
+  input: { leadId: string };
+}): Promise<LeadReadOutcome> {
+  if (!actorHasScope(ctx.actor, LEADS_READ_SCOPE)) return { kind: "insufficient_scope" };
+  const found = await ctx.reader.findLead(input.leadId, ctx.actor.financialEntityId);
+  if (found === null || !isLeadVisibleTo(found)) return { kind: "lead_not_found" };
+  return { kind: "found", lead: found.lead };
+}

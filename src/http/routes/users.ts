@@ -1,0 +1,40 @@
+import { Hono } from "hono/tiny";
+import { type ClientReader, readClient } from "../../domain/read-client";
+import { USERS_READ_SCOPE } from "../../domain/scopes";
+import { bearerAuth, insufficientScopeError, rateLimit, type RateLimiter, tokenActor, tokenOnly, type TokenVerifier } from "../auth";
+import { ApiError } from "../problem";
+import type { AppEnv } from "../types";
+import { toUserBody } from "../user-body";
+import { pathId } from "./path-id";
+
+export const USER_PATH = "/users/:user_id";
+
+export interface UsersRouteDeps {
+  reader: ClientReader;
+  verifyToken: TokenVerifier;
+  /** The other-requests budget of each credential. */
+  requests: RateLimiter;
+}
+
+const notFound = () => new ApiError("user_not_found", "No user with this id exists for the financial entity.");
+
+/**
+ * `GET /users/{user_id}`: a client of the token's entity, as the 18-key body.
+ * Another entity's client is answered exactly like a missing one.
+ */
+export function usersRoute({ reader, verifyToken, requests }: UsersRouteDeps) {
+  return new Hono<AppEnv>().get(USER_PATH, bearerAuth({ verifyToken }), rateLimit(requests), tokenOnly(), async (c) => {
+    const clientId = pathId(c.req.param("user_id"));
+    const outcome =
+      clientId === null ? { kind: "user_not_found" as const } : await readClient({ ctx: { actor: tokenActor(c.get("actor")), reader }, input: { clientId } });
+    switch (outcome.kind) {
+      case "found":
+        c.set("outcome", "found");
+        return c.json(toUserBody(outcome.client), 200);
+      case "insufficient_scope":
+        throw insufficientScopeError(USERS_READ_SCOPE);
+      default:
+        throw notFound();
+    }
+  });
+}
