@@ -32,19 +32,22 @@ export type KeyRefusal = { kind: "unauthorized" } | { kind: "insufficient_scope"
 /**
  * Says whether a key, as the batch saw it, may act: unknown, revoked and
  * expired keys are one and the same refusal (the caller must not learn which);
- * then the scope, then the entity — the order a token's checks follow.
+ * then the scope, then the entity — the order a token's checks follow. A
+ * request that names no entity (the webhook endpoints, the events API) acts
+ * for the key's own, so only the first two apply.
  *
  * @example
  * decideKeyAccess(snapshot.apiKey, { at, scope: "leads:convert", financialEntityId }) // → null when allowed
+ * decideKeyAccess(read.apiKey, { at, scope: "webhooks:manage" }) // the key's own entity
  */
 export function decideKeyAccess(
   key: ApiKeySnapshot | null,
-  request: { at: string; scope: string; financialEntityId: string },
+  request: { at: string; scope: string; financialEntityId?: string },
 ): KeyRefusal | null {
   if (key === null || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= request.at)) {
     return { kind: "unauthorized" };
   }
   if (!key.scopes.includes(request.scope)) return { kind: "insufficient_scope" };
-  if (key.financialEntityId !== request.financialEntityId) return { kind: "forbidden" };
+  if (request.financialEntityId !== undefined && key.financialEntityId !== request.financialEntityId) return { kind: "forbidden" };
   return null;
 }

@@ -4,9 +4,12 @@ import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
 import { callDatabase } from "../db/errors";
 import { financialEntities, webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
+import { type Acted, actingAs, type WebhookCredential } from "./credential";
 
 // The webhook tables' queries. Every operation is one batch (one request to the
-// database) whose statements decide for themselves, like the conversion's.
+// database) whose statements decide for themselves, like the conversion's. The
+// operations of the API act for a credential: with an integration key, the
+// key's row is read by the same batch (see credential.ts).
 
 const dialect = new SQLiteAsyncDialect();
 const statement = (query: SQL): InStatement => {
@@ -44,8 +47,7 @@ const toEndpoint = (row: Row): EndpointRow => ({
   createdAt: String(row.created_at),
 });
 
-const liveEndpoint = (entityId: string, id: string) =>
-  sql`${ep.id} = ${id} and ${ep.financialEntityId} = ${entityId} and ${ep.deletedAt} is null`;
+const liveEndpoint = (entity: SQL, id: string) => sql`${ep.id} = ${id} and ${ep.financialEntityId} = ${entity} and ${ep.deletedAt} is null`;
 
 export interface DueDelivery {
   deliveryId: string;
@@ -82,7 +84,7 @@ export type ClaimFilter = { eventId: string } | { deliveryId: string } | { any: 
  *
  * @example
  * const store = createWebhookStore(db, { timeoutMs: 5_000 });
- * const endpoints = await store.listEndpoints(entityId);
+ * const { apiKey, result: endpoints } = await store.listEndpoints({ keyHash, at });
  */
 export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: number }) {
   const batch = (queries: SQL[]): Promise<ResultSet[]> =>
@@ -90,40 +92,53 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
   const read = (queries: SQL[]): Promise<ResultSet[]> =>
     callDatabase(() => db.$client.batch(queries.map(statement), "read"), timeoutMs);
 
+  /** Runs a request's statements as one batch, inside the credential's own (see {@link actingAs}). */
+  const acting = async (who: WebhookCredential, mode: "read" | "write", queries: (entity: SQL) => SQL[]): Promise<Acted<ResultSet[]>> => {
+    const around = actingAs(who, { writes: mode === "write" });
+    const run = mode === "write" ? batch : read;
+    return around.split(await run([...around.before, ...queries(around.entity), ...around.after]));
+  };
+  const then = <T>({ apiKey, result }: Acted<ResultSet[]>, map: (results: ResultSet[]) => T): Acted<T> => ({ apiKey, result: map(result) });
+
   return {
-    /** Registers an endpoint; null when the entity does not exist. */
-    async createEndpoint(input: {
-      id: string; entityId: string; url: string; description: string | null; eventTypes: string[]; storedSecret: string; at: string;
-    }): Promise<EndpointRow | null> {
-      const [, rows] = await batch([
+    /** Registers an endpoint; null when the entity does not exist (or the key may not act). */
+    async createEndpoint(
+      who: WebhookCredential,
+      input: { id: string; url: string; description: string | null; eventTypes: string[]; storedSecret: string; at: string },
+    ): Promise<Acted<EndpointRow | null>> {
+      const done = await acting(who, "write", (entity) => [
         sql`insert into ${ep} ("id", "financial_entity_id", "url", "description", "event_types", "status", "secret", "created_at")
           select ${input.id}, ${financialEntities.id}, ${input.url}, ${input.description}, ${JSON.stringify(input.eventTypes)}, 'enabled', ${input.storedSecret}, ${input.at}
-          from ${financialEntities} where ${financialEntities.id} = ${input.entityId}`,
-        sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(input.entityId, input.id)}`,
+          from ${financialEntities} where ${financialEntities.id} = ${entity}`,
+        sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entity, input.id)}`,
       ]);
-      const row = rows!.rows[0];
-      return row ? toEndpoint(row) : null;
+      return then(done, ([, rows]) => {
+        const row = rows!.rows[0];
+        return row ? toEndpoint(row) : null;
+      });
     },
 
-    async listEndpoints(entityId: string): Promise<EndpointRow[]> {
-      const [rows] = await read([
-        sql`select ${endpointColumns} from ${ep} where ${ep.financialEntityId} = ${entityId} and ${ep.deletedAt} is null order by ${ep.createdAt}, ${ep.id}`,
+    async listEndpoints(who: WebhookCredential): Promise<Acted<EndpointRow[]>> {
+      const done = await acting(who, "read", (entity) => [
+        sql`select ${endpointColumns} from ${ep} where ${ep.financialEntityId} = ${entity} and ${ep.deletedAt} is null order by ${ep.createdAt}, ${ep.id}`,
       ]);
-      return rows!.rows.map(toEndpoint);
+      return then(done, ([rows]) => rows!.rows.map(toEndpoint));
     },
 
-    async getEndpoint(entityId: string, id: string): Promise<EndpointRow | null> {
-      const [rows] = await read([sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entityId, id)}`]);
-      const row = rows!.rows[0];
-      return row ? toEndpoint(row) : null;
+    async getEndpoint(who: WebhookCredential, id: string): Promise<Acted<EndpointRow | null>> {
+      const done = await acting(who, "read", (entity) => [sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entity, id)}`]);
+      return then(done, ([rows]) => {
+        const row = rows!.rows[0];
+        return row ? toEndpoint(row) : null;
+      });
     },
 
     /** Applies a change; re-enabling clears the reason and the failure streak, so pending deliveries resume. */
     async updateEndpoint(
-      entityId: string,
+      who: WebhookCredential,
       id: string,
       change: { url?: string; description?: string | null; eventTypes?: string[]; status?: EndpointStatus },
-    ): Promise<EndpointRow | null> {
+    ): Promise<Acted<EndpointRow | null>> {
       const sets: SQL[] = [];
       if (change.url !== undefined) sets.push(sql`"url" = ${change.url}`);
       if (change.description !== undefined) sets.push(sql`"description" = ${change.description}`);
@@ -133,80 +148,94 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
       } else if (change.status === "disabled") {
         sets.push(sql`"status" = 'disabled', "disabled_reason" = 'disabled by the financial entity'`);
       }
-      const queries = sets.length > 0 ? [sql`update ${ep} set ${sql.join(sets, sql`, `)} where ${liveEndpoint(entityId, id)}`] : [];
-      const results = await batch([...queries, sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entityId, id)}`]);
-      const row = results.at(-1)!.rows[0];
-      return row ? toEndpoint(row) : null;
+      const done = await acting(who, "write", (entity) => [
+        ...(sets.length > 0 ? [sql`update ${ep} set ${sql.join(sets, sql`, `)} where ${liveEndpoint(entity, id)}`] : []),
+        sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entity, id)}`,
+      ]);
+      return then(done, (results) => {
+        const row = results.at(-1)!.rows[0];
+        return row ? toEndpoint(row) : null;
+      });
     },
 
     /** Deletes an endpoint and cancels what was still to be delivered to it; false when there was none. */
-    async deleteEndpoint(entityId: string, id: string, deletedAt: string): Promise<boolean> {
-      const [deleted] = await batch([
-        sql`update ${ep} set "deleted_at" = ${deletedAt}, "status" = 'disabled', "disabled_reason" = 'deleted' where ${liveEndpoint(entityId, id)}`,
+    async deleteEndpoint(who: WebhookCredential, id: string, deletedAt: string): Promise<Acted<boolean>> {
+      const done = await acting(who, "write", (entity) => [
+        sql`update ${ep} set "deleted_at" = ${deletedAt}, "status" = 'disabled', "disabled_reason" = 'deleted' where ${liveEndpoint(entity, id)}`,
         sql`update ${dl} set "status" = 'canceled', "locked_until" = null, "lock_id" = null
           where ${dl.endpointId} = ${id} and ${dl.status} = 'pending'
-            and exists (select 1 from ${ep} where ${ep.id} = ${id} and ${ep.financialEntityId} = ${entityId})`,
+            and exists (select 1 from ${ep} where ${ep.id} = ${id} and ${ep.financialEntityId} = ${entity})`,
       ]);
-      return deleted!.rowsAffected === 1;
+      return then(done, ([deleted]) => deleted!.rowsAffected === 1);
     },
 
     /** Replaces the secret; the old one keeps signing until `previousUntil` (epoch ms). */
-    async rotateSecret(entityId: string, id: string, storedSecret: string, previousUntil: number): Promise<boolean> {
-      const [rotated] = await batch([
+    async rotateSecret(who: WebhookCredential, id: string, storedSecret: string, previousUntil: number): Promise<Acted<boolean>> {
+      const done = await acting(who, "write", (entity) => [
         sql`update ${ep} set "previous_secret" = "secret", "previous_secret_until" = ${previousUntil}, "secret" = ${storedSecret}
-          where ${liveEndpoint(entityId, id)}`,
+          where ${liveEndpoint(entity, id)}`,
       ]);
-      return rotated!.rowsAffected === 1;
+      return then(done, ([rotated]) => rotated!.rowsAffected === 1);
     },
 
     /** A page of the entity's events after `after` (oldest first); null when `after` is not one of its events. */
-    async eventsAfter(entityId: string, after: string | undefined, limit: number) {
-      const start = after === undefined ? sql`0` : sql`(select ${ev.seq} from ${ev} where ${ev.id} = ${after} and ${ev.financialEntityId} = ${entityId})`;
-      const [known, rows] = await read([
-        sql`select ${start} as seq`,
-        sql`select ${ev.id} as id, ${ev.type} as type, ${ev.payload} as payload from ${ev}
-          where ${ev.financialEntityId} = ${entityId} and ${ev.seq} > coalesce(${start}, 0) order by ${ev.seq} limit ${limit + 1}`,
-      ]);
-      if (known!.rows[0]?.seq === null) return null;
-      const events = rows!.rows.map((row) => ({ id: String(row.id), type: String(row.type), payload: String(row.payload) }));
-      return { events: events.slice(0, limit), more: events.length > limit };
+    async eventsAfter(who: WebhookCredential, after: string | undefined, limit: number) {
+      const done = await acting(who, "read", (entity) => {
+        const start = after === undefined ? sql`0` : sql`(select ${ev.seq} from ${ev} where ${ev.id} = ${after} and ${ev.financialEntityId} = ${entity})`;
+        return [
+          sql`select ${start} as seq`,
+          sql`select ${ev.id} as id, ${ev.type} as type, ${ev.payload} as payload from ${ev}
+            where ${ev.financialEntityId} = ${entity} and ${ev.seq} > coalesce(${start}, 0) order by ${ev.seq} limit ${limit + 1}`,
+        ];
+      });
+      return then(done, ([known, rows]) => {
+        if (known!.rows[0]?.seq === null) return null;
+        const events = rows!.rows.map((row) => ({ id: String(row.id), type: String(row.type), payload: String(row.payload) }));
+        return { events: events.slice(0, limit), more: events.length > limit };
+      });
     },
 
     /** Every attempt made for an event of the entity, oldest first; null when the event is not the entity's. */
-    async attemptsFor(entityId: string, eventId: string) {
-      const [found, rows] = await read([
-        sql`select 1 as found from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entityId}`,
+    async attemptsFor(who: WebhookCredential, eventId: string) {
+      const done = await acting(who, "read", (entity) => [
+        sql`select 1 as found from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entity}`,
         sql`select ${at.endpointId} as endpoint_id, ${at.attempt} as attempt, ${at.statusCode} as status_code, ${at.error} as error,
             ${at.outcome} as outcome, ${at.at} as at
           from ${at} join ${ev} on ${ev.id} = ${at.eventId}
-          where ${at.eventId} = ${eventId} and ${ev.financialEntityId} = ${entityId} order by ${at.at}, ${at.attempt}`,
+          where ${at.eventId} = ${eventId} and ${ev.financialEntityId} = ${entity} order by ${at.at}, ${at.attempt}`,
       ]);
-      if (found!.rows.length === 0) return null;
-      return rows!.rows.map((row) => ({
-        endpointId: String(row.endpoint_id),
-        attempt: Number(row.attempt),
-        statusCode: row.status_code === null ? null : Number(row.status_code),
-        error: row.error === null ? null : String(row.error),
-        outcome: String(row.outcome),
-        at: String(row.at),
-      }));
+      return then(done, ([found, rows]) => {
+        if (found!.rows.length === 0) return null;
+        return rows!.rows.map((row) => ({
+          endpointId: String(row.endpoint_id),
+          attempt: Number(row.attempt),
+          statusCode: row.status_code === null ? null : Number(row.status_code),
+          error: row.error === null ? null : String(row.error),
+          outcome: String(row.outcome),
+          at: String(row.at),
+        }));
+      });
     },
 
     /**
      * New deliveries of an event: to one endpoint of the entity, or to every
      * enabled one. Reports whether the event and the endpoint were found.
      */
-    async redeliver(entityId: string, eventId: string, endpointId: string | undefined, now: number, createdAt: string) {
+    async redeliver(who: WebhookCredential, eventId: string, endpointId: string | undefined, now: number, createdAt: string) {
       const which = endpointId === undefined ? sql`${ep.status} = 'enabled'` : sql`${ep.id} = ${endpointId}`;
-      const [inserted, event, endpoint] = await batch([
+      const done = await acting(who, "write", (entity) => [
         sql`insert into ${dl} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")
           select lower(hex(randomblob(16))), ${ev.id}, ${ep.id}, 'pending', 0, ${now}, ${createdAt}
           from ${ev} join ${ep} on ${ep.financialEntityId} = ${ev.financialEntityId}
-          where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entityId} and ${ep.deletedAt} is null and ${which}`,
-        sql`select 1 from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entityId}`,
-        endpointId === undefined ? sql`select 1` : sql`select 1 from ${ep} where ${liveEndpoint(entityId, endpointId)}`,
+          where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entity} and ${ep.deletedAt} is null and ${which}`,
+        sql`select 1 from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entity}`,
+        endpointId === undefined ? sql`select 1` : sql`select 1 from ${ep} where ${liveEndpoint(entity, endpointId)}`,
       ]);
-      return { eventFound: event!.rows.length > 0, endpointFound: endpoint!.rows.length > 0, deliveries: inserted!.rowsAffected };
+      return then(done, ([inserted, event, endpoint]) => ({
+        eventFound: event!.rows.length > 0,
+        endpointFound: endpoint!.rows.length > 0,
+        deliveries: inserted!.rowsAffected,
+      }));
     },
 
     /**

@@ -35,4 +35,11 @@ describe("decideKeyAccess", () => {
     expect(decideKeyAccess(key({ scopes: ["leads:read"], financialEntityId: "other" }), request)).toEqual({ kind: "insufficient_scope" });
     expect(decideKeyAccess(key({ financialEntityId: "other" }), request)).toEqual({ kind: "forbidden" });
   });
+
+  it("a request that names no entity (the webhook endpoints, the events API) acts for the key's own: no entity refusal", () => {
+    const own = { at: AT, scope: "webhooks:manage" };
+    expect(decideKeyAccess(key({ scopes: ["webhooks:manage"], financialEntityId: "other" }), own)).toBeNull();
+    expect(decideKeyAccess(key({ scopes: ["leads:convert"] }), own)).toEqual({ kind: "insufficient_scope" });
+    expect(decideKeyAccess(key({ scopes: ["webhooks:manage"], revokedAt: AT }), own)).toEqual({ kind: "unauthorized" });
+  });
 });

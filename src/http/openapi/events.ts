@@ -104,7 +104,6 @@ const common = (extra: Parameters<typeof problems>[0] = []) => ({
   ...problems([
     ["unauthorized", 401, "A bearer token is required in the Authorization header."],
     ["insufficient_scope", 403, `The token's scope does not include "${WEBHOOKS_SCOPE}".`],
-    ["forbidden", 403, "Integration keys are not accepted here yet; use a token."],
     ...extra,
     ["rate_limited", 429, "This credential is over its budget of 1200 requests per minute."],
     ["internal_error", 500, "An unexpected error occurred."],

@@ -10,7 +10,7 @@ import { rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import type { AppEnv } from "../types";
 import { toValidationIssues } from "../validation";
 import { endpointNotFound } from "./webhook-endpoints";
-import { requireWebhooksScope, tokenEntityOf } from "./webhook-scope";
+import { accepted, credentialOf, requireWebhooksScope } from "./webhook-scope";
 
 export const EVENTS_PATH = "/events";
 const MAX_BODY_BYTES = 16 * 1024;
@@ -73,7 +73,8 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
       }),
       async (c) => {
         const { after, limit = 50 } = c.req.valid("query");
-        const page = await store.eventsAfter(tokenEntityOf(c), after, limit);
+        const who = credentialOf(c);
+        const page = accepted(who, await store.eventsAfter(who, after, limit));
         if (page === null) {
           throw new ApiError("validation_error", "The query is not valid.", {
             extensions: { errors: [{ path: "after", message: "after must be the id of one of your events" }] },
@@ -84,7 +85,8 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
       },
     )
     .get(`${EVENTS_PATH}/:id/deliveries`, ...auth, async (c) => {
-      const attempts = await store.attemptsFor(tokenEntityOf(c), c.req.param("id"));
+      const who = credentialOf(c);
+      const attempts = accepted(who, await store.attemptsFor(who, c.req.param("id")));
       if (attempts === null) throw eventNotFound();
       return c.json(
         {
@@ -125,13 +127,8 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
         if (!parsed.success) throw invalid(parsed.error.issues, "request body");
         const eventId = c.req.param("id");
         const now = Date.now();
-        const outcome = await store.redeliver(
-          tokenEntityOf(c),
-          eventId,
-          parsed.data.endpoint_id,
-          now,
-          new Date(now).toISOString(),
-        );
+        const who = credentialOf(c, () => new Date(now));
+        const outcome = accepted(who, await store.redeliver(who, eventId, parsed.data.endpoint_id, now, new Date(now).toISOString()));
         if (!outcome.eventFound) throw eventNotFound();
         if (!outcome.endpointFound) throw endpointNotFound();
         if (outcome.deliveries > 0) announce?.(eventId, executionContextOf(c));

@@ -12,7 +12,7 @@ import { ApiError } from "../problem";
 import { rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import type { AppEnv } from "../types";
 import { requireJsonBody, validationHook } from "../validation";
-import { requireWebhooksScope, tokenEntityOf } from "./webhook-scope";
+import { accepted, credentialOf, requireWebhooksScope } from "./webhook-scope";
 
 export const WEBHOOK_ENDPOINTS_PATH = "/webhook-endpoints";
 /** After a rotation the old secret keeps signing this long, so receivers can switch without losing events. */
@@ -79,7 +79,9 @@ export interface WebhookEndpointsDeps {
 /**
  * `/webhook-endpoints`: register, list, read, change, delete, and rotate the
  * secret of the destinations an entity's events are sent to. The entity is
- * the one the token acts for; another entity's endpoints do not exist here.
+ * the one the token acts for, or the integration key's own (read, with the
+ * key's state, by each request's single batch); another entity's endpoints
+ * do not exist here.
  */
 export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsecureUrls, requests }: WebhookEndpointsDeps) {
   const limit = bodyLimit({
@@ -89,7 +91,6 @@ export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsec
     },
   });
   const auth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope()] as const;
-  const entity = tokenEntityOf;
 
   return new Hono<AppEnv>()
     .post(
@@ -102,26 +103,28 @@ export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsec
         const body = c.req.valid("json");
         const id = crypto.randomUUID();
         const secret = generateSecret();
-        const row = await store.createEndpoint({
+        const who = credentialOf(c);
+        const row = accepted(who, await store.createEndpoint(who, {
           id,
-          entityId: entity(c),
           url: body.url,
           description: body.description ?? null,
           eventTypes: [...new Set(body.event_types ?? EVENT_TYPES)],
           storedSecret: await secrets.seal(secret, id),
           at: new Date().toISOString(),
-        });
+        }));
         if (row === null) throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
         const { disabled_reason: _, ...shown } = toEndpointBody(row);
         return c.json({ ...shown, secret }, 201);
       },
     )
     .get(WEBHOOK_ENDPOINTS_PATH, ...auth, async (c) => {
-      const rows = await store.listEndpoints(entity(c));
+      const who = credentialOf(c);
+      const rows = accepted(who, await store.listEndpoints(who));
       return c.json({ data: rows.map(toEndpointBody) }, 200);
     })
     .get(`${WEBHOOK_ENDPOINTS_PATH}/:id`, ...auth, async (c) => {
-      const row = await store.getEndpoint(entity(c), c.req.param("id"));
+      const who = credentialOf(c);
+      const row = accepted(who, await store.getEndpoint(who, c.req.param("id")));
       if (row === null) throw endpointNotFound();
       return c.json(toEndpointBody(row), 200);
     })
@@ -133,24 +136,27 @@ export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsec
       zValidator("json", updateEndpointBody(allowInsecureUrls), validationHook),
       async (c) => {
         const body = c.req.valid("json");
-        const row = await store.updateEndpoint(entity(c), c.req.param("id"), {
+        const who = credentialOf(c);
+        const row = accepted(who, await store.updateEndpoint(who, c.req.param("id"), {
           url: body.url,
           description: body.description,
           eventTypes: body.event_types ? [...new Set(body.event_types)] : undefined,
           status: body.status,
-        });
+        }));
         if (row === null) throw endpointNotFound();
         return c.json(toEndpointBody(row), 200);
       },
     )
     .delete(`${WEBHOOK_ENDPOINTS_PATH}/:id`, ...auth, async (c) => {
-      if (!(await store.deleteEndpoint(entity(c), c.req.param("id"), new Date().toISOString()))) throw endpointNotFound();
+      const who = credentialOf(c);
+      if (!accepted(who, await store.deleteEndpoint(who, c.req.param("id"), new Date().toISOString()))) throw endpointNotFound();
       return c.body(null, 204);
     })
     .post(`${WEBHOOK_ENDPOINTS_PATH}/:id/rotate-secret`, limit, ...auth, async (c) => {
       const id = c.req.param("id");
       const secret = generateSecret();
-      const rotated = await store.rotateSecret(entity(c), id, await secrets.seal(secret, id), Date.now() + ROTATION_OVERLAP_MS);
+      const who = credentialOf(c);
+      const rotated = accepted(who, await store.rotateSecret(who, id, await secrets.seal(secret, id), Date.now() + ROTATION_OVERLAP_MS));
       if (!rotated) throw endpointNotFound();
       return c.json({ secret }, 200);
     });

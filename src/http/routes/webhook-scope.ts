@@ -1,34 +1,51 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { Actor } from "../../domain/conversion";
-import { AUTH_REALM } from "../auth";
-import { ApiError } from "../problem";
+import { decideKeyAccess } from "../../domain/api-key";
+import { type Acted, WEBHOOKS_SCOPE, type WebhookCredential } from "../../webhooks/credential";
+import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "../auth";
 import type { AppEnv } from "../types";
 
-/** The scope that manages webhook endpoints and reads events, when a credential carries scopes. */
-export const WEBHOOKS_SCOPE = "webhooks:manage";
+export { WEBHOOKS_SCOPE };
 
 /**
- * Refuses a credential whose scopes lack `webhooks:manage`; one without a `scope` claim passes.
- * Integration keys are refused here, without the database, until these routes read the key's row
- * inside their own database request, as the conversion does (one round trip per request).
+ * Refuses a token whose scopes lack `webhooks:manage`; one without a `scope`
+ * claim passes. An integration key passes untouched: its state and scopes are
+ * read by the request's own database batch and judged by {@link accepted}.
  */
 export function requireWebhooksScope(): MiddlewareHandler<AppEnv> {
   return async function requireWebhooksScope(c, next) {
     const actor = c.get("actor");
-    if (actor.kind === "key") throw new ApiError("forbidden", "Integration keys are not accepted here yet; use a token.");
-    const scopes = actor.scopes;
-    if (scopes !== null && !scopes.includes(WEBHOOKS_SCOPE)) {
-      throw new ApiError("insufficient_scope", `The token's scope does not include "${WEBHOOKS_SCOPE}".`, {
-        headers: {
-          "WWW-Authenticate": `Bearer realm="${AUTH_REALM}", error="insufficient_scope", scope="${WEBHOOKS_SCOPE}"`,
-        },
-      });
+    if (actor.kind !== "key" && actor.scopes !== null && !actor.scopes.includes(WEBHOOKS_SCOPE)) {
+      throw insufficientScopeError(WEBHOOKS_SCOPE);
     }
     await next();
   };
 }
 
-/** The entity a token acts for, on routes behind {@link requireWebhooksScope} (which refuses keys). */
-export function tokenEntityOf(c: Context<AppEnv>): string {
-  return (c.get("actor") as Actor).financialEntityId;
+/**
+ * Who the request acts for, as the webhook store takes it: a token's entity,
+ * or a key's hash with the instant its expiry is judged at.
+ */
+export function credentialOf(c: Context<AppEnv>, now: () => Date = () => new Date()): WebhookCredential {
+  const actor = c.get("actor");
+  return actor.kind === "key" ? { keyHash: actor.keyHash, at: now().toISOString() } : { entityId: actor.financialEntityId };
+}
+
+/**
+ * The store's result once the key its batch read may act — by the same rules
+ * as the conversion's ({@link decideKeyAccess}): unknown, revoked or expired
+ * is 401 `invalid_token`, without `webhooks:manage` 403 `insufficient_scope`.
+ * The batch's statements act only for such a key, so a refused one changed nothing.
+ *
+ * @example
+ * const rows = accepted(who, await store.listEndpoints(who));
+ */
+export function accepted<T>(who: WebhookCredential, { apiKey, result }: Acted<T>): T {
+  if ("keyHash" in who) {
+    const refusal = decideKeyAccess(apiKey ?? null, { at: who.at, scope: WEBHOOKS_SCOPE });
+    if (refusal?.kind === "unauthorized") throw invalidToken(INVALID_KEY_DESCRIPTION);
+    if (refusal?.kind === "insufficient_scope") throw insufficientScopeError(WEBHOOKS_SCOPE);
+    // A key acts for its own entity here, so no other refusal can come back.
+    if (refusal !== null) throw new Error(`unexpected key refusal: ${refusal.kind}`);
+  }
+  return result;
 }
