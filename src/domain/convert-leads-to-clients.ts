@@ -1,7 +1,9 @@
+import { decideKeyAccess } from "./api-key";
 import {
   type OnExistingClient,
-  type Actor,
   authorizeConversion,
+  type Caller,
+  CONVERT_SCOPE,
   type ConversionCommand,
   type ConversionOutcome,
   type ConversionSnapshot,
@@ -28,6 +30,7 @@ export interface BulkConversionStore {
 }
 
 export type BulkConversionRefusal =
+  | { kind: "unauthorized" }
   | { kind: "forbidden" }
   | { kind: "insufficient_scope" }
   | { kind: "financial_entity_not_found" }
@@ -38,7 +41,7 @@ export type BulkConversionOutcome =
   | BulkConversionRefusal;
 
 export interface BulkConversionContext {
-  actor: Actor;
+  actor: Caller;
   requestId: string;
   store: BulkConversionStore;
   newId?: () => string;
@@ -63,8 +66,11 @@ export async function convertLeadsToClients({
   input: BulkConversionRequest;
 }): Promise<BulkConversionOutcome> {
   const { financialEntityId, leadIds } = input;
-  const refusal = authorizeConversion(ctx.actor, { financialEntityId, leadId: leadIds[0] ?? "" });
-  if (refusal !== null) return refusal as BulkConversionRefusal;
+  const { actor } = ctx;
+  if (actor.kind !== "key") {
+    const refusal = authorizeConversion(actor, { financialEntityId, leadId: leadIds[0] ?? "" });
+    if (refusal !== null) return refusal as BulkConversionRefusal;
+  }
 
   const newId = ctx.newId ?? (() => crypto.randomUUID());
   const at = (ctx.now?.() ?? new Date()).toISOString();
@@ -75,12 +81,19 @@ export async function convertLeadsToClients({
     clientId: newId(),
     auditId: newId(),
     eventId: newId(),
-    subject: ctx.actor.subject,
+    // For a key, the store records the key's id, which only the database knows.
+    subject: actor.kind === "key" ? `api_key:${actor.prefix}` : actor.subject,
     requestId: ctx.requestId,
     at,
-    keyHash: null,
+    keyHash: actor.kind === "key" ? actor.keyHash : null,
   }));
   const snapshots = await ctx.store.convertMany(commands);
+
+  // A key is judged from the call's own read of its row, as for one lead: every item saw the same row.
+  if (actor.kind === "key") {
+    const refusal = decideKeyAccess(snapshots[0]?.apiKey ?? null, { at, scope: CONVERT_SCOPE, financialEntityId });
+    if (refusal !== null) return refusal;
+  }
 
   // The entity is the same row in every snapshot: read the whole request's problems once.
   const entity = snapshots[0]?.financialEntity ?? null;

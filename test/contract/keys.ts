@@ -4,6 +4,7 @@ import { givenClient, givenConvertibleLead, givenEntity, givenLead, writesFor } 
 import { CONVERT_PATH, conversionRequest, jsonOf } from "../support/requests";
 import { tokenFor } from "../support/tokens";
 import { generateIntegrationKey } from "../../src/http/auth";
+import { BULK_PATH } from "./bulk";
 import { expectProblem } from "./expect";
 import type { ContractSuite } from "./target";
 
@@ -104,6 +105,34 @@ export const keyRoundTrips: ContractSuite = (target) =>
       expect(await convert(held.id, entity.id)).toEqual({ status: 409, round_trips: 1 });
       expect(await convert(taken.lead.id, rival.id)).toEqual({ status: 409, round_trips: 1 });
       expect(await convert(clash.id, entity.id)).toEqual({ status: 409, round_trips: 1 });
+    });
+
+    it("one for a bulk call with a key, the key judged from that call's own read: converts, then 401 once revoked", async () => {
+      const requests = target().dbRequests;
+      if (!requests) throw new Error("this target cannot count database requests");
+      const entity = await givenEntity(target().db);
+      const leads = [await givenLead(target().db, { ecosystemId: entity.ecosystemId }), await givenLead(target().db, { ecosystemId: entity.ecosystemId })];
+      const later = await givenLead(target().db, { ecosystemId: entity.ecosystemId });
+      const key = await keyOf(entity.id);
+      const bulkWith = async (credential: string, leadIds: string[]) => {
+        await requests.reset();
+        const res = await target().fetch(BULK_PATH, conversionRequest(credential, { financial_entity_id: entity.id, lead_ids: leadIds }));
+        return { res, round_trips: await requests.count() };
+      };
+
+      const converted = await bulkWith(key, leads.map((l) => l.id));
+      expect(converted.res.status).toBe(200);
+      expect((await jsonOf(converted.res)).results.map((r: { status: number }) => r.status)).toEqual([200, 200]);
+      expect(converted.round_trips).toBe(1);
+      for (const lead of leads) expect(await writesFor(target().db, lead.id)).toEqual({ clients: 1, audits: 1 });
+
+      const revoked = await keyOf(entity.id, { revokedAt: inThePast() });
+      const refused = await bulkWith(revoked, [later.id]);
+      await expectProblem(refused.res, 401, "unauthorized");
+      expect(refused.round_trips).toBe(1);
+      const unscoped = await bulkWith(await keyOf(entity.id, { scopes: ["leads:read"] }), [later.id]);
+      await expectProblem(unscoped.res, 403, "insufficient_scope");
+      expect(await writesFor(target().db, later.id)).toEqual({ clients: 0, audits: 0 });
     });
 
     it("none for a malformed key or a wrong checksum", async () => {

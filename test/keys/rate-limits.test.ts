@@ -128,6 +128,28 @@ describe("rate limits in the app", () => {
     return { res, status: res.status, dbCalls: counted.calls() };
   };
 
+  it("a bulk call spends one conversion per lead: after 3 + 3 leads a budget of 5 is spent, with no database request", async () => {
+    freshApp({ conversions: 5, requests: 2 });
+    const entity = await givenEntity(database.db);
+    const leads = await givenManyLeads(database.db, entity.ecosystemId, 7);
+    const token = await tokenFor(entity.id);
+    const bulk = async (leadIds: string[]) => {
+      counted.reset();
+      const res = await app.request("/turn-leads-into-clients", conversionRequest(token, { financial_entity_id: entity.id, lead_ids: leadIds }));
+      await expectDocumentedResponse("POST", "/turn-leads-into-clients", res);
+      return { res, dbCalls: counted.calls() };
+    };
+
+    // Allowed while the count is below the budget (as the Workers binding counts): 0 → 3, then 3 → 6.
+    expect((await bulk(leads.slice(0, 3))).res.status).toBe(200);
+    expect((await bulk(leads.slice(3, 6))).res.status).toBe(200);
+    // Counted per call, this third call would be the third of five; counted per lead, the budget is spent.
+    const over = await bulk(leads.slice(6, 7));
+    expect(over.res.headers.get("ratelimit-policy")).toBe('"conversions";q=5;w=60');
+    await expectProblem(over.res, 429, "rate_limited");
+    expect(over.dbCalls).toBe(0);
+  });
+
   it("over budget: 429 rate_limited with Retry-After and RateLimit-Policy, and no database request", async () => {
     freshApp();
     const entity = await givenEntity(database.db);

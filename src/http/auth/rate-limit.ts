@@ -135,12 +135,21 @@ export function rateLimitPolicy(limiter: RateLimiter): string {
 export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
   if (typeof limiter?.take !== "function") throw new TypeError("rateLimit needs a RateLimiter");
   return async function rateLimit(c, next) {
-    const { allowed, retryAfterSeconds } = await limiter.take(rateLimitIdentity(c.get("actor")));
-    if (!allowed) {
-      throw new ApiError("rate_limited", `This credential is over its budget of ${limiter.limit} ${limiter.name} per minute.`, {
-        headers: { "Retry-After": String(retryAfterSeconds), "RateLimit-Policy": rateLimitPolicy(limiter) },
-      });
-    }
+    await spendBudget(limiter, c.get("actor"));
     await next();
   };
+}
+
+/**
+ * Spends `cost` units of the caller's budget, or throws the 429 `rate_limited`
+ * problem. The middleware spends one; a bulk call spends one more per further
+ * item once its body is known.
+ */
+export async function spendBudget(limiter: RateLimiter, actor: Caller, cost = 1): Promise<void> {
+  const { allowed, retryAfterSeconds } = await limiter.take(rateLimitIdentity(actor), cost);
+  if (!allowed) {
+    throw new ApiError("rate_limited", `This credential is over its budget of ${limiter.limit} ${limiter.name} per minute.`, {
+      headers: { "Retry-After": String(retryAfterSeconds), "RateLimit-Policy": rateLimitPolicy(limiter) },
+    });
+  }
 }

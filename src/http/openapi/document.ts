@@ -104,7 +104,7 @@ function readResponses(scope: string, allow: string, internal: object, unavailab
       [problem("unauthorized", "The token has expired.")],
       { "WWW-Authenticate": header("WWWAuthenticate") },
     ),
-    403: problemResponse(`\`insufficient_scope\`: the token's scope lacks \`${scope}\`.`, [
+    403: problemResponse(`\`insufficient_scope\`: the token's scope lacks \`${scope}\`; \`forbidden\`: an integration key, which this route does not take yet.`, [
       example(new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`)),
     ], { "WWW-Authenticate": header("WWWAuthenticate") }),
     405: problemResponse(`Only ${allow} is allowed here; see \`Allow\`.`, [problem("method_not_allowed", `This endpoint accepts ${allow}.`)], {
@@ -391,6 +391,7 @@ export function buildOpenApiDocument(version: string) {
               [refusalExample("forbidden"), refusalExample("insufficient_scope"), refusalExample("financial_entity_suspended")],
             ),
             404: problemResponse("`financial_entity_not_found`: no such entity. (A missing lead is an item of the 200.)", [refusalExample("financial_entity_not_found")]),
+            429: rateLimited("conversions"),
             405: problemResponse("Only POST is allowed here; see `Allow`.", [problem("method_not_allowed", "This endpoint accepts POST.")], {
               Allow: header("Allow"),
             }),
@@ -424,6 +425,7 @@ export function buildOpenApiDocument(version: string) {
               problem("user_not_found", "No user with this id exists for the financial entity."),
             ]),
             ...readResponses(USERS_READ_SCOPE, "GET, HEAD", internal, unavailable),
+            429: rateLimited("requests"),
           },
         },
       },
@@ -458,6 +460,7 @@ export function buildOpenApiDocument(version: string) {
               [problem("lead_not_found", "No lead with this id is visible to the financial entity.")],
             ),
             ...readResponses(LEADS_READ_SCOPE, "GET, HEAD", internal, unavailable),
+            429: rateLimited("requests"),
           },
         },
       },

@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import * as z from "zod/mini";
 import type { ConversionOutcome } from "../../domain/conversion";
 import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
-import { bearerAuth, type TokenVerifier, rateLimit, type RateLimiter, tokenActor, tokenOnly } from "../auth";
+import { bearerAuth, type TokenVerifier, rateLimit, type RateLimiter, spendBudget } from "../auth";
 import { ApiError, PROBLEMS } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
@@ -82,13 +82,14 @@ export function turnLeadsIntoClientsRoute({ store, verifyToken, announce, conver
     }),
     bearerAuth({ verifyToken }),
     rateLimit(conversions),
-    tokenOnly(),
     requireJsonBody(),
     zValidator("json", turnLeadsIntoClientsBody, validationHook),
     async (c) => {
       const body = c.req.valid("json");
+      // Each lead counts one against the conversions budget; the middleware spent the first.
+      if (body.lead_ids.length > 1) await spendBudget(conversions, c.get("actor"), body.lead_ids.length - 1);
       const outcome = await convertLeadsToClients({
-        ctx: { actor: tokenActor(c.get("actor")), requestId: c.get("requestId"), store },
+        ctx: { actor: c.get("actor"), requestId: c.get("requestId"), store },
         input: { financialEntityId: body.financial_entity_id, leadIds: body.lead_ids, onExistingClient: body.on_existing_client },
       });
       if (outcome.kind !== "decided") throw refusalError(outcome);
