@@ -1,8 +1,12 @@
-import { eq, sql } from "drizzle-orm";
+import type { InArgs, InStatement } from "@libsql/client/http";
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import type { Credential } from "../domain/api-key";
 import type { Client } from "../domain/client";
 import type { ClientReader } from "../domain/read-client";
 import type { LeadLookup, LeadReader } from "../domain/read-lead";
 import type { Database } from "./client";
+import { actingAs } from "../webhooks/credential";
 import { callDatabase } from "./errors";
 import { clients, financialEntities, leads } from "./schema";
 import { isoTime, jsonArrayOrEmpty, jsonArrayOrNull, jsonObjectOrEmpty, jsonObjectOrNull, numberOrNull, StoredValueError } from "./stored-values";
@@ -70,42 +74,69 @@ export interface ReadStoreOptions {
   timeoutMs: number;
 }
 
+const dialect = new SQLiteAsyncDialect();
+const statement = (query: SQL | { sql: string; params: unknown[] }): InStatement => {
+  const { sql: text, params } = "params" in query ? query : dialect.sqlToQuery(query);
+  return { sql: text, args: params as InArgs };
+};
+
 /**
- * Reads of clients and leads over libSQL: one statement, one database request, per read.
+ * Reads of clients and leads over libSQL: one database request per read. The
+ * entity a read acts for is a bound value for a token; for an integration key
+ * it is the key's own, found by the same request only when the key is live
+ * and carries the read's scope, and the request ends by reading the key's row
+ * for the domain to judge (see `actingAs`).
  *
  * @example
  * const reads = createReadStore(db, { timeoutMs: 5_000 });
- * const client = await reads.findClient(clientId);
+ * const { client } = await reads.findClient(clientId, { entityId }, "users:read");
  */
 export function createReadStore(db: Database, options: ReadStoreOptions): ClientReader & LeadReader {
-  const clientById = db.select(clientColumns).from(clients).where(eq(clients.id, sql.placeholder("clientId"))).prepare();
-  const leadWithEntity = db
-    .select({
-      lead: leadColumns,
-      entityId: financialEntities.id,
-      entityEcosystemId: financialEntities.ecosystemId,
-      convertedClientEntityId: clients.financialEntityId,
-    })
-    .from(leads)
-    .leftJoin(financialEntities, eq(financialEntities.id, sql.placeholder("financialEntityId")))
-    .leftJoin(clients, eq(clients.id, leads.convertedClientId))
-    .where(eq(leads.id, sql.placeholder("leadId")))
-    .prepare();
+  /** Runs the read between the credential's own statements, as one batch. */
+  async function acting<T>(as: Credential, scope: string, build: (entity: SQL) => { getQuery(): { sql: string; params: unknown[] }; mapResult(result: unknown, isFromBatch?: boolean): unknown }) {
+    const around = actingAs(as, { writes: false, scope });
+    const query = build(around.entity);
+    const results = await decoded(() =>
+      callDatabase(() => db.$client.batch([...around.before, query.getQuery(), ...around.after].map(statement), "read"), options.timeoutMs),
+    );
+    const { apiKey, result } = around.split(results);
+    const rows = (await decoded(async () => query.mapResult(result[0], true))) as T[];
+    return { apiKey, row: rows[0] };
+  }
 
   return {
-    async findClient(clientId) {
-      const rows = await decoded(() => callDatabase(() => clientById.all({ clientId }), options.timeoutMs));
-      return (rows[0] as Client | undefined) ?? null;
+    async findClient(clientId, as, scope) {
+      const { apiKey, row } = await acting<Client>(as, scope, (entity) =>
+        db.select(clientColumns).from(clients).where(and(eq(clients.id, clientId), sql`${clients.financialEntityId} = ${entity}`)).prepare(),
+      );
+      return { client: row ?? null, apiKey };
     },
-    async findLead(leadId, financialEntityId): Promise<LeadLookup | null> {
-      const rows = await decoded(() => callDatabase(() => leadWithEntity.all({ leadId, financialEntityId }), options.timeoutMs));
-      const row = rows[0];
-      if (row === undefined) return null;
-      return {
-        lead: row.lead as LeadLookup["lead"],
-        entity: row.entityId === null ? null : { id: row.entityId, ecosystemId: row.entityEcosystemId! },
-        convertedClientEntityId: row.convertedClientEntityId,
-      };
+    async findLead(leadId, as, scope) {
+      type Row = { lead: LeadLookup["lead"]; entityId: string | null; entityEcosystemId: string | null; convertedClientEntityId: string | null };
+      const { apiKey, row } = await acting<Row>(as, scope, (entity) =>
+        db
+          .select({
+            lead: leadColumns,
+            entityId: financialEntities.id,
+            entityEcosystemId: financialEntities.ecosystemId,
+            convertedClientEntityId: clients.financialEntityId,
+          })
+          .from(leads)
+          .leftJoin(financialEntities, sql`${financialEntities.id} = ${entity}`)
+          .leftJoin(clients, eq(clients.id, leads.convertedClientId))
+          // Nothing at all is read for a key that may not act.
+          .where(and(eq(leads.id, leadId), sql`${entity} is not null`))
+          .prepare(),
+      );
+      const found: LeadLookup | null =
+        row === undefined
+          ? null
+          : {
+              lead: row.lead,
+              entity: row.entityId === null ? null : { id: row.entityId, ecosystemId: row.entityEcosystemId! },
+              convertedClientEntityId: row.convertedClientEntityId,
+            };
+      return { found, apiKey };
     },
   };
 }

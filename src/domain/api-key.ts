@@ -27,6 +27,13 @@ export interface ApiKeySnapshot {
   revokedAt: string | null;
 }
 
+/**
+ * Who a read acts for, as its one database request needs it: a verified
+ * token's entity, or an integration key known only by its hash (its row is
+ * read by the same request), judged at the instant `at`.
+ */
+export type Credential = { entityId: string } | { keyHash: string; at: string };
+
 export type KeyRefusal = { kind: "unauthorized" } | { kind: "insufficient_scope" } | { kind: "forbidden" };
 
 /**

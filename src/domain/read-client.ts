@@ -1,27 +1,26 @@
+import { type ApiKeySnapshot, type Credential, decideKeyAccess } from "./api-key";
 import type { Client } from "./client";
-import type { Actor } from "./conversion";
+import type { Caller } from "./conversion";
 import { actorHasScope, USERS_READ_SCOPE } from "./scopes";
 
-/** Where clients are read from: one database request per call. */
+/**
+ * Where clients are read from: one database request per call, which for a key
+ * also reads the key's row and finds only a client of the key's own entity.
+ */
 export interface ClientReader {
-  findClient(clientId: string): Promise<Client | null>;
+  findClient(clientId: string, as: Credential, scope: string): Promise<{ client: Client | null; apiKey?: ApiKeySnapshot | null }>;
 }
 
 export type ClientReadOutcome =
   | { kind: "found"; client: Client }
+  | { kind: "unauthorized" }
   | { kind: "insufficient_scope" }
   | { kind: "user_not_found" };
 
 /**
- * Whether the actor may see this client: only its own entity's clients. Any
- * other client is reported exactly like a missing one.
- */
-export function isClientVisibleTo(client: Client, actor: Actor): boolean {
-  return client.financialEntityId === actor.financialEntityId;
-}
-
-/**
- * Reads one client of the actor's entity.
+ * Reads one client of the caller's entity. Any other client is reported
+ * exactly like a missing one. A token's scope is checked before the read; a
+ * key is judged from the read's own view of its row.
  *
  * @example
  * const outcome = await readClient({ ctx: { actor, reader }, input: { clientId } });
@@ -31,11 +30,20 @@ export async function readClient({
   ctx,
   input,
 }: {
-  ctx: { actor: Actor; reader: ClientReader };
+  ctx: { actor: Caller; reader: ClientReader; now?: () => Date };
   input: { clientId: string };
 }): Promise<ClientReadOutcome> {
-  if (!actorHasScope(ctx.actor, USERS_READ_SCOPE)) return { kind: "insufficient_scope" };
-  const client = await ctx.reader.findClient(input.clientId);
-  if (client === null || !isClientVisibleTo(client, ctx.actor)) return { kind: "user_not_found" };
+  const { actor, reader } = ctx;
+  if (actor.kind === "key") {
+    const at = (ctx.now?.() ?? new Date()).toISOString();
+    const { client, apiKey } = await reader.findClient(input.clientId, { keyHash: actor.keyHash, at }, USERS_READ_SCOPE);
+    const refusal = decideKeyAccess(apiKey ?? null, { at, scope: USERS_READ_SCOPE });
+    if (refusal !== null) return refusal.kind === "unauthorized" ? refusal : { kind: "insufficient_scope" };
+    if (client === null || client.financialEntityId !== apiKey!.financialEntityId) return { kind: "user_not_found" };
+    return { kind: "found", client };
+  }
+  if (!actorHasScope(actor, USERS_READ_SCOPE)) return { kind: "insufficient_scope" };
+  const { client } = await reader.findClient(input.clientId, { entityId: actor.financialEntityId }, USERS_READ_SCOPE);
+  if (client === null || client.financialEntityId !== actor.financialEntityId) return { kind: "user_not_found" };
   return { kind: "found", client };
 }

@@ -1,4 +1,5 @@
-import type { Actor } from "./conversion";
+import { type ApiKeySnapshot, type Credential, decideKeyAccess } from "./api-key";
+import type { Caller } from "./conversion";
 import { actorHasScope, LEADS_READ_SCOPE } from "./scopes";
 
 /** A lead as `GET /leads/{lead_id}` shows it. JSON members are null when absent or not of their type. */
@@ -36,12 +37,19 @@ export interface LeadLookup {
   convertedClientEntityId: string | null;
 }
 
-/** Where leads are read from: one database request per call. */
+/**
+ * Where leads are read from: one database request per call, which for a key
+ * also reads the key's row and sees the lead as the key's own entity.
+ */
 export interface LeadReader {
-  findLead(leadId: string, financialEntityId: string): Promise<LeadLookup | null>;
+  findLead(leadId: string, as: Credential, scope: string): Promise<{ found: LeadLookup | null; apiKey?: ApiKeySnapshot | null }>;
 }
 
-export type LeadReadOutcome = { kind: "found"; lead: LeadView } | { kind: "insufficient_scope" } | { kind: "lead_not_found" };
+export type LeadReadOutcome =
+  | { kind: "found"; lead: LeadView }
+  | { kind: "unauthorized" }
+  | { kind: "insufficient_scope" }
+  | { kind: "lead_not_found" };
 
 /**
  * Whether the entity may see the lead: it must be of the lead's ecosystem, and
@@ -58,7 +66,8 @@ export function isLeadVisibleTo({ lead, entity, convertedClientEntityId }: LeadL
 }
 
 /**
- * Reads one lead the actor's entity may see.
+ * Reads one lead the caller's entity may see. A token's scope is checked
+ * before the read; a key is judged from the read's own view of its row.
  *
  * @example
  * const outcome = await readLead({ ctx: { actor, reader }, input: { leadId } });
@@ -67,11 +76,21 @@ export async function readLead({
   ctx,
   input,
 }: {
-  ctx: { actor: Actor; reader: LeadReader };
+  ctx: { actor: Caller; reader: LeadReader; now?: () => Date };
   input: { leadId: string };
 }): Promise<LeadReadOutcome> {
-  if (!actorHasScope(ctx.actor, LEADS_READ_SCOPE)) return { kind: "insufficient_scope" };
-  const found = await ctx.reader.findLead(input.leadId, ctx.actor.financialEntityId);
+  const { actor, reader } = ctx;
+  let found: LeadLookup | null;
+  if (actor.kind === "key") {
+    const at = (ctx.now?.() ?? new Date()).toISOString();
+    const read = await reader.findLead(input.leadId, { keyHash: actor.keyHash, at }, LEADS_READ_SCOPE);
+    const refusal = decideKeyAccess(read.apiKey ?? null, { at, scope: LEADS_READ_SCOPE });
+    if (refusal !== null) return refusal.kind === "unauthorized" ? refusal : { kind: "insufficient_scope" };
+    found = read.found;
+  } else {
+    if (!actorHasScope(actor, LEADS_READ_SCOPE)) return { kind: "insufficient_scope" };
+    found = (await reader.findLead(input.leadId, { entityId: actor.financialEntityId }, LEADS_READ_SCOPE)).found;
+  }
   if (found === null || !isLeadVisibleTo(found)) return { kind: "lead_not_found" };
   return { kind: "found", lead: found.lead };
 }

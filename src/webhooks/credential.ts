@@ -29,7 +29,8 @@ const keyIsUsable = (keyHash: string, at: string) =>
  * The statements one webhook request runs around its own, so that the whole
  * request stays one batch. For a token, the entity is a bound value and
  * nothing is added. For a key, the entity is the key's own — a subquery that
- * is NULL unless the key is live and carries `webhooks:manage`, so every
+ * is NULL unless the key is live and carries the scope (`webhooks:manage` by
+ * default; the reads pass theirs), so every
  * statement comparing against it acts on nothing otherwise — a write first
  * touches `last_used_at` (as the conversion does: when the key is live), and
  * the batch ends by reading the key's row for the domain to decide. Unknown,
@@ -40,7 +41,7 @@ const keyIsUsable = (keyHash: string, at: string) =>
  * const results = await batch([...acting.before, sql`update … where entity = ${acting.entity}`, ...acting.after]);
  * const { apiKey, result } = acting.split(results);
  */
-export function actingAs(credential: WebhookCredential, { writes }: { writes: boolean }) {
+export function actingAs(credential: WebhookCredential, { writes, scope = WEBHOOKS_SCOPE }: { writes: boolean; scope?: string }) {
   if ("entityId" in credential) {
     return {
       entity: sql`${credential.entityId}`,
@@ -53,7 +54,7 @@ export function actingAs(credential: WebhookCredential, { writes }: { writes: bo
   const before = writes ? [sql`update ${k} set "last_used_at" = ${at} where ${keyIsUsable(keyHash, at)}`] : [];
   return {
     entity: sql`(select ${k.financialEntityId} from ${k} where ${keyIsUsable(keyHash, at)}
-      and exists (select 1 from json_each(${k.scopes}) where value = ${WEBHOOKS_SCOPE}))`,
+      and exists (select 1 from json_each(${k.scopes}) where value = ${scope}))`,
     before,
     after: [
       sql`select ${k.id} as id, ${k.financialEntityId} as financial_entity_id, ${k.scopes} as scopes,

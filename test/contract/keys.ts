@@ -135,6 +135,41 @@ export const keyRoundTrips: ContractSuite = (target) =>
       expect(await writesFor(target().db, later.id)).toEqual({ clients: 0, audits: 0 });
     });
 
+    it("one for each read with a key: its own entity's client and lead, 404 for another's, 403 without the scope, 401 once revoked", async () => {
+      const requests = target().dbRequests;
+      if (!requests) throw new Error("this target cannot count database requests");
+      const db = target().db;
+      const entity = await givenEntity(db);
+      const other = await givenEntity(db, { ecosystemId: entity.ecosystemId });
+      const mine = await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId });
+      const theirs = await givenClient(db, { financialEntityId: other.id, ecosystemId: entity.ecosystemId });
+      const lead = await givenLead(db, { ecosystemId: entity.ecosystemId });
+      const held = await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: other.id });
+      const key = await keyOf(entity.id, { scopes: ["users:read", "leads:read"] });
+      const read = async (credential: string, path: string) => {
+        await requests.reset();
+        const res = await target().fetch(path, { headers: { Authorization: `Bearer ${credential}` } });
+        const body = (await res.json()) as Record<string, unknown>;
+        return { status: res.status, round_trips: await requests.count(), body };
+      };
+
+      const client = await read(key, `/users/${mine.id}`);
+      expect({ status: client.status, round_trips: client.round_trips, _id: client.body._id }).toEqual({ status: 200, round_trips: 1, _id: mine.id });
+      const visible = await read(key, `/leads/${lead.id}`);
+      expect({ status: visible.status, round_trips: visible.round_trips, id: visible.body.id }).toEqual({ status: 200, round_trips: 1, id: lead.id });
+      expect(await read(key, `/users/${theirs.id}`)).toMatchObject({ status: 404, round_trips: 1, body: { code: "user_not_found" } });
+      expect(await read(key, `/leads/${held.id}`)).toMatchObject({ status: 404, round_trips: 1, body: { code: "lead_not_found" } });
+      const convertOnly = await keyOf(entity.id, { scopes: ["leads:convert"] });
+      expect(await read(convertOnly, `/users/${mine.id}`)).toMatchObject({ status: 403, round_trips: 1, body: { code: "insufficient_scope" } });
+      expect(await read(convertOnly, `/leads/${lead.id}`)).toMatchObject({ status: 403, round_trips: 1, body: { code: "insufficient_scope" } });
+      const revoked = await keyOf(entity.id, { scopes: ["users:read", "leads:read"], revokedAt: inThePast() });
+      expect(await read(revoked, `/users/${mine.id}`)).toMatchObject({ status: 401, round_trips: 1, body: { code: "unauthorized" } });
+      expect(await read(revoked, `/leads/${lead.id}`)).toMatchObject({ status: 401, round_trips: 1, body: { code: "unauthorized" } });
+      // An id that is not a UUID: the key is still judged first.
+      expect(await read(revoked, "/users/not-a-uuid")).toMatchObject({ status: 401, round_trips: 1 });
+      expect(await read(key, "/users/not-a-uuid")).toMatchObject({ status: 404, round_trips: 1 });
+    });
+
     it("none for a malformed key or a wrong checksum", async () => {
       const { entity, lead } = await givenConvertibleLead(target().db);
       const key = await keyOf(entity.id);

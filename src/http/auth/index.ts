@@ -5,4 +5,3 @@ export { createJwksCache, type JwksCache, type JwksCacheOptions, JwksUnavailable
 export { JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength } from "./jwt";
 export { generateIntegrationKey, KEY_PREFIX, parseIntegrationKey } from "./integration-keys";
 export { createInProcessRateLimiter, createWorkersRateLimiter, DEFAULT_RATE_LIMITS, rateLimit, type RateLimiter, type RateLimits, spendBudget } from "./rate-limit";
-export { tokenActor, tokenOnly } from "./token-only";

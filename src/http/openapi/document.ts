@@ -100,11 +100,11 @@ const EXAMPLE_USER = {
 function readResponses(scope: string, allow: string, internal: object, unavailable: object) {
   return {
     401: problemResponse(
-      "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, or a wrong issuer or audience.",
+      "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, a wrong issuer or audience, or an integration key that is malformed, unknown, revoked or expired.",
       [problem("unauthorized", "The token has expired.")],
       { "WWW-Authenticate": header("WWWAuthenticate") },
     ),
-    403: problemResponse(`\`insufficient_scope\`: the token's scope lacks \`${scope}\`; \`forbidden\`: an integration key, which this route does not take yet.`, [
+    403: problemResponse(`\`insufficient_scope\`: the token's or the integration key's scopes lack \`${scope}\`.`, [
       example(new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`)),
     ], { "WWW-Authenticate": header("WWWAuthenticate") }),
     405: problemResponse(`Only ${allow} is allowed here; see \`Allow\`.`, [problem("method_not_allowed", `This endpoint accepts ${allow}.`)], {

@@ -1,7 +1,7 @@
 import { Hono } from "hono/tiny";
 import { type LeadReader, readLead } from "../../domain/read-lead";
 import { LEADS_READ_SCOPE } from "../../domain/scopes";
-import { bearerAuth, insufficientScopeError, type TokenVerifier, rateLimit, type RateLimiter, tokenActor, tokenOnly } from "../auth";
+import { bearerAuth, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken, type TokenVerifier, rateLimit, type RateLimiter } from "../auth";
 import { toLeadBody } from "../lead-body";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
@@ -24,15 +24,21 @@ const notFound = () => new ApiError("lead_not_found", "No lead with this id is v
  * answered exactly like a missing one.
  */
 export function leadsRoute({ reader, verifyToken, requests }: LeadsRouteDeps) {
-  return new Hono<AppEnv>().get(LEAD_PATH, bearerAuth({ verifyToken }), rateLimit(requests), tokenOnly(), async (c) => {
+  return new Hono<AppEnv>().get(LEAD_PATH, bearerAuth({ verifyToken }), rateLimit(requests), async (c) => {
+    const actor = c.get("actor");
     const leadId = pathId(c.req.param("lead_id"));
     if (leadId !== null) c.set("leadId", leadId);
+    // A token's answer to an id that is not a UUID needs no database; a key's state is known only from its read.
     const outcome =
-      leadId === null ? { kind: "lead_not_found" as const } : await readLead({ ctx: { actor: tokenActor(c.get("actor")), reader }, input: { leadId } });
+      leadId === null && actor.kind !== "key"
+        ? { kind: "lead_not_found" as const }
+        : await readLead({ ctx: { actor, reader }, input: { leadId: leadId ?? c.req.param("lead_id") } });
     switch (outcome.kind) {
       case "found":
         c.set("outcome", "found");
         return c.json(toLeadBody(outcome.lead), 200);
+      case "unauthorized":
+        throw invalidToken(INVALID_KEY_DESCRIPTION);
       case "insufficient_scope":
         throw insufficientScopeError(LEADS_READ_SCOPE);
       default:

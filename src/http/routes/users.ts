@@ -1,7 +1,7 @@
 import { Hono } from "hono/tiny";
 import { type ClientReader, readClient } from "../../domain/read-client";
 import { USERS_READ_SCOPE } from "../../domain/scopes";
-import { bearerAuth, insufficientScopeError, rateLimit, type RateLimiter, tokenActor, tokenOnly, type TokenVerifier } from "../auth";
+import { bearerAuth, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
@@ -23,14 +23,20 @@ const notFound = () => new ApiError("user_not_found", "No user with this id exis
  * Another entity's client is answered exactly like a missing one.
  */
 export function usersRoute({ reader, verifyToken, requests }: UsersRouteDeps) {
-  return new Hono<AppEnv>().get(USER_PATH, bearerAuth({ verifyToken }), rateLimit(requests), tokenOnly(), async (c) => {
+  return new Hono<AppEnv>().get(USER_PATH, bearerAuth({ verifyToken }), rateLimit(requests), async (c) => {
+    const actor = c.get("actor");
     const clientId = pathId(c.req.param("user_id"));
+    // A token's answer to an id that is not a UUID needs no database; a key's state is known only from its read.
     const outcome =
-      clientId === null ? { kind: "user_not_found" as const } : await readClient({ ctx: { actor: tokenActor(c.get("actor")), reader }, input: { clientId } });
+      clientId === null && actor.kind !== "key"
+        ? { kind: "user_not_found" as const }
+        : await readClient({ ctx: { actor, reader }, input: { clientId: clientId ?? c.req.param("user_id") } });
     switch (outcome.kind) {
       case "found":
         c.set("outcome", "found");
         return c.json(toUserBody(outcome.client), 200);
+      case "unauthorized":
+        throw invalidToken(INVALID_KEY_DESCRIPTION);
       case "insufficient_scope":
         throw insufficientScopeError(USERS_READ_SCOPE);
       default:
