@@ -1,10 +1,12 @@
-import { decideKeyAccess } from "./api-key";
+import { decideKeyAccess, type KeyRefusal } from "./api-key";
 import {
   authorizeConversion,
   type Caller,
   CONVERT_SCOPE,
+  type ConversionCommand,
   type ConversionOutcome,
   type ConversionRequest,
+  type ConversionSnapshot,
   type ConversionStore,
   decideConversion,
 } from "./conversion";
@@ -46,24 +48,41 @@ export async function convertLeadToClient({
     if (refusal !== null) return refusal;
   }
 
+  const command = conversionCommand(ctx, input, (ctx.now?.() ?? new Date()).toISOString());
+  const snapshot = await ctx.store.convert(command);
+  const refusal = keyRefusal(actor, snapshot, command);
+  if (refusal !== null) return refusal;
+  const outcome = decideConversion(snapshot, command);
+  return outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
+}
+
+/**
+ * One attempt's command for this caller: fresh ids, the instant, and the
+ * caller as the store records it — a token's `sub`, or a key's hash (the
+ * store records the key's id, which only the database knows).
+ */
+export function conversionCommand(
+  ctx: Pick<ConversionContext, "actor" | "requestId" | "newId">,
+  input: ConversionRequest,
+  at: string,
+): ConversionCommand {
+  const { actor } = ctx;
   const newId = ctx.newId ?? (() => crypto.randomUUID());
-  const command = {
+  return {
     ...input,
     onExistingClient: input.onExistingClient ?? "reject",
     clientId: newId(),
     auditId: newId(),
     eventId: newId(),
-    // For a key, the store records the key's id, which only the database knows.
     subject: actor.kind === "key" ? `api_key:${actor.prefix}` : actor.subject,
     requestId: ctx.requestId,
-    at: (ctx.now?.() ?? new Date()).toISOString(),
+    at,
     keyHash: actor.kind === "key" ? actor.keyHash : null,
   };
-  const snapshot = await ctx.store.convert(command);
-  if (actor.kind === "key") {
-    const refusal = decideKeyAccess(snapshot.apiKey ?? null, { at: command.at, scope: CONVERT_SCOPE, financialEntityId: input.financialEntityId });
-    if (refusal !== null) return refusal;
-  }
-  const outcome = decideConversion(snapshot, command);
-  return outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
+}
+
+/** For a key, its refusal as the attempt's own read of its row decides it; null for a token (judged before the store). */
+export function keyRefusal(actor: Caller, snapshot: ConversionSnapshot | undefined, command: Pick<ConversionCommand, "at" | "financialEntityId">): KeyRefusal | null {
+  if (actor.kind !== "key") return null;
+  return decideKeyAccess(snapshot?.apiKey ?? null, { at: command.at, scope: CONVERT_SCOPE, financialEntityId: command.financialEntityId });
 }

@@ -1,9 +1,8 @@
-import { decideKeyAccess } from "./api-key";
+import { conversionCommand, keyRefusal } from "./convert-lead-to-client";
 import {
   type OnExistingClient,
   authorizeConversion,
   type Caller,
-  CONVERT_SCOPE,
   type ConversionCommand,
   type ConversionOutcome,
   type ConversionSnapshot,
@@ -72,28 +71,12 @@ export async function convertLeadsToClients({
     if (refusal !== null) return refusal as BulkConversionRefusal;
   }
 
-  const newId = ctx.newId ?? (() => crypto.randomUUID());
   const at = (ctx.now?.() ?? new Date()).toISOString();
-  const commands: ConversionCommand[] = leadIds.map((leadId) => ({
-    leadId,
-    financialEntityId,
-    onExistingClient: input.onExistingClient ?? "reject",
-    clientId: newId(),
-    auditId: newId(),
-    eventId: newId(),
-    // For a key, the store records the key's id, which only the database knows.
-    subject: actor.kind === "key" ? `api_key:${actor.prefix}` : actor.subject,
-    requestId: ctx.requestId,
-    at,
-    keyHash: actor.kind === "key" ? actor.keyHash : null,
-  }));
+  const commands = leadIds.map((leadId) => conversionCommand(ctx, { leadId, financialEntityId, onExistingClient: input.onExistingClient }, at));
   const snapshots = await ctx.store.convertMany(commands);
-
-  // A key is judged from the call's own read of its row, as for one lead: every item saw the same row.
-  if (actor.kind === "key") {
-    const refusal = decideKeyAccess(snapshots[0]?.apiKey ?? null, { at, scope: CONVERT_SCOPE, financialEntityId });
-    if (refusal !== null) return refusal;
-  }
+  // Every item saw the same key row: the call's refusal, as for one lead.
+  const refusal = keyRefusal(actor, snapshots[0], { at, financialEntityId });
+  if (refusal !== null) return refusal;
 
   // The entity is the same row in every snapshot: read the whole request's problems once.
   const entity = snapshots[0]?.financialEntity ?? null;
