@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -25,7 +25,16 @@ export interface ThroughputResult {
   replay_rps: number;
   unauthorized_rps: number;
   idle_rss_mb: number;
+  idle_anonymous_mb: number;
   peak_rss_mb: number;
+  /** Anonymous memory (V8's heap and native allocations, no mapped code) when RSS peaked. */
+  peak_anonymous_mb: number;
+}
+
+/** A process's anonymous memory in MiB, from /proc (Linux). */
+function anonymousMb(pid: number): number {
+  const match = /Anonymous:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
 async function freshDatabase(leads: number) {
@@ -84,8 +93,15 @@ export async function measureThroughput({ leads, pathSeconds }: { leads: number;
   );
   const pid = server.child.pid!;
   const idle = rssMb(pid);
+  const idleAnonymous = anonymousMb(pid);
   let peak = idle;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+  let peakAnonymous = anonymousMb(pid);
+  const sampler = setInterval(() => {
+    const rss = rssMb(pid);
+    if (rss <= peak) return;
+    peak = rss;
+    peakAnonymous = anonymousMb(pid);
+  }, 100);
   const token = await issueToken({ secret: SECRET, financialEntityId: data.entityId, ttlSeconds: 3600 });
   const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
 
@@ -130,6 +146,8 @@ export async function measureThroughput({ leads, pathSeconds }: { leads: number;
     replay_rps: round(replays["2xx"] / replays.duration),
     unauthorized_rps: round(unauthorized.non2xx / unauthorized.duration),
     idle_rss_mb: round(idle),
+    idle_anonymous_mb: round(idleAnonymous),
     peak_rss_mb: round(peak),
+    peak_anonymous_mb: round(peakAnonymous),
   };
 }
