@@ -18,18 +18,6 @@ export const PENDING: readonly PendingPart[] = [
     branch: "family",
     keys: ["bulk_conversions_per_s", "single_conversions_per_s", "bulk_call_p50_ms", "bulk_db_requests_per_call"],
   },
-  {
-    item: 5,
-    name: "Webhook events",
-    branch: "events",
-    keys: ["event_latency_p50_ms", "event_latency_p99_ms", "event_deliveries_per_s", "events_lost"],
-  },
-  {
-    item: 6,
-    name: "Integration keys and rate limits",
-    branch: "keys",
-    keys: ["key_conversion_p50_ms", "jwt_conversion_p50_ms", "rate_limited_per_s", "neighbour_quiet_p99_ms", "neighbour_flood_p99_ms"],
-  },
 ];
 
 /** The pending keys, each null: not measured, never a guess. */

@@ -1,5 +1,7 @@
 import type { ContentionResult } from "./contention";
 import type { EdgeResult } from "./edge";
+import type { EventsResult } from "./events";
+import type { KeysResult } from "./keys";
 import type { NoisyNeighbourResult } from "./noisy-neighbour";
 import { PENDING, type PendingPart } from "./pending";
 import type { StartupResult } from "./startup";
@@ -9,7 +11,11 @@ export type Results = EdgeResult &
   ContentionResult &
   ThroughputResult &
   NoisyNeighbourResult &
+  KeysResult &
+  EventsResult &
   StartupResult & {
+    neighbour_quiet_p99_ms: number;
+    neighbour_flood_p99_ms: number;
     date: string;
     mode: "quick" | "full";
     machine: { cpus: number; cpu: string; node: string; load_average_1m: number };
@@ -68,6 +74,13 @@ function rows(r: Results): Row[] {
       "flood ≤ 2 × quiet",
       r.noisy_flood_p99_ms <= 2 * r.noisy_quiet_p99_ms,
     ],
+    [`Integration key vs JWT: conversion p50 at ${r.rtt_ms} ms round trip (${r.key_conversions} each)`, `${ms(r.key_conversion_p50_ms)} / ${ms(r.jwt_conversion_p50_ms)}`, "no added round trip", null],
+    ["Integration key: database requests per conversion", String(r.key_db_requests_per_conversion), "= 1", r.key_db_requests_per_conversion === 1],
+    ["429s/s: 32 callers on one key over its budget (default 600/min, app in this process)", String(r.rate_limited_per_s), "", null],
+    [`Events, Node entry (dispatcher): conversion answered → signed event received, p50 / p99 (${r.event_latency_events} events)`, `${ms(r.event_latency_p50_ms)} / ${ms(r.event_latency_p99_ms)}`, "", null],
+    [`Events, Worker in workerd (Queues, ${r.rtt_ms} ms round trip): p50 / p99 (${r.event_latency_events} events)`, `${ms(r.event_latency_worker_p50_ms)} / ${ms(r.event_latency_worker_p99_ms)}`, "", null],
+    ["Event deliveries/s, receiver answering at once (burst from 32 callers): Node / Worker", `${r.event_deliveries_per_s} / ${r.event_deliveries_worker_per_s}`, "", null],
+    ["Events lost (Node + Worker)", String(r.events_lost), "= 0", r.events_lost === 0],
     ["Noisy neighbour: the flooder's 200s / 429s", `${r.noisy_flooder_200} / ${r.noisy_flooder_429} of ${r.noisy_flood_requests}`, "", null],
     [`Worker start-up CPU, median of ${r.startup_runs} (least disturbed run)`, `${ms(r.startup_cpu_ms)} (${ms(r.startup_cpu_min_ms)})`, "", null],
     ["Worker bundle, gzip", `${r.bundle_gzip_bytes} B (${kib(r.bundle_gzip_bytes)})`, "≤ 64 KiB", r.bundle_gzip_bytes <= BUNDLE_BUDGET],
@@ -172,6 +185,18 @@ How it was measured:
   connections replay one conversion, and send requests without a token, for ${r.mode === "quick" ? 1 : 5} s each.
 - **Memory.** The Node server's RSS (\`node dist/node.mjs\`, the production start command), sampled every
   100 ms during the conversion run; idle is before the first request.
+- **Keys.** Through the app in this process with the spec's default budgets, at the edge round trip: a key
+  created with \`POST /api-keys\`, then conversions alternating between the key and a JWT; then 32 callers
+  replaying one conversion with the key for ${r.mode === "quick" ? 3 : 5} s — its budget is spent, and 429s are counted from the first.
+- **Noisy neighbour.** \`bench/noisy-neighbour.ts\`: the Node entry with a 60/min budget; one key floods at
+  10×, another entity converts at a steady 10/s over integrations within their budgets; p99 alone and
+  under the flood (also \`neighbour_quiet_p99_ms\` / \`neighbour_flood_p99_ms\`).
+- **Events.** A local receiver (answers 204 at once, checks every Standard Webhooks signature) registered
+  with \`POST /webhook-endpoints\`; ${r.event_latency_events} conversions one at a time, each waiting for its event (time from
+  the conversion's answer to the event's arrival), then ${r.event_burst_events} conversions from 32 callers at once
+  (deliveries/s from the first arrival to the last). On the Worker in workerd (Queues consumer, the edge
+  round trip to the database) and on the Node entry's production build (its dispatcher, embedded database).
+  An event not received a minute after the last conversion is lost.
 - **Start-up.** \`wrangler check startup\` on the bundle \`wrangler deploy --dry-run\` builds: it evaluates the
   Worker's top level in a local workerd and profiles it; the figure is the profile's non-idle time
   (what wrangler prints as "Active"), ${r.startup_runs} run${r.startup_runs === 1 ? "" : "s"}. A loaded machine inflates it: samples are charged wall time.

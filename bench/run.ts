@@ -4,8 +4,8 @@
 // interactive-transaction peer), contention at the edge (32 callers), local throughput
 // against the raw limit, replay and 401 paths, the Node server's memory, and the
 // Worker's start-up CPU and bundle. Writes bench/RESULTS.md and results.json (--quick
-// writes to dist/bench-quick/ and fails only on an error or a conversion that is not
-// one database request). Parts whose feature has not landed are listed in pending.ts.
+// writes to dist/bench-quick/ and fails only on an error, a conversion that is not
+// one database request, or a lost event). Parts whose feature has not landed are listed in pending.ts.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -13,6 +13,8 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { contentionLeadsNeeded, measureContention } from "./contention";
 import { edgeLeadsNeeded, measureEdge } from "./edge";
+import { eventsLeadsNeeded, measureEvents } from "./events";
+import { keysLeadsNeeded, measureKeys } from "./keys";
 import { measureNoisyNeighbour } from "./noisy-neighbour";
 import { openEdgeEnv } from "./lib/edge-env";
 import { PENDING, pendingKeys } from "./pending";
@@ -25,8 +27,8 @@ const quick = values.quick;
 const rttMs = Number(values.rtt);
 if (!(rttMs >= 0)) throw new Error("--rtt must be a number of milliseconds");
 const sizes = quick
-  ? { conversions: 10, naiveConversions: 5, fairConversions: 5, perCaller: 2, naivePerCaller: 1, leads: 1_000, pathSeconds: 1, startupRuns: 1 }
-  : { conversions: 200, naiveConversions: 40, fairConversions: 100, perCaller: 10, naivePerCaller: 2, leads: 20_000, pathSeconds: 5, startupRuns: 5 };
+  ? { conversions: 10, naiveConversions: 5, fairConversions: 5, perCaller: 2, naivePerCaller: 1, leads: 1_000, pathSeconds: 1, startupRuns: 1, keyConversions: 5, floodSeconds: 3, latencyEvents: 10, burstEvents: 32 }
+  : { conversions: 200, naiveConversions: 40, fairConversions: 100, perCaller: 10, naivePerCaller: 2, leads: 20_000, pathSeconds: 5, startupRuns: 5, keyConversions: 100, floodSeconds: 5, latencyEvents: 500, burstEvents: 500 };
 
 const root = new URL("../", import.meta.url);
 const version = (pkg: string) => JSON.parse(readFileSync(new URL(`node_modules/${pkg}/package.json`, root), "utf8")).version as string;
@@ -40,13 +42,21 @@ const bundleGzipBytes = gzipSync(readFileSync(new URL("dist/worker.js", root)), 
 
 const edgeSizes = { rttMs, conversions: sizes.conversions, naiveConversions: sizes.naiveConversions, fairConversions: sizes.fairConversions };
 const contentionSizes = { perCaller: sizes.perCaller, naivePerCaller: sizes.naivePerCaller };
-const env = await openEdgeEnv({ leads: edgeLeadsNeeded(edgeSizes) + contentionLeadsNeeded(contentionSizes) });
-let edge, contention;
+const keysSizes = { conversions: sizes.keyConversions, floodSeconds: sizes.floodSeconds };
+const eventsSizes = { latencyEvents: sizes.latencyEvents, burstEvents: sizes.burstEvents };
+const env = await openEdgeEnv({
+  leads: edgeLeadsNeeded(edgeSizes) + contentionLeadsNeeded(contentionSizes) + keysLeadsNeeded(keysSizes) + eventsLeadsNeeded(eventsSizes),
+});
+let edge, contention, keys, events;
 try {
   step(`edge latency, ${rttMs} ms round trip (${sizes.conversions} conversions, fair peer ${sizes.fairConversions}, interactive peer ${sizes.naiveConversions})`);
   edge = await measureEdge(env, edgeSizes);
   step(`contention, 32 callers at ${rttMs} ms (${sizes.perCaller} conversions each, interactive peer ${sizes.naivePerCaller})`);
   contention = await measureContention(env, contentionSizes);
+  step(`integration keys: ${sizes.keyConversions} conversions with a key and with a JWT, then one key flooded for ${sizes.floodSeconds} s`);
+  keys = await measureKeys(env, keysSizes);
+  step(`events: ${sizes.latencyEvents} one at a time and a burst of ${sizes.burstEvents}, on the Worker (Queues) and the Node entry (dispatcher)`);
+  events = await measureEvents(env, eventsSizes);
 } finally {
   await env.close();
 }
@@ -76,6 +86,11 @@ const results: Results = {
   ...contention,
   ...throughput,
   ...noisy,
+  ...keys,
+  ...events,
+  // The issue's names for the noisy neighbour's figures (measured on the Node entry, bench/noisy-neighbour.ts).
+  neighbour_quiet_p99_ms: noisy.noisy_quiet_p99_ms,
+  neighbour_flood_p99_ms: noisy.noisy_flood_p99_ms,
   ...startup,
   bundle_gzip_bytes: bundleGzipBytes,
   ...pendingKeys(),
@@ -93,6 +108,8 @@ console.log(`Wrote ${new URL("RESULTS.md", out).pathname} and results.json in ${
 // What fails the run (CI runs --quick): broken promises, never slow figures.
 const failures = [
   results.db_requests_per_conversion !== 1 && `a conversion made ${results.db_requests_per_conversion} database requests; it must make exactly 1`,
+  results.key_db_requests_per_conversion !== 1 && `a conversion with an integration key made ${results.key_db_requests_per_conversion} database requests on average; it must make exactly 1`,
+  results.events_lost !== 0 && `${results.events_lost} events were not received within a minute`,
   results.non_2xx > 0 && `${results.non_2xx} conversions of the throughput run did not answer 2xx`,
   results.errors > 0 && `${results.errors} requests of the throughput run failed (connection errors or 60 s timeouts)`,
 ].filter(Boolean);
