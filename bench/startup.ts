@@ -15,6 +15,8 @@ export interface StartupResult {
   startup_runs: number;
   /** The heaviest inputs of the Worker's bundle, minified bytes each (esbuild metafile). */
   bundle_inputs: Record<string, number>;
+  /** The heaviest of the project's own files in it. */
+  bundle_src_inputs: Record<string, number>;
 }
 
 interface CpuProfile {
@@ -56,7 +58,7 @@ export async function measureStartup({ runs }: { runs: number }): Promise<Startu
       startup_cpu_ms: round(percentile(samples, 0.5)),
       startup_cpu_min_ms: round(Math.min(...samples)),
       startup_runs: runs,
-      bundle_inputs: await heaviestInputs(8),
+      ...(await heaviestInputs(8)),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -66,9 +68,10 @@ export async function measureStartup({ runs }: { runs: number }): Promise<Startu
 /**
  * What the Worker's bundle is made of: src/worker.ts bundled the way wrangler
  * does (esm, minified, workerd's export conditions), its bytes grouped by npm
- * package (the project's own files as `src`), the `top` heaviest and the rest.
+ * package (the project's own files as `src`), the `top` heaviest and the rest;
+ * and the `top` heaviest of the project's own files.
  */
-async function heaviestInputs(top: number): Promise<Record<string, number>> {
+async function heaviestInputs(top: number): Promise<Pick<StartupResult, "bundle_inputs" | "bundle_src_inputs">> {
   const result = await build({
     absWorkingDir: root,
     entryPoints: ["src/worker.ts"],
@@ -85,8 +88,10 @@ async function heaviestInputs(top: number): Promise<Record<string, number>> {
     logLevel: "silent",
   });
   const byPackage = new Map<string, number>();
+  const ownFiles: [string, number][] = [];
   for (const output of Object.values(result.metafile.outputs)) {
     for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (path.startsWith("src/")) ownFiles.push([path, bytesInOutput]);
       const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
       const name = match ? match[1]! : path.startsWith("src/") ? "src" : "other";
       byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
@@ -94,5 +99,8 @@ async function heaviestInputs(top: number): Promise<Record<string, number>> {
   }
   const sorted = [...byPackage.entries()].sort((a, b) => b[1] - a[1]);
   const rest = sorted.slice(top).reduce((sum, [, bytes]) => sum + bytes, 0);
-  return Object.fromEntries([...sorted.slice(0, top), ...(rest > 0 ? [["(the rest)", rest] as const] : [])]);
+  return {
+    bundle_inputs: Object.fromEntries([...sorted.slice(0, top), ...(rest > 0 ? [["(the rest)", rest] as const] : [])]),
+    bundle_src_inputs: Object.fromEntries(ownFiles.sort((a, b) => b[1] - a[1]).slice(0, top)),
+  };
 }
