@@ -1,6 +1,7 @@
 // Measurements of benchmark issue 14 whose feature is not on this branch yet. Each
 // key stays null in results.json, and RESULTS.md names the branch it waits for, until
-// its module is written against the merged feature; then its entry leaves this list.
+// its module runs against the merged feature; then its entry leaves this list. Bulk:
+// bench/bulk-calls.ts is written against branch `family` and waits to be called from run.ts.
 
 export interface PendingPart {
   /** The issue's item number. */

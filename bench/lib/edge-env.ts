@@ -44,6 +44,8 @@ export interface EdgeEnv {
   takeLeads(count: number): string[];
   /** Converts through the app in this process. */
   convertInProcess: Convert;
+  /** POSTs a JSON body with the bench token to the app in this process. */
+  postInProcess(path: string, body: unknown): Promise<Response>;
   /** Converts through the Worker in workerd (wrangler's local proxy in front). */
   convertOnWorker(leadId: string, entityId?: string, bearer?: string): Promise<number>;
   /** `GET /healthz` on the Worker: the same hop, no database. */
@@ -106,6 +108,11 @@ export async function openEdgeEnv({ leads }: { leads: number }): Promise<EdgeEnv
       const res = await app.request(CONVERT_PATH, conversionRequest(leadId, data.entityId, token));
       await res.arrayBuffer();
       return res.status;
+    },
+    postInProcess(path, body) {
+      return Promise.resolve(
+        app.request(path, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` }, body: JSON.stringify(body) }),
+      );
     },
     async convertOnWorker(leadId, entityId = data.entityId, bearer = token) {
       const res = await fetch(new URL(CONVERT_PATH, worker.url), conversionRequest(leadId, entityId, bearer));
