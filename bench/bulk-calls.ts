@@ -1,6 +1,3 @@
-// Item 4 of the benchmark issue, written against branch `family` (POST /turn-leads-into-clients)
-// and NOT yet run: bench/run.ts calls measureBulk once that branch is merged, and the
-// entry in bench/pending.ts goes. Until then its keys are null in the results.
 import type { EdgeEnv } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
 

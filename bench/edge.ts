@@ -101,7 +101,7 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
   const batch = prepareConversionBatch(env.remote);
   const bareLatencies = await timeConversions(bare, async (leadId) => {
     const clientId = crypto.randomUUID();
-    const command = { leadId, financialEntityId: data.entityId, clientId, auditId: crypto.randomUUID(), eventId: crypto.randomUUID(), subject: data.entityId, requestId: clientId, at: new Date().toISOString(), keyHash: null };
+    const command = { leadId, financialEntityId: data.entityId, onExistingClient: "reject" as const, clientId, auditId: crypto.randomUUID(), eventId: crypto.randomUUID(), subject: data.entityId, requestId: clientId, at: new Date().toISOString(), keyHash: null };
     const snapshot = batch.snapshotFrom(await env.remote.$client.batch(batch.statementsFor(command), "write"));
     return snapshot.lead?.client?.id === clientId ? 200 : 500;
   });

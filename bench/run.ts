@@ -4,13 +4,14 @@
 // interactive-transaction peer), contention at the edge (32 callers), local throughput
 // against the raw limit, replay and 401 paths, the Node server's memory, and the
 // Worker's start-up CPU and bundle. Writes bench/RESULTS.md and results.json (--quick
-// writes to dist/bench-quick/ and fails only on an error, a conversion that is not
-// one database request, or a lost event). Parts whose feature has not landed are listed in pending.ts.
+// writes to dist/bench-quick/ and fails only on an error, a conversion or bulk call
+// that is not one database request, or a lost event). Parts whose feature has not landed are listed in pending.ts.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
+import { bulkLeadsNeeded, measureBulk } from "./bulk-calls";
 import { contentionLeadsNeeded, measureContention } from "./contention";
 import { edgeLeadsNeeded, measureEdge } from "./edge";
 import { eventsLeadsNeeded, measureEvents } from "./events";
@@ -27,8 +28,8 @@ const quick = values.quick;
 const rttMs = Number(values.rtt);
 if (!(rttMs >= 0)) throw new Error("--rtt must be a number of milliseconds");
 const sizes = quick
-  ? { conversions: 10, naiveConversions: 5, fairConversions: 5, perCaller: 2, naivePerCaller: 1, leads: 1_000, pathSeconds: 1, startupRuns: 1, keyConversions: 5, floodSeconds: 3, latencyEvents: 10, burstEvents: 32 }
-  : { conversions: 200, naiveConversions: 40, fairConversions: 100, perCaller: 10, naivePerCaller: 2, leads: 20_000, pathSeconds: 5, startupRuns: 5, keyConversions: 100, floodSeconds: 5, latencyEvents: 500, burstEvents: 500 };
+  ? { conversions: 10, naiveConversions: 5, fairConversions: 5, perCaller: 2, naivePerCaller: 1, leads: 1_000, pathSeconds: 1, startupRuns: 1, keyConversions: 5, floodSeconds: 3, latencyEvents: 10, burstEvents: 32, bulkLeads: 200, singleLeads: 20 }
+  : { conversions: 200, naiveConversions: 40, fairConversions: 100, perCaller: 10, naivePerCaller: 2, leads: 20_000, pathSeconds: 5, startupRuns: 5, keyConversions: 100, floodSeconds: 5, latencyEvents: 500, burstEvents: 500, bulkLeads: 2_000, singleLeads: 200 };
 
 const root = new URL("../", import.meta.url);
 const version = (pkg: string) => JSON.parse(readFileSync(new URL(`node_modules/${pkg}/package.json`, root), "utf8")).version as string;
@@ -44,10 +45,11 @@ const edgeSizes = { rttMs, conversions: sizes.conversions, naiveConversions: siz
 const contentionSizes = { perCaller: sizes.perCaller, naivePerCaller: sizes.naivePerCaller };
 const keysSizes = { conversions: sizes.keyConversions, floodSeconds: sizes.floodSeconds };
 const eventsSizes = { latencyEvents: sizes.latencyEvents, burstEvents: sizes.burstEvents };
+const bulkSizes = { bulkLeads: sizes.bulkLeads, singleLeads: sizes.singleLeads };
 const env = await openEdgeEnv({
-  leads: edgeLeadsNeeded(edgeSizes) + contentionLeadsNeeded(contentionSizes) + keysLeadsNeeded(keysSizes) + eventsLeadsNeeded(eventsSizes),
+  leads: edgeLeadsNeeded(edgeSizes) + contentionLeadsNeeded(contentionSizes) + keysLeadsNeeded(keysSizes) + eventsLeadsNeeded(eventsSizes) + bulkLeadsNeeded(bulkSizes),
 });
-let edge, contention, keys, events;
+let edge, contention, keys, events, bulk;
 try {
   step(`edge latency, ${rttMs} ms round trip (${sizes.conversions} conversions, fair peer ${sizes.fairConversions}, interactive peer ${sizes.naiveConversions})`);
   edge = await measureEdge(env, edgeSizes);
@@ -55,6 +57,8 @@ try {
   contention = await measureContention(env, contentionSizes);
   step(`integration keys: ${sizes.keyConversions} conversions with a key and with a JWT, then one key flooded for ${sizes.floodSeconds} s`);
   keys = await measureKeys(env, keysSizes);
+  step(`bulk: ${sizes.bulkLeads} leads in 100-lead calls, ${sizes.singleLeads} in single calls, one caller at ${rttMs} ms`);
+  bulk = await measureBulk(env, bulkSizes);
   step(`events: ${sizes.latencyEvents} one at a time and a burst of ${sizes.burstEvents}, on the Worker (Queues) and the Node entry (dispatcher)`);
   events = await measureEvents(env, eventsSizes);
 } finally {
@@ -88,6 +92,7 @@ const results: Results = {
   ...noisy,
   ...keys,
   ...events,
+  ...bulk,
   // The issue's names for the noisy neighbour's figures (measured on the Node entry, bench/noisy-neighbour.ts).
   neighbour_quiet_p99_ms: noisy.noisy_quiet_p99_ms,
   neighbour_flood_p99_ms: noisy.noisy_flood_p99_ms,
@@ -108,6 +113,7 @@ console.log(`Wrote ${new URL("RESULTS.md", out).pathname} and results.json in ${
 // What fails the run (CI runs --quick): broken promises, never slow figures.
 const failures = [
   results.db_requests_per_conversion !== 1 && `a conversion made ${results.db_requests_per_conversion} database requests; it must make exactly 1`,
+  results.bulk_db_requests_per_call !== 1 && `a bulk call made ${results.bulk_db_requests_per_call} database requests; it must make exactly 1`,
   results.key_db_requests_per_conversion !== 1 && `a conversion with an integration key made ${results.key_db_requests_per_conversion} database requests on average; it must make exactly 1`,
   results.events_lost !== 0 && `${results.events_lost} events were not received within a minute`,
   results.non_2xx > 0 && `${results.non_2xx} conversions of the throughput run did not answer 2xx`,
