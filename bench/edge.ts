@@ -1,21 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createClient } from "@libsql/client/http";
-import { createApp, inProcessRateLimits } from "../src/app";
+import { createDatabase } from "../src/db/client";
+import { prepareConversionBatch } from "../src/db/conversion-store";
 import { nitKey } from "../src/domain/nit-key";
-import { openRemoteDatabase } from "../src/db/client";
-import { startLibsqlServer } from "../scripts/libsql-server/server";
-import { issueToken } from "../scripts/lib/token";
-import { startWorker } from "../scripts/lib/worker";
-import { openNodeDatabase } from "../src/db/client-node";
-import { migrateDatabase } from "../src/db/migrate";
 import { clients, financialEntities, leads } from "../src/db/schema";
-import { seedBenchData } from "./lib/data";
+import { BENCH_SECRET, type Convert, type EdgeEnv } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
+import { issueToken } from "../scripts/lib/token";
+import { fairConvert } from "./fair-peer";
 import { naiveConvert } from "./naive-peer";
 
-const SECRET = "bench-secret-bench-secret-bench-secret-01";
 const WARM_UP_REQUESTS = 200;
 
 export interface EdgeResult {
@@ -27,156 +19,163 @@ export interface EdgeResult {
   edge_p99_ms: number;
   edge_workerd_p50_ms: number;
   edge_workerd_p99_ms: number;
+  worker_healthz_p50_ms: number;
+  worker_overhead_p50_ms: number;
+  db_batch_p50_ms: number;
   naive_conversions: number;
   naive_db_requests_per_conversion: number;
   naive_edge_p50_ms: number;
   naive_edge_p99_ms: number;
+  fair_peer_conversions: number;
+  fair_peer_db_requests_per_conversion: number;
+  fair_peer_edge_p50_ms: number;
+  fair_peer_edge_p99_ms: number;
 }
 
+export interface EdgeSizes {
+  rttMs: number;
+  conversions: number;
+  naiveConversions: number;
+  fairConversions: number;
+}
+
+/** Leads {@link measureEdge} takes from the pool. */
+export const edgeLeadsNeeded = ({ conversions, naiveConversions, fairConversions }: EdgeSizes) =>
+  3 * conversions + naiveConversions + fairConversions + 10;
+
 /**
- * The edge model: the service and its database one simulated round trip
- * apart, through the local libSQL server; sequential conversions of distinct
- * leads, timed at the caller and counted at the database. The service runs
- * twice: the app in this process (the Worker's code on Node, which times only
- * the conversion path), and the Worker in workerd (whose times also include
- * wrangler's local proxy). Beside them, the naive peer on the same server.
+ * Sequential conversions of distinct leads, one simulated round trip between
+ * the service and its database, timed at the caller and counted at the
+ * database: through the app in this process (the Worker's code and HTTP
+ * client on Node), through the Worker in workerd — each conversion followed by
+ * a `GET /healthz` on the same hop, so the local proxy's own cost can be taken
+ * out — and the bare conversion batch sent straight by the HTTP client (what the
+ * database hop costs with no service around it). Beside them, both peers on the
+ * same server, and the request count of every outcome the database decides.
  */
-export async function measureEdge({ rttMs, conversions, naiveConversions }: { rttMs: number; conversions: number; naiveConversions: number }): Promise<EdgeResult> {
-  const dir = mkdtempSync(join(tmpdir(), "bench-edge-"));
-  const dbPath = join(dir, "edge.db");
-  const db = openNodeDatabase({ url: `file:${dbPath}` });
-  await migrateDatabase(db);
-  const data = await seedBenchData(db, 2 * conversions + naiveConversions + 20);
-  const server = await startLibsqlServer({ dbPath });
-  // One token makes every conversion here, past the spec's 600 a minute: this run sets its own budgets.
-  const unlimited = { type: "ratelimit", simple: { limit: 1_000_000, period: 60 } };
-  const worker = await startWorker(
-    { TURSO_DATABASE_URL: server.url, JWT_SECRET: SECRET, RATE_LIMIT_CONVERSIONS_PER_MINUTE: "1000000", RATE_LIMIT_REQUESTS_PER_MINUTE: "1000000" },
-    { bindings: { CONVERSIONS_RATE_LIMITER: { ...unlimited, namespace_id: "1001" }, REQUESTS_RATE_LIMITER: { ...unlimited, namespace_id: "1002" } } },
-  );
-  const app = createApp({
-    db: openRemoteDatabase({ url: server.url, timeoutMs: 5_000 }),
-    auth: { secret: SECRET },
-    rateLimits: inProcessRateLimits({ conversions: 1_000_000, requests: 1_000_000 }),
-    logger: { info: () => {}, error: () => {} },
-  });
-  const token = await issueToken({ secret: SECRET, financialEntityId: data.entityId });
-  const request = (leadId: string, entityId: string, bearer: string): RequestInit => ({
-    method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ lead_id: leadId, financial_entity_id: entityId }),
-  });
-  const convertInProcess = async (leadId: string) => {
-    const res = await app.request("/turn-lead-into-client", request(leadId, data.entityId, token));
-    await res.arrayBuffer();
-    return res.status;
-  };
-  const convert = async (leadId: string, entityId = data.entityId, bearer = token) => {
-    const res = await fetch(new URL("/turn-lead-into-client", worker.url), {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
-      body: JSON.stringify({ lead_id: leadId, financial_entity_id: entityId }),
-    });
-    await res.arrayBuffer();
-    return res.status;
-  };
-  /** Database requests one call makes, from the server's counter. */
-  const counted = async (call: () => Promise<unknown>) => {
-    server.resetStats();
-    await call();
-    return server.pipelineRequests();
-  };
+export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeResult> {
+  const { rttMs, conversions, naiveConversions, fairConversions } = sizes;
+  const { server, data } = env;
+  const ours = env.takeLeads(conversions);
+  const oursInWorkerd = env.takeLeads(conversions);
+  const bare = env.takeLeads(conversions);
+  const naive = env.takeLeads(naiveConversions);
+  const fair = env.takeLeads(fairConversions);
+  const [warm, replayed, refusedBySuspension, warmFair] = env.takeLeads(4);
+  const naiveClient = env.peerClient();
+  const fairDb = createDatabase(env.peerClient());
 
-  try {
-    const [ours, oursInWorkerd, naive, extra] = [
-      data.leadIds.slice(0, conversions),
-      data.leadIds.slice(conversions, 2 * conversions),
-      data.leadIds.slice(2 * conversions, 2 * conversions + naiveConversions),
-      data.leadIds.slice(2 * conversions + naiveConversions),
-    ];
-    // Warm both runtimes (JIT, connections) before timing: replays run the whole path.
-    for (let i = 0; i < WARM_UP_REQUESTS; i += 1) {
-      await convert(extra[0]!);
-      await convertInProcess(extra[3]!);
-    }
-    server.setLatency(rttMs);
-
-    let requests = 0;
-    const timeConversions = async (leadIds: string[], send: (leadId: string) => Promise<number>) => {
-      const latencies: number[] = [];
-      for (const leadId of leadIds) {
-        const started = performance.now();
-        requests += await counted(async () => {
-          const status = await send(leadId);
-          if (status !== 200) throw new Error(`conversion answered ${status}`);
-        });
-        latencies.push(performance.now() - started);
-      }
-      return latencies;
-    };
-    const latencies = await timeConversions(ours, convertInProcess);
-    const workerdLatencies = await timeConversions(oursInWorkerd, (leadId) => convert(leadId));
-
-    // Every outcome the database decides, one request each.
-    const [suspended, rival] = [crypto.randomUUID(), crypto.randomUUID()];
-    await db.insert(financialEntities).values([
-      { id: suspended, ecosystemId: data.ecosystemId, name: "Suspended", status: "suspended" },
-      { id: rival, ecosystemId: data.ecosystemId, name: "Rival" },
-    ]);
-    const assigned = crypto.randomUUID();
-    const clash = crypto.randomUUID();
-    await db.insert(leads).values([
-      { id: assigned, ecosystemId: data.ecosystemId, financialEntityId: rival, name: "Held" },
-      { id: clash, ecosystemId: data.ecosystemId, name: "Twin", nit: "55-5", nitKey: nitKey("55-5") },
-    ]);
-    await db.insert(clients).values({ id: crypto.randomUUID(), financialEntityId: data.entityId, ecosystemId: data.ecosystemId, nit: "555", nitKey: nitKey("555") });
-    const [suspendedToken, rivalToken] = await Promise.all([
-      issueToken({ secret: SECRET, financialEntityId: suspended }),
-      issueToken({ secret: SECRET, financialEntityId: rival }),
-    ]);
-    const ghost = crypto.randomUUID();
-    const byPath: Record<string, number> = {
-      "200 new client": await counted(() => convert(extra[1]!)),
-      "200 replay": await counted(() => convert(extra[1]!)),
-      "403 financial_entity_suspended": await counted(() => convert(extra[2]!, suspended, suspendedToken)),
-      "404 financial_entity_not_found": await counted(async () => convert(extra[2]!, ghost, await issueToken({ secret: SECRET, financialEntityId: ghost }))),
-      "404 lead_not_found": await counted(() => convert(crypto.randomUUID())),
-      "409 lead_assigned_to_other_entity": await counted(() => convert(assigned)),
-      "409 lead_already_converted": await counted(() => convert(extra[1]!, rival, rivalToken)),
-      "409 client_already_exists": await counted(() => convert(clash)),
-    };
-
-    const client = createClient({ url: server.url });
-    const naiveLatencies: number[] = [];
-    let naiveRequests = 0;
-    for (const leadId of naive) {
-      const started = performance.now();
-      naiveRequests += await counted(async () => {
-        if ((await naiveConvert(client, leadId, data.entityId, data.entityId)) !== "converted") throw new Error("naive peer refused");
-      });
-      naiveLatencies.push(performance.now() - started);
-    }
-    client.close();
-
-    const perPath = Object.values(byPath);
-    return {
-      rtt_ms: rttMs,
-      conversions,
-      db_requests_per_conversion: Math.max(...perPath, requests / (2 * conversions)),
-      db_requests_by_path: byPath,
-      edge_p50_ms: round(percentile(latencies, 0.5)),
-      edge_p99_ms: round(percentile(latencies, 0.99)),
-      edge_workerd_p50_ms: round(percentile(workerdLatencies, 0.5)),
-      edge_workerd_p99_ms: round(percentile(workerdLatencies, 0.99)),
-      naive_conversions: naiveConversions,
-      naive_db_requests_per_conversion: round(naiveRequests / naiveConversions, 2),
-      naive_edge_p50_ms: round(percentile(naiveLatencies, 0.5)),
-      naive_edge_p99_ms: round(percentile(naiveLatencies, 0.99)),
-    };
-  } finally {
-    await worker.dispose();
-    await server.close();
-    db.$client.close();
-    rmSync(dir, { recursive: true, force: true });
+  // Warm both runtimes (JIT, connections) before timing: replays run the whole path.
+  server.setLatency(0);
+  await fairConvert(fairDb, warmFair!, data.entityId, data.entityId);
+  for (let i = 0; i < WARM_UP_REQUESTS; i += 1) {
+    await env.convertOnWorker(warm!);
+    await env.healthzOnWorker();
+    await env.convertInProcess(warm!);
+    await fairConvert(fairDb, warmFair!, data.entityId, data.entityId);
   }
+  server.setLatency(rttMs);
+
+  let requests = 0;
+  /** Times each conversion and adds up its database requests; `between` runs untimed and uncounted after each. */
+  const timeConversions = async (leadIds: string[], convert: Convert, between?: () => Promise<void>) => {
+    const latencies: number[] = [];
+    for (const leadId of leadIds) {
+      const started = performance.now();
+      requests += await env.counted(async () => {
+        const status = await convert(leadId);
+        if (status !== 200) throw new Error(`conversion answered ${status}`);
+      });
+      latencies.push(performance.now() - started);
+      await between?.();
+    }
+    return latencies;
+  };
+  const latencies = await timeConversions(ours, env.convertInProcess);
+  const healthz: number[] = [];
+  const workerdLatencies = await timeConversions(oursInWorkerd, (leadId) => env.convertOnWorker(leadId), async () => {
+    const started = performance.now();
+    if ((await env.healthzOnWorker()) !== 200) throw new Error("/healthz did not answer 200");
+    healthz.push(performance.now() - started);
+  });
+  const batch = prepareConversionBatch(env.remote);
+  const bareLatencies = await timeConversions(bare, async (leadId) => {
+    const clientId = crypto.randomUUID();
+    const command = { leadId, financialEntityId: data.entityId, onExistingClient: "reject" as const, clientId, auditId: crypto.randomUUID(), eventId: crypto.randomUUID(), subject: data.entityId, requestId: clientId, at: new Date().toISOString(), keyHash: null };
+    const snapshot = batch.snapshotFrom(await env.remote.$client.batch(batch.statementsFor(command), "write"));
+    return snapshot.lead?.client?.id === clientId ? 200 : 500;
+  });
+
+  const byPath = await requestsByOutcome(env, { replayed: replayed!, refusedBySuspension: refusedBySuspension! });
+
+  const timePeer = async (leadIds: string[], convert: (leadId: string) => Promise<string>) => {
+    const latencies: number[] = [];
+    let requests = 0;
+    for (const leadId of leadIds) {
+      const started = performance.now();
+      requests += await env.counted(async () => {
+        const outcome = await convert(leadId);
+        if (outcome !== "converted") throw new Error(`a peer's conversion ended ${outcome}`);
+      });
+      latencies.push(performance.now() - started);
+    }
+    return { latencies, requests };
+  };
+  const naiveRun = await timePeer(naive, (leadId) => naiveConvert(naiveClient, leadId, data.entityId, data.entityId));
+  const fairRun = await timePeer(fair, (leadId) => fairConvert(fairDb, leadId, data.entityId, data.entityId));
+
+  const workerdP50 = percentile(workerdLatencies, 0.5);
+  const healthzP50 = percentile(healthz, 0.5);
+  return {
+    rtt_ms: rttMs,
+    conversions,
+    db_requests_per_conversion: Math.max(...Object.values(byPath), requests / (3 * conversions)),
+    db_requests_by_path: byPath,
+    edge_p50_ms: round(percentile(latencies, 0.5)),
+    edge_p99_ms: round(percentile(latencies, 0.99)),
+    edge_workerd_p50_ms: round(workerdP50),
+    edge_workerd_p99_ms: round(percentile(workerdLatencies, 0.99)),
+    worker_healthz_p50_ms: round(healthzP50),
+    worker_overhead_p50_ms: round(workerdP50 - rttMs - healthzP50),
+    db_batch_p50_ms: round(percentile(bareLatencies, 0.5)),
+    naive_conversions: naiveConversions,
+    naive_db_requests_per_conversion: round(naiveRun.requests / naiveConversions, 2),
+    naive_edge_p50_ms: round(percentile(naiveRun.latencies, 0.5)),
+    naive_edge_p99_ms: round(percentile(naiveRun.latencies, 0.99)),
+    fair_peer_conversions: fairConversions,
+    fair_peer_db_requests_per_conversion: round(fairRun.requests / fairConversions, 2),
+    fair_peer_edge_p50_ms: round(percentile(fairRun.latencies, 0.5)),
+    fair_peer_edge_p99_ms: round(percentile(fairRun.latencies, 0.99)),
+  };
+}
+
+/** Every outcome the database decides, through the Worker, with the requests each made. */
+async function requestsByOutcome(env: EdgeEnv, leadIds: { replayed: string; refusedBySuspension: string }): Promise<Record<string, number>> {
+  const { db, data } = env;
+  const [suspended, rival, ghost] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+  await db.insert(financialEntities).values([
+    { id: suspended, ecosystemId: data.ecosystemId, name: "Suspended", status: "suspended" },
+    { id: rival, ecosystemId: data.ecosystemId, name: "Rival" },
+  ]);
+  const assigned = crypto.randomUUID();
+  const clash = crypto.randomUUID();
+  await db.insert(leads).values([
+    { id: assigned, ecosystemId: data.ecosystemId, financialEntityId: rival, name: "Held" },
+    { id: clash, ecosystemId: data.ecosystemId, name: "Twin", nit: "55-5", nitKey: nitKey("55-5") },
+  ]);
+  await db.insert(clients).values({ id: crypto.randomUUID(), financialEntityId: data.entityId, ecosystemId: data.ecosystemId, nit: "555", nitKey: nitKey("555") });
+  const [suspendedToken, rivalToken, ghostToken] = await Promise.all(
+    [suspended, rival, ghost].map((financialEntityId) => issueToken({ secret: BENCH_SECRET, financialEntityId })),
+  );
+  const count = (call: () => Promise<unknown>) => env.counted(call);
+  return {
+    "200 new client": await count(() => env.convertOnWorker(leadIds.replayed)),
+    "200 replay": await count(() => env.convertOnWorker(leadIds.replayed)),
+    "403 financial_entity_suspended": await count(() => env.convertOnWorker(leadIds.refusedBySuspension, suspended, suspendedToken)),
+    "404 financial_entity_not_found": await count(() => env.convertOnWorker(leadIds.refusedBySuspension, ghost, ghostToken)),
+    "404 lead_not_found": await count(() => env.convertOnWorker(crypto.randomUUID())),
+    "409 lead_assigned_to_other_entity": await count(() => env.convertOnWorker(assigned)),
+    "409 lead_already_converted": await count(() => env.convertOnWorker(leadIds.replayed, rival, rivalToken)),
+    "409 client_already_exists": await count(() => env.convertOnWorker(clash)),
+  };
 }
