@@ -32,10 +32,11 @@ function isBusy(error: unknown): boolean {
  * anyway — waits for other writers' locks without blocking the thread, and
  * works around two defects of its binding (libsql 0.5):
  *
- * - A prepared statement's memory is freed only when its connection closes,
- *   and @libsql/client prepares every statement it runs — so a long-lived
- *   connection grows by kilobytes per statement, without bound. Connections are
- *   replaced every {@link CALLS_PER_CONNECTION} calls.
+ * - A prepared statement holds ~2.8 KB of native memory until V8 collects
+ *   its handle, and @libsql/client prepares every statement it runs. Replacing
+ *   the connection every {@link CALLS_PER_CONNECTION} calls was meant to bound
+ *   it; `bench/libsql-prepare-leak.mjs` shows it does not (only a collection
+ *   frees it) — see bench/RESULTS.md, "Peak RSS". Kept until that is fixed.
  * - A statement that failed with SQLITE_BUSY is never reset, and its
  *   connection then refuses every later COMMIT. Connections are replaced after
  *   a BUSY.
