@@ -97,13 +97,24 @@ const EXAMPLE_USER = {
 };
 
 /** The responses every authenticated GET shares: token, scope, method, failures. */
+/** 401, the same on every route: one answer for every kind of bad credential. */
+const unauthorizedResponse = () =>
+  problemResponse(
+    "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, a wrong issuer or audience, or an integration key that is malformed, unknown, revoked or expired (one answer for all four).",
+    [problem("unauthorized", "The token has expired.")],
+    { "WWW-Authenticate": header("WWWAuthenticate") },
+  );
+
+/** 403 of the conversion endpoints, single and bulk. */
+const conversionForbiddenResponse = () =>
+  problemResponse(
+    `${describeCodes(["forbidden", "insufficient_scope", "financial_entity_suspended"])}: the token acts for another entity, lacks the \`${CONVERT_SCOPE}\` scope, or the entity is suspended.`,
+    [refusalExample("forbidden"), refusalExample("insufficient_scope"), refusalExample("financial_entity_suspended")],
+  );
+
 function readResponses(scope: string, allow: string, internal: object, unavailable: object) {
   return {
-    401: problemResponse(
-      "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, a wrong issuer or audience, or an integration key that is malformed, unknown, revoked or expired.",
-      [problem("unauthorized", "The token has expired.")],
-      { "WWW-Authenticate": header("WWWAuthenticate") },
-    ),
+    401: unauthorizedResponse(),
     403: problemResponse(`\`insufficient_scope\`: the token's or the integration key's scopes lack \`${scope}\`.`, [
       example(new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`)),
     ], { "WWW-Authenticate": header("WWWAuthenticate") }),
@@ -214,15 +225,8 @@ export function buildOpenApiDocument(version: string) {
                 extensions: { errors: [{ path: "lead_id", message: "lead_id must be a UUID" }] },
               }),
             ]),
-            401: problemResponse(
-              "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, a wrong issuer or audience, or an integration key that is malformed, unknown, revoked or expired (one answer for all four).",
-              [problem("unauthorized", "The token has expired.")],
-              { "WWW-Authenticate": header("WWWAuthenticate") },
-            ),
-            403: problemResponse(
-              `${describeCodes(["forbidden", "insufficient_scope", "financial_entity_suspended"])}: the token acts for another entity, lacks the \`${CONVERT_SCOPE}\` scope, or the entity is suspended.`,
-              [refusalExample("forbidden"), refusalExample("insufficient_scope"), refusalExample("financial_entity_suspended")],
-            ),
+            401: unauthorizedResponse(),
+            403: conversionForbiddenResponse(),
             404: problemResponse(
               `${describeCodes(["financial_entity_not_found", "lead_not_found"])}: a lead of another ecosystem is reported exactly like a missing one.`,
               [refusalExample("financial_entity_not_found"), refusalExample("lead_not_found")],
@@ -381,15 +385,8 @@ export function buildOpenApiDocument(version: string) {
                 extensions: { errors: [{ path: "lead_ids", message: "lead_ids must not repeat an id (ids are compared in lowercase)" }] },
               }),
             ]),
-            401: problemResponse(
-              "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, or a wrong issuer or audience.",
-              [problem("unauthorized", "The token has expired.")],
-              { "WWW-Authenticate": header("WWWAuthenticate") },
-            ),
-            403: problemResponse(
-              `${describeCodes(["forbidden", "insufficient_scope", "financial_entity_suspended"])}: the token acts for another entity, lacks the \`${CONVERT_SCOPE}\` scope, or the entity is suspended.`,
-              [refusalExample("forbidden"), refusalExample("insufficient_scope"), refusalExample("financial_entity_suspended")],
-            ),
+            401: unauthorizedResponse(),
+            403: conversionForbiddenResponse(),
             404: problemResponse("`financial_entity_not_found`: no such entity. (A missing lead is an item of the 200.)", [refusalExample("financial_entity_not_found")]),
             429: rateLimited("conversions"),
             405: problemResponse("Only POST is allowed here; see `Allow`.", [problem("method_not_allowed", "This endpoint accepts POST.")], {

@@ -71,6 +71,15 @@ export interface TurnLeadIntoClientDeps {
   conversions: RateLimiter;
 }
 
+/** The conversion endpoints' body limit: 413 `payload_too_large`, checked before the credential. */
+export const conversionBodyLimit = () =>
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`);
+    },
+  });
+
 /**
  * `POST /turn-lead-into-client`. Checks run in the contract's order: body
  * size, credential, rate limit, content type and body, then scope and entity,
@@ -80,12 +89,7 @@ export interface TurnLeadIntoClientDeps {
 export function turnLeadIntoClientRoute({ store, verifyToken, announce, conversions }: TurnLeadIntoClientDeps) {
   return new Hono<AppEnv>().post(
     TURN_LEAD_INTO_CLIENT_PATH,
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`);
-      },
-    }),
+    conversionBodyLimit(),
     bearerAuth({ verifyToken }),
     rateLimit(conversions),
     requireJsonBody(),

@@ -1,16 +1,15 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
-import { bodyLimit } from "hono/body-limit";
 import * as z from "zod/mini";
 import type { ConversionOutcome } from "../../domain/conversion";
 import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
 import { bearerAuth, type TokenVerifier, rateLimit, type RateLimiter, spendBudget } from "../auth";
-import { ApiError, PROBLEMS } from "../problem";
+import { PROBLEMS } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
 import { requireJsonBody, validationHook } from "../validation";
 import { type Announce, executionContextOf } from "./events";
-import { MAX_BODY_BYTES, onExistingClientField, refusalError, uuidField } from "./turn-lead-into-client";
+import { conversionBodyLimit, onExistingClientField, refusalError, uuidField } from "./turn-lead-into-client";
 
 export const TURN_LEADS_INTO_CLIENTS_PATH = "/turn-leads-into-clients";
 
@@ -74,12 +73,7 @@ export interface TurnLeadsIntoClientsDeps {
 export function turnLeadsIntoClientsRoute({ store, verifyToken, announce, conversions }: TurnLeadsIntoClientsDeps) {
   return new Hono<AppEnv>().post(
     TURN_LEADS_INTO_CLIENTS_PATH,
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`);
-      },
-    }),
+    conversionBodyLimit(),
     bearerAuth({ verifyToken }),
     rateLimit(conversions),
     requireJsonBody(),
