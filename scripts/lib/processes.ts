@@ -8,6 +8,15 @@ const NODE_SOURCE = fileURLToPath(new URL("../../src/node.ts", import.meta.url))
 /** The Node entry compiled for production (`npm run build:node`): plain node, no TypeScript loader. */
 export const NODE_BUILD = fileURLToPath(new URL("../../dist/node.mjs", import.meta.url));
 
+/**
+ * The V8 flags the Node entry runs with (`npm run serve`, `npm run start:node`
+ * and every test or benchmark that starts it). With its default young
+ * generation, V8 lets short-lived request garbage grow to ~200 MB before
+ * collecting it under load; 4 MB semi-spaces collect it sooner at no measured
+ * cost in throughput (bench/RESULTS.md, "Node server RSS").
+ */
+export const NODE_ENTRY_FLAGS = ["--max-semi-space-size=4"];
+
 /** Compiles src/node.ts to dist/node.mjs with the project's own `npm run build:node`. */
 export function buildNodeEntry(): string {
   execFileSync("npm", ["run", "-s", "build:node"], { cwd: fileURLToPath(new URL("../../", import.meta.url)), stdio: ["ignore", "ignore", "inherit"] });
@@ -36,7 +45,7 @@ export interface NodeProcess {
  * through tsx, or the production build when `built` is set.
  */
 export async function spawnNodeEntry(env: Record<string, string>, port: number, { built = false } = {}): Promise<NodeProcess> {
-  const args = built ? [NODE_BUILD] : ["--import", "tsx", NODE_SOURCE];
+  const args = [...NODE_ENTRY_FLAGS, ...(built ? [NODE_BUILD] : ["--import", "tsx", NODE_SOURCE])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],

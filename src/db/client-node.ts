@@ -39,5 +39,5 @@ export function openNodeDatabase({
   if (path === null) {
     return url.startsWith("file:") ? createDatabase(createClient({ url })) : openRemoteDatabase({ url, authToken, timeoutMs });
   }
-  return createDatabase(openEmbeddedClient(url, path, busyTimeoutMs));
+  return createDatabase(openEmbeddedClient(path, busyTimeoutMs));
 }

@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Client, createClient, LibsqlError } from "@libsql/client";
+import { type Client, LibsqlError } from "@libsql/client";
+import { ConnectionPool, Sqlite3Client } from "@libsql/client/sqlite3";
+import type Database from "libsql";
 
 const CALLS = new Set(["execute", "batch", "executeMultiple", "migrate"]);
 
@@ -10,8 +12,8 @@ const CALLS = new Set(["execute", "batch", "executeMultiple", "migrate"]);
 // transaction the client rolls back. `executeMultiple` may stop half-way.
 const RETRIED_ON_BUSY = new Set(["execute", "batch", "migrate"]);
 
-/** Calls a connection serves before it is replaced; see {@link guardEmbeddedClient}. */
-export const CALLS_PER_CONNECTION = 500;
+/** Compiled statements a connection keeps, least recently used dropped first. */
+export const STATEMENTS_KEPT = 128;
 
 /**
  * How long the engine itself waits for another writer's lock. The binding
@@ -28,18 +30,54 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
- * Runs the client's calls one at a time — the engine runs them one at a time
- * anyway — waits for other writers' locks without blocking the thread, and
- * works around two defects of its binding (libsql 0.5):
+ * Makes a connection compile each SQL text once and run the compiled statement
+ * again for every later call with the same text, up to {@link STATEMENTS_KEPT}
+ * texts. @libsql/client compiles every statement of every call; with the
+ * binding of libsql 0.5 each compilation costs time (about a third of a
+ * conversion's database work) and ~2.8 KB of native memory that only a garbage
+ * collection gives back — and V8, not told about that memory, collects late
+ * (`bench/libsql-prepare-leak.mjs`). A service sends the same few texts over
+ * and over, so reusing them removes both.
  *
- * - A prepared statement holds ~2.8 KB of native memory until V8 collects
- *   its handle, and @libsql/client prepares every statement it runs. Replacing
- *   the connection every {@link CALLS_PER_CONNECTION} calls was meant to bound
- *   it; `bench/libsql-prepare-leak.mjs` shows it does not (only a collection
- *   frees it) — see bench/RESULTS.md, "Peak RSS". Kept until that is fixed.
- * - A statement that failed with SQLITE_BUSY is never reset, and its
- *   connection then refuses every later COMMIT. Connections are replaced after
- *   a BUSY.
+ * Reuse is safe because the client runs one statement at a time to its end
+ * (`all()` or `run()`), setting its modes before each run.
+ *
+ * @example
+ * const db = reuseStatements(new Database("e.db"));
+ * db.prepare("select 1") === db.prepare("select 1"); // true
+ */
+export function reuseStatements(db: Database.Database): Database.Database {
+  const compile = db.prepare.bind(db);
+  const kept = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = kept.get(sql);
+    if (statement) kept.delete(sql);
+    else statement = compile(sql);
+    kept.set(sql, statement);
+    if (kept.size > STATEMENTS_KEPT) kept.delete(kept.keys().next().value!);
+    return statement;
+  }) as typeof db.prepare;
+  return db;
+}
+
+/** The client's own pool, whose connections reuse their compiled statements. */
+class StatementReusingPool extends ConnectionPool {
+  readonly #reusing = new WeakSet<Database.Database>();
+
+  override acquireSync(forTransaction?: boolean): Database.Database {
+    const db = super.acquireSync(forTransaction);
+    if (!this.#reusing.has(db)) this.#reusing.add(reuseStatements(db));
+    return db;
+  }
+}
+
+/**
+ * Runs the client's calls one at a time — the engine runs them one at a time
+ * anyway — and waits for other writers' locks without blocking the thread.
+ *
+ * A statement that failed with SQLITE_BUSY is never reset by the binding
+ * (libsql 0.5), and its connection then refuses every later COMMIT; so after a
+ * BUSY the connection, with the statements it compiled, is replaced.
  *
  * A call that meets a lock is tried again after a pause that doubles up to
  * {@link LONGEST_PAUSE_MS}, on a fresh connection, until `lockWaitMs` has
@@ -51,16 +89,7 @@ function isBusy(error: unknown): boolean {
  * (this service never opens one).
  */
 function guardEmbeddedClient(client: Client, lockWaitMs: number): Client {
-  let calls = 0;
   let previous: Promise<unknown> = Promise.resolve();
-
-  async function countCall(busy: boolean) {
-    calls = busy ? CALLS_PER_CONNECTION : calls + 1;
-    if (calls >= CALLS_PER_CONNECTION) {
-      calls = 0;
-      await client.reconnect();
-    }
-  }
 
   async function guarded(call: () => Promise<unknown>, retried: boolean) {
     const giveUpAt = Date.now() + lockWaitMs;
@@ -72,7 +101,7 @@ function guardEmbeddedClient(client: Client, lockWaitMs: number): Client {
         busy = isBusy(error);
         if (!busy || !retried || Date.now() + pause >= giveUpAt) throw error;
       } finally {
-        await countCall(busy);
+        if (busy) await client.reconnect();
       }
       await sleep(pause);
     }
@@ -99,9 +128,11 @@ function guardEmbeddedClient(client: Client, lockWaitMs: number): Client {
  * thread, before failing with SQLITE_BUSY.
  *
  * @example
- * const client = openEmbeddedClient("file:.data/dev.db", ".data/dev.db", 5_000);
+ * const client = openEmbeddedClient(".data/dev.db", 5_000);
  */
-export function openEmbeddedClient(url: string, path: string, lockWaitMs: number): Client {
+export function openEmbeddedClient(path: string, lockWaitMs: number): Client {
   mkdirSync(dirname(path), { recursive: true });
-  return guardEmbeddedClient(createClient({ url, timeout: ENGINE_BUSY_TIMEOUT_MS, concurrency: 1 }), lockWaitMs);
+  // The constructors @libsql/client's createClient uses for a file, with the pool swapped for one that reuses statements.
+  const client = new Sqlite3Client(new StatementReusingPool(path, { timeout: ENGINE_BUSY_TIMEOUT_MS }, 1), "number");
+  return guardEmbeddedClient(client, lockWaitMs);
 }

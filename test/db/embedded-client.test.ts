@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
-import { afterEach, describe, expect, it } from "vitest";
-import { CALLS_PER_CONNECTION, openEmbeddedClient } from "../../src/db/embedded-client";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import Database from "libsql";
+import { openEmbeddedClient, reuseStatements, STATEMENTS_KEPT } from "../../src/db/embedded-client";
+
+const CALLS = 600;
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -17,28 +20,59 @@ function freshPath() {
 }
 
 function freshClient(path = freshPath()) {
-  return openEmbeddedClient(`file:${path}`, path, 1_000);
+  return openEmbeddedClient(path, 1_000);
 }
 
 describe("the embedded client", () => {
-  it("creates the database's folder and serves calls across connection replacements", async () => {
+  it("creates the database's folder and runs the same statements again with new arguments", async () => {
     const client = freshClient();
-    await client.execute("create table t (n integer)");
-    for (let i = 0; i < CALLS_PER_CONNECTION * 2 + 10; i += 1) await client.execute({ sql: "insert into t values (?)", args: [i] });
-    const { rows } = await client.execute("select count(*) as n, sum(n) as s from t");
-    expect(rows[0]).toMatchObject({ n: CALLS_PER_CONNECTION * 2 + 10 });
+    await client.execute("create table t (n integer, s text)");
+    for (let i = 0; i < CALLS; i += 1) await client.execute({ sql: "insert into t values (?, ?)", args: [i, `#${i}`] });
+    const { rows } = await client.execute("select count(*) as n, sum(n) as total, max(s) as last from t");
+    expect(rows[0]).toMatchObject({ n: CALLS, total: (CALLS * (CALLS - 1)) / 2, last: "#99" });
+    for (const n of [0, 7, CALLS - 1]) {
+      expect((await client.execute({ sql: "select s from t where n = ?", args: [n] })).rows).toEqual([expect.objectContaining({ s: `#${n}` })]);
+    }
     client.close();
   });
 
-  it("runs concurrent calls one at a time, in order, even while replacing its connection", async () => {
+  it("compiles each SQL text once per connection, however often it runs", async () => {
+    const compile = vi.spyOn(Database.prototype, "prepare");
+    try {
+      const client = freshClient();
+      await client.execute("create table t (n integer)");
+      const before = compile.mock.calls.length;
+      for (let i = 0; i < 50; i += 1) {
+        await client.batch([{ sql: "insert into t values (?)", args: [i] }, "select count(*) from t"], "write");
+      }
+      const texts = new Set(compile.mock.calls.slice(before).map(([sql]) => sql));
+      // BEGIN IMMEDIATE, the two statements, COMMIT: each compiled once.
+      expect(compile.mock.calls.length - before).toBe(texts.size);
+      expect(texts.size).toBeLessThanOrEqual(4);
+      client.close();
+    } finally {
+      compile.mockRestore();
+    }
+  });
+
+  it("runs concurrent calls one at a time, in order", async () => {
     const client = freshClient();
     await client.execute("create table t (n integer)");
-    const calls = Array.from({ length: CALLS_PER_CONNECTION + 50 }, (_, i) =>
-      client.batch([{ sql: "insert into t values (?)", args: [i] }], "write"),
-    );
+    const calls = Array.from({ length: CALLS }, (_, i) => client.batch([{ sql: "insert into t values (?)", args: [i] }], "write"));
     await Promise.all(calls);
     const { rows } = await client.execute("select n from t order by rowid");
-    expect(rows.map((row) => row.n)).toEqual(Array.from({ length: CALLS_PER_CONNECTION + 50 }, (_, i) => i));
+    expect(rows.map((row) => row.n)).toEqual(Array.from({ length: CALLS }, (_, i) => i));
+    client.close();
+  });
+
+  it("runs a statement again after it failed, and a batch after another batch failed half-way", async () => {
+    const client = freshClient();
+    await client.execute("create table t (n integer primary key)");
+    const insert = (n: number) => ({ sql: "insert into t values (?)", args: [n] });
+    await client.batch([insert(1)], "write");
+    await expect(client.batch([insert(2), insert(1)], "write")).rejects.toMatchObject({ code: expect.stringMatching(/^SQLITE_CONSTRAINT/) });
+    await client.batch([insert(2), insert(3)], "write");
+    expect((await client.execute("select n from t order by n")).rows.map((row) => row.n)).toEqual([1, 2, 3]);
     client.close();
   });
 
@@ -52,6 +86,24 @@ describe("the embedded client", () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
     client.close();
+  });
+});
+
+describe("reuseStatements", () => {
+  it("compiles a text once and keeps the most recently used texts", () => {
+    const db = reuseStatements(new Database(freshPath().replace("/db/", "/")));
+    try {
+      const first = db.prepare("select 1");
+      expect(db.prepare("select 1")).toBe(first);
+      for (let i = 0; i < STATEMENTS_KEPT - 1; i += 1) db.prepare(`select ${i + 2}`);
+      // Full now, and "select 1" still kept; as many new texts push it out.
+      expect(db.prepare("select 1")).toBe(first);
+      for (let i = 0; i < STATEMENTS_KEPT; i += 1) db.prepare(`select ${i + 1_000}`);
+      expect(db.prepare("select 1")).not.toBe(first);
+      expect(db.prepare("select 1").raw(true).all()).toEqual([[1]]);
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -1,5 +1,15 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { judgeMemory } from "../../scripts/lib/processes";
+import { judgeMemory, NODE_ENTRY_FLAGS } from "../../scripts/lib/processes";
+
+// The flags measured by the benchmark are the ones users start the Node entry with.
+describe("the Node entry's start commands", () => {
+  const scripts = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).scripts as Record<string, string>;
+  it.each(["serve", "start:node"])("npm run %s starts node with the benchmarked V8 flags", (name) => {
+    const node = /exec node ((?:--\S+ )*)/.exec(scripts[name]!)?.[1]?.trim().split(" ") ?? [];
+    expect(node).toEqual(expect.arrayContaining(NODE_ENTRY_FLAGS));
+  });
+});
 
 // The soak's memory judgement (npm run soak): RSS samples in MiB, one a second.
 describe("the soak's memory verdict", () => {
