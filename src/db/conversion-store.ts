@@ -74,6 +74,9 @@ function buildConversionBatch(db: Database) {
     .where(eq(apiKeys.keyHash, param("keyHash")));
 
   const sameNit = alias(clients, "same_nit");
+  // The NIT index is partial (`nit_key <> ''`). Its predicate is written as SQL, not bound: with a bound
+  // value SQLite recompiles the statement on every run to check that the index still applies (~0.1 ms each).
+  const sameNitIsKeyed = sql`${sameNit.nitKey} <> ''`;
   const clientWithLeadNit = db
     .select({ id: sameNit.id })
     .from(sameNit)
@@ -81,7 +84,7 @@ function buildConversionBatch(db: Database) {
       and(
         eq(sameNit.financialEntityId, financialEntities.id),
         eq(sameNit.nitKey, leads.nitKey),
-        ne(sameNit.nitKey, ""),
+        sameNitIsKeyed,
       ),
     );
 
@@ -144,7 +147,7 @@ function buildConversionBatch(db: Database) {
 
   // The client to link into: only asked for, and only for a lead the rules above let through.
   const linkTarget = leadWithEntity({ id: sameNit.id })
-    .innerJoin(sameNit, and(eq(sameNit.financialEntityId, financialEntities.id), eq(sameNit.nitKey, leads.nitKey), ne(sameNit.nitKey, "")))
+    .innerJoin(sameNit, and(eq(sameNit.financialEntityId, financialEntities.id), eq(sameNit.nitKey, leads.nitKey), sameNitIsKeyed))
     .where(and(convertible, eq(param("onExistingClient"), "link")))
     .limit(1);
   const fromLead = (column: (typeof LINK_FILLED_FIELDS)[number]) =>
