@@ -36,6 +36,10 @@ export class SqlConnection {
   readonly #db: Database.Database;
   readonly #counters: Database.Statement;
   readonly #statements = new Map<string, Database.Statement>();
+  // Whether a compiled statement returns rows never changes; asking the engine costs a native call per run.
+  readonly #readers = new WeakMap<Database.Statement, boolean>();
+  // total_changes() after the last statement this connection ran, when nothing may have changed it since.
+  #knownTotalChanges: bigint | undefined;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -91,6 +95,7 @@ export class SqlConnection {
 
   /** Runs statements separated by semicolons, ignoring their rows. */
   executeSequence(sql: string): void {
+    this.#knownTotalChanges = undefined;
     this.#db.exec(sql);
   }
 
@@ -131,10 +136,13 @@ export class SqlConnection {
 
   #run(statement: Database.Statement, args: SqlValue[], wantRows: boolean): ExecuteOutcome {
     const started = performance.now();
-    const [, totalBefore] = this.#readCounters();
+    const totalBefore = this.#knownTotalChanges ?? this.#readCounters()[1];
+    this.#knownTotalChanges = undefined;
+    let reader = this.#readers.get(statement);
+    if (reader === undefined) this.#readers.set(statement, (reader = statement.reader));
     let rows: unknown[][] = [];
     try {
-      if (statement.reader) rows = statement.raw(true).all(args) as unknown[][];
+      if (reader) rows = statement.raw(true).all(args) as unknown[][];
       else statement.run(args);
     } catch (error) {
       // The engine reports a statement made only of whitespace or comments as "not an error".
@@ -144,8 +152,10 @@ export class SqlConnection {
       throw error;
     }
     const [changes, totalAfter, lastInsertRowid] = this.#readCounters();
+    this.#knownTotalChanges = totalAfter;
     return {
-      cols: statement.columns().map((column) => ({ name: column.name, decltype: column.type })),
+      // A statement that returns no rows has no columns.
+      cols: reader ? statement.columns().map((column) => ({ name: column.name, decltype: column.type })) : [],
       rows: wantRows ? rows : [],
       // changes() still holds the last INSERT/UPDATE/DELETE's count after a plain SELECT.
       affectedRowCount: totalAfter === totalBefore ? 0 : Number(changes),
