@@ -21,7 +21,13 @@ export interface EdgeResult {
   edge_workerd_p99_ms: number;
   worker_healthz_p50_ms: number;
   worker_overhead_p50_ms: number;
+  /** `GET /readyz` on the Worker: proxy, Worker, one trivial database request. */
+  worker_readyz_p50_ms: number;
+  /** p50(conversion) − p50(/readyz) on the Worker: what converting costs beyond a trivial database request. */
+  worker_conversion_over_readyz_p50_ms: number;
   db_batch_p50_ms: number;
+  /** A `select 1` batch sent by the same HTTP client: the local server's and the client's own cost of a request. */
+  db_floor_p50_ms: number;
   naive_conversions: number;
   naive_db_requests_per_conversion: number;
   naive_edge_p50_ms: number;
@@ -71,6 +77,7 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
   for (let i = 0; i < WARM_UP_REQUESTS; i += 1) {
     await env.convertOnWorker(warm!);
     await env.healthzOnWorker();
+    await env.readyzOnWorker();
     await env.convertInProcess(warm!);
     await fairConvert(fairDb, warmFair!, data.entityId, data.entityId);
   }
@@ -93,10 +100,15 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
   };
   const latencies = await timeConversions(ours, env.convertInProcess);
   const healthz: number[] = [];
-  const workerdLatencies = await timeConversions(oursInWorkerd, (leadId) => env.convertOnWorker(leadId), async () => {
+  const readyz: number[] = [];
+  const time = async (into: number[], call: () => Promise<number>, what: string) => {
     const started = performance.now();
-    if ((await env.healthzOnWorker()) !== 200) throw new Error("/healthz did not answer 200");
-    healthz.push(performance.now() - started);
+    if ((await call()) !== 200) throw new Error(`${what} did not answer 200`);
+    into.push(performance.now() - started);
+  };
+  const workerdLatencies = await timeConversions(oursInWorkerd, (leadId) => env.convertOnWorker(leadId), async () => {
+    await time(healthz, env.healthzOnWorker, "/healthz");
+    await time(readyz, env.readyzOnWorker, "/readyz");
   });
   const batch = prepareConversionBatch(env.remote);
   const bareLatencies = await timeConversions(bare, async (leadId) => {
@@ -105,6 +117,11 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
     const snapshot = batch.snapshotFrom(await env.remote.$client.batch(batch.statementsFor(command), "write"));
     return snapshot.lead?.client?.id === clientId ? 200 : 500;
   });
+
+  const floor: number[] = [];
+  for (let i = 0; i < conversions; i += 1) {
+    await time(floor, async () => (await env.remote.$client.batch(["select 1"], "read"), 200), "select 1");
+  }
 
   const byPath = await requestsByOutcome(env, { replayed: replayed!, refusedBySuspension: refusedBySuspension! });
 
@@ -137,7 +154,10 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
     edge_workerd_p99_ms: round(percentile(workerdLatencies, 0.99)),
     worker_healthz_p50_ms: round(healthzP50),
     worker_overhead_p50_ms: round(workerdP50 - rttMs - healthzP50),
+    worker_readyz_p50_ms: round(percentile(readyz, 0.5)),
+    worker_conversion_over_readyz_p50_ms: round(workerdP50 - percentile(readyz, 0.5)),
     db_batch_p50_ms: round(percentile(bareLatencies, 0.5)),
+    db_floor_p50_ms: round(percentile(floor, 0.5)),
     naive_conversions: naiveConversions,
     naive_db_requests_per_conversion: round(naiveRun.requests / naiveConversions, 2),
     naive_edge_p50_ms: round(percentile(naiveRun.latencies, 0.5)),

@@ -50,6 +50,8 @@ export interface EdgeEnv {
   convertOnWorker(leadId: string, entityId?: string, bearer?: string): Promise<number>;
   /** `GET /healthz` on the Worker: the same hop, no database. */
   healthzOnWorker(): Promise<number>;
+  /** `GET /readyz` on the Worker: the same hop and one trivial database request (`select 1`). */
+  readyzOnWorker(): Promise<number>;
   /** Pipeline requests the server received while `call` ran. Only meaningful with nothing else running. */
   counted(call: () => Promise<unknown>): Promise<number>;
   close(): Promise<void>;
@@ -121,6 +123,11 @@ export async function openEdgeEnv({ leads }: { leads: number }): Promise<EdgeEnv
     },
     async healthzOnWorker() {
       const res = await fetch(new URL("/healthz", worker.url));
+      await res.arrayBuffer();
+      return res.status;
+    },
+    async readyzOnWorker() {
+      const res = await fetch(new URL("/readyz", worker.url));
       await res.arrayBuffer();
       return res.status;
     },
