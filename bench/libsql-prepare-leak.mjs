@@ -5,9 +5,9 @@
 // only when V8 collects the statement's JS handle and runs its finalizer (with the thread
 // free); the handle is tiny and V8 is not told about the native memory, so collections
 // come late and it piles up. Modes: "each" grows; "reopen" (a fresh connection every 500
-// statements, as src/db/embedded-client.ts does) grows just the same; "gc" (a collection
-// every 500) and "collect" (both) stay flat; "once" (one prepared statement run again)
-// never grows.
+// statements, as src/db/embedded-client.ts once did) grows just the same; "gc" (a collection
+// every 500) and "collect" (both) stay flat; "once" (one prepared statement run again, as
+// src/db/embedded-client.ts now does for each SQL text) never grows.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
