@@ -120,7 +120,8 @@ function missesExplained(r: Results): string {
   the batch's database work, which Turso does on its side too. On the Worker itself, a conversion takes
   ${ms(r.worker_conversion_over_readyz_p50_ms)} more than \`GET /readyz\` (same proxy, same Worker, one \`select 1\` to the database);
   net of the batch's database work that leaves about ${round1(Math.max(0, r.worker_conversion_over_readyz_p50_ms - batchWork))} ms for
-  the conversion code in the Worker (token check, validation, building the batch and reading its result, the log line).
+  the conversion's own path in the Worker (token check, the Rate Limiting binding's check — simulated locally by
+  wrangler dev — validation, building the batch and reading its result, the log line).
   The rest — ${round1(Math.max(0, r.worker_overhead_p50_ms - tooling - batchWork - Math.max(0, r.worker_conversion_over_readyz_p50_ms - batchWork)))} ms — is the
   database request as workerd makes it locally: its outbound fetch through wrangler's local runtime to the local server.`,
     r.concurrent_ratio_vs_naive < CONTENTION_RATIO &&
