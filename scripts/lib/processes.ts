@@ -12,10 +12,10 @@ export const NODE_BUILD = fileURLToPath(new URL("../../dist/node.mjs", import.me
  * The V8 flags the Node entry runs with (`npm run serve`, `npm run start:node`
  * and every test or benchmark that starts it). With its default young
  * generation, V8 lets short-lived request garbage grow to ~200 MB before
- * collecting it under load; 4 MB semi-spaces collect it sooner at no measured
- * cost in throughput (bench/RESULTS.md, "Node server RSS").
+ * collecting it under load; 2 MB semi-spaces collect it sooner at no measured
+ * cost in throughput (bench/RESULTS.md, "Memory").
  */
-export const NODE_ENTRY_FLAGS = ["--max-semi-space-size=4"];
+export const NODE_ENTRY_FLAGS = ["--max-semi-space-size=2"];
 
 /** Compiles src/node.ts to dist/node.mjs with the project's own `npm run build:node`. */
 export function buildNodeEntry(): string {

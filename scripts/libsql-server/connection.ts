@@ -22,6 +22,10 @@ type Counters = [changes: bigint, totalChanges: bigint, lastInsertRowid: bigint]
 const STATEMENTS_KEPT = 64;
 
 const LEADING_EXPLAIN = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*EXPLAIN\b/i;
+// A statement that changes the schema can change what compiled statements return.
+const CHANGES_SCHEMA = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:CREATE|ALTER|DROP)\b/i;
+
+type Columns = ExecuteOutcome["cols"];
 
 /**
  * One SQLite connection to the database file, owned by one stream. Every call
@@ -33,11 +37,15 @@ const LEADING_EXPLAIN = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*EXPLAIN\b/i;
  * connection.close();
  */
 export class SqlConnection {
+  // Bumped whenever any connection of this server changes the schema: each connection then drops what it compiled.
+  static #schemaChanges = 0;
+  #schemaChangesSeen = SqlConnection.#schemaChanges;
   readonly #db: Database.Database;
   readonly #counters: Database.Statement;
   readonly #statements = new Map<string, Database.Statement>();
-  // Whether a compiled statement returns rows never changes; asking the engine costs a native call per run.
-  readonly #readers = new WeakMap<Database.Statement, boolean>();
+  // What a compiled statement returns (null: no rows) stays until the schema changes, when every kept
+  // statement is dropped (see #statement); asking the engine costs a native call per run, the column list more.
+  readonly #shapes = new WeakMap<Database.Statement, Columns | null>();
   // total_changes() after the last statement this connection ran, when nothing may have changed it since.
   #knownTotalChanges: bigint | undefined;
 
@@ -85,6 +93,11 @@ export class SqlConnection {
   // Compiled statements are kept per connection, most recently used last: clients
   // send the same texts again and again, and compiling is the costliest step.
   #statement(sql: string): Database.Statement {
+    if (CHANGES_SCHEMA.test(sql)) SqlConnection.#schemaChanges += 1;
+    if (this.#schemaChangesSeen !== SqlConnection.#schemaChanges) {
+      this.#schemaChangesSeen = SqlConnection.#schemaChanges;
+      this.#statements.clear();
+    }
     let statement = this.#statements.get(sql);
     if (statement) this.#statements.delete(sql);
     else statement = this.#db.prepare(sql);
@@ -96,6 +109,7 @@ export class SqlConnection {
   /** Runs statements separated by semicolons, ignoring their rows. */
   executeSequence(sql: string): void {
     this.#knownTotalChanges = undefined;
+    SqlConnection.#schemaChanges += 1;
     this.#db.exec(sql);
   }
 
@@ -138,8 +152,8 @@ export class SqlConnection {
     const started = performance.now();
     const totalBefore = this.#knownTotalChanges ?? this.#readCounters()[1];
     this.#knownTotalChanges = undefined;
-    let reader = this.#readers.get(statement);
-    if (reader === undefined) this.#readers.set(statement, (reader = statement.reader));
+    let columns = this.#shapes.get(statement);
+    const reader = columns === undefined ? statement.reader : columns !== null;
     let rows: unknown[][] = [];
     try {
       if (reader) rows = statement.raw(true).all(args) as unknown[][];
@@ -153,9 +167,14 @@ export class SqlConnection {
     }
     const [changes, totalAfter, lastInsertRowid] = this.#readCounters();
     this.#knownTotalChanges = totalAfter;
+    if (columns === undefined) {
+      // Read after the first run: compiling may have used a schema another connection has changed since,
+      // and the run compiles the statement again when it finds that.
+      columns = reader ? statement.columns().map((column) => ({ name: column.name, decltype: column.type })) : null;
+      this.#shapes.set(statement, columns);
+    }
     return {
-      // A statement that returns no rows has no columns.
-      cols: reader ? statement.columns().map((column) => ({ name: column.name, decltype: column.type })) : [],
+      cols: columns ?? [],
       rows: wantRows ? rows : [],
       // changes() still holds the last INSERT/UPDATE/DELETE's count after a plain SELECT.
       affectedRowCount: totalAfter === totalBefore ? 0 : Number(changes),

@@ -29,6 +29,9 @@ function isBusy(error: unknown): boolean {
   return error instanceof LibsqlError && error.code.startsWith("SQLITE_BUSY");
 }
 
+// A statement that changes the schema can change what kept statements return; leading comments allowed.
+const CHANGES_SCHEMA = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:create|alter|drop)\b/i;
+
 /**
  * Makes a connection compile each SQL text once and run the compiled statement
  * again for every later call with the same text, up to {@link STATEMENTS_KEPT}
@@ -37,7 +40,8 @@ function isBusy(error: unknown): boolean {
  * conversion's database work) and ~2.8 KB of native memory that only a garbage
  * collection gives back — and V8, not told about that memory, collects late
  * (`bench/libsql-prepare-leak.mjs`). A service sends the same few texts over
- * and over, so reusing them removes both.
+ * and over, so reusing them removes both. A statement that changes the schema
+ * (or `exec`) forgets every kept statement first.
  *
  * Reuse is safe because the client runs one statement at a time to its end
  * (`all()` or `run()`), setting its modes before each run.
@@ -48,16 +52,56 @@ function isBusy(error: unknown): boolean {
  */
 export function reuseStatements(db: Database.Database): Database.Database {
   const compile = db.prepare.bind(db);
+  const exec = db.exec.bind(db);
   const kept = new Map<string, Database.Statement>();
   db.prepare = ((sql: string) => {
+    if (CHANGES_SCHEMA.test(sql)) kept.clear();
     let statement = kept.get(sql);
     if (statement) kept.delete(sql);
-    else statement = compile(sql);
+    else statement = withFixedShape(compile(sql));
     kept.set(sql, statement);
     if (kept.size > STATEMENTS_KEPT) kept.delete(kept.keys().next().value!);
     return statement;
   }) as typeof db.prepare;
+  db.exec = ((sql: string) => {
+    kept.clear();
+    return exec(sql);
+  }) as typeof db.exec;
   return db;
+}
+
+/**
+ * Answers what a compiled statement returns from what the binding said once:
+ * until the schema changes it stays the same (a change made on this connection
+ * compiles every statement again; one made elsewhere shows in the rows). The
+ * binding builds its column list anew on every call (@libsql/client asks twice
+ * per run), and @libsql/client learns that a statement returns no rows from
+ * `raw()` throwing, for which the binding builds a new error every time.
+ */
+function withFixedShape(statement: Database.Statement): Database.Statement {
+  if (statement.reader) {
+    const columnsNow = statement.columns.bind(statement);
+    const all = statement.all.bind(statement);
+    let columns: ReturnType<typeof columnsNow> | undefined;
+    statement.columns = () => (columns ??= columnsNow());
+    statement.all = ((...args: unknown[]) => {
+      const rows = all(...args);
+      // Another connection may have changed the schema since: the run compiles the statement again, and rows
+      // of another width say so.
+      const first = rows[0];
+      if (Array.isArray(first) && first.length !== columns?.length) columns = columnsNow();
+      return rows;
+    }) as typeof statement.all;
+    return statement;
+  }
+  try {
+    statement.raw(true);
+  } catch (notAReader) {
+    statement.raw = () => {
+      throw notAReader;
+    };
+  }
+  return statement;
 }
 
 /** The client's own pool, whose connections reuse their compiled statements. */

@@ -55,6 +55,52 @@ describe("the embedded client", () => {
     }
   });
 
+  it("reads a table's new columns once its schema has changed, however the change was sent", async () => {
+    const client = freshClient();
+    await client.execute("create table t (a integer)");
+    await client.execute("insert into t values (1)");
+    const everything = async () => {
+      const { columns, rows } = await client.execute("select * from t");
+      return { columns, row: { ...rows[0] } };
+    };
+    expect(await everything()).toEqual({ columns: ["a"], row: { a: 1 } });
+    await client.execute("/* a comment first */ alter table t add column b text default 'x'");
+    expect(await everything()).toEqual({ columns: ["a", "b"], row: { a: 1, b: "x" } });
+    await client.executeMultiple("alter table t add column c integer default 3;");
+    expect(await everything()).toEqual({ columns: ["a", "b", "c"], row: { a: 1, b: "x", c: 3 } });
+    await client.migrate([{ sql: "alter table t add column d integer default 4", args: [] }]);
+    expect(await everything()).toEqual({ columns: ["a", "b", "c", "d"], row: { a: 1, b: "x", c: 3, d: 4 } });
+    client.close();
+  });
+
+  it("reads a table's new columns after another connection changed its schema", async () => {
+    const path = freshPath();
+    const client = freshClient(path);
+    await client.execute("create table t (a integer)");
+    await client.execute("insert into t values (1)");
+    expect((await client.execute("select * from t")).columns).toEqual(["a"]);
+    const other = createClient({ url: `file:${path}` });
+    await other.execute("alter table t add column b text default 'x'");
+    other.close();
+    await client.execute("select * from t");
+    const { columns, rows } = await client.execute("select * from t");
+    expect({ columns, row: { ...rows[0] } }).toEqual({ columns: ["a", "b"], row: { a: 1, b: "x" } });
+    client.close();
+  });
+
+  it("tells statements that return rows from those that do not, on every run", async () => {
+    const client = freshClient();
+    await client.execute("create table t (n integer primary key)");
+    for (let i = 1; i <= 3; i += 1) {
+      const inserted = await client.execute({ sql: "insert into t values (?)", args: [i] });
+      expect(inserted).toMatchObject({ rowsAffected: 1, columns: [], rows: [] });
+      const returned = await client.execute({ sql: "insert into t values (?) returning n", args: [i * 10] });
+      expect(returned.columns).toEqual(["n"]);
+      expect(returned.rows.map((row) => row.n)).toEqual([i * 10]);
+    }
+    client.close();
+  });
+
   it("runs concurrent calls one at a time, in order", async () => {
     const client = freshClient();
     await client.execute("create table t (n integer)");

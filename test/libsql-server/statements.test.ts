@@ -31,6 +31,25 @@ describe("executing statements", () => {
     ]);
   });
 
+  it("answers with a table's new columns on every connection once any of them changed the schema", async () => {
+    const client = newClient();
+    const table = await createTable(client, "a INTEGER");
+    await client.execute(`INSERT INTO ${table} VALUES (1)`);
+    const everyConnection = async () => {
+      // Two streams open at once hold two connections, each with its own compiled statements; committed, both
+      // go back to the server's pool for the next call.
+      const streams = [await client.transaction("deferred"), await client.transaction("deferred")];
+      const columns = await Promise.all(streams.map(async (stream) => (await stream.execute(`SELECT * FROM ${table}`)).columns));
+      for (const stream of streams) await stream.commit();
+      return columns;
+    };
+    expect(await everyConnection()).toEqual([["a"], ["a"]]);
+    await client.execute(`ALTER TABLE ${table} ADD COLUMN b TEXT`);
+    expect(await everyConnection()).toEqual([["a", "b"], ["a", "b"]]);
+    await client.executeMultiple(`ALTER TABLE ${table} ADD COLUMN c TEXT;`);
+    expect(await everyConnection()).toEqual([["a", "b", "c"], ["a", "b", "c"]]);
+  });
+
   it("binds positional arguments, numbered ones included", async () => {
     const client = newClient();
 
