@@ -1,7 +1,7 @@
 import type { InStatement } from "@libsql/client/http";
 import type { BulkConversionStore } from "../domain/convert-leads-to-clients";
 import type { Database } from "./client";
-import { prepareConversionBatch } from "./conversion-store";
+import { prepareBulkConversionBatch, prepareConversionBatch } from "./conversion-store";
 import { callDatabase } from "./errors";
 
 export interface BulkConversionStoreOptions {
@@ -10,20 +10,30 @@ export interface BulkConversionStoreOptions {
 }
 
 /**
- * The {@link BulkConversionStore} over libSQL: the single conversion's own
- * statements, repeated per lead with that lead's parameters, in request order,
- * all in one `batch` — one request to the database whatever the number of
- * leads. Each lead's statements decide for themselves, so each lead is atomic
- * on its own and sees what the leads before it wrote (a second lead with the
- * same NIT finds the first one's client).
+ * The {@link BulkConversionStore} over libSQL, one `batch` — one request to
+ * the database — whatever the number of leads. Rejecting existing clients,
+ * the single conversion's statements run once for all the leads, driven by
+ * the call's items ({@link prepareBulkConversionBatch}): seven statements for
+ * one lead or a hundred. Linking fills a client from the leads in turn, so
+ * with `"link"` each lead gets the single conversion's own statements, with
+ * its own parameters, in request order. Either way each lead is decided by the
+ * single conversion's rules and is atomic on its own, and a lead sees what the
+ * leads before it wrote (a second lead with the same NIT finds the first
+ * one's client).
  *
  * @example
  * const snapshots = await createBulkConversionStore(db, { timeoutMs: 5_000 }).convertMany(commands);
  */
 export function createBulkConversionStore(db: Database, options: BulkConversionStoreOptions): BulkConversionStore {
   const batch = prepareConversionBatch(db);
+  const allAtOnce = prepareBulkConversionBatch(db);
   return {
     async convertMany(commands) {
+      if (commands[0]?.onExistingClient !== "link") {
+        // "write" opens with BEGIN IMMEDIATE, as the single conversion does.
+        const results = await callDatabase(() => db.$client.batch(allAtOnce.statementsFor(commands), "write"), options.timeoutMs);
+        return allAtOnce.snapshotsFrom(results);
+      }
       const perCommand = commands.map((command) => batch.statementsFor(command));
       const statements: InStatement[] = perCommand.flat();
       // "write" opens with BEGIN IMMEDIATE, as the single conversion does.

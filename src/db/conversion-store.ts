@@ -1,18 +1,18 @@
 import type { InArgs, InStatement, ResultSet } from "@libsql/client/http";
-import { and, eq, fillPlaceholders, isNull, ne, notExists, or, sql } from "drizzle-orm";
-import { alias, type SelectedFields } from "drizzle-orm/sqlite-core";
+import { and, eq, fillPlaceholders, isNull, ne, notExists, or, type SQL, sql } from "drizzle-orm";
+import { alias, type AnySQLiteColumn, type SelectedFields } from "drizzle-orm/sqlite-core";
 import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
 import type { ApiKeySnapshot } from "../domain/api-key";
 import { type ConversionCommand, type ConversionSnapshot, type ConversionStore, CONVERT_SCOPE } from "../domain/conversion";
+import { type BulkItems, bulkItems, itemsParameter } from "./bulk-items";
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
 import { clientColumns } from "./read-store";
-import { apiKeys, clients, financialEntities, leadConversions, leads } from "./schema";
+import { apiKeys, clients, financialEntities, leadConversions, leads, webhookDeliveries } from "./schema";
 import { buildConversionEventStatements } from "../webhooks/outbox";
 import { jsonObjectOrEmpty, numberOrNull, StoredValueError } from "./stored-values";
 
 type CommandKey = keyof ConversionCommand;
-const param = (name: CommandKey) => sql.placeholder(name);
 
 /**
  * The client's profile fields a linked lead fills when the client's own is
@@ -47,8 +47,14 @@ const leadValue = (column: (typeof LINK_FILLED_FIELDS)[number]) =>
  * and the outcome read reports the row as it stands. A token passes a null
  * hash and every key condition is void. Unknown, revoked and expired keys run
  * exactly these statements; only the hash differs.
+ *
+ * Given a bulk call's items, the same statements run once for all its leads
+ * (each lead's values from its row of the items table): see
+ * {@link prepareBulkConversionBatch}.
  */
-function buildConversionBatch(db: Database) {
+function buildConversionBatch(db: Database, bulk?: BulkItems) {
+  // One lead's values are bound parameters; a bulk call's per-lead values come from its items table's rows.
+  const param = (name: CommandKey): SQL => (bulk ? bulk.value(name) : sql`${sql.placeholder(name)}`);
   const keyIsUsable = and(
     eq(apiKeys.keyHash, param("keyHash")),
     isNull(apiKeys.revokedAt),
@@ -89,25 +95,29 @@ function buildConversionBatch(db: Database) {
     );
 
   // The rules a lead must pass to be converted by this entity — once, for both ways of converting it.
-  const leadWithEntity = <T extends SelectedFields>(fields: T) =>
-    db
-      .select(fields)
-      .from(leads)
-      .innerJoin(
-        financialEntities,
-        and(eq(financialEntities.id, param("financialEntityId")), eq(financialEntities.ecosystemId, leads.ecosystemId)),
-      );
-  const convertible = and(
-    eq(leads.id, param("leadId")),
+  const joinEntity = and(eq(financialEntities.id, param("financialEntityId")), eq(financialEntities.ecosystemId, leads.ecosystemId));
+  const leadWithEntity = <T extends SelectedFields>(fields: T) => {
+    const oneLead = db.select(fields).from(leads).innerJoin(financialEntities, joinEntity);
+    if (!bulk) return oneLead;
+    // A bulk call's leads, found from its items: CROSS JOIN keeps SQLite from reading the ecosystem's leads and
+    // scanning the items for each (convertible's `leads.id = item.lead_id` is the join). The builder adds joins to itself.
+    const query = db.select(fields).from(bulk.table()).$dynamic();
+    query.crossJoin(leads);
+    query.innerJoin(financialEntities, joinEntity);
+    return query as unknown as typeof oneLead;
+  };
+  // The rules on the lead itself, for any alias of the leads table.
+  const mayConvert = (lead: { convertedClientId: AnySQLiteColumn; status: AnySQLiteColumn; financialEntityId: AnySQLiteColumn }) => [
     eq(financialEntities.status, "active"),
-    isNull(leads.convertedClientId),
-    ne(leads.status, CONVERTED_LEAD_STATUS),
-    or(isNull(leads.financialEntityId), eq(leads.financialEntityId, financialEntities.id)),
+    isNull(lead.convertedClientId),
+    ne(lead.status, CONVERTED_LEAD_STATUS),
+    or(isNull(lead.financialEntityId), eq(lead.financialEntityId, financialEntities.id)),
     keyAllowsConversion,
-  );
+  ];
+  const convertible = and(eq(leads.id, param("leadId")), ...mayConvert(leads));
 
   // Keys follow the table's column order, as INSERT … SELECT requires.
-  const clientFromLead = leadWithEntity({
+  const clientFieldsFromLead = {
     id: sql`${param("clientId")}`,
     financialEntityId: financialEntities.id,
     ecosystemId: financialEntities.ecosystemId,
@@ -131,11 +141,27 @@ function buildConversionBatch(db: Database) {
     apnToken: sql`''`,
     additionalData: jsonObjectOrEmpty(leads.additionalData),
     createdAt: sql`${param("at")}`,
-  }).where(and(convertible, notExists(clientWithLeadNit)));
-  const insertClient = db.insert(clients).select(clientFromLead.getSQL());
+  };
+  const mayMakeClient = and(convertible, notExists(clientWithLeadNit));
+  const insertClient = db.insert(clients).select(bulk ? firstOfEachNit() : leadWithEntity(clientFieldsFromLead).where(mayMakeClient).getSQL());
+
+  /**
+   * A bulk call converts its leads in request order: of the leads that may be converted with the same NIT key, the
+   * first one's client makes the others a clash, as if each lead's statements ran in turn. Ranked once over the
+   * candidates (an empty or missing key clashes with nothing).
+   */
+  function firstOfEachNit(): SQL {
+    const names = Object.keys(clientFieldsFromLead) as (keyof typeof clientFieldsFromLead)[];
+    const column = (i: number) => sql.identifier(`c${i}`);
+    const candidates = leadWithEntity({
+      ...Object.fromEntries(names.map((name, i) => [name, sql`${clientFieldsFromLead[name]}`.as(`c${i}`)])),
+      nitRank: sql`row_number() over (partition by case when ${leads.nitKey} <> '' then 'nit:' || ${leads.nitKey} else 'lead:' || ${leads.id} end order by "item"."ord")`.as("nit_rank"),
+    }).where(mayMakeClient);
+    return sql`select ${sql.join(names.map((_, i) => column(i)), sql`, `)} from (${candidates}) where "nit_rank" = 1`;
+  }
 
   const newClient = db.select({ one: sql`1` }).from(clients).where(eq(clients.id, param("clientId")));
-  const markLeadConverted = db
+  let markLeadConverted = db
     .update(leads)
     .set({
       status: CONVERTED_LEAD_STATUS,
@@ -144,6 +170,7 @@ function buildConversionBatch(db: Database) {
       convertedAt: sql`${param("at")}`,
     })
     .where(and(eq(leads.id, param("leadId")), sql`exists ${newClient}`));
+  if (bulk) markLeadConverted = markLeadConverted.from(bulk.table()) as unknown as typeof markLeadConverted;
 
   // The client to link into: only asked for, and only for a lead the rules above let through.
   const linkTarget = leadWithEntity({ id: sameNit.id })
@@ -168,58 +195,74 @@ function buildConversionBatch(db: Database) {
 
   // Converted by this attempt: converted now, for this entity, and not yet audited (every converted lead has one record).
   const audited = db.select({ one: sql`1` }).from(leadConversions).where(eq(leadConversions.leadId, param("leadId")));
+  const auditFields = {
+    id: sql`${param("auditId")}`,
+    leadId: leads.id,
+    clientId: clients.id,
+    financialEntityId: clients.financialEntityId,
+    subject: sql`coalesce((${keySubject}), ${param("subject")})`,
+    requestId: sql`${param("requestId")}`,
+    convertedAt: sql`${param("at")}`,
+    linked: sql`${clients.leadId} is not ${leads.id}`,
+  };
+  const convertedNow = and(
+    eq(leads.id, param("leadId")),
+    eq(leads.convertedAt, param("at")),
+    eq(clients.financialEntityId, param("financialEntityId")),
+    notExists(audited),
+  );
   const recordConversion = db.insert(leadConversions).select(
-    db
-      .select({
-        id: sql`${param("auditId")}`,
-        leadId: leads.id,
-        clientId: clients.id,
-        financialEntityId: clients.financialEntityId,
-        subject: sql`coalesce((${keySubject}), ${param("subject")})`,
-        requestId: sql`${param("requestId")}`,
-        convertedAt: sql`${param("at")}`,
-        linked: sql`${clients.leadId} is not ${leads.id}`,
-      })
-      .from(leads)
+    (bulk
+      ? db.select(auditFields).from(bulk.table()).crossJoin(leads)
+      : db.select(auditFields).from(leads)
+    )
       .innerJoin(clients, eq(clients.id, leads.convertedClientId))
-      .where(
-        and(
-          eq(leads.id, param("leadId")),
-          eq(leads.convertedAt, param("at")),
-          eq(clients.financialEntityId, param("financialEntityId")),
-          notExists(audited),
-        ),
-      )
+      .where(convertedNow)
       .getSQL(),
   );
 
-  const readOutcome = db
-    .select({
-      entityId: financialEntities.id,
-      entityEcosystemId: financialEntities.ecosystemId,
-      entityStatus: financialEntities.status,
-      leadId: leads.id,
-      leadEcosystemId: leads.ecosystemId,
-      leadEntityId: leads.financialEntityId,
-      leadStatus: leads.status,
-      leadLinked: sql<number>`${clients.leadId} is not ${leads.id}`,
-      conversionAuditId: sql<string | null>`(select ${leadConversions.id} from ${leadConversions} where ${leadConversions.leadId} = ${leads.id})`,
-      client: clientColumns,
-      nitConflictClientId: sql<string | null>`(${clientWithLeadNit.limit(1)})`,
-      apiKey: {
-        id: apiKeys.id,
-        financialEntityId: apiKeys.financialEntityId,
-        scopes: apiKeys.scopes,
-        expiresAt: apiKeys.expiresAt,
-        revokedAt: apiKeys.revokedAt,
-      },
-    })
+  const outcomeFields = {
+  entityId: financialEntities.id,
+  entityEcosystemId: financialEntities.ecosystemId,
+  entityStatus: financialEntities.status,
+  leadId: leads.id,
+  leadEcosystemId: leads.ecosystemId,
+  leadEntityId: leads.financialEntityId,
+  leadStatus: leads.status,
+  leadLinked: sql<number>`${clients.leadId} is not ${leads.id}`,
+  conversionAuditId: sql<string | null>`(select ${leadConversions.id} from ${leadConversions} where ${leadConversions.leadId} = ${leads.id})`,
+  client: clientColumns,
+  nitConflictClientId: sql<string | null>`(${clientWithLeadNit.limit(1)})`,
+  apiKey: {
+    id: apiKeys.id,
+    financialEntityId: apiKeys.financialEntityId,
+    scopes: apiKeys.scopes,
+    expiresAt: apiKeys.expiresAt,
+    revokedAt: apiKeys.revokedAt,
+  },
+  };
+  const oneOutcome = db
+    .select(outcomeFields)
     .from(sql`(select 1) as "attempt"`)
     .leftJoin(financialEntities, eq(financialEntities.id, param("financialEntityId")))
     .leftJoin(leads, eq(leads.id, param("leadId")))
     .leftJoin(clients, eq(clients.id, leads.convertedClientId))
-    .leftJoin(apiKeys, eq(apiKeys.keyHash, param("keyHash")))
-    .prepare();
+    .leftJoin(apiKeys, eq(apiKeys.keyHash, param("keyHash")));
+  // A bulk call reads every item, in order, with the deliveries its event got (one lead's are the delivery insert's row count).
+  const bulkOutcome = bulk
+    ? db
+        .select({
+          ...outcomeFields,
+          deliveries: sql<number>`(select count(*) from ${webhookDeliveries} where ${webhookDeliveries.eventId} = ${param("eventId")})`,
+        })
+        .from(bulk.table())
+        .leftJoin(financialEntities, eq(financialEntities.id, param("financialEntityId")))
+        .leftJoin(leads, eq(leads.id, param("leadId")))
+        .leftJoin(clients, eq(clients.id, leads.convertedClientId))
+        .leftJoin(apiKeys, eq(apiKeys.keyHash, param("keyHash")))
+        .orderBy(sql`"item"."ord"`)
+    : undefined;
+  const readOutcome = (bulkOutcome ?? oneOutcome).prepare();
 
   const convert = [touchKey, insertClient, markLeadConverted].map((q) => q.toSQL());
   const link = [fillLinkedClient, markLeadLinked].map((q) => q.toSQL());
@@ -227,7 +270,7 @@ function buildConversionBatch(db: Database) {
   // converted the lead; the read-back last.
   const after = [
     recordConversion.toSQL(),
-    ...buildConversionEventStatements(db),
+    ...buildConversionEventStatements(db, bulk),
     readOutcome.getQuery(),
   ];
   // Without "link" the two link statements can do nothing: leaving them out saves their cost, per lead in a bulk call.
@@ -249,6 +292,8 @@ type OutcomeRow = {
   client: Client | null;
   nitConflictClientId: string | null;
   apiKey: ApiKeySnapshot | null;
+  /** Read by the bulk batch only. */
+  deliveries?: number;
 };
 
 function toSnapshot(row: OutcomeRow): ConversionSnapshot {
@@ -301,6 +346,41 @@ export function prepareConversionBatch(db: Database) {
       }
       // The statement before the read is the outbox's delivery insert.
       return { ...toSnapshot(rows[0]!), deliveriesToSend: results.at(-2)?.rowsAffected ?? 0 };
+    },
+  };
+}
+
+/**
+ * The conversion batch for the leads of one bulk call that rejects existing
+ * clients, built once: the same statements as for one lead, each run once for
+ * every lead, driven by the call's items (`json_each` over one JSON array, in
+ * request order) — so a batch of seven statements whatever the number of
+ * leads. Each lead is decided by the same rules and statements, in request
+ * order: of two leads with the same NIT key, the first one that may be
+ * converted gets the client and the second finds it. Linking
+ * (`on_existing_client: "link"`) fills a client from several leads in turn,
+ * so it stays with {@link prepareConversionBatch}, one lead after another.
+ *
+ * @example
+ * const batch = prepareBulkConversionBatch(db);
+ * const snapshots = batch.snapshotsFrom(await db.$client.batch(batch.statementsFor(commands), "write"));
+ */
+export function prepareBulkConversionBatch(db: Database) {
+  const { withoutLink, readOutcome } = buildConversionBatch(db, bulkItems);
+  return {
+    statementsFor(commands: readonly ConversionCommand[]): InStatement[] {
+      // Every command of a call shares the entity, time, request and credential; the items carry the rest.
+      const values = { ...(commands[0] as unknown as Record<string, unknown>), items: itemsParameter(commands) };
+      return withoutLink.map((q) => ({ sql: q.sql, args: fillPlaceholders(q.params, values) as InArgs }));
+    },
+    snapshotsFrom(results: ResultSet[]): ConversionSnapshot[] {
+      let rows: OutcomeRow[];
+      try {
+        rows = readOutcome.mapResult(results.at(-1)!, true) as OutcomeRow[];
+      } catch {
+        throw new StoredValueError("a stored value read by the conversion could not be decoded");
+      }
+      return rows.map((row) => ({ ...toSnapshot(row), deliveriesToSend: Number(row.deliveries ?? 0) }));
     },
   };
 }

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import type { BulkItems } from "../db/bulk-items";
 import type { Database } from "../db/client";
 import { clients, leadConversions, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
 
@@ -22,8 +23,14 @@ export const epochMs = (iso: unknown) => sql`cast(round((julianday(${iso}) - 244
  * deliveries only when that event exists. The body is built in SQL from the
  * client row, so it is written once and every attempt sends the same bytes.
  */
-export function buildConversionEventStatements(_db: Database) {
+export function buildConversionEventStatements(_db: Database, bulk?: BulkItems) {
   const dialect = new SQLiteAsyncDialect();
+  // One lead's event comes from its audit record; a bulk call's, from the audit record of each of its items.
+  const eventId = bulk ? bulk.value("eventId") : param("eventId");
+  const fromAudit = bulk
+    ? sql`join ${bulk.table()} on "item"."audit_id" = ${leadConversions.id}`
+    : sql`where ${leadConversions.id} = ${param("auditId")}`;
+  const ofThisAttempt = bulk ? sql`${webhookEvents.id} in (select "event_id" from ${bulk.table()})` : sql`${webhookEvents.id} = ${eventId}`;
   const c = clients;
   const user = sql`json_object(
     '_id', ${c.id}, 'image', ${c.image}, 'name', ${c.name}, 'lastname', ${c.lastname},
@@ -33,19 +40,19 @@ export function buildConversionEventStatements(_db: Database) {
     'ecosystem', ${c.ecosystemId}, 'business_entity', ${c.businessEntity}, 'additional_data', json(${c.additionalData}))`;
   const a = leadConversions;
   const insertEvent = sql`insert into ${webhookEvents} ("id", "financial_entity_id", "type", "payload", "created_at")
-    select ${param("eventId")}, ${c.financialEntityId}, ${LEAD_CONVERTED},
+    select ${eventId}, ${c.financialEntityId}, ${LEAD_CONVERTED},
       json_object('type', ${LEAD_CONVERTED}, 'timestamp', ${param("at")}, 'data', json_patch(json_object(
         'lead_id', ${a.leadId}, 'financial_entity_id', ${c.financialEntityId}, 'ecosystem', ${c.ecosystemId},
         'request_id', ${param("requestId")}, 'converted_at', ${param("at")}, 'user', ${user}),
         case when ${a.linked} then '{"linked":true}' else '{}' end)),
       ${param("at")}
-    from ${leadConversions} join ${clients} on ${c.id} = ${a.clientId} where ${a.id} = ${param("auditId")}`;
+    from ${leadConversions} join ${clients} on ${c.id} = ${a.clientId} ${fromAudit}`;
 
   const ep = webhookEndpoints;
   const insertDeliveries = sql`insert into ${webhookDeliveries} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")
     select lower(hex(randomblob(16))), ${webhookEvents.id}, ${ep.id}, 'pending', 0, ${epochMs(param("at"))}, ${param("at")}
     from ${webhookEvents} join ${webhookEndpoints} on ${ep.financialEntityId} = ${webhookEvents.financialEntityId}
-    where ${webhookEvents.id} = ${param("eventId")} and ${ep.status} = 'enabled' and ${ep.deletedAt} is null
+    where ${ofThisAttempt} and ${ep.status} = 'enabled' and ${ep.deletedAt} is null
       and exists (select 1 from json_each(${ep.eventTypes}) where value = ${LEAD_CONVERTED})`;
 
   return [dialect.sqlToQuery(insertEvent), dialect.sqlToQuery(insertDeliveries)];

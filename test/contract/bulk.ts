@@ -82,6 +82,44 @@ export const bulkConversion: ContractSuite = (target) => {
       expect(await findInvariantViolations(db)).toEqual([]);
     });
 
+    it("of leads sharing a NIT key, the first that may be converted gets the client: leads before it that may not do not block it", async () => {
+      const db = target().db;
+      const entity = await givenEntity(db);
+      const rival = await givenEntity(db, { ecosystemId: entity.ecosystemId });
+      const stranger = await givenEntity(db);
+      const nit = (i: number) => ["901.222.333-4", "901 222 333 4", "9012223334", "901-222-333-4", "901222333-4", "901.222.3334"][i]!;
+      const held = await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: rival.id, nit: nit(0) });
+      const elsewhere = await givenLead(db, { ecosystemId: stranger.ecosystemId, nit: nit(1) });
+      const takenByRival = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: nit(2) });
+      expect((await single(takenByRival.id, rival.id)).status).toBe(200);
+      const first = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: nit(3), name: "First" });
+      const second = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: nit(4), name: "Second" });
+      const third = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: nit(5), name: "Third" });
+      const [noNitA, noNitB] = await Promise.all([0, 1].map(() => givenLead(db, { ecosystemId: entity.ecosystemId, nit: null })));
+
+      const ids = [held.id, elsewhere.id, takenByRival.id, noNitA!.id, first.id, second.id, noNitB!.id, third.id];
+      const items = await results(await bulk(target(), entity.id, ids));
+
+      expect(items.map((item) => [item.status, item.problem?.code ?? "converted"])).toEqual([
+        [409, "lead_assigned_to_other_entity"],
+        [404, "lead_not_found"],
+        [409, "lead_already_converted"],
+        [200, "converted"],
+        [200, "converted"],
+        [409, "client_already_exists"],
+        [200, "converted"],
+        [409, "client_already_exists"],
+      ]);
+      expect(items[4].user.name).toBe("First");
+      expect([items[5].problem.existing_user_id, items[7].problem.existing_user_id]).toEqual([items[4].user._id, items[4].user._id]);
+      expect(new Set([items[3].user._id, items[4].user._id, items[6].user._id]).size).toBe(3);
+      for (const i of [3, 4, 6]) expect(await eventsForLead(db, ids[i]!)).toHaveLength(1);
+      for (const i of [0, 1, 5, 7]) expect(await eventsForLead(db, ids[i]!)).toEqual([]);
+      // The rival's own conversion of it, and nothing more.
+      expect(await eventsForLead(db, takenByRival.id)).toHaveLength(1);
+      expect(await findInvariantViolations(db)).toEqual([]);
+    });
+
     it("writes the client, the lead's conversion and one audit record for each converted lead, and nothing for the others", async () => {
       const entity = await givenEntity(target().db);
       const leads = await Promise.all([1, 2, 3].map(() => givenLead(target().db, { ecosystemId: entity.ecosystemId })));
