@@ -1,3 +1,4 @@
+import { prepareBulkConversionBatch } from "../src/db/conversion-store";
 import type { EdgeEnv } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
 
@@ -13,6 +14,8 @@ export interface BulkResult {
   bulk_call_p50_ms: number;
   bulk_call_p99_ms: number;
   bulk_db_requests_per_call: number;
+  /** The bulk call's database batch alone, sent by the same HTTP client (no service around it), p50. */
+  bulk_batch_p50_ms: number;
 }
 
 export interface BulkSizes {
@@ -23,13 +26,16 @@ export interface BulkSizes {
 }
 
 /** Leads {@link measureBulk} takes from the pool. */
-export const bulkLeadsNeeded = ({ bulkLeads, singleLeads }: BulkSizes) => bulkLeads + singleLeads;
+export const bulkLeadsNeeded = ({ bulkLeads, singleLeads }: BulkSizes) => bulkLeads + singleLeads + bareLeads(bulkLeads);
+const bareLeads = (bulkLeads: number) => Math.min(bulkLeads, 10 * CALL_SIZE);
 
 /**
  * One sequential caller at the round trip the server is set to, through the
  * app in this process: `bulkLeads` distinct leads in calls of 100, then
  * `singleLeads` in single calls; every lead must convert, and each bulk call's
- * database requests are counted at the server.
+ * database requests are counted at the server. Then the bulk call's batch
+ * alone, for up to ten calls' worth of leads, to tell the database's share
+ * from the service's.
  */
 export async function measureBulk(env: EdgeEnv, { bulkLeads, singleLeads }: BulkSizes): Promise<BulkResult> {
   const { entityId } = env.data;
@@ -60,6 +66,22 @@ export async function measureBulk(env: EdgeEnv, { bulkLeads, singleLeads }: Bulk
   }
   const singlePerSecond = single.length / ((performance.now() - singleStarted) / 1000);
 
+  const batch = prepareBulkConversionBatch(env.remote);
+  const bare = env.takeLeads(bareLeads(bulkLeads));
+  const bareCalls: number[] = [];
+  for (let i = 0; i < bare.length; i += CALL_SIZE) {
+    const at = new Date().toISOString();
+    const commands = bare.slice(i, i + CALL_SIZE).map((leadId) => ({
+      leadId, financialEntityId: entityId, onExistingClient: "reject" as const, clientId: crypto.randomUUID(), auditId: crypto.randomUUID(),
+      eventId: crypto.randomUUID(), subject: entityId, requestId: "bench-bulk", at, keyHash: null,
+    }));
+    const started = performance.now();
+    const snapshots = batch.snapshotsFrom(await env.remote.$client.batch(batch.statementsFor(commands), "write"));
+    bareCalls.push(performance.now() - started);
+    const converted = snapshots.filter((snapshot, k) => snapshot.lead?.client?.id === commands[k]!.clientId).length;
+    if (converted !== commands.length) throw new Error(`a bare bulk batch converted ${converted} of ${commands.length} leads`);
+  }
+
   return {
     bulk_leads: bulkLeads,
     bulk_conversions_per_s: round(bulkPerSecond),
@@ -69,5 +91,6 @@ export async function measureBulk(env: EdgeEnv, { bulkLeads, singleLeads }: Bulk
     bulk_call_p50_ms: round(percentile(calls, 0.5)),
     bulk_call_p99_ms: round(percentile(calls, 0.99)),
     bulk_db_requests_per_call: maxRequests,
+    bulk_batch_p50_ms: round(percentile(bareCalls, 0.5)),
   };
 }
