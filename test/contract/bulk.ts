@@ -6,7 +6,7 @@ import { auditFor, eventsForLead, givenClient, givenConvertibleLead, givenEntity
 import { CONVERT_PATH, conversionRequest, jsonOf, USER_KEYS } from "../support/requests";
 import { tokenFor } from "../support/tokens";
 import { expectProblem } from "./expect";
-import type { ContractSuite } from "./target";
+import { type ContractSuite, roundTripsOf } from "./target";
 
 export const BULK_PATH = "/turn-leads-into-clients";
 
@@ -271,14 +271,7 @@ export const bulkConversion: ContractSuite = (target) => {
 /** A bulk call is one database request on every path; refused before the data, none. */
 export const bulkRoundTrips: ContractSuite = (target) =>
   describe("database round trips per bulk call", () => {
-    const measure = async (send: () => Promise<Response>) => {
-      const requests = target().dbRequests;
-      if (!requests) throw new Error("this target cannot count database requests");
-      await requests.reset();
-      const res = await send();
-      await res.arrayBuffer();
-      return { status: res.status, round_trips: await requests.count() };
-    };
+    const measure = (send: () => Promise<Response>) => roundTripsOf(target(), send);
 
     it("one for 100 new leads, one for their replay, one for every whole-request answer the data decides", async () => {
       const entity = await givenEntity(target().db);

@@ -6,7 +6,7 @@ import { tokenFor } from "../support/tokens";
 import { generateIntegrationKey } from "../../src/http/auth";
 import { BULK_PATH } from "./bulk";
 import { expectProblem } from "./expect";
-import type { ContractSuite } from "./target";
+import { type ContractSuite, roundTripsOf } from "./target";
 
 /** Integration keys end to end: created with a token, used as a static header, revoked. */
 export const integrationKeys: ContractSuite = (target) =>
@@ -56,14 +56,7 @@ export const integrationKeys: ContractSuite = (target) =>
  */
 export const keyRoundTrips: ContractSuite = (target) =>
   describe("database round trips per request, with an integration key", () => {
-    const measure = async (key: string, body: unknown) => {
-      const requests = target().dbRequests;
-      if (!requests) throw new Error("this target cannot count database requests");
-      await requests.reset();
-      const res = await target().fetch(CONVERT_PATH, conversionRequest(key, body));
-      await res.arrayBuffer();
-      return { status: res.status, round_trips: await requests.count() };
-    };
+    const measure = (key: string, body: unknown) => roundTripsOf(target(), () => target().fetch(CONVERT_PATH, conversionRequest(key, body)));
     const keyOf = async (entityId: string, overrides: Parameters<typeof givenApiKey>[2] = {}) =>
       (await givenApiKey(target().db, entityId, overrides)).key;
     const convert = async (leadId: string, entityId: string, key?: string) =>

@@ -3,7 +3,7 @@ import { givenClient, givenConvertibleLead, givenEntity, givenLead } from "../su
 import { CONVERT_PATH, conversionRequest, jsonOf, USER_KEYS } from "../support/requests";
 import { tokenFor } from "../support/tokens";
 import { expectProblem } from "./expect";
-import type { ContractSuite } from "./target";
+import { type ContractSuite, roundTripsOf } from "./target";
 
 const LEAD_KEYS = [
   "id", "status", "ecosystem", "financial_entity_id", "converted_user_id", "converted_at", "created_at",
@@ -204,14 +204,8 @@ export const reads: ContractSuite = (target) => {
 /** Each read is one database request; a read refused before the data makes none. */
 export const readRoundTrips: ContractSuite = (target) =>
   describe("database round trips per read", () => {
-    const measure = async (path: string, entityId: string, scope: string | undefined = READ_SCOPES) => {
-      const requests = target().dbRequests;
-      if (!requests) throw new Error("this target cannot count database requests");
-      await requests.reset();
-      const res = await get(target(), path, entityId, scope);
-      await res.arrayBuffer();
-      return { status: res.status, round_trips: await requests.count() };
-    };
+    const measure = (path: string, entityId: string, scope: string | undefined = READ_SCOPES) =>
+      roundTripsOf(target(), () => get(target(), path, entityId, scope));
 
     it("one for every answer the data decides, none for those decided before", async () => {
       const entity = await givenEntity(target().db);

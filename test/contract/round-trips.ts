@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { givenClient, givenConvertibleLead, givenEntity, givenLead } from "../support/builders";
 import { CONVERT_PATH, conversionRequest } from "../support/requests";
 import { tokenFor } from "../support/tokens";
-import type { ContractSuite } from "./target";
+import { type ContractSuite, roundTripsOf } from "./target";
 
 /**
  * Once a request is valid and authorized, the conversion is exactly one
@@ -11,15 +11,8 @@ import type { ContractSuite } from "./target";
 export const roundTrips: ContractSuite = (target) =>
   describe("database round trips per request", () => {
     const measure = async (entityId: string, body: unknown, token?: string | null, headers?: Record<string, string>) => {
-      const requests = target().dbRequests;
-      if (!requests) throw new Error("this target cannot count database requests");
-      await requests.reset();
-      const res = await target().fetch(
-        CONVERT_PATH,
-        conversionRequest(token === undefined ? await tokenFor(entityId) : token, body, headers),
-      );
-      await res.arrayBuffer();
-      return { status: res.status, round_trips: await requests.count() };
+      const credential = token === undefined ? await tokenFor(entityId) : token;
+      return roundTripsOf(target(), () => target().fetch(CONVERT_PATH, conversionRequest(credential, body, headers)));
     };
     const convert = (leadId: string, entityId: string) => measure(entityId, { lead_id: leadId, financial_entity_id: entityId });
 

@@ -18,6 +18,22 @@ export interface ContractTarget {
 export type ContractSuite = (target: () => ContractTarget) => void;
 
 /**
+ * Sends one request and counts the database round trips the service made for
+ * it (the body is read first, so the whole answer is counted).
+ *
+ * @example
+ * expect(await roundTripsOf(target(), () => target().fetch("/readyz"))).toEqual({ status: 200, round_trips: 1 });
+ */
+export async function roundTripsOf(target: ContractTarget, send: () => Promise<Response>): Promise<{ status: number; round_trips: number }> {
+  const requests = target.dbRequests;
+  if (!requests) throw new Error("this target cannot count database requests");
+  await requests.reset();
+  const res = await send();
+  await res.arrayBuffer();
+  return { status: res.status, round_trips: await requests.count() };
+}
+
+/**
  * Runs contract suites against one target, started once for the file. Every
  * response any suite sees is also checked against the OpenAPI document.
  *
