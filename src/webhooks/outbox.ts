@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { BulkItems } from "../db/bulk-items";
 import type { Database } from "../db/client";
+import { clientColumns } from "../db/read-store";
 import { clients, leadConversions, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
 
 /** The one event type there is today. */
@@ -31,7 +32,8 @@ export function buildConversionEventStatements(_db: Database, bulk?: BulkItems) 
     ? sql`join ${bulk.table()} on "item"."audit_id" = ${leadConversions.id}`
     : sql`where ${leadConversions.id} = ${param("auditId")}`;
   const ofThisAttempt = bulk ? sql`${webhookEvents.id} in (select "event_id" from ${bulk.table()})` : sql`${webhookEvents.id} = ${eventId}`;
-  const c = clients;
+  const c = clientColumns;
+  // The client as the 200 body shows it: the same checked columns, so values other tools stored come out the same.
   const user = sql`json_object(
     '_id', ${c.id}, 'image', ${c.image}, 'name', ${c.name}, 'lastname', ${c.lastname},
     'business_name', ${c.businessName}, 'quota', ${c.quota}, 'status', ${c.status}, 'phone', ${c.phone},
@@ -40,13 +42,13 @@ export function buildConversionEventStatements(_db: Database, bulk?: BulkItems) 
     'ecosystem', ${c.ecosystemId}, 'business_entity', ${c.businessEntity}, 'additional_data', json(${c.additionalData}))`;
   const a = leadConversions;
   const insertEvent = sql`insert into ${webhookEvents} ("id", "financial_entity_id", "type", "payload", "created_at")
-    select ${eventId}, ${c.financialEntityId}, ${LEAD_CONVERTED},
+    select ${eventId}, ${clients.financialEntityId}, ${LEAD_CONVERTED},
       json_object('type', ${LEAD_CONVERTED}, 'timestamp', ${param("at")}, 'data', json_patch(json_object(
-        'lead_id', ${a.leadId}, 'financial_entity_id', ${c.financialEntityId}, 'ecosystem', ${c.ecosystemId},
+        'lead_id', ${a.leadId}, 'financial_entity_id', ${clients.financialEntityId}, 'ecosystem', ${clients.ecosystemId},
         'request_id', ${param("requestId")}, 'converted_at', ${param("at")}, 'user', ${user}),
         case when ${a.linked} then '{"linked":true}' else '{}' end)),
       ${param("at")}
-    from ${leadConversions} join ${clients} on ${c.id} = ${a.clientId} ${fromAudit}`;
+    from ${leadConversions} join ${clients} on ${clients.id} = ${a.clientId} ${fromAudit}`;
 
   const ep = webhookEndpoints;
   const insertDeliveries = sql`insert into ${webhookDeliveries} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")

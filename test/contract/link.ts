@@ -122,6 +122,25 @@ export const link: ContractSuite = (target) => {
       await expectProblem(await convert(fresh.id, entity.id, "merge"), 400, "validation_error");
     });
 
+    it("links into a client another tool stored odd values in: the answer and its event carry them as documented", async () => {
+      const entity = await givenEntity(target().db);
+      const clientId = crypto.randomUUID();
+      await target().db.$client.execute({
+        sql: `insert into clients (id, financial_entity_id, ecosystem_id, name, nit, nit_key, quota, score, history, payment_data, additional_data)
+              values (?, ?, ?, 'Odd', '901-777-1', '9017771', 'abc', 'high', 'not json', '[1,2]', '"text"')`,
+        args: [clientId, entity.id, entity.ecosystemId],
+      });
+      const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "901.777.1" });
+
+      const res = await convert(lead.id, entity.id, "link");
+
+      expect(res.status).toBe(200);
+      const user = await jsonOf(res);
+      expect(user).toMatchObject({ _id: clientId, quota: null, score: null, history: [], payment_data: {}, additional_data: {} });
+      const [event] = await eventsForLead(target().db, lead.id);
+      expect(event!.payload.data.user).toEqual(user);
+    });
+
     it("a client with an empty NIT key is never a link target", async () => {
       const entity = await givenEntity(target().db);
       await givenClient(target().db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "--", name: null });
