@@ -1,6 +1,6 @@
 import type { InArgs, InStatement, ResultSet } from "@libsql/client/http";
 import { and, eq, fillPlaceholders, isNull, ne, notExists, or, type SQL, sql } from "drizzle-orm";
-import { alias, type AnySQLiteColumn, type SelectedFields } from "drizzle-orm/sqlite-core";
+import { alias, type SelectedFields } from "drizzle-orm/sqlite-core";
 import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
 import type { ApiKeySnapshot } from "../domain/api-key";
 import { type ConversionCommand, type ConversionSnapshot, type ConversionStore, CONVERT_SCOPE } from "../domain/conversion";
@@ -106,15 +106,14 @@ function buildConversionBatch(db: Database, bulk?: BulkItems) {
     query.innerJoin(financialEntities, joinEntity);
     return query as unknown as typeof oneLead;
   };
-  // The rules on the lead itself, for any alias of the leads table.
-  const mayConvert = (lead: { convertedClientId: AnySQLiteColumn; status: AnySQLiteColumn; financialEntityId: AnySQLiteColumn }) => [
+  const convertible = and(
+    eq(leads.id, param("leadId")),
     eq(financialEntities.status, "active"),
-    isNull(lead.convertedClientId),
-    ne(lead.status, CONVERTED_LEAD_STATUS),
-    or(isNull(lead.financialEntityId), eq(lead.financialEntityId, financialEntities.id)),
+    isNull(leads.convertedClientId),
+    ne(leads.status, CONVERTED_LEAD_STATUS),
+    or(isNull(leads.financialEntityId), eq(leads.financialEntityId, financialEntities.id)),
     keyAllowsConversion,
-  ];
-  const convertible = and(eq(leads.id, param("leadId")), ...mayConvert(leads));
+  );
 
   // Keys follow the table's column order, as INSERT … SELECT requires.
   const clientFieldsFromLead = {
@@ -241,36 +240,29 @@ function buildConversionBatch(db: Database, bulk?: BulkItems) {
     revokedAt: apiKeys.revokedAt,
   },
   };
-  const oneOutcome = db
-    .select(outcomeFields)
-    .from(sql`(select 1) as "attempt"`)
+  // One row per lead — a bulk call's in request order — with the deliveries its event got.
+  const outcome = db
+    .select({
+      ...outcomeFields,
+      deliveries: sql<number>`(select count(*) from ${webhookDeliveries} where ${webhookDeliveries.eventId} = ${param("eventId")})`,
+    })
+    .from(bulk ? bulk.table() : sql`(select 1) as "attempt"`)
     .leftJoin(financialEntities, eq(financialEntities.id, param("financialEntityId")))
     .leftJoin(leads, eq(leads.id, param("leadId")))
     .leftJoin(clients, eq(clients.id, leads.convertedClientId))
-    .leftJoin(apiKeys, eq(apiKeys.keyHash, param("keyHash")));
-  // A bulk call reads every item, in order, with the deliveries its event got (one lead's are the delivery insert's row count).
-  const bulkOutcome = bulk
-    ? db
-        .select({
-          ...outcomeFields,
-          deliveries: sql<number>`(select count(*) from ${webhookDeliveries} where ${webhookDeliveries.eventId} = ${param("eventId")})`,
-        })
-        .from(bulk.table())
-        .leftJoin(financialEntities, eq(financialEntities.id, param("financialEntityId")))
-        .leftJoin(leads, eq(leads.id, param("leadId")))
-        .leftJoin(clients, eq(clients.id, leads.convertedClientId))
-        .leftJoin(apiKeys, eq(apiKeys.keyHash, param("keyHash")))
-        .orderBy(sql`"item"."ord"`)
-    : undefined;
-  const readOutcome = (bulkOutcome ?? oneOutcome).prepare();
+    .leftJoin(apiKeys, eq(apiKeys.keyHash, param("keyHash")))
+    .$dynamic();
+  if (bulk) outcome.orderBy(sql`"item"."ord"`);
+  const readOutcome = outcome.prepare();
 
   const convert = [touchKey, insertClient, markLeadConverted].map((q) => q.toSQL());
-  const link = [fillLinkedClient, markLeadLinked].map((q) => q.toSQL());
+  // A bulk call links lead by lead (prepareConversionBatch), so its batch has no link statements.
+  const link = bulk ? [] : [fillLinkedClient, markLeadLinked].map((q) => q.toSQL());
   // The audit record, then the outbox: the lead.converted event and its deliveries, only when this attempt
   // converted the lead; the read-back last.
   const after = [
     recordConversion.toSQL(),
-    ...buildConversionEventStatements(db, bulk),
+    ...buildConversionEventStatements(bulk),
     readOutcome.getQuery(),
   ];
   // Without "link" the two link statements can do nothing: leaving them out saves their cost, per lead in a bulk call.
@@ -292,8 +284,7 @@ type OutcomeRow = {
   client: Client | null;
   nitConflictClientId: string | null;
   apiKey: ApiKeySnapshot | null;
-  /** Read by the bulk batch only. */
-  deliveries?: number;
+  deliveries: number;
 };
 
 function toSnapshot(row: OutcomeRow): ConversionSnapshot {
@@ -319,6 +310,18 @@ function toSnapshot(row: OutcomeRow): ConversionSnapshot {
   };
 }
 
+/** Each lead's snapshot, from the batch's last result: the read-back. */
+function snapshotsFrom(readOutcome: ReturnType<typeof buildConversionBatch>["readOutcome"], results: ResultSet[]): ConversionSnapshot[] {
+  let rows: OutcomeRow[];
+  try {
+    rows = readOutcome.mapResult(results.at(-1)!, true) as OutcomeRow[];
+  } catch {
+    // A decoding error quotes the value (JSON.parse does): neither it nor its cause may reach a log.
+    throw new StoredValueError("a stored value read by the conversion could not be decoded");
+  }
+  return rows.map((row) => ({ ...toSnapshot(row), deliveriesToSend: Number(row.deliveries) }));
+}
+
 /**
  * The conversion batch, built once: the statements for one command, and how
  * to read the snapshot from its results (the last ones of the batch, for one command). The store runs it; the
@@ -337,15 +340,7 @@ export function prepareConversionBatch(db: Database) {
       return (command.onExistingClient === "link" ? statements : withoutLink).map((q) => ({ sql: q.sql, args: fillPlaceholders(q.params, values) as InArgs }));
     },
     snapshotFrom(results: ResultSet[]): ConversionSnapshot {
-      let rows: OutcomeRow[];
-      try {
-        rows = readOutcome.mapResult(results.at(-1)!, true) as OutcomeRow[];
-      } catch {
-        // A decoding error quotes the value (JSON.parse does): neither it nor its cause may reach a log.
-        throw new StoredValueError("a stored value read by the conversion could not be decoded");
-      }
-      // The statement before the read is the outbox's delivery insert.
-      return { ...toSnapshot(rows[0]!), deliveriesToSend: results.at(-2)?.rowsAffected ?? 0 };
+      return snapshotsFrom(readOutcome, results)[0]!;
     },
   };
 }
@@ -374,13 +369,7 @@ export function prepareBulkConversionBatch(db: Database) {
       return withoutLink.map((q) => ({ sql: q.sql, args: fillPlaceholders(q.params, values) as InArgs }));
     },
     snapshotsFrom(results: ResultSet[]): ConversionSnapshot[] {
-      let rows: OutcomeRow[];
-      try {
-        rows = readOutcome.mapResult(results.at(-1)!, true) as OutcomeRow[];
-      } catch {
-        throw new StoredValueError("a stored value read by the conversion could not be decoded");
-      }
-      return rows.map((row) => ({ ...toSnapshot(row), deliveriesToSend: Number(row.deliveries ?? 0) }));
+      return snapshotsFrom(readOutcome, results);
     },
   };
 }

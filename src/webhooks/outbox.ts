@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { BulkItems } from "../db/bulk-items";
-import type { Database } from "../db/client";
 import { clientColumns } from "../db/read-store";
 import { clients, leadConversions, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
 
@@ -24,7 +23,7 @@ export const epochMs = (iso: unknown) => sql`cast(round((julianday(${iso}) - 244
  * deliveries only when that event exists. The body is built in SQL from the
  * client row, so it is written once and every attempt sends the same bytes.
  */
-export function buildConversionEventStatements(_db: Database, bulk?: BulkItems) {
+export function buildConversionEventStatements(bulk?: BulkItems) {
   const dialect = new SQLiteAsyncDialect();
   // One lead's event comes from its audit record; a bulk call's, from the audit record of each of its items.
   const eventId = bulk ? bulk.value("eventId") : param("eventId");
