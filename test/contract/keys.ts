@@ -62,6 +62,25 @@ export const keyRoundTrips: ContractSuite = (target) =>
     const convert = async (leadId: string, entityId: string, key?: string) =>
       measure(key ?? (await keyOf(entityId)), { lead_id: leadId, financial_entity_id: entityId });
 
+    it("one for each call that manages keys — create, list, revoke — and none for a malformed key id", async () => {
+      const entity = await givenEntity(target().db);
+      const headers = { Authorization: `Bearer ${await tokenFor(entity.id, { scope: "keys:manage" })}` };
+      const create = () =>
+        target().fetch("/api-keys", {
+          method: "POST",
+          headers: { ...headers, "Content-Type": "application/json" },
+          body: JSON.stringify({ name: "Counted", scopes: ["leads:convert"] }),
+        });
+      const list = () => target().fetch("/api-keys", { headers });
+      const revoke = (id: string) => target().fetch(`/api-keys/${id}`, { method: "DELETE", headers });
+
+      expect(await roundTripsOf(target(), create)).toEqual({ status: 201, round_trips: 1 });
+      expect(await roundTripsOf(target(), list)).toEqual({ status: 200, round_trips: 1 });
+      const [{ id }] = (await jsonOf(await list())).data;
+      expect(await roundTripsOf(target(), () => revoke(id))).toEqual({ status: 204, round_trips: 1 });
+      expect(await roundTripsOf(target(), () => revoke("not-a-uuid"))).toEqual({ status: 404, round_trips: 0 });
+    });
+
     it("one for a new client, and one for its replay", async () => {
       const { entity, lead } = await givenConvertibleLead(target().db);
       const key = await keyOf(entity.id);

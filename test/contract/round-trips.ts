@@ -16,6 +16,11 @@ export const roundTrips: ContractSuite = (target) =>
     };
     const convert = (leadId: string, entityId: string) => measure(entityId, { lead_id: leadId, financial_entity_id: entityId });
 
+    it("one for GET /readyz, which asks the database; none for GET /healthz", async () => {
+      expect(await roundTripsOf(target(), () => target().fetch("/readyz"))).toEqual({ status: 200, round_trips: 1 });
+      expect(await roundTripsOf(target(), () => target().fetch("/healthz"))).toEqual({ status: 200, round_trips: 0 });
+    });
+
     it("one for a new client, and one for its replay", async () => {
       const { entity, lead } = await givenConvertibleLead(target().db);
       expect(await convert(lead.id, entity.id)).toEqual({ status: 200, round_trips: 1 });
