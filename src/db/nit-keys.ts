@@ -17,7 +17,8 @@ export interface NitKeyBackfill {
 }
 
 const CHUNK = 200;
-const chunks = <T>(rows: T[]) => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
+/** Rows in groups of 200, for statements with a bound parameter per row (SQLite allows a few thousand). */
+export const chunks = <T>(rows: T[]) => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
 
 /**
  * Keys every lead and client whose `nit_key` is NULL — all of them after a

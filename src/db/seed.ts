@@ -4,6 +4,7 @@ import { CONVERTED_LEAD_STATUS } from "../domain/client";
 import { LEAD_STATUSES } from "../domain/lead";
 import { nitKey } from "../domain/nit-key";
 import type { Database } from "./client";
+import { chunks } from "./nit-keys";
 import { clients, ecosystems, financialEntities, leadConversions, leads } from "./schema";
 
 const uuid = z.guid("must be a UUID").transform((id) => id.toLowerCase());
@@ -223,8 +224,6 @@ function profileRow(record: SeedFile["leads"][number] | SeedFile["users"][number
 /** The audit's subject and request id for conversions the seed loader records. */
 export const SEED_SUBJECT = "seed";
 
-const CHUNK = 200;
-const chunks = <T>(rows: T[]) => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
 
 export interface SeedSummary {
   ecosystems: number;

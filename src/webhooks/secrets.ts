@@ -1,4 +1,4 @@
-import { fromBase64, toBase64 } from "./sign";
+import { decodeBase64, encodeBase64 } from "hono/utils/encode";
 
 const SEALED_PREFIX = "aesgcm:";
 const encoder = new TextEncoder();
@@ -22,7 +22,7 @@ export interface SecretBox {
  */
 export function createSecretBox(keyBase64: string | undefined): SecretBox {
   const key = keyBase64
-    ? crypto.subtle.importKey("raw", fromBase64(keyBase64), { name: "AES-GCM" }, false, ["encrypt", "decrypt"])
+    ? crypto.subtle.importKey("raw", decodeBase64(keyBase64), { name: "AES-GCM" }, false, ["encrypt", "decrypt"])
     : undefined;
   return {
     async seal(secret, endpointId) {
@@ -33,16 +33,16 @@ export function createSecretBox(keyBase64: string | undefined): SecretBox {
         await key,
         encoder.encode(secret),
       );
-      return `${SEALED_PREFIX}${toBase64(iv)}.${toBase64(new Uint8Array(sealed))}`;
+      return `${SEALED_PREFIX}${encodeBase64(iv.buffer)}.${encodeBase64(sealed)}`;
     },
     async open(stored, endpointId) {
       if (!stored.startsWith(SEALED_PREFIX)) return stored;
       if (!key) throw new Error("a sealed webhook secret needs WEBHOOK_SECRET_KEY");
       const [iv, data] = stored.slice(SEALED_PREFIX.length).split(".");
       const opened = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: fromBase64(iv ?? ""), additionalData: encoder.encode(endpointId) },
+        { name: "AES-GCM", iv: decodeBase64(iv ?? ""), additionalData: encoder.encode(endpointId) },
         await key,
-        fromBase64(data ?? ""),
+        decodeBase64(data ?? ""),
       );
       return decoder.decode(opened);
     },

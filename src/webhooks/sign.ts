@@ -1,28 +1,18 @@
+import { decodeBase64, encodeBase64 } from "hono/utils/encode";
 /** Standard Webhooks' secret prefix. */
 export const SECRET_PREFIX = "whsec_";
 
 const encoder = new TextEncoder();
 
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
-}
-
 /** A new endpoint secret: `whsec_` and the base64 of 32 random bytes. */
 export function generateSecret(): string {
-  return SECRET_PREFIX + toBase64(crypto.getRandomValues(new Uint8Array(32)));
+  return SECRET_PREFIX + encodeBase64(crypto.getRandomValues(new Uint8Array(32)).buffer);
 }
 
 async function sign(secret: string, content: string): Promise<string> {
-  const raw = fromBase64(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
+  const raw = decodeBase64(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
   const key = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(content))));
+  return encodeBase64(await crypto.subtle.sign("HMAC", key, encoder.encode(content)));
 }
 
 /**
@@ -38,4 +28,3 @@ export async function signatureHeader(secrets: readonly string[], id: string, ti
   return signatures.join(" ");
 }
 
-export { fromBase64, toBase64 };
