@@ -1,5 +1,7 @@
-import { type Client, createClient } from "@libsql/client/http";
+import { type Client, createClient, type InArgs, type InStatement } from "@libsql/client/http";
+import type { SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/libsql/http";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { DatabaseUnavailableError } from "./errors";
 
 /** The Drizzle handle over one libSQL client; `$client` is the client itself. */
@@ -13,6 +15,20 @@ export type Database = ReturnType<typeof createDatabase>;
  */
 export function createDatabase(client: Client) {
   return drizzle(client);
+}
+
+const dialect = new SQLiteAsyncDialect();
+
+/**
+ * A Drizzle query (SQL, or a prepared query's `getQuery()`) as a statement of
+ * a libSQL `batch`.
+ *
+ * @example
+ * await db.$client.batch([sql`select 1`, query.getQuery()].map(toStatement), "read");
+ */
+export function toStatement(query: SQL | { sql: string; params: unknown[] }): InStatement {
+  const { sql: text, params } = "params" in query ? query : dialect.sqlToQuery(query);
+  return { sql: text, args: params as InArgs };
 }
 
 export interface RemoteDatabaseConfig {

@@ -1,11 +1,9 @@
-import type { InArgs, InStatement } from "@libsql/client/http";
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Credential } from "../domain/api-key";
 import type { Client } from "../domain/client";
 import type { ClientReader } from "../domain/read-client";
 import type { LeadLookup, LeadReader } from "../domain/read-lead";
-import type { Database } from "./client";
+import { type Database, toStatement } from "./client";
 import { actingAs } from "../webhooks/credential";
 import { callDatabase } from "./errors";
 import { clients, financialEntities, leads } from "./schema";
@@ -74,12 +72,6 @@ export interface ReadStoreOptions {
   timeoutMs: number;
 }
 
-const dialect = new SQLiteAsyncDialect();
-const statement = (query: SQL | { sql: string; params: unknown[] }): InStatement => {
-  const { sql: text, params } = "params" in query ? query : dialect.sqlToQuery(query);
-  return { sql: text, args: params as InArgs };
-};
-
 /**
  * Reads of clients and leads over libSQL: one database request per read. The
  * entity a read acts for is a bound value for a token; for an integration key
@@ -97,7 +89,7 @@ export function createReadStore(db: Database, options: ReadStoreOptions): Client
     const around = actingAs(as, { writes: false, scope });
     const query = build(around.entity);
     const results = await decoded(() =>
-      callDatabase(() => db.$client.batch([...around.before, query.getQuery(), ...around.after].map(statement), "read"), options.timeoutMs),
+      callDatabase(() => db.$client.batch([...around.before, query.getQuery(), ...around.after].map(toStatement), "read"), options.timeoutMs),
     );
     const { apiKey, result } = around.split(results);
     const rows = (await decoded(async () => query.mapResult(result[0], true))) as T[];

@@ -1,7 +1,6 @@
-import type { InArgs, InStatement, ResultSet, Row } from "@libsql/client/http";
+import type { ResultSet, Row } from "@libsql/client/http";
 import { type SQL, sql } from "drizzle-orm";
-import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
-import type { Database } from "../db/client";
+import { type Database, toStatement } from "../db/client";
 import { callDatabase } from "../db/errors";
 import { financialEntities, webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
 import { type Acted, actingAs, type WebhookCredential } from "./credential";
@@ -10,12 +9,6 @@ import { type Acted, actingAs, type WebhookCredential } from "./credential";
 // database) whose statements decide for themselves, like the conversion's. The
 // operations of the API act for a credential: with an integration key, the
 // key's row is read by the same batch (see credential.ts).
-
-const dialect = new SQLiteAsyncDialect();
-const statement = (query: SQL): InStatement => {
-  const { sql: text, params } = dialect.sqlToQuery(query);
-  return { sql: text, args: params as InArgs };
-};
 
 const ep = webhookEndpoints;
 const ev = webhookEvents;
@@ -88,9 +81,9 @@ export type ClaimFilter = { eventId: string } | { deliveryId: string } | { any: 
  */
 export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: number }) {
   const batch = (queries: SQL[]): Promise<ResultSet[]> =>
-    callDatabase(() => db.$client.batch(queries.map(statement), "write"), timeoutMs);
+    callDatabase(() => db.$client.batch(queries.map(toStatement), "write"), timeoutMs);
   const read = (queries: SQL[]): Promise<ResultSet[]> =>
-    callDatabase(() => db.$client.batch(queries.map(statement), "read"), timeoutMs);
+    callDatabase(() => db.$client.batch(queries.map(toStatement), "read"), timeoutMs);
 
   /** Runs a request's statements as one batch, inside the credential's own (see {@link actingAs}). */
   const acting = async (who: WebhookCredential, mode: "read" | "write", queries: (entity: SQL) => SQL[]): Promise<Acted<ResultSet[]>> => {
