@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { buildNodeEntry, freePort, spawnNodeEntry } from "../scripts/lib/processes";
 import { issueToken } from "../scripts/lib/token";
-import { openNodeDatabase } from "../src/db/client-node";
-import { migrateDatabase } from "../src/db/migrate";
 import { financialEntities } from "../src/db/schema";
 import { BENCH_SECRET, CONVERT_PATH, type EdgeEnv } from "./lib/edge-env";
 import { seedBenchData } from "./lib/data";
+import { startNodeBench } from "./lib/node-bench";
 import { type Receiver, startReceiver } from "./lib/receiver";
 import { percentile, round } from "./lib/stats";
 
@@ -107,25 +102,12 @@ async function measureOn(target: Target, { latencyEvents, burstEvents }: EventsS
 
 /** The Node entry's production build on its own embedded database, its in-process dispatcher delivering. */
 async function onNode(sizes: EventsSizes) {
-  buildNodeEntry();
-  const dir = mkdtempSync(join(tmpdir(), "bench-events-"));
-  const url = `file:${join(dir, "events.db")}`;
-  const db = openNodeDatabase({ url });
-  await migrateDatabase(db);
-  const data = await seedBenchData(db, eventsLeadsNeeded(sizes));
-  db.$client.close();
-  const server = await spawnNodeEntry(
-    {
-      TURSO_DATABASE_URL: url,
-      JWT_SECRET: BENCH_SECRET,
-      WEBHOOK_ALLOW_INSECURE_URLS: "true",
-      // One token converts every lead here, past the spec's 600 a minute.
-      RATE_LIMIT_CONVERSIONS_PER_MINUTE: "1000000",
-      RATE_LIMIT_REQUESTS_PER_MINUTE: "1000000",
-    },
-    await freePort(),
-    { built: true },
-  );
+  const server = await startNodeBench({
+    name: "events",
+    seed: (db) => seedBenchData(db, eventsLeadsNeeded(sizes)),
+    env: { WEBHOOK_ALLOW_INSECURE_URLS: "true" },
+  });
+  const { data } = server;
   try {
     let next = 0;
     return await measureOn(
@@ -138,9 +120,7 @@ async function onNode(sizes: EventsSizes) {
       sizes,
     );
   } finally {
-    server.child.kill("SIGTERM");
-    await server.exited;
-    rmSync(dir, { recursive: true, force: true });
+    await server.close();
   }
 }
 

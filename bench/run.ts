@@ -17,6 +17,7 @@ import { edgeLeadsNeeded, measureEdge } from "./edge";
 import { eventsLeadsNeeded, measureEvents } from "./events";
 import { keysLeadsNeeded, measureKeys } from "./keys";
 import { measureNoisyNeighbour } from "./noisy-neighbour";
+import { buildNodeEntry } from "../scripts/lib/processes";
 import { openEdgeEnv } from "./lib/edge-env";
 import { PENDING, pendingKeys } from "./pending";
 import { renderReport, type Results } from "./report";
@@ -40,6 +41,9 @@ const step = (name: string) => console.log(`[${((performance.now() - started) / 
 step("Worker bundle (npm run build)");
 execFileSync("npm", ["run", "-s", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
 const bundleGzipBytes = gzipSync(readFileSync(new URL("dist/worker.js", root)), { level: 9 }).byteLength;
+// Once for the parts that start the Node entry (throughput, noisy neighbour, events): none of them builds it.
+step("Node entry (npm run build:node)");
+buildNodeEntry();
 
 const edgeSizes = { rttMs, conversions: sizes.conversions, naiveConversions: sizes.naiveConversions, fairConversions: sizes.fairConversions };
 const contentionSizes = { perCaller: sizes.perCaller, naivePerCaller: sizes.naivePerCaller };
