@@ -13,6 +13,7 @@ import { openRemoteDatabase } from "../src/db/client";
 import { openNodeDatabase } from "../src/db/client-node";
 import { createBulkConversionStore } from "../src/db/bulk-conversion-store";
 import { migrateDatabase } from "../src/db/migrate";
+import { benchCommand } from "./lib/command";
 import { seedBenchData } from "./lib/data";
 import { round } from "./lib/stats";
 
@@ -69,10 +70,7 @@ async function batchTime(size: number, rounds = 10): Promise<number> {
   const store = createBulkConversionStore(db, { timeoutMs: 30_000 });
   const samples: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const commands = data.leadIds.slice(r * size, (r + 1) * size).map((leadId) => ({
-      leadId, financialEntityId: data.entityId, onExistingClient: "reject" as const, clientId: crypto.randomUUID(),
-      auditId: crypto.randomUUID(), eventId: crypto.randomUUID(), subject: "bench", requestId: "bench", at: new Date().toISOString(), keyHash: null,
-    }));
+    const commands = data.leadIds.slice(r * size, (r + 1) * size).map((leadId) => benchCommand(leadId, data.entityId));
     const started = performance.now();
     await store.convertMany(commands);
     samples.push(performance.now() - started);

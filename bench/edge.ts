@@ -2,6 +2,7 @@ import { createDatabase } from "../src/db/client";
 import { prepareConversionBatch } from "../src/db/conversion-store";
 import { nitKey } from "../src/domain/nit-key";
 import { clients, financialEntities, leads } from "../src/db/schema";
+import { benchCommand } from "./lib/command";
 import { BENCH_SECRET, type Convert, type EdgeEnv } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
 import { issueToken } from "../scripts/lib/token";
@@ -112,10 +113,9 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
   });
   const batch = prepareConversionBatch(env.remote);
   const bareLatencies = await timeConversions(bare, async (leadId) => {
-    const clientId = crypto.randomUUID();
-    const command = { leadId, financialEntityId: data.entityId, onExistingClient: "reject" as const, clientId, auditId: crypto.randomUUID(), eventId: crypto.randomUUID(), subject: data.entityId, requestId: clientId, at: new Date().toISOString(), keyHash: null };
+    const command = benchCommand(leadId, data.entityId);
     const snapshot = batch.snapshotFrom(await env.remote.$client.batch(batch.statementsFor(command), "write"));
-    return snapshot.lead?.client?.id === clientId ? 200 : 500;
+    return snapshot.lead?.client?.id === command.clientId ? 200 : 500;
   });
 
   const floor: number[] = [];

@@ -3,6 +3,7 @@ import autocannon from "autocannon";
 import { rssMb } from "../scripts/lib/processes";
 import { issueToken } from "../scripts/lib/token";
 import { prepareConversionBatch } from "../src/db/conversion-store";
+import { benchCommand } from "./lib/command";
 import { seedBenchData } from "./lib/data";
 import { BENCH_SECRET, CONVERT_PATH } from "./lib/edge-env";
 import { freshDatabase } from "./lib/fresh-database";
@@ -42,14 +43,7 @@ async function rawLimit(leads: number): Promise<number> {
   const batch = prepareConversionBatch(db);
   const started = performance.now();
   for (const leadId of data.leadIds) {
-    const clientId = crypto.randomUUID();
-    await db.$client.batch(
-      batch.statementsFor({
-        leadId, financialEntityId: data.entityId, onExistingClient: "reject", clientId, auditId: crypto.randomUUID(), eventId: crypto.randomUUID(),
-        subject: data.entityId, requestId: clientId, at: new Date().toISOString(), keyHash: null,
-      }),
-      "write",
-    );
+    await db.$client.batch(batch.statementsFor(benchCommand(leadId, data.entityId)), "write");
   }
   const rps = data.leadIds.length / ((performance.now() - started) / 1000);
   db.$client.close();
