@@ -5,7 +5,6 @@ import type { EventsResult } from "./events";
 import type { KeysResult } from "./keys";
 import type { NoisyNeighbourResult } from "./noisy-neighbour";
 import { NODE_ENTRY_FLAGS } from "../scripts/lib/processes";
-import { PENDING, type PendingPart } from "./pending";
 import type { StartupResult } from "./startup";
 import type { ThroughputResult } from "./throughput";
 
@@ -25,8 +24,6 @@ export type Results = EdgeResult &
     versions: Record<string, string>;
     bundle_gzip_bytes: number;
     duration_s: number;
-    /** Parts whose feature has not landed: their keys are null until measured. */
-    pending: readonly PendingPart[];
   };
 
 type Row = [figure: string, value: string, target: string, met: boolean | null];
@@ -96,7 +93,6 @@ function rows(r: Results): Row[] {
     [`Worker start-up CPU, median of ${r.startup_runs} (least disturbed run)`, `${ms(r.startup_cpu_ms)} (${ms(r.startup_cpu_min_ms)})`, "", null],
     ["Worker bundle, gzip", `${r.bundle_gzip_bytes} B (${kib(r.bundle_gzip_bytes)})`, "≤ 64 KiB", r.bundle_gzip_bytes <= BUNDLE_BUDGET],
     ["Node server RSS idle / peak (`npm run serve`'s command, throughput run)", `${r.idle_rss_mb} / ${r.peak_rss_mb} MB`, `peak ≤ ${RSS_BUDGET_MB} MB`, r.peak_rss_mb <= RSS_BUDGET_MB],
-    ...PENDING.map(({ item, name, branch, keys }): Row => [`${name} (item ${item}): ${keys.map((key) => `\`${key}\``).join(", ")}`, `pending: branch \`${branch}\` not merged`, "", null]),
   ];
 }
 
@@ -246,5 +242,5 @@ How it was measured:
 - **Start-up.** \`wrangler check startup\` on the bundle \`wrangler deploy --dry-run\` builds: it evaluates the
   Worker's top level in a local workerd and profiles it; the figure is the profile's non-idle time
   (what wrangler prints as "Active"), ${r.startup_runs} run${r.startup_runs === 1 ? "" : "s"}. A loaded machine inflates it: samples are charged wall time.
-${PENDING.length === 0 ? "" : `- **Pending.** ${PENDING.map(({ item, name, branch }) => `item ${item} (${name.toLowerCase()}) waits for branch \`${branch}\``).join("; ")}: their keys are null in results.json.\n`}`;
+`;
 }

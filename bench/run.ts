@@ -5,7 +5,7 @@
 // against the raw limit, replay and 401 paths, the Node server's memory, and the
 // Worker's start-up CPU and bundle. Writes bench/RESULTS.md and results.json (--quick
 // writes to dist/bench-quick/ and fails only on an error, a conversion or bulk call
-// that is not one database request, or a lost event). Parts whose feature has not landed are listed in pending.ts.
+// that is not one database request, or a lost event).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -19,7 +19,6 @@ import { keysLeadsNeeded, measureKeys } from "./keys";
 import { measureNoisyNeighbour } from "./noisy-neighbour";
 import { buildNodeEntry } from "../scripts/lib/processes";
 import { openEdgeEnv } from "./lib/edge-env";
-import { PENDING, pendingKeys } from "./pending";
 import { renderReport, type Results } from "./report";
 import { measureStartup } from "./startup";
 import { measureThroughput } from "./throughput";
@@ -102,8 +101,6 @@ const results: Results = {
   neighbour_flood_p99_ms: noisy.noisy_flood_p99_ms,
   ...startup,
   bundle_gzip_bytes: bundleGzipBytes,
-  ...pendingKeys(),
-  pending: PENDING,
   duration_s: Math.round((performance.now() - started) / 100) / 10,
 };
 
