@@ -1,6 +1,6 @@
 import { issueToken } from "../scripts/lib/token";
 import { financialEntities } from "../src/db/schema";
-import { BENCH_SECRET, CONVERT_PATH, type EdgeEnv } from "./lib/edge-env";
+import { BENCH_SECRET, CONVERT_PATH, type EdgeEnv, postJson } from "./lib/edge-env";
 import { seedBenchData } from "./lib/data";
 import { startNodeBench } from "./lib/node-bench";
 import { type Receiver, startReceiver } from "./lib/receiver";
@@ -42,12 +42,6 @@ interface Target {
   leads(count: number): string[];
 }
 
-const post = (token: string, body: unknown): RequestInit => ({
-  method: "POST",
-  headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
-  body: JSON.stringify(body),
-});
-
 /**
  * Conversion → signed `lead.converted` at a local receiver that answers at
  * once, on one runtime: a receiver registered through the API, then
@@ -59,12 +53,12 @@ const post = (token: string, body: unknown): RequestInit => ({
 async function measureOn(target: Target, { latencyEvents, burstEvents }: EventsSizes) {
   const receiver: Receiver = await startReceiver();
   try {
-    const res = await target.fetch("/webhook-endpoints", post(target.token, { url: receiver.url }));
+    const res = await target.fetch("/webhook-endpoints", postJson(target.token, { url: receiver.url }));
     if (res.status !== 201) throw new Error(`registering the receiver answered ${res.status}`);
     receiver.useSecret(((await res.json()) as { secret: string }).secret);
 
     const convert = async (leadId: string) => {
-      const answer = await target.fetch(CONVERT_PATH, post(target.token, { lead_id: leadId, financial_entity_id: target.entityId }));
+      const answer = await target.fetch(CONVERT_PATH, postJson(target.token, { lead_id: leadId, financial_entity_id: target.entityId }));
       await answer.arrayBuffer();
       if (answer.status !== 200) throw new Error(`a conversion answered ${answer.status}`);
       return performance.now();
