@@ -3,7 +3,7 @@ import { benchCommand } from "./lib/command";
 import type { EdgeEnv } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
 
-export const BULK_PATH = "/turn-leads-into-clients";
+const BULK_PATH = "/turn-leads-into-clients";
 const CALL_SIZE = 100;
 
 export interface BulkResult {
