@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
-import { rssMb } from "../scripts/lib/processes";
+import { anonymousMb, rssMb } from "../scripts/lib/processes";
 import { issueToken } from "../scripts/lib/token";
 import { prepareConversionBatch } from "../src/db/conversion-store";
 import { benchCommand } from "./lib/command";
@@ -26,12 +25,6 @@ export interface ThroughputResult {
   peak_rss_mb: number;
   /** Anonymous memory (V8's heap and native allocations, no mapped code) when RSS peaked. */
   peak_anonymous_mb: number;
-}
-
-/** A process's anonymous memory in MiB, from /proc (Linux). */
-function anonymousMb(pid: number): number {
-  const match = /Anonymous:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
 /**
