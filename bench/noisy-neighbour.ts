@@ -6,6 +6,7 @@ import { seedBenchData } from "./lib/data";
 import { BENCH_SECRET, CONVERT_PATH } from "./lib/edge-env";
 import { startNodeBench } from "./lib/node-bench";
 import { percentile, round } from "./lib/stats";
+
 /** Each credential's conversions a minute in this run; the flood sends ten times that rate. */
 const BUDGET = 60;
 const QUIET_PER_SECOND = 10;
@@ -78,22 +79,17 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
     for (let i = 0; i < 4; i++) await convert(Array(BUDGET - 5).fill(quiet.leadIds.at(-1)), { paced: false, bearer: await tokenFor(`warm-up-${i}`) });
     const alone = await convert(quiet.leadIds.slice(0, quietConversions), { paced: true });
     let next = 0;
-    const flood = new Promise<autocannon.Result>((resolve, reject) =>
-      autocannon(
-        {
-          url: `${server.url}${CONVERT_PATH}`,
-          connections: 4,
-          overallRate: floodRate,
-          amount: noisy.leadIds.length,
-          requests: [{
-            method: "POST",
-            headers: { "content-type": "application/json", authorization: `Bearer ${key.key}` },
-            setupRequest: (request) => ({ ...request, body: JSON.stringify({ lead_id: noisy.leadIds[next++ % noisy.leadIds.length], financial_entity_id: noisy.entityId }) }),
-          }],
-        },
-        (error, result) => (error ? reject(error) : resolve(result)),
-      ),
-    );
+    const flood = autocannon({
+      url: `${server.url}${CONVERT_PATH}`,
+      connections: 4,
+      overallRate: floodRate,
+      amount: noisy.leadIds.length,
+      requests: [{
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key.key}` },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify({ lead_id: noisy.leadIds[next++ % noisy.leadIds.length], financial_entity_id: noisy.entityId }) }),
+      }],
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const underFlood = await convert(quiet.leadIds.slice(quietConversions, 2 * quietConversions), { paced: true });
     const flooded = await flood;

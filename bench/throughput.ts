@@ -44,12 +44,6 @@ async function rawLimit(leads: number): Promise<number> {
   return rps;
 }
 
-type Fire = Parameters<typeof autocannon>[0];
-
-function fire(options: Fire): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => autocannon(options, (error, result) => (error ? reject(error) : resolve(result))));
-}
-
 /**
  * The Node entry (production build, its own process) on an embedded database
  * of `leads` leads, converted by autocannon at concurrency 32; then replays and
@@ -72,7 +66,7 @@ export async function measureThroughput({ leads, pathSeconds }: { leads: number;
   const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
 
   let next = 0;
-  const conversions = await fire({
+  const conversions = await autocannon({
     url: `${server.url}${CONVERT_PATH}`,
     connections: 32,
     amount: data.leadIds.length,
@@ -85,11 +79,11 @@ export async function measureThroughput({ leads, pathSeconds }: { leads: number;
     }],
   });
   clearInterval(sampler);
-  const replays = await fire({
+  const replays = await autocannon({
     url: `${server.url}${CONVERT_PATH}`, connections: 32, duration: pathSeconds, method: "POST", headers,
     body: JSON.stringify({ lead_id: data.leadIds[0], financial_entity_id: data.entityId }),
   });
-  const unauthorized = await fire({
+  const unauthorized = await autocannon({
     url: `${server.url}${CONVERT_PATH}`, connections: 32, duration: pathSeconds, method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ lead_id: data.leadIds[0], financial_entity_id: data.entityId }),
