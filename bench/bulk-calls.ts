@@ -1,8 +1,9 @@
 import { prepareBulkConversionBatch } from "../src/db/conversion-store";
+import { benchCommand } from "./lib/command";
 import type { EdgeEnv } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
 
-export const BULK_PATH = "/turn-leads-into-clients";
+const BULK_PATH = "/turn-leads-into-clients";
 const CALL_SIZE = 100;
 
 export interface BulkResult {
@@ -71,10 +72,7 @@ export async function measureBulk(env: EdgeEnv, { bulkLeads, singleLeads }: Bulk
   const bareCalls: number[] = [];
   for (let i = 0; i < bare.length; i += CALL_SIZE) {
     const at = new Date().toISOString();
-    const commands = bare.slice(i, i + CALL_SIZE).map((leadId) => ({
-      leadId, financialEntityId: entityId, onExistingClient: "reject" as const, clientId: crypto.randomUUID(), auditId: crypto.randomUUID(),
-      eventId: crypto.randomUUID(), subject: entityId, requestId: "bench-bulk", at, keyHash: null,
-    }));
+    const commands = bare.slice(i, i + CALL_SIZE).map((leadId) => benchCommand(leadId, entityId, at));
     const started = performance.now();
     const snapshots = batch.snapshotsFrom(await env.remote.$client.batch(batch.statementsFor(commands), "write"));
     bareCalls.push(performance.now() - started);

@@ -2,7 +2,8 @@ import { createDatabase } from "../src/db/client";
 import { prepareConversionBatch } from "../src/db/conversion-store";
 import { nitKey } from "../src/domain/nit-key";
 import { clients, financialEntities, leads } from "../src/db/schema";
-import { BENCH_SECRET, type Convert, type EdgeEnv } from "./lib/edge-env";
+import { benchCommand } from "./lib/command";
+import { BENCH_SECRET, type EdgeEnv } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
 import { issueToken } from "../scripts/lib/token";
 import { fairConvert } from "./fair-peer";
@@ -83,22 +84,25 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
   }
   server.setLatency(rttMs);
 
-  let requests = 0;
-  /** Times each conversion and adds up its database requests; `between` runs untimed and uncounted after each. */
-  const timeConversions = async (leadIds: string[], convert: Convert, between?: () => Promise<void>) => {
+  /**
+   * Times each conversion and adds up its database requests; every one must end `converted` (a status
+   * for ours, an outcome for a peer). `between` runs untimed and uncounted after each.
+   */
+  const timeConversions = async <T>(leadIds: string[], convert: (leadId: string) => Promise<T>, converted: T, between?: () => Promise<void>) => {
     const latencies: number[] = [];
+    let requests = 0;
     for (const leadId of leadIds) {
       const started = performance.now();
       requests += await env.counted(async () => {
-        const status = await convert(leadId);
-        if (status !== 200) throw new Error(`conversion answered ${status}`);
+        const result = await convert(leadId);
+        if (result !== converted) throw new Error(`a conversion ended ${result}`);
       });
       latencies.push(performance.now() - started);
       await between?.();
     }
-    return latencies;
+    return { latencies, requests };
   };
-  const latencies = await timeConversions(ours, env.convertInProcess);
+  const inProcess = await timeConversions(ours, env.convertInProcess, 200);
   const healthz: number[] = [];
   const readyz: number[] = [];
   const time = async (into: number[], call: () => Promise<number>, what: string) => {
@@ -106,17 +110,16 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
     if ((await call()) !== 200) throw new Error(`${what} did not answer 200`);
     into.push(performance.now() - started);
   };
-  const workerdLatencies = await timeConversions(oursInWorkerd, (leadId) => env.convertOnWorker(leadId), async () => {
+  const inWorkerd = await timeConversions(oursInWorkerd, (leadId) => env.convertOnWorker(leadId), 200, async () => {
     await time(healthz, env.healthzOnWorker, "/healthz");
     await time(readyz, env.readyzOnWorker, "/readyz");
   });
   const batch = prepareConversionBatch(env.remote);
-  const bareLatencies = await timeConversions(bare, async (leadId) => {
-    const clientId = crypto.randomUUID();
-    const command = { leadId, financialEntityId: data.entityId, onExistingClient: "reject" as const, clientId, auditId: crypto.randomUUID(), eventId: crypto.randomUUID(), subject: data.entityId, requestId: clientId, at: new Date().toISOString(), keyHash: null };
+  const bareRun = await timeConversions(bare, async (leadId) => {
+    const command = benchCommand(leadId, data.entityId);
     const snapshot = batch.snapshotFrom(await env.remote.$client.batch(batch.statementsFor(command), "write"));
-    return snapshot.lead?.client?.id === clientId ? 200 : 500;
-  });
+    return snapshot.lead?.client?.id === command.clientId ? 200 : 500;
+  }, 200);
 
   const floor: number[] = [];
   for (let i = 0; i < conversions; i += 1) {
@@ -125,38 +128,26 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
 
   const byPath = await requestsByOutcome(env, { replayed: replayed!, refusedBySuspension: refusedBySuspension! });
 
-  const timePeer = async (leadIds: string[], convert: (leadId: string) => Promise<string>) => {
-    const latencies: number[] = [];
-    let requests = 0;
-    for (const leadId of leadIds) {
-      const started = performance.now();
-      requests += await env.counted(async () => {
-        const outcome = await convert(leadId);
-        if (outcome !== "converted") throw new Error(`a peer's conversion ended ${outcome}`);
-      });
-      latencies.push(performance.now() - started);
-    }
-    return { latencies, requests };
-  };
-  const naiveRun = await timePeer(naive, (leadId) => naiveConvert(naiveClient, leadId, data.entityId, data.entityId));
-  const fairRun = await timePeer(fair, (leadId) => fairConvert(fairDb, leadId, data.entityId, data.entityId));
+  const naiveRun = await timeConversions(naive, (leadId) => naiveConvert(naiveClient, leadId, data.entityId, data.entityId), "converted");
+  const fairRun = await timeConversions(fair, (leadId) => fairConvert(fairDb, leadId, data.entityId, data.entityId), "converted");
 
-  const workerdP50 = percentile(workerdLatencies, 0.5);
+  const requests = inProcess.requests + inWorkerd.requests + bareRun.requests;
+  const workerdP50 = percentile(inWorkerd.latencies, 0.5);
   const healthzP50 = percentile(healthz, 0.5);
   return {
     rtt_ms: rttMs,
     conversions,
     db_requests_per_conversion: Math.max(...Object.values(byPath), requests / (3 * conversions)),
     db_requests_by_path: byPath,
-    edge_p50_ms: round(percentile(latencies, 0.5)),
-    edge_p99_ms: round(percentile(latencies, 0.99)),
+    edge_p50_ms: round(percentile(inProcess.latencies, 0.5)),
+    edge_p99_ms: round(percentile(inProcess.latencies, 0.99)),
     edge_workerd_p50_ms: round(workerdP50),
-    edge_workerd_p99_ms: round(percentile(workerdLatencies, 0.99)),
+    edge_workerd_p99_ms: round(percentile(inWorkerd.latencies, 0.99)),
     worker_healthz_p50_ms: round(healthzP50),
     worker_overhead_p50_ms: round(workerdP50 - rttMs - healthzP50),
     worker_readyz_p50_ms: round(percentile(readyz, 0.5)),
     worker_conversion_over_readyz_p50_ms: round(workerdP50 - percentile(readyz, 0.5)),
-    db_batch_p50_ms: round(percentile(bareLatencies, 0.5)),
+    db_batch_p50_ms: round(percentile(bareRun.latencies, 0.5)),
     db_floor_p50_ms: round(percentile(floor, 0.5)),
     naive_conversions: naiveConversions,
     naive_db_requests_per_conversion: round(naiveRun.requests / naiveConversions, 2),
@@ -187,15 +178,14 @@ async function requestsByOutcome(env: EdgeEnv, leadIds: { replayed: string; refu
   const [suspendedToken, rivalToken, ghostToken] = await Promise.all(
     [suspended, rival, ghost].map((financialEntityId) => issueToken({ secret: BENCH_SECRET, financialEntityId })),
   );
-  const count = (call: () => Promise<unknown>) => env.counted(call);
   return {
-    "200 new client": await count(() => env.convertOnWorker(leadIds.replayed)),
-    "200 replay": await count(() => env.convertOnWorker(leadIds.replayed)),
-    "403 financial_entity_suspended": await count(() => env.convertOnWorker(leadIds.refusedBySuspension, suspended, suspendedToken)),
-    "404 financial_entity_not_found": await count(() => env.convertOnWorker(leadIds.refusedBySuspension, ghost, ghostToken)),
-    "404 lead_not_found": await count(() => env.convertOnWorker(crypto.randomUUID())),
-    "409 lead_assigned_to_other_entity": await count(() => env.convertOnWorker(assigned)),
-    "409 lead_already_converted": await count(() => env.convertOnWorker(leadIds.replayed, rival, rivalToken)),
-    "409 client_already_exists": await count(() => env.convertOnWorker(clash)),
+    "200 new client": await env.counted(() => env.convertOnWorker(leadIds.replayed)),
+    "200 replay": await env.counted(() => env.convertOnWorker(leadIds.replayed)),
+    "403 financial_entity_suspended": await env.counted(() => env.convertOnWorker(leadIds.refusedBySuspension, suspended, suspendedToken)),
+    "404 financial_entity_not_found": await env.counted(() => env.convertOnWorker(leadIds.refusedBySuspension, ghost, ghostToken)),
+    "404 lead_not_found": await env.counted(() => env.convertOnWorker(crypto.randomUUID())),
+    "409 lead_assigned_to_other_entity": await env.counted(() => env.convertOnWorker(assigned)),
+    "409 lead_already_converted": await env.counted(() => env.convertOnWorker(leadIds.replayed, rival, rivalToken)),
+    "409 client_already_exists": await env.counted(() => env.convertOnWorker(clash)),
   };
 }

@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { buildNodeEntry, freePort, spawnNodeEntry } from "../scripts/lib/processes";
 import { issueToken } from "../scripts/lib/token";
-import { openNodeDatabase } from "../src/db/client-node";
-import { migrateDatabase } from "../src/db/migrate";
 import { financialEntities } from "../src/db/schema";
-import { BENCH_SECRET, CONVERT_PATH, type EdgeEnv } from "./lib/edge-env";
+import { BENCH_SECRET, CONVERT_PATH, type EdgeEnv, postJson } from "./lib/edge-env";
 import { seedBenchData } from "./lib/data";
+import { startNodeBench } from "./lib/node-bench";
 import { type Receiver, startReceiver } from "./lib/receiver";
 import { percentile, round } from "./lib/stats";
 
@@ -47,12 +42,6 @@ interface Target {
   leads(count: number): string[];
 }
 
-const post = (token: string, body: unknown): RequestInit => ({
-  method: "POST",
-  headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
-  body: JSON.stringify(body),
-});
-
 /**
  * Conversion → signed `lead.converted` at a local receiver that answers at
  * once, on one runtime: a receiver registered through the API, then
@@ -64,12 +53,12 @@ const post = (token: string, body: unknown): RequestInit => ({
 async function measureOn(target: Target, { latencyEvents, burstEvents }: EventsSizes) {
   const receiver: Receiver = await startReceiver();
   try {
-    const res = await target.fetch("/webhook-endpoints", post(target.token, { url: receiver.url }));
+    const res = await target.fetch("/webhook-endpoints", postJson(target.token, { url: receiver.url }));
     if (res.status !== 201) throw new Error(`registering the receiver answered ${res.status}`);
     receiver.useSecret(((await res.json()) as { secret: string }).secret);
 
     const convert = async (leadId: string) => {
-      const answer = await target.fetch(CONVERT_PATH, post(target.token, { lead_id: leadId, financial_entity_id: target.entityId }));
+      const answer = await target.fetch(CONVERT_PATH, postJson(target.token, { lead_id: leadId, financial_entity_id: target.entityId }));
       await answer.arrayBuffer();
       if (answer.status !== 200) throw new Error(`a conversion answered ${answer.status}`);
       return performance.now();
@@ -107,25 +96,12 @@ async function measureOn(target: Target, { latencyEvents, burstEvents }: EventsS
 
 /** The Node entry's production build on its own embedded database, its in-process dispatcher delivering. */
 async function onNode(sizes: EventsSizes) {
-  buildNodeEntry();
-  const dir = mkdtempSync(join(tmpdir(), "bench-events-"));
-  const url = `file:${join(dir, "events.db")}`;
-  const db = openNodeDatabase({ url });
-  await migrateDatabase(db);
-  const data = await seedBenchData(db, eventsLeadsNeeded(sizes));
-  db.$client.close();
-  const server = await spawnNodeEntry(
-    {
-      TURSO_DATABASE_URL: url,
-      JWT_SECRET: BENCH_SECRET,
-      WEBHOOK_ALLOW_INSECURE_URLS: "true",
-      // One token converts every lead here, past the spec's 600 a minute.
-      RATE_LIMIT_CONVERSIONS_PER_MINUTE: "1000000",
-      RATE_LIMIT_REQUESTS_PER_MINUTE: "1000000",
-    },
-    await freePort(),
-    { built: true },
-  );
+  const server = await startNodeBench({
+    name: "events",
+    seed: (db) => seedBenchData(db, eventsLeadsNeeded(sizes)),
+    env: { WEBHOOK_ALLOW_INSECURE_URLS: "true" },
+  });
+  const { data } = server;
   try {
     let next = 0;
     return await measureOn(
@@ -138,9 +114,7 @@ async function onNode(sizes: EventsSizes) {
       sizes,
     );
   } finally {
-    server.child.kill("SIGTERM");
-    await server.exited;
-    rmSync(dir, { recursive: true, force: true });
+    await server.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { createApp, inProcessRateLimits } from "../src/app";
 import { issueToken } from "../scripts/lib/token";
-import { BENCH_SECRET, CONVERT_PATH, type EdgeEnv } from "./lib/edge-env";
+import { BENCH_SECRET, CONVERT_PATH, type EdgeEnv, postJson } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
 
 const FLOOD_CALLERS = 32;
@@ -25,12 +25,6 @@ export interface KeysSizes {
 /** Leads {@link measureKeys} takes from the pool. */
 export const keysLeadsNeeded = ({ conversions }: KeysSizes) => 2 * conversions + 1;
 
-const post = (bearer: string, body: unknown): RequestInit => ({
-  method: "POST",
-  headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
-  body: JSON.stringify(body),
-});
-
 /**
  * Integration keys and rate limits, through the app in this process with the
  * spec's default budgets (600 conversions a minute per credential), at the
@@ -41,14 +35,14 @@ const post = (bearer: string, body: unknown): RequestInit => ({
  */
 export async function measureKeys(env: EdgeEnv, { conversions, floodSeconds }: KeysSizes): Promise<KeysResult> {
   const app = createApp({ db: env.remote, auth: { secret: BENCH_SECRET }, logger: { info: () => {}, error: () => {} }, rateLimits: inProcessRateLimits() });
-  const request = async (bearer: string, body: unknown, path = CONVERT_PATH) => {
-    const res = await app.request(path, post(bearer, body));
+  const request = async (bearer: string, body: unknown) => {
+    const res = await app.request(CONVERT_PATH, postJson(bearer, body));
     await res.arrayBuffer();
     return res.status;
   };
   const { entityId } = env.data;
   const manager = await issueToken({ secret: BENCH_SECRET, financialEntityId: entityId, scope: "leads:convert keys:manage" });
-  const created = await app.request("/api-keys", post(manager, { name: "Bench integration", scopes: ["leads:convert"] }));
+  const created = await app.request("/api-keys", postJson(manager, { name: "Bench integration", scopes: ["leads:convert"] }));
   if (created.status !== 201) throw new Error(`creating a key answered ${created.status}`);
   const { key } = (await created.json()) as { key: string };
   const jwt = await issueToken({ secret: BENCH_SECRET, financialEntityId: entityId });
@@ -82,7 +76,7 @@ export async function measureKeys(env: EdgeEnv, { conversions, floodSeconds }: K
   await Promise.all(
     Array.from({ length: FLOOD_CALLERS }, async () => {
       while (performance.now() < floodUntil) {
-        const res = await small.request(CONVERT_PATH, post(key, { lead_id: flooded, financial_entity_id: entityId }));
+        const res = await small.request(CONVERT_PATH, postJson(key, { lead_id: flooded, financial_entity_id: entityId }));
         await res.arrayBuffer();
         if (res.status === 429) {
           limited += 1;

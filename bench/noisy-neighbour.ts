@@ -1,18 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import autocannon from "autocannon";
 import { sign } from "hono/jwt";
-import { buildNodeEntry, freePort, spawnNodeEntry } from "../scripts/lib/processes";
-import { openNodeDatabase } from "../src/db/client-node";
-import { migrateDatabase } from "../src/db/migrate";
 import { apiKeys } from "../src/db/schema";
 import { generateIntegrationKey } from "../src/http/auth/integration-keys";
 import { seedBenchData } from "./lib/data";
+import { BENCH_SECRET, CONVERT_PATH } from "./lib/edge-env";
+import { startNodeBench } from "./lib/node-bench";
 import { percentile, round } from "./lib/stats";
 
-const SECRET = "bench-secret-bench-secret-bench-secret-01";
-const PATH = "/turn-lead-into-client";
 /** Each credential's conversions a minute in this run; the flood sends ten times that rate. */
 const BUDGET = 60;
 const QUIET_PER_SECOND = 10;
@@ -36,30 +30,26 @@ export interface NoisyNeighbourResult {
  * spec: the other entity's conversions stay all 200, p99 within 2× of quiet.
  */
 export async function measureNoisyNeighbour({ quietConversions }: { quietConversions: number }): Promise<NoisyNeighbourResult> {
-  buildNodeEntry();
   const floodSeconds = quietConversions / QUIET_PER_SECOND + 1;
   const floodRate = (10 * BUDGET) / 60;
-  const dir = mkdtempSync(join(tmpdir(), "bench-noisy-"));
-  const url = `file:${join(dir, "noisy.db")}`;
-  const db = openNodeDatabase({ url });
-  await migrateDatabase(db);
-  const noisy = await seedBenchData(db, Math.ceil(floodSeconds * floodRate));
-  const quiet = await seedBenchData(db, 2 * quietConversions + 1);
   const key = await generateIntegrationKey();
-  await db.insert(apiKeys).values({
-    id: crypto.randomUUID(), financialEntityId: noisy.entityId, name: "flood", scopes: ["leads:convert"],
-    keyHash: key.hash, prefix: key.prefix, createdBy: "bench", createdAt: new Date().toISOString(),
+  const server = await startNodeBench({
+    name: "noisy",
+    seed: async (db) => {
+      const noisy = await seedBenchData(db, Math.ceil(floodSeconds * floodRate));
+      const quiet = await seedBenchData(db, 2 * quietConversions + 1);
+      await db.insert(apiKeys).values({
+        id: crypto.randomUUID(), financialEntityId: noisy.entityId, name: "flood", scopes: ["leads:convert"],
+        keyHash: key.hash, prefix: key.prefix, createdBy: "bench", createdAt: new Date().toISOString(),
+      });
+      return { noisy, quiet };
+    },
+    env: { RATE_LIMIT_CONVERSIONS_PER_MINUTE: String(BUDGET) },
   });
-  db.$client.close();
-
-  const server = await spawnNodeEntry(
-    { TURSO_DATABASE_URL: url, JWT_SECRET: SECRET, RATE_LIMIT_CONVERSIONS_PER_MINUTE: String(BUDGET), RATE_LIMIT_REQUESTS_PER_MINUTE: "1000000" },
-    await freePort(),
-    { built: true },
-  );
+  const { noisy, quiet } = server.data;
   const issued = Math.floor(Date.now() / 1000);
   const tokenFor = (sub: string) =>
-    sign({ sub, financial_entity_id: quiet.entityId, scope: "leads:convert", iat: issued, exp: issued + 3600 }, SECRET, "HS256");
+    sign({ sub, financial_entity_id: quiet.entityId, scope: "leads:convert", iat: issued, exp: issued + 3600 }, BENCH_SECRET, "HS256");
   // Enough integrations of the quiet entity that none of them passes its own budget.
   const quietTokens = await Promise.all(
     Array.from({ length: Math.ceil((2 * quietConversions) / (BUDGET / 2)) }, (_, i) => tokenFor(`quiet-${i}`)),
@@ -72,7 +62,7 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
     for (const [i, leadId] of leadIds.entries()) {
       if (paced) await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + (i * 1000) / QUIET_PER_SECOND - performance.now())));
       const started = performance.now();
-      const res = await fetch(`${server.url}${PATH}`, {
+      const res = await fetch(`${server.url}${CONVERT_PATH}`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${bearer ?? quietTokens[turn++ % quietTokens.length]}` },
         body: JSON.stringify({ lead_id: leadId, financial_entity_id: quiet.entityId }),
@@ -89,22 +79,17 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
     for (let i = 0; i < 4; i++) await convert(Array(BUDGET - 5).fill(quiet.leadIds.at(-1)), { paced: false, bearer: await tokenFor(`warm-up-${i}`) });
     const alone = await convert(quiet.leadIds.slice(0, quietConversions), { paced: true });
     let next = 0;
-    const flood = new Promise<autocannon.Result>((resolve, reject) =>
-      autocannon(
-        {
-          url: `${server.url}${PATH}`,
-          connections: 4,
-          overallRate: floodRate,
-          amount: noisy.leadIds.length,
-          requests: [{
-            method: "POST",
-            headers: { "content-type": "application/json", authorization: `Bearer ${key.key}` },
-            setupRequest: (request) => ({ ...request, body: JSON.stringify({ lead_id: noisy.leadIds[next++ % noisy.leadIds.length], financial_entity_id: noisy.entityId }) }),
-          }],
-        },
-        (error, result) => (error ? reject(error) : resolve(result)),
-      ),
-    );
+    const flood = autocannon({
+      url: `${server.url}${CONVERT_PATH}`,
+      connections: 4,
+      overallRate: floodRate,
+      amount: noisy.leadIds.length,
+      requests: [{
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key.key}` },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify({ lead_id: noisy.leadIds[next++ % noisy.leadIds.length], financial_entity_id: noisy.entityId }) }),
+      }],
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const underFlood = await convert(quiet.leadIds.slice(quietConversions, 2 * quietConversions), { paced: true });
     const flooded = await flood;
@@ -119,8 +104,6 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
       noisy_flood_p99_ms: round(percentile(underFlood.latencies, 0.99)),
     };
   } finally {
-    server.child.kill("SIGTERM");
-    await server.exited;
-    rmSync(dir, { recursive: true, force: true });
+    await server.close();
   }
 }

@@ -5,7 +5,7 @@ import type { EventsResult } from "./events";
 import type { KeysResult } from "./keys";
 import type { NoisyNeighbourResult } from "./noisy-neighbour";
 import { NODE_ENTRY_FLAGS } from "../scripts/lib/processes";
-import { PENDING, type PendingPart } from "./pending";
+import { round } from "./lib/stats";
 import type { StartupResult } from "./startup";
 import type { ThroughputResult } from "./throughput";
 
@@ -25,8 +25,6 @@ export type Results = EdgeResult &
     versions: Record<string, string>;
     bundle_gzip_bytes: number;
     duration_s: number;
-    /** Parts whose feature has not landed: their keys are null until measured. */
-    pending: readonly PendingPart[];
   };
 
 type Row = [figure: string, value: string, target: string, met: boolean | null];
@@ -96,7 +94,6 @@ function rows(r: Results): Row[] {
     [`Worker start-up CPU, median of ${r.startup_runs} (least disturbed run)`, `${ms(r.startup_cpu_ms)} (${ms(r.startup_cpu_min_ms)})`, "", null],
     ["Worker bundle, gzip", `${r.bundle_gzip_bytes} B (${kib(r.bundle_gzip_bytes)})`, "≤ 64 KiB", r.bundle_gzip_bytes <= BUNDLE_BUDGET],
     ["Node server RSS idle / peak (`npm run serve`'s command, throughput run)", `${r.idle_rss_mb} / ${r.peak_rss_mb} MB`, `peak ≤ ${RSS_BUDGET_MB} MB`, r.peak_rss_mb <= RSS_BUDGET_MB],
-    ...PENDING.map(({ item, name, branch, keys }): Row => [`${name} (item ${item}): ${keys.map((key) => `\`${key}\``).join(", ")}`, `pending: branch \`${branch}\` not merged`, "", null]),
   ];
 }
 
@@ -110,41 +107,41 @@ function missesExplained(r: Results): string {
     r.edge_p50_ms > 1.2 * r.rtt_ms &&
       `- **Edge p50 above ${1.2 * r.rtt_ms} ms.** One round trip is made; what is around it is the local stand-in for the
   network and for Turso. The bare conversion batch, sent by the same HTTP client with no service around it,
-  took ${ms(r.db_batch_p50_ms)} at p50, ${round1(hop)} ms over the round trip. A \`select 1\` batch on the same client and server
-  took ${ms(r.db_floor_p50_ms)}: ${round1(tooling)} ms of every request is the local tooling (Node's fetch and the local libSQL server's
-  HTTP and JSON, on this process's event loop), ${round1(batchWork)} ms is the batch's own database work (its statements
-  and the commit's fsync), and the app's own share is the remaining ${round1(r.edge_p50_ms - r.db_batch_p50_ms)} ms.`,
+  took ${ms(r.db_batch_p50_ms)} at p50, ${round(hop)} ms over the round trip. A \`select 1\` batch on the same client and server
+  took ${ms(r.db_floor_p50_ms)}: ${round(tooling)} ms of every request is the local tooling (Node's fetch and the local libSQL server's
+  HTTP and JSON, on this process's event loop), ${round(batchWork)} ms is the batch's own database work (its statements
+  and the commit's fsync), and the app's own share is the remaining ${round(r.edge_p50_ms - r.db_batch_p50_ms)} ms.`,
     r.worker_overhead_p50_ms > OVERHEAD_BUDGET_MS &&
       `- **Worker overhead above ${OVERHEAD_BUDGET_MS} ms.** ${ms(r.worker_overhead_p50_ms)} remain after the round trip and
   the proxy's own hop (/healthz, ${ms(r.worker_healthz_p50_ms)}). The formula leaves in the database's side of the call:
-  ${round1(tooling)} ms is the local libSQL server's own cost of any request (a bare \`select 1\` batch) and ${round1(batchWork)} ms
+  ${round(tooling)} ms is the local libSQL server's own cost of any request (a bare \`select 1\` batch) and ${round(batchWork)} ms
   the batch's database work, which Turso does on its side too. On the Worker itself, a conversion takes
   ${ms(r.worker_conversion_over_readyz_p50_ms)} more than \`GET /readyz\` (same proxy, same Worker, one \`select 1\` to the database);
-  net of the batch's database work that leaves about ${round1(Math.max(0, r.worker_conversion_over_readyz_p50_ms - batchWork))} ms for
+  net of the batch's database work that leaves about ${round(Math.max(0, r.worker_conversion_over_readyz_p50_ms - batchWork))} ms for
   the conversion's own path in the Worker (token check, the Rate Limiting binding's check — simulated locally by
   wrangler dev — validation, building the batch and reading its result, the log line).
-  The rest — ${round1(Math.max(0, r.worker_overhead_p50_ms - tooling - batchWork - Math.max(0, r.worker_conversion_over_readyz_p50_ms - batchWork)))} ms — is the
+  The rest — ${round(Math.max(0, r.worker_overhead_p50_ms - tooling - batchWork - Math.max(0, r.worker_conversion_over_readyz_p50_ms - batchWork)))} ms — is the
   database request as workerd makes it locally: its outbound fetch through wrangler's local runtime to the local server.`,
     r.concurrent_ratio_vs_naive < CONTENTION_RATIO &&
       `- **Contention ratio below ${CONTENTION_RATIO}×.** With ${r.concurrent_callers} callers each waiting one round trip, our
   ceiling is ${r.concurrent_callers} ÷ p50 ≈ ${Math.round((r.concurrent_callers * 1000) / r.edge_p50_ms)} conversions/s; we reached
   ${r.edge_concurrent_conversions_per_s}, limited by the one process that runs the callers, the app and the local libSQL server
   (p99 ${ms(r.edge_concurrent_p99_ms)}). The interactive peer is bounded by its lock: one transaction at a time,
-  ${round1(1000 / r.naive_edge_concurrent_conversions_per_s)} ms each.`,
+  ${round(1000 / r.naive_edge_concurrent_conversions_per_s)} ms each.`,
     (r.bulk_ratio_vs_single < 50 || r.bulk_call_p50_ms > r.rtt_ms + 15) &&
       `- **Bulk below 50× single, or its call above ${r.rtt_ms + 15} ms.** A 100-lead call is one request of seven statements
   whatever the number of leads (the single conversion's statements, run once over the call's items). It took
-  ${ms(r.bulk_call_p50_ms)} at p50, ${round1(r.bulk_call_p50_ms - r.rtt_ms)} ms over the round trip. Its database batch alone, sent by the same HTTP
-  client, took ${ms(r.bulk_batch_p50_ms)} — ${round1(r.bulk_batch_p50_ms - r.rtt_ms)} ms over the round trip for SQLite's work on 100 leads, the commit's
-  fsync and the local server's Hrana encoding of 100 rows (about ${round1(Math.max(0, r.db_floor_p50_ms - r.rtt_ms))} ms of any request is the local
+  ${ms(r.bulk_call_p50_ms)} at p50, ${round(r.bulk_call_p50_ms - r.rtt_ms)} ms over the round trip. Its database batch alone, sent by the same HTTP
+  client, took ${ms(r.bulk_batch_p50_ms)} — ${round(r.bulk_batch_p50_ms - r.rtt_ms)} ms over the round trip for SQLite's work on 100 leads, the commit's
+  fsync and the local server's Hrana encoding of 100 rows (about ${round(Math.max(0, r.db_floor_p50_ms - r.rtt_ms))} ms of any request is the local
   tooling's own hop); the service's share — validating the call, deciding 100 leads, reading 100 rows and writing 100
-  answers — ${r.bulk_call_p50_ms - r.bulk_batch_p50_ms <= 1 ? "is too small to tell apart at p50" : `is the remaining ${round1(r.bulk_call_p50_ms - r.bulk_batch_p50_ms)} ms`}. The ratio is 100 single calls (${ms(round1(1000 / r.single_conversions_per_s))} each)
+  answers — ${r.bulk_call_p50_ms - r.bulk_batch_p50_ms <= 1 ? "is too small to tell apart at p50" : `is the remaining ${round(r.bulk_call_p50_ms - r.bulk_batch_p50_ms)} ms`}. The ratio is 100 single calls (${ms(round(1000 / r.single_conversions_per_s))} each)
   against one bulk call, so it is bounded by the batch's own time.`,
     r.throughput_ratio_vs_raw < 0.8 &&
-      `- **Throughput ratio below 0.8.** The raw limit is the batch alone in a loop (${r.raw_limit_rps}/s, ${round1(1000 / r.raw_limit_rps)} ms each, most of it
+      `- **Throughput ratio below 0.8.** The raw limit is the batch alone in a loop (${r.raw_limit_rps}/s, ${round(1000 / r.raw_limit_rps)} ms each, most of it
   the commit's fsync); the Node entry adds, per request and on the same thread, HTTP parsing, the Request object, the
   middleware (request id, secure headers, body limit, the token check, validation) and the log line written to stdout —
-  ${round1(1000 / r.throughput_rps - 1000 / r.raw_limit_rps)} ms here, with the load generator on the same two cores. Making the database faster raised
+  ${round(1000 / r.throughput_rps - 1000 / r.raw_limit_rps)} ms here, with the load generator on the same two cores. Making the database faster raised
   both figures (this run's throughput is ${r.throughput_rps}/s) and lowered their ratio: the HTTP share did not shrink. The engine is
   synchronous, so the two cannot overlap on one thread; moving it to a worker thread was tried earlier (~0.75–0.8, RSS 240–290 MB)
   and not kept.`,
@@ -162,8 +159,6 @@ function missesExplained(r: Results): string {
   ].filter(Boolean);
   return missed.length === 0 ? "" : `\nTargets missed, and why:\n${missed.join("\n")}\n`;
 }
-
-const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** bench/RESULTS.md: the table, then the context needed to read it. */
 export function renderReport(r: Results): string {
@@ -246,5 +241,5 @@ How it was measured:
 - **Start-up.** \`wrangler check startup\` on the bundle \`wrangler deploy --dry-run\` builds: it evaluates the
   Worker's top level in a local workerd and profiles it; the figure is the profile's non-idle time
   (what wrangler prints as "Active"), ${r.startup_runs} run${r.startup_runs === 1 ? "" : "s"}. A loaded machine inflates it: samples are charged wall time.
-${PENDING.length === 0 ? "" : `- **Pending.** ${PENDING.map(({ item, name, branch }) => `item ${item} (${name.toLowerCase()}) waits for branch \`${branch}\``).join("; ")}: their keys are null in results.json.\n`}`;
+`;
 }

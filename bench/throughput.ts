@@ -1,17 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import autocannon from "autocannon";
-import { buildNodeEntry, freePort, rssMb, spawnNodeEntry } from "../scripts/lib/processes";
+import { anonymousMb, rssMb } from "../scripts/lib/processes";
 import { issueToken } from "../scripts/lib/token";
-import { openNodeDatabase } from "../src/db/client-node";
 import { prepareConversionBatch } from "../src/db/conversion-store";
-import { migrateDatabase } from "../src/db/migrate";
+import { benchCommand } from "./lib/command";
 import { seedBenchData } from "./lib/data";
+import { BENCH_SECRET, CONVERT_PATH } from "./lib/edge-env";
+import { freshDatabase } from "./lib/fresh-database";
+import { startNodeBench } from "./lib/node-bench";
 import { round } from "./lib/stats";
-
-const SECRET = "bench-secret-bench-secret-bench-secret-01";
-const PATH = "/turn-lead-into-client";
 
 export interface ThroughputResult {
   leads: number;
@@ -31,49 +27,21 @@ export interface ThroughputResult {
   peak_anonymous_mb: number;
 }
 
-/** A process's anonymous memory in MiB, from /proc (Linux). */
-function anonymousMb(pid: number): number {
-  const match = /Anonymous:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
-}
-
-async function freshDatabase(leads: number) {
-  const dir = mkdtempSync(join(tmpdir(), "bench-"));
-  const url = `file:${join(dir, "bench.db")}`;
-  const db = openNodeDatabase({ url });
-  await migrateDatabase(db);
-  const data = await seedBenchData(db, leads);
-  return { dir, url, db, data };
-}
-
 /**
  * The ceiling: the conversion batch run in a loop straight on the libSQL
  * client, in this process, with no HTTP and no framework.
  */
 async function rawLimit(leads: number): Promise<number> {
-  const { dir, db, data } = await freshDatabase(leads);
+  const { db, data, remove } = await freshDatabase("raw", (db) => seedBenchData(db, leads));
   const batch = prepareConversionBatch(db);
   const started = performance.now();
   for (const leadId of data.leadIds) {
-    const clientId = crypto.randomUUID();
-    await db.$client.batch(
-      batch.statementsFor({
-        leadId, financialEntityId: data.entityId, onExistingClient: "reject", clientId, auditId: crypto.randomUUID(), eventId: crypto.randomUUID(),
-        subject: data.entityId, requestId: clientId, at: new Date().toISOString(), keyHash: null,
-      }),
-      "write",
-    );
+    await db.$client.batch(batch.statementsFor(benchCommand(leadId, data.entityId)), "write");
   }
   const rps = data.leadIds.length / ((performance.now() - started) / 1000);
   db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
+  remove();
   return rps;
-}
-
-type Fire = Parameters<typeof autocannon>[0];
-
-function fire(options: Fire): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => autocannon(options, (error, result) => (error ? reject(error) : resolve(result))));
 }
 
 /**
@@ -82,16 +50,8 @@ function fire(options: Fire): Promise<autocannon.Result> {
  * 401s; beside it, the raw limit.
  */
 export async function measureThroughput({ leads, pathSeconds }: { leads: number; pathSeconds: number }): Promise<ThroughputResult> {
-  buildNodeEntry();
-  const { dir, url, db, data } = await freshDatabase(leads);
-  db.$client.close();
-  // One token converts every lead, far past the spec's 600 a minute: this run sets its own budget.
-  const server = await spawnNodeEntry(
-    { TURSO_DATABASE_URL: url, JWT_SECRET: SECRET, RATE_LIMIT_CONVERSIONS_PER_MINUTE: "1000000", RATE_LIMIT_REQUESTS_PER_MINUTE: "1000000" },
-    await freePort(),
-    { built: true },
-  );
-  const pid = server.child.pid!;
+  const server = await startNodeBench({ name: "throughput", seed: (db) => seedBenchData(db, leads) });
+  const { pid, data } = server;
   const idle = rssMb(pid);
   const idleAnonymous = anonymousMb(pid);
   let peak = idle;
@@ -102,12 +62,12 @@ export async function measureThroughput({ leads, pathSeconds }: { leads: number;
     peak = rss;
     peakAnonymous = anonymousMb(pid);
   }, 100);
-  const token = await issueToken({ secret: SECRET, financialEntityId: data.entityId, ttlSeconds: 3600 });
+  const token = await issueToken({ secret: BENCH_SECRET, financialEntityId: data.entityId, ttlSeconds: 3600 });
   const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
 
   let next = 0;
-  const conversions = await fire({
-    url: `${server.url}${PATH}`,
+  const conversions = await autocannon({
+    url: `${server.url}${CONVERT_PATH}`,
     connections: 32,
     amount: data.leadIds.length,
     // A conversion that takes this long is an error; the default 10 s is reached on a loaded CI machine.
@@ -119,18 +79,16 @@ export async function measureThroughput({ leads, pathSeconds }: { leads: number;
     }],
   });
   clearInterval(sampler);
-  const replays = await fire({
-    url: `${server.url}${PATH}`, connections: 32, duration: pathSeconds, method: "POST", headers,
+  const replays = await autocannon({
+    url: `${server.url}${CONVERT_PATH}`, connections: 32, duration: pathSeconds, method: "POST", headers,
     body: JSON.stringify({ lead_id: data.leadIds[0], financial_entity_id: data.entityId }),
   });
-  const unauthorized = await fire({
-    url: `${server.url}${PATH}`, connections: 32, duration: pathSeconds, method: "POST",
+  const unauthorized = await autocannon({
+    url: `${server.url}${CONVERT_PATH}`, connections: 32, duration: pathSeconds, method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ lead_id: data.leadIds[0], financial_entity_id: data.entityId }),
   });
-  server.child.kill("SIGTERM");
-  await server.exited;
-  rmSync(dir, { recursive: true, force: true });
+  await server.close();
 
   const raw = await rawLimit(leads);
   const throughput = conversions["2xx"] / conversions.duration;

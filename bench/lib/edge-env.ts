@@ -57,11 +57,19 @@ export interface EdgeEnv {
   close(): Promise<void>;
 }
 
-const conversionRequest = (leadId: string, entityId: string, bearer: string): RequestInit => ({
+/**
+ * A POST of `body` as JSON with `bearer` as the credential.
+ *
+ * @example
+ * await app.request(CONVERT_PATH, postJson(token, { lead_id: leadId, financial_entity_id: entityId }));
+ */
+export const postJson = (bearer: string, body: unknown): RequestInit => ({
   method: "POST",
   headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
-  body: JSON.stringify({ lead_id: leadId, financial_entity_id: entityId }),
+  body: JSON.stringify(body),
 });
+
+const conversionRequest = (leadId: string, entityId: string, bearer: string) => postJson(bearer, { lead_id: leadId, financial_entity_id: entityId });
 
 /** Sets up the edge model on a fresh database of `leads` unconverted leads (round trip 0 until `server.setLatency`). */
 export async function openEdgeEnv({ leads }: { leads: number }): Promise<EdgeEnv> {
@@ -112,9 +120,7 @@ export async function openEdgeEnv({ leads }: { leads: number }): Promise<EdgeEnv
       return res.status;
     },
     postInProcess(path, body) {
-      return Promise.resolve(
-        app.request(path, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` }, body: JSON.stringify(body) }),
-      );
+      return Promise.resolve(app.request(path, postJson(token, body)));
     },
     async convertOnWorker(leadId, entityId = data.entityId, bearer = token) {
       const res = await fetch(new URL(CONVERT_PATH, worker.url), conversionRequest(leadId, entityId, bearer));

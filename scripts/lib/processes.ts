@@ -71,6 +71,12 @@ export function rssMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
+/** A process's anonymous memory in MiB (V8's heap and native allocations, no mapped code), from /proc (Linux). */
+export function anonymousMb(pid: number): number {
+  const match = /Anonymous:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
 function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pid, signal);

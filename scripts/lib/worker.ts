@@ -15,22 +15,17 @@ export interface WorkerHandle {
 }
 
 export interface StartWorkerOptions {
-  /** Also called with each line as it arrives. Default: error lines go to stderr, as `wrangler dev` would show them. */
-  onLog?: (line: WorkerLogLine) => void;
   /** Serve GET /__scheduled, which runs the Cron Trigger's scheduled() (wrangler dev's --test-scheduled). */
   testScheduled?: boolean;
   /** Other bindings (e.g. rate limiters with a test's own budget), replacing wrangler.toml's of the same name. */
   bindings?: Record<string, object>;
 }
 
-const printErrors = ({ level, message }: WorkerLogLine) => {
-  if (level === "error") console.error(message);
-};
-
 /**
  * The real Worker (wrangler.toml, src/worker.ts) in workerd, on a free port,
  * with the given bindings instead of anything in .dev.vars. Its console output
- * is kept on the handle, so tests can read the Worker's own log lines.
+ * is kept on the handle, so tests can read the Worker's own log lines; its
+ * error lines also go to stderr, as `wrangler dev` would show them.
  *
  * @example
  * const worker = await startWorker({ TURSO_DATABASE_URL: server.url, JWT_SECRET: TEST_SECRET });
@@ -39,7 +34,7 @@ const printErrors = ({ level, message }: WorkerLogLine) => {
  */
 export async function startWorker(
   vars: Record<string, string>,
-  { onLog = printErrors, testScheduled = false, bindings = {} }: StartWorkerOptions = {},
+  { testScheduled = false, bindings = {} }: StartWorkerOptions = {},
 ): Promise<WorkerHandle> {
   writeAssets();
   const logs: WorkerLogLine[] = [];
@@ -59,9 +54,8 @@ export async function startWorker(
       remote: false,
       // workerd's structured logs: one record per console call of the Worker.
       structuredLogsHandler: ({ level, message }: WorkerLogLine) => {
-        const line = { level, message };
-        logs.push(line);
-        onLog(line);
+        logs.push({ level, message });
+        if (level === "error") console.error(message);
       },
       // GET /__scheduled runs the Cron Trigger's scheduled() (wrangler dev's --test-scheduled).
       testScheduled,

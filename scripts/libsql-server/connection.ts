@@ -21,11 +21,20 @@ type Counters = [changes: bigint, totalChanges: bigint, lastInsertRowid: bigint]
 
 const STATEMENTS_KEPT = 64;
 
-const LEADING_EXPLAIN = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*EXPLAIN\b/i;
+// Whitespace and comments before a statement's first keyword.
+const LEADING_TRIVIA = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/.source;
+const LEADING_EXPLAIN = new RegExp(`${LEADING_TRIVIA}EXPLAIN\\b`, "i");
 // A statement that changes the schema can change what compiled statements return.
-const CHANGES_SCHEMA = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:CREATE|ALTER|DROP)\b/i;
+const CHANGES_SCHEMA = new RegExp(`${LEADING_TRIVIA}(?:CREATE|ALTER|DROP)\\b`, "i");
 
 type Columns = ExecuteOutcome["cols"];
+
+interface KeptStatement {
+  statement: Database.Statement;
+  // What the statement returns (null: no rows), read after its first run; kept until the schema changes, when
+  // every kept statement is dropped (see #statement): asking the engine costs a native call per run, the column list more.
+  columns?: Columns | null;
+}
 
 /**
  * One SQLite connection to the database file, owned by one stream. Every call
@@ -42,10 +51,7 @@ export class SqlConnection {
   #schemaChangesSeen = SqlConnection.#schemaChanges;
   readonly #db: Database.Database;
   readonly #counters: Database.Statement;
-  readonly #statements = new Map<string, Database.Statement>();
-  // What a compiled statement returns (null: no rows) stays until the schema changes, when every kept
-  // statement is dropped (see #statement); asking the engine costs a native call per run, the column list more.
-  readonly #shapes = new WeakMap<Database.Statement, Columns | null>();
+  readonly #statements = new Map<string, KeptStatement>();
   // total_changes() after the last statement this connection ran, when nothing may have changed it since.
   #knownTotalChanges: bigint | undefined;
 
@@ -86,24 +92,24 @@ export class SqlConnection {
    * resetting it, which a statement that failed with SQLITE_BUSY needs (see `Stream`).
    */
   prepare(sql: string): PreparedStatement {
-    const statement = this.#statement(sql);
-    return { run: (args, wantRows) => this.#run(statement, args, wantRows) };
+    const kept = this.#statement(sql);
+    return { run: (args, wantRows) => this.#run(kept, args, wantRows) };
   }
 
   // Compiled statements are kept per connection, most recently used last: clients
   // send the same texts again and again, and compiling is the costliest step.
-  #statement(sql: string): Database.Statement {
+  #statement(sql: string): KeptStatement {
     if (CHANGES_SCHEMA.test(sql)) SqlConnection.#schemaChanges += 1;
     if (this.#schemaChangesSeen !== SqlConnection.#schemaChanges) {
       this.#schemaChangesSeen = SqlConnection.#schemaChanges;
       this.#statements.clear();
     }
-    let statement = this.#statements.get(sql);
-    if (statement) this.#statements.delete(sql);
-    else statement = this.#db.prepare(sql);
-    this.#statements.set(sql, statement);
+    let kept = this.#statements.get(sql);
+    if (kept) this.#statements.delete(sql);
+    else kept = { statement: this.#db.prepare(sql) };
+    this.#statements.set(sql, kept);
     if (this.#statements.size > STATEMENTS_KEPT) this.#statements.delete(this.#statements.keys().next().value!);
-    return statement;
+    return kept;
   }
 
   /** Runs statements separated by semicolons, ignoring their rows. */
@@ -148,11 +154,12 @@ export class SqlConnection {
     this.#db.close();
   }
 
-  #run(statement: Database.Statement, args: SqlValue[], wantRows: boolean): ExecuteOutcome {
+  #run(kept: KeptStatement, args: SqlValue[], wantRows: boolean): ExecuteOutcome {
+    const { statement } = kept;
     const started = performance.now();
     const totalBefore = this.#knownTotalChanges ?? this.#readCounters()[1];
     this.#knownTotalChanges = undefined;
-    let columns = this.#shapes.get(statement);
+    let columns = kept.columns;
     const reader = columns === undefined ? statement.reader : columns !== null;
     let rows: unknown[][] = [];
     try {
@@ -171,7 +178,7 @@ export class SqlConnection {
       // Read after the first run: compiling may have used a schema another connection has changed since,
       // and the run compiles the statement again when it finds that.
       columns = reader ? statement.columns().map((column) => ({ name: column.name, decltype: column.type })) : null;
-      this.#shapes.set(statement, columns);
+      kept.columns = columns;
     }
     return {
       cols: columns ?? [],
