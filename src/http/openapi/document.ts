@@ -3,12 +3,8 @@ import { CONVERT_SCOPE } from "../../domain/conversion";
 import { AUTH_REALM, insufficientScopeError } from "../auth";
 import { RETRY_AFTER_SECONDS } from "../error-handler";
 import { ApiError, PROBLEM_CONTENT_TYPE, type ProblemCode, problemBody } from "../problem";
-import {
-  MAX_BODY_BYTES,
-  refusalError,
-  TURN_LEAD_INTO_CLIENT_PATH,
-  turnLeadIntoClientBody,
-} from "../routes/turn-lead-into-client";
+import { refusalError, TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/turn-lead-into-client";
+import { MAX_BODY_BYTES } from "../validation";
 import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
 import { DEFAULT_RATE_LIMITS } from "../auth";
 import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";

@@ -1,6 +1,5 @@
 import { zValidator } from "@hono/zod-validator";
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { ApiKeyStore } from "../../db/api-key-store";
@@ -9,7 +8,7 @@ import type { Actor } from "../../domain/conversion";
 import { bearerAuth, generateIntegrationKey, insufficientScopeError, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
-import { requireJsonBody, validationHook } from "../validation";
+import { jsonBodyLimit, requireJsonBody, validationHook } from "../validation";
 
 export const API_KEYS_PATH = "/api-keys";
 export const MAX_API_KEY_BODY_BYTES = 4 * 1024;
@@ -89,12 +88,7 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
   return new Hono<AppEnv>()
     .post(
       API_KEYS_PATH,
-      bodyLimit({
-        maxSize: MAX_API_KEY_BODY_BYTES,
-        onError: () => {
-          throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_API_KEY_BODY_BYTES} bytes.`);
-        },
-      }),
+      jsonBodyLimit(MAX_API_KEY_BODY_BYTES),
       ...auth,
       requireJsonBody(),
       zValidator("json", createApiKeyBody, validationHook),

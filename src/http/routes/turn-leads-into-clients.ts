@@ -7,9 +7,9 @@ import { bearerAuth, type TokenVerifier, rateLimit, type RateLimiter, spendBudge
 import { PROBLEMS } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
-import { requireJsonBody, validationHook } from "../validation";
+import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
 import { type Announce, executionContextOf } from "./events";
-import { conversionBodyLimit, onExistingClientField, refusalError, uuidField } from "./turn-lead-into-client";
+import { onExistingClientField, refusalError, uuidField } from "./turn-lead-into-client";
 
 export const TURN_LEADS_INTO_CLIENTS_PATH = "/turn-leads-into-clients";
 
@@ -73,7 +73,7 @@ export interface TurnLeadsIntoClientsDeps {
 export function turnLeadsIntoClientsRoute({ store, verifyToken, announce, conversions }: TurnLeadsIntoClientsDeps) {
   return new Hono<AppEnv>().post(
     TURN_LEADS_INTO_CLIENTS_PATH,
-    conversionBodyLimit(),
+    jsonBodyLimit(MAX_BODY_BYTES),
     bearerAuth({ verifyToken }),
     rateLimit(conversions),
     requireJsonBody(),
