@@ -2,13 +2,14 @@ import * as z from "zod/mini";
 import { CONVERT_SCOPE } from "../../domain/conversion";
 import { AUTH_REALM, insufficientScopeError } from "../auth";
 import { RETRY_AFTER_SECONDS } from "../error-handler";
-import { ApiError, PROBLEM_CONTENT_TYPE, type ProblemCode, problemBody } from "../problem";
+import { ApiError } from "../problem";
 import { refusalError, TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/turn-lead-into-client";
 import { MAX_BODY_BYTES } from "../validation";
 import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
 import { DEFAULT_RATE_LIMITS } from "../auth";
 import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
 import { eventPaths, registerEventSchemas } from "./events";
+import { describeCodes, example, header, problem, problemContent, type ProblemExample, ref } from "./parts";
 import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
 import { MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
 import { TURN_LEADS_INTO_CLIENTS_PATH, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
@@ -18,7 +19,6 @@ import { apiKeyListSchema, bulkResultsSchema, createdApiKeySchema, healthSchema,
 // with. The Worker serves what scripts/assets.ts wrote at build time; the Node
 // entry builds it at start.
 
-const EXAMPLE_REQUEST_ID = "3f0e9a4c-1d2b-4c5e-9f80-7a6b5c4d3e2f";
 const EXAMPLE_LEAD = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c01";
 const EXAMPLE_ENTITY = "5f8e0c1d-2b3a-4c5d-8e9f-a1b2c3d4e501";
 
@@ -44,14 +44,7 @@ function componentSchemas() {
   );
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const cacheControl = (value: string) => ({ description: "How long this may be cached.", required: true, schema: { type: "string", const: value } });
-const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
-
-const example = (error: ApiError) => ({
-  summary: error.code,
-  value: problemBody(error, EXAMPLE_REQUEST_ID),
-});
 
 const refusalExample = (kind: Parameters<typeof refusalError>[0]["kind"]) =>
   example(
@@ -65,23 +58,9 @@ const refusalExample = (kind: Parameters<typeof refusalError>[0]["kind"]) =>
 // Every response carries these two; the API's never may be cached (bodies carry personal data).
 const commonHeaders = () => ({ "X-Request-Id": header("XRequestId"), "Cache-Control": header("CacheControlNoStore") });
 
-function problemResponse(description: string, examples: ReturnType<typeof example>[], headers: Record<string, unknown> = {}) {
-  return {
-    description,
-    headers: { ...commonHeaders(), ...headers },
-    content: {
-      [PROBLEM_CONTENT_TYPE]: {
-        schema: ref("Problem"),
-        examples: Object.fromEntries(examples.map((e) => [e.summary, e])),
-      },
-    },
-  };
+function problemResponse(description: string, examples: ProblemExample[], headers: Record<string, unknown> = {}) {
+  return { description, headers: { ...commonHeaders(), ...headers }, content: problemContent(examples) };
 }
-
-const problem = (code: ProblemCode, detail: string, extensions?: ConstructorParameters<typeof ApiError>[2]) =>
-  example(new ApiError(code, detail, extensions));
-
-const describeCodes = (codes: string[]) => codes.map((c) => `\`${c}\``).join(", ");
 
 const EXAMPLE_USER = {
   _id: "99437d58-eb66-4906-8156-3d87fc3dd75e", image: null, name: "Laura", lastname: "Gómez",
