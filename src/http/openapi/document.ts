@@ -2,7 +2,6 @@ import * as z from "zod/mini";
 import { CONVERT_SCOPE } from "../../domain/conversion";
 import { AUTH_REALM, insufficientScopeError } from "../auth";
 import { RETRY_AFTER_SECONDS } from "../error-handler";
-import { ApiError } from "../problem";
 import { refusalError, TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/turn-lead-into-client";
 import { MAX_BODY_BYTES } from "../validation";
 import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
@@ -71,7 +70,6 @@ const EXAMPLE_USER = {
   ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01", business_entity: "S.A.S.", additional_data: {},
 };
 
-/** The responses every authenticated GET shares: token, scope, method, failures. */
 /** 401, the same on every route: one answer for every kind of bad credential. */
 const unauthorizedResponse = () =>
   problemResponse(
@@ -87,15 +85,32 @@ const conversionForbiddenResponse = () =>
     [refusalExample("forbidden"), refusalExample("insufficient_scope"), refusalExample("financial_entity_suspended")],
   );
 
+/** 405, naming the methods the path accepts (as its `Allow` does). */
+const methodNotAllowedResponse = (allow: string) =>
+  problemResponse(`Only ${allow} is allowed here; see \`Allow\`.`, [problem("method_not_allowed", `This endpoint accepts ${allow}.`)], {
+    Allow: header("Allow"),
+  });
+
+/** 413 of an endpoint whose body may be at most `maxBytes` long. */
+const payloadTooLargeResponse = (maxBytes: number) =>
+  problemResponse(`The body is over ${maxBytes} bytes.`, [problem("payload_too_large", `The request body must not exceed ${maxBytes} bytes.`)]);
+
+/** 415 of an endpoint that requires a JSON body. */
+const unsupportedMediaTypeResponse = () =>
+  problemResponse(
+    "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
+    [problem("unsupported_media_type", "The request body must be application/json.")],
+    { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
+  );
+
+/** The responses every authenticated GET shares: token, scope, method, failures. */
 function readResponses(scope: string, allow: string, internal: object, unavailable: object) {
   return {
     401: unauthorizedResponse(),
     403: problemResponse(`\`insufficient_scope\`: the token's or the integration key's scopes lack \`${scope}\`.`, [
-      example(new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`)),
+      example(insufficientScopeError(scope)),
     ], { "WWW-Authenticate": header("WWWAuthenticate") }),
-    405: problemResponse(`Only ${allow} is allowed here; see \`Allow\`.`, [problem("method_not_allowed", `This endpoint accepts ${allow}.`)], {
-      Allow: header("Allow"),
-    }),
+    405: methodNotAllowedResponse(allow),
     500: internal,
     503: unavailable,
   };
@@ -184,14 +199,7 @@ export function buildOpenApiDocument(version: string) {
               content: {
                 "application/json": {
                   schema: ref("User"),
-                  example: {
-                    _id: "99437d58-eb66-4906-8156-3d87fc3dd75e", image: null, name: "Laura", lastname: "Gómez",
-                    business_name: "Panadería La Espiga S.A.S.", quota: 15000000, status: "active",
-                    phone: "+57 300 555 0101", email: "laura.gomez@example.com", nit: "901.234.567-1",
-                    address: "Calle 10 # 43-12, Medellín", history: [], score: 742,
-                    payment_data: { bank: "Bancolombia" }, apn_token: "",
-                    ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01", business_entity: "S.A.S.", additional_data: {},
-                  },
+                  example: EXAMPLE_USER,
                 },
               },
             },
@@ -206,9 +214,7 @@ export function buildOpenApiDocument(version: string) {
               `${describeCodes(["financial_entity_not_found", "lead_not_found"])}: a lead of another ecosystem is reported exactly like a missing one.`,
               [refusalExample("financial_entity_not_found"), refusalExample("lead_not_found")],
             ),
-            405: problemResponse("Only POST is allowed here; see `Allow`.", [problem("method_not_allowed", "This endpoint accepts POST.")], {
-              Allow: header("Allow"),
-            }),
+            405: methodNotAllowedResponse("POST"),
             409: problemResponse(
               `${describeCodes(["lead_assigned_to_other_entity", "lead_already_converted", "client_already_exists"])}: \`client_already_exists\` carries \`existing_user_id\`.`,
               [
@@ -217,14 +223,8 @@ export function buildOpenApiDocument(version: string) {
                 refusalExample("client_already_exists"),
               ],
             ),
-            413: problemResponse(`The body is over ${MAX_BODY_BYTES} bytes.`, [
-              problem("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`),
-            ]),
-            415: problemResponse(
-              "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
-              [problem("unsupported_media_type", "The request body must be application/json.")],
-              { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
-            ),
+            413: payloadTooLargeResponse(MAX_BODY_BYTES),
+            415: unsupportedMediaTypeResponse(),
             429: rateLimited("conversions"),
             500: internal,
             503: unavailable,
@@ -265,14 +265,8 @@ export function buildOpenApiDocument(version: string) {
             403: keyManagementForbidden,
             404: problemResponse("The token's entity does not exist.", [problem("financial_entity_not_found", "No financial entity exists with this id.")]),
             405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts GET, POST.")]),
-            413: problemResponse(`The body is over ${MAX_API_KEY_BODY_BYTES} bytes.`, [
-              problem("payload_too_large", `The request body must not exceed ${MAX_API_KEY_BODY_BYTES} bytes.`),
-            ]),
-            415: problemResponse(
-              "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
-              [problem("unsupported_media_type", "The request body must be application/json.")],
-              { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
-            ),
+            413: payloadTooLargeResponse(MAX_API_KEY_BODY_BYTES),
+            415: unsupportedMediaTypeResponse(),
             429: rateLimited("requests"),
             500: internal,
             503: unavailable,
@@ -364,17 +358,9 @@ export function buildOpenApiDocument(version: string) {
             403: conversionForbiddenResponse(),
             404: problemResponse("`financial_entity_not_found`: no such entity. (A missing lead is an item of the 200.)", [refusalExample("financial_entity_not_found")]),
             429: rateLimited("conversions"),
-            405: problemResponse("Only POST is allowed here; see `Allow`.", [problem("method_not_allowed", "This endpoint accepts POST.")], {
-              Allow: header("Allow"),
-            }),
-            413: problemResponse(`The body is over ${MAX_BODY_BYTES} bytes.`, [
-              problem("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`),
-            ]),
-            415: problemResponse(
-              "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
-              [problem("unsupported_media_type", "The request body must be application/json.")],
-              { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
-            ),
+            405: methodNotAllowedResponse("POST"),
+            413: payloadTooLargeResponse(MAX_BODY_BYTES),
+            415: unsupportedMediaTypeResponse(),
             500: internal,
             503: unavailable,
           },
