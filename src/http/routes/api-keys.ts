@@ -5,6 +5,7 @@ import * as z from "zod/mini";
 import type { ApiKeyStore } from "../../db/api-key-store";
 import { type ApiKey, API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
 import type { Actor } from "../../domain/conversion";
+import { actorHasScope } from "../../domain/scopes";
 import { bearerAuth, generateIntegrationKey, insufficientScopeError, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
@@ -63,7 +64,7 @@ function requireKeyManager(): MiddlewareHandler<AppEnv> {
   return async function requireKeyManager(c, next) {
     const actor = c.get("actor");
     if (actor.kind === "key") throw new ApiError("forbidden", "Integration keys cannot manage keys; use a token.");
-    if (actor.scopes !== null && !actor.scopes.includes(MANAGE_KEYS_SCOPE)) throw insufficientScopeError(MANAGE_KEYS_SCOPE);
+    if (!actorHasScope(actor, MANAGE_KEYS_SCOPE)) throw insufficientScopeError(MANAGE_KEYS_SCOPE);
     await next();
   };
 }

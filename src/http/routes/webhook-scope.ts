@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { decideKeyAccess } from "../../domain/api-key";
+import { actorHasScope } from "../../domain/scopes";
 import { type Acted, WEBHOOKS_SCOPE, type WebhookCredential } from "../../webhooks/credential";
 import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "../auth";
 import type { AppEnv } from "../types";
@@ -14,7 +15,7 @@ export { WEBHOOKS_SCOPE };
 export function requireWebhooksScope(): MiddlewareHandler<AppEnv> {
   return async function requireWebhooksScope(c, next) {
     const actor = c.get("actor");
-    if (actor.kind !== "key" && actor.scopes !== null && !actor.scopes.includes(WEBHOOKS_SCOPE)) {
+    if (actor.kind !== "key" && !actorHasScope(actor, WEBHOOKS_SCOPE)) {
       throw insufficientScopeError(WEBHOOKS_SCOPE);
     }
     await next();
