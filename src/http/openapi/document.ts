@@ -11,7 +11,7 @@ import { eventPaths, registerEventSchemas } from "./events";
 import { describeCodes, example, header, problem, problemContent, type ProblemExample, ref } from "./parts";
 import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
 import { MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
-import { TURN_LEADS_INTO_CLIENTS_PATH, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
+import { toBulkItem, TURN_LEADS_INTO_CLIENTS_PATH, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
 import { apiKeyListSchema, bulkResultsSchema, createdApiKeySchema, healthSchema, leadBodySchema, problemSchema, userBodySchema } from "./schemas";
 
 // Builds the OpenAPI 3.1 description from the zod schemas the service validates
@@ -20,6 +20,7 @@ import { apiKeyListSchema, bulkResultsSchema, createdApiKeySchema, healthSchema,
 
 const EXAMPLE_LEAD = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c01";
 const EXAMPLE_ENTITY = "5f8e0c1d-2b3a-4c5d-8e9f-a1b2c3d4e501";
+const EXAMPLE_EXISTING_CLIENT = "c11e7a00-1b2c-4d3e-8f40-5a6b7c8d9e01";
 
 function componentSchemas() {
   const registry = z.registry<{ id: string; description?: string }>();
@@ -49,7 +50,7 @@ const refusalExample = (kind: Parameters<typeof refusalError>[0]["kind"]) =>
   example(
     refusalError(
       kind === "client_already_exists"
-        ? { kind, existingClientId: "c11e7a00-1b2c-4d3e-8f40-5a6b7c8d9e01" }
+        ? { kind, existingClientId: EXAMPLE_EXISTING_CLIENT }
         : ({ kind } as Parameters<typeof refusalError>[0]),
     ),
   );
@@ -339,11 +340,7 @@ export function buildOpenApiDocument(version: string) {
                   example: {
                     results: [
                       { lead_id: EXAMPLE_LEAD, status: 200, replayed: false, linked: false, user: EXAMPLE_USER },
-                      {
-                        lead_id: "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02",
-                        status: 409,
-                        problem: (({ request_id: _, ...rest }) => rest)(refusalExample("client_already_exists").value),
-                      },
+                      toBulkItem("9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02", { kind: "client_already_exists", existingClientId: EXAMPLE_EXISTING_CLIENT }),
                     ],
                   },
                 },

@@ -4,7 +4,7 @@ import * as z from "zod/mini";
 import type { ConversionOutcome } from "../../domain/conversion";
 import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
 import { bearerAuth, type TokenVerifier, rateLimit, type RateLimiter, spendBudget } from "../auth";
-import { PROBLEMS } from "../problem";
+import { problemBody } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
@@ -39,18 +39,9 @@ export function toBulkItem(leadId: string, outcome: ConversionOutcome) {
       return { lead_id: leadId, status: 200 as const, replayed: outcome.kind === "replayed", linked: outcome.linked, user: toUserBody(outcome.client) };
     default: {
       const error = refusalError(outcome);
-      return {
-        lead_id: leadId,
-        status: error.status,
-        problem: {
-          type: `/problems/${error.code}`,
-          title: PROBLEMS[error.code].title,
-          status: error.status,
-          detail: error.detail,
-          code: error.code,
-          ...error.extensions,
-        },
-      };
+      // The single endpoint's problem body; the request id is the call's, in its X-Request-Id.
+      const { request_id: _, ...problem } = problemBody(error, "");
+      return { lead_id: leadId, status: error.status, problem };
     }
   }
 }
