@@ -6,6 +6,7 @@ import type { WebhookStore } from "../../webhooks/store";
 import { bearerAuth } from "../auth";
 import { ApiError } from "../problem";
 import { rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import { executionContextOf } from "../execution-context";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, toValidationIssues } from "../validation";
 import { endpointNotFound } from "./webhook-endpoints";
@@ -32,15 +33,6 @@ export const redeliverBody = z.object(
 
 /** Called with a new event (or redelivery) so the runtime's driver sends it now rather than at the next sweep. */
 export type Announce = (eventId: string, executionCtx: ExecutionContext | undefined) => void;
-
-/** The request's ExecutionContext on Workers; none on Node. */
-export function executionContextOf(c: { executionCtx: ExecutionContext }): ExecutionContext | undefined {
-  try {
-    return c.executionCtx;
-  } catch {
-    return undefined;
-  }
-}
 
 const eventNotFound = () => new ApiError("event_not_found", "No event with this id exists for the financial entity.");
 

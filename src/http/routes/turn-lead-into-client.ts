@@ -4,11 +4,12 @@ import * as z from "zod/mini";
 import type { ConversionRefusal, ConversionStore } from "../../domain/conversion";
 import { convertLeadToClient } from "../../domain/convert-lead-to-client";
 import { bearerAuth, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import { executionContextOf } from "../execution-context";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
-import { type Announce, executionContextOf } from "./events";
+import type { Announce } from "./events";
 
 export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";
 

@@ -4,11 +4,12 @@ import * as z from "zod/mini";
 import type { ConversionOutcome } from "../../domain/conversion";
 import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
 import { bearerAuth, type TokenVerifier, rateLimit, type RateLimiter, spendBudget } from "../auth";
+import { executionContextOf } from "../execution-context";
 import { problemBody } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
-import { type Announce, executionContextOf } from "./events";
+import type { Announce } from "./events";
 import { onExistingClientField, refusalError, uuidField } from "./turn-lead-into-client";
 
 export const TURN_LEADS_INTO_CLIENTS_PATH = "/turn-leads-into-clients";
