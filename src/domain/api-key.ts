@@ -28,13 +28,17 @@ export interface ApiKeySnapshot {
 }
 
 /**
- * Who a read acts for, as its one database request needs it: a verified
- * token's entity, or an integration key known only by its hash (its row is
- * read by the same request), judged at the instant `at`.
+ * Who a read or a webhook request acts for, as its one database request needs
+ * it: a verified token's entity, or an integration key known only by its hash
+ * (its row is read by the same request). `at` is the request's instant, against
+ * which the batch and the domain judge the key's expiry.
  */
 export type Credential = { entityId: string } | { keyHash: string; at: string };
 
 export type KeyRefusal = { kind: "unauthorized" } | { kind: "insufficient_scope" } | { kind: "forbidden" };
+
+/** The refusals left when the request names no entity and so acts for the key's own. */
+export type OwnKeyRefusal = Exclude<KeyRefusal, { kind: "forbidden" }>;
 
 /**
  * Says whether a key, as the batch saw it, may act: unknown, revoked and
@@ -51,10 +55,24 @@ export function decideKeyAccess(
   key: ApiKeySnapshot | null,
   request: { at: string; scope: string; financialEntityId?: string },
 ): KeyRefusal | null {
-  if (key === null || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= request.at)) {
-    return { kind: "unauthorized" };
-  }
+  const refusal = decideOwnKeyAccess(key, request);
+  if (refusal !== null || request.financialEntityId === undefined) return refusal;
+  // Not refused above, so the batch found the key's row.
+  return key!.financialEntityId === request.financialEntityId ? null : { kind: "forbidden" };
+}
+
+/**
+ * {@link decideKeyAccess} for a request that names no entity — the reads, the
+ * webhook endpoints, the events API: it acts for the key's own, so only an
+ * unusable key and a missing scope refuse it. `key` is as the request's batch
+ * reported it: absent or null when no key has the hash.
+ *
+ * @example
+ * const refusal = decideOwnKeyAccess(read.apiKey, { at, scope: "users:read" });
+ * if (refusal !== null) return refusal; // { kind: "unauthorized" } or { kind: "insufficient_scope" }
+ */
+export function decideOwnKeyAccess(key: ApiKeySnapshot | null | undefined, request: { at: string; scope: string }): OwnKeyRefusal | null {
+  if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= request.at)) return { kind: "unauthorized" };
   if (!key.scopes.includes(request.scope)) return { kind: "insufficient_scope" };
-  if (request.financialEntityId !== undefined && key.financialEntityId !== request.financialEntityId) return { kind: "forbidden" };
   return null;
 }

@@ -1,5 +1,6 @@
 import type { ApiKeySnapshot } from "./api-key";
 import { CONVERTED_LEAD_STATUS, type Client } from "./client";
+import { actorHasScope } from "./scopes";
 
 /** The scope a token needs, when it carries scopes at all. */
 export const CONVERT_SCOPE = "leads:convert";
@@ -117,7 +118,7 @@ export class ConversionInvariantError extends Error {
  * for the entity named in the request.
  */
 export function authorizeConversion(actor: Actor, request: ConversionRequest): ConversionRefusal | null {
-  if (actor.scopes !== null && !actor.scopes.includes(CONVERT_SCOPE)) {
+  if (!actorHasScope(actor, CONVERT_SCOPE)) {
     return { kind: "insufficient_scope" };
   }
   if (actor.financialEntityId !== request.financialEntityId) {

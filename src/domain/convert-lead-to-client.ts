@@ -52,7 +52,21 @@ export async function convertLeadToClient({
   const snapshot = await ctx.store.convert(command);
   const refusal = keyRefusal(actor, snapshot, command);
   if (refusal !== null) return refusal;
-  const outcome = decideConversion(snapshot, command);
+  return withEventId(decideConversion(snapshot, command), snapshot, command);
+}
+
+/**
+ * The outcome, carrying the attempt's event id when it converted the lead and
+ * its event has deliveries to send: the id the route hands to the webhook driver.
+ *
+ * @example
+ * withEventId(decideConversion(snapshot, command), snapshot, command) // → { kind: "converted", …, eventId } when there is a listener
+ */
+export function withEventId(
+  outcome: ConversionOutcome,
+  snapshot: Pick<ConversionSnapshot, "deliveriesToSend">,
+  command: Pick<ConversionCommand, "eventId">,
+): ConversionOutcome {
   return outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
 }
 

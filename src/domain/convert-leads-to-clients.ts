@@ -1,4 +1,4 @@
-import { conversionCommand, keyRefusal } from "./convert-lead-to-client";
+import { conversionCommand, keyRefusal, withEventId } from "./convert-lead-to-client";
 import {
   type OnExistingClient,
   authorizeConversion,
@@ -86,10 +86,7 @@ export async function convertLeadsToClients({
     kind: "decided",
     items: snapshots.map((snapshot, i) => {
       const command = commands[i]!;
-      const outcome = decideConversion(snapshot, command);
-      // As for one lead: the event id travels with a conversion whose event has deliveries to send.
-      const announced = outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
-      return { leadId: command.leadId, outcome: announced };
+      return { leadId: command.leadId, outcome: withEventId(decideConversion(snapshot, command), snapshot, command) };
     }),
   };
 }

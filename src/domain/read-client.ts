@@ -1,4 +1,4 @@
-import { type ApiKeySnapshot, type Credential, decideKeyAccess } from "./api-key";
+import { type ApiKeySnapshot, type Credential, decideOwnKeyAccess } from "./api-key";
 import type { Client } from "./client";
 import type { Caller } from "./conversion";
 import { actorHasScope, USERS_READ_SCOPE } from "./scopes";
@@ -37,8 +37,8 @@ export async function readClient({
   if (actor.kind === "key") {
     const at = (ctx.now?.() ?? new Date()).toISOString();
     const { client, apiKey } = await reader.findClient(input.clientId, { keyHash: actor.keyHash, at }, USERS_READ_SCOPE);
-    const refusal = decideKeyAccess(apiKey ?? null, { at, scope: USERS_READ_SCOPE });
-    if (refusal !== null) return refusal.kind === "unauthorized" ? refusal : { kind: "insufficient_scope" };
+    const refusal = decideOwnKeyAccess(apiKey, { at, scope: USERS_READ_SCOPE });
+    if (refusal !== null) return refusal;
     if (client === null || client.financialEntityId !== apiKey!.financialEntityId) return { kind: "user_not_found" };
     return { kind: "found", client };
   }

@@ -1,4 +1,4 @@
-import { type ApiKeySnapshot, type Credential, decideKeyAccess } from "./api-key";
+import { type ApiKeySnapshot, type Credential, decideOwnKeyAccess } from "./api-key";
 import type { Caller } from "./conversion";
 import { actorHasScope, LEADS_READ_SCOPE } from "./scopes";
 
@@ -84,8 +84,8 @@ export async function readLead({
   if (actor.kind === "key") {
     const at = (ctx.now?.() ?? new Date()).toISOString();
     const read = await reader.findLead(input.leadId, { keyHash: actor.keyHash, at }, LEADS_READ_SCOPE);
-    const refusal = decideKeyAccess(read.apiKey ?? null, { at, scope: LEADS_READ_SCOPE });
-    if (refusal !== null) return refusal.kind === "unauthorized" ? refusal : { kind: "insufficient_scope" };
+    const refusal = decideOwnKeyAccess(read.apiKey, { at, scope: LEADS_READ_SCOPE });
+    if (refusal !== null) return refusal;
     found = read.found;
   } else {
     if (!actorHasScope(actor, LEADS_READ_SCOPE)) return { kind: "insufficient_scope" };

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { $ZodIssue } from "zod/v4/core";
 import { ApiError, type ValidationIssue } from "./problem";
 import type { AppEnv } from "./types";
@@ -45,4 +46,24 @@ export function requireJsonBody(): MiddlewareHandler<AppEnv> {
     }
     await next();
   };
+}
+
+/** The body limit of every endpoint that takes a body, but key creation (whose body is a name and a few scopes). */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Hono's body limit, answering with the API's 413 `payload_too_large` problem.
+ * Routes put it first: the contract checks the body's size before the credential.
+ *
+ * @example
+ * app.post("/webhook-endpoints", jsonBodyLimit(MAX_BODY_BYTES), bearerAuth({ verifyToken }), handler);
+ */
+export function jsonBodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
+  if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new TypeError("jsonBodyLimit needs a positive whole number of bytes");
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError("payload_too_large", `The request body must not exceed ${maxBytes} bytes.`);
+    },
+  });
 }

@@ -1,17 +1,10 @@
 import type { ResultSet, Row } from "@libsql/client/http";
 import { type SQL, sql } from "drizzle-orm";
-import type { ApiKeySnapshot } from "../domain/api-key";
+import type { ApiKeySnapshot, Credential } from "../domain/api-key";
 import { apiKeys } from "../db/schema";
 
 /** The scope that manages webhook endpoints and reads events, when a credential carries scopes. */
 export const WEBHOOKS_SCOPE = "webhooks:manage";
-
-/**
- * Who a webhook request acts for: a verified token's entity, or an integration
- * key known only by its hash, whose row the request's own batch reads. `at` is
- * the request's instant, against which the batch and the domain judge expiry.
- */
-export type WebhookCredential = { entityId: string } | { keyHash: string; at: string };
 
 /** What a batch reports beside its own results: the key's row as it saw it, for a key. */
 export interface Acted<T> {
@@ -41,7 +34,7 @@ const keyIsUsable = (keyHash: string, at: string) =>
  * const results = await batch([...acting.before, sql`update … where entity = ${acting.entity}`, ...acting.after]);
  * const { apiKey, result } = acting.split(results);
  */
-export function actingAs(credential: WebhookCredential, { writes, scope = WEBHOOKS_SCOPE }: { writes: boolean; scope?: string }) {
+export function actingAs(credential: Credential, { writes, scope = WEBHOOKS_SCOPE }: { writes: boolean; scope?: string }) {
   if ("entityId" in credential) {
     return {
       entity: sql`${credential.entityId}`,

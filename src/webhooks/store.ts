@@ -3,7 +3,8 @@ import { type SQL, sql } from "drizzle-orm";
 import { type Database, toStatement } from "../db/client";
 import { callDatabase } from "../db/errors";
 import { financialEntities, webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
-import { type Acted, actingAs, type WebhookCredential } from "./credential";
+import type { Credential as WebhookCredential } from "../domain/api-key";
+import { type Acted, actingAs } from "./credential";
 
 // The webhook tables' queries. Every operation is one batch (one request to the
 // database) whose statements decide for themselves, like the conversion's. The

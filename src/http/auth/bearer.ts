@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { CONVERT_SCOPE } from "../../domain/conversion";
+import { executionContextOf } from "../execution-context";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import type { TokenVerifier } from "./actor";
@@ -44,13 +45,8 @@ export function invalidToken(description: string): ApiError {
 
 /** The Worker's `waitUntil`, where there is one, so that a key refresh outlives the request. */
 function keepAliveOf(c: Context<AppEnv>): KeepAlive | undefined {
-  let ctx: { waitUntil(work: Promise<unknown>): void };
-  try {
-    ctx = c.executionCtx;
-  } catch {
-    return undefined;
-  }
-  return (work) => ctx.waitUntil(work);
+  const ctx = executionContextOf(c);
+  return ctx && ((work) => ctx.waitUntil(work));
 }
 
 /** What a request learns about a key that is well-formed but was not (and cannot be) looked up. */

@@ -2,29 +2,25 @@ import * as z from "zod/mini";
 import { CONVERT_SCOPE } from "../../domain/conversion";
 import { AUTH_REALM, insufficientScopeError } from "../auth";
 import { RETRY_AFTER_SECONDS } from "../error-handler";
-import { ApiError, PROBLEM_CONTENT_TYPE, type ProblemCode, problemBody } from "../problem";
-import {
-  MAX_BODY_BYTES,
-  refusalError,
-  TURN_LEAD_INTO_CLIENT_PATH,
-  turnLeadIntoClientBody,
-} from "../routes/turn-lead-into-client";
+import { refusalError, TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/turn-lead-into-client";
+import { MAX_BODY_BYTES } from "../validation";
 import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
 import { DEFAULT_RATE_LIMITS } from "../auth";
 import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
 import { eventPaths, registerEventSchemas } from "./events";
+import { describeCodes, example, header, problem, problemContent, type ProblemExample, ref } from "./parts";
 import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
 import { MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
-import { TURN_LEADS_INTO_CLIENTS_PATH, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
+import { toBulkItem, TURN_LEADS_INTO_CLIENTS_PATH, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
 import { apiKeyListSchema, bulkResultsSchema, createdApiKeySchema, healthSchema, leadBodySchema, problemSchema, userBodySchema } from "./schemas";
 
 // Builds the OpenAPI 3.1 description from the zod schemas the service validates
 // with. The Worker serves what scripts/assets.ts wrote at build time; the Node
 // entry builds it at start.
 
-const EXAMPLE_REQUEST_ID = "3f0e9a4c-1d2b-4c5e-9f80-7a6b5c4d3e2f";
 const EXAMPLE_LEAD = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c01";
 const EXAMPLE_ENTITY = "5f8e0c1d-2b3a-4c5d-8e9f-a1b2c3d4e501";
+const EXAMPLE_EXISTING_CLIENT = "c11e7a00-1b2c-4d3e-8f40-5a6b7c8d9e01";
 
 function componentSchemas() {
   const registry = z.registry<{ id: string; description?: string }>();
@@ -48,20 +44,13 @@ function componentSchemas() {
   );
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const cacheControl = (value: string) => ({ description: "How long this may be cached.", required: true, schema: { type: "string", const: value } });
-const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
-
-const example = (error: ApiError) => ({
-  summary: error.code,
-  value: problemBody(error, EXAMPLE_REQUEST_ID),
-});
 
 const refusalExample = (kind: Parameters<typeof refusalError>[0]["kind"]) =>
   example(
     refusalError(
       kind === "client_already_exists"
-        ? { kind, existingClientId: "c11e7a00-1b2c-4d3e-8f40-5a6b7c8d9e01" }
+        ? { kind, existingClientId: EXAMPLE_EXISTING_CLIENT }
         : ({ kind } as Parameters<typeof refusalError>[0]),
     ),
   );
@@ -69,23 +58,9 @@ const refusalExample = (kind: Parameters<typeof refusalError>[0]["kind"]) =>
 // Every response carries these two; the API's never may be cached (bodies carry personal data).
 const commonHeaders = () => ({ "X-Request-Id": header("XRequestId"), "Cache-Control": header("CacheControlNoStore") });
 
-function problemResponse(description: string, examples: ReturnType<typeof example>[], headers: Record<string, unknown> = {}) {
-  return {
-    description,
-    headers: { ...commonHeaders(), ...headers },
-    content: {
-      [PROBLEM_CONTENT_TYPE]: {
-        schema: ref("Problem"),
-        examples: Object.fromEntries(examples.map((e) => [e.summary, e])),
-      },
-    },
-  };
+function problemResponse(description: string, examples: ProblemExample[], headers: Record<string, unknown> = {}) {
+  return { description, headers: { ...commonHeaders(), ...headers }, content: problemContent(examples) };
 }
-
-const problem = (code: ProblemCode, detail: string, extensions?: ConstructorParameters<typeof ApiError>[2]) =>
-  example(new ApiError(code, detail, extensions));
-
-const describeCodes = (codes: string[]) => codes.map((c) => `\`${c}\``).join(", ");
 
 const EXAMPLE_USER = {
   _id: "99437d58-eb66-4906-8156-3d87fc3dd75e", image: null, name: "Laura", lastname: "Gómez",
@@ -96,7 +71,6 @@ const EXAMPLE_USER = {
   ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01", business_entity: "S.A.S.", additional_data: {},
 };
 
-/** The responses every authenticated GET shares: token, scope, method, failures. */
 /** 401, the same on every route: one answer for every kind of bad credential. */
 const unauthorizedResponse = () =>
   problemResponse(
@@ -112,15 +86,32 @@ const conversionForbiddenResponse = () =>
     [refusalExample("forbidden"), refusalExample("insufficient_scope"), refusalExample("financial_entity_suspended")],
   );
 
+/** 405, naming the methods the path accepts (as its `Allow` does). */
+const methodNotAllowedResponse = (allow: string) =>
+  problemResponse(`Only ${allow} is allowed here; see \`Allow\`.`, [problem("method_not_allowed", `This endpoint accepts ${allow}.`)], {
+    Allow: header("Allow"),
+  });
+
+/** 413 of an endpoint whose body may be at most `maxBytes` long. */
+const payloadTooLargeResponse = (maxBytes: number) =>
+  problemResponse(`The body is over ${maxBytes} bytes.`, [problem("payload_too_large", `The request body must not exceed ${maxBytes} bytes.`)]);
+
+/** 415 of an endpoint that requires a JSON body. */
+const unsupportedMediaTypeResponse = () =>
+  problemResponse(
+    "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
+    [problem("unsupported_media_type", "The request body must be application/json.")],
+    { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
+  );
+
+/** The responses every authenticated GET shares: token, scope, method, failures. */
 function readResponses(scope: string, allow: string, internal: object, unavailable: object) {
   return {
     401: unauthorizedResponse(),
     403: problemResponse(`\`insufficient_scope\`: the token's or the integration key's scopes lack \`${scope}\`.`, [
-      example(new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`)),
+      example(insufficientScopeError(scope)),
     ], { "WWW-Authenticate": header("WWWAuthenticate") }),
-    405: problemResponse(`Only ${allow} is allowed here; see \`Allow\`.`, [problem("method_not_allowed", `This endpoint accepts ${allow}.`)], {
-      Allow: header("Allow"),
-    }),
+    405: methodNotAllowedResponse(allow),
     500: internal,
     503: unavailable,
   };
@@ -209,14 +200,7 @@ export function buildOpenApiDocument(version: string) {
               content: {
                 "application/json": {
                   schema: ref("User"),
-                  example: {
-                    _id: "99437d58-eb66-4906-8156-3d87fc3dd75e", image: null, name: "Laura", lastname: "Gómez",
-                    business_name: "Panadería La Espiga S.A.S.", quota: 15000000, status: "active",
-                    phone: "+57 300 555 0101", email: "laura.gomez@example.com", nit: "901.234.567-1",
-                    address: "Calle 10 # 43-12, Medellín", history: [], score: 742,
-                    payment_data: { bank: "Bancolombia" }, apn_token: "",
-                    ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01", business_entity: "S.A.S.", additional_data: {},
-                  },
+                  example: EXAMPLE_USER,
                 },
               },
             },
@@ -231,9 +215,7 @@ export function buildOpenApiDocument(version: string) {
               `${describeCodes(["financial_entity_not_found", "lead_not_found"])}: a lead of another ecosystem is reported exactly like a missing one.`,
               [refusalExample("financial_entity_not_found"), refusalExample("lead_not_found")],
             ),
-            405: problemResponse("Only POST is allowed here; see `Allow`.", [problem("method_not_allowed", "This endpoint accepts POST.")], {
-              Allow: header("Allow"),
-            }),
+            405: methodNotAllowedResponse("POST"),
             409: problemResponse(
               `${describeCodes(["lead_assigned_to_other_entity", "lead_already_converted", "client_already_exists"])}: \`client_already_exists\` carries \`existing_user_id\`.`,
               [
@@ -242,14 +224,8 @@ export function buildOpenApiDocument(version: string) {
                 refusalExample("client_already_exists"),
               ],
             ),
-            413: problemResponse(`The body is over ${MAX_BODY_BYTES} bytes.`, [
-              problem("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`),
-            ]),
-            415: problemResponse(
-              "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
-              [problem("unsupported_media_type", "The request body must be application/json.")],
-              { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
-            ),
+            413: payloadTooLargeResponse(MAX_BODY_BYTES),
+            415: unsupportedMediaTypeResponse(),
             429: rateLimited("conversions"),
             500: internal,
             503: unavailable,
@@ -290,14 +266,8 @@ export function buildOpenApiDocument(version: string) {
             403: keyManagementForbidden,
             404: problemResponse("The token's entity does not exist.", [problem("financial_entity_not_found", "No financial entity exists with this id.")]),
             405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts GET, POST.")]),
-            413: problemResponse(`The body is over ${MAX_API_KEY_BODY_BYTES} bytes.`, [
-              problem("payload_too_large", `The request body must not exceed ${MAX_API_KEY_BODY_BYTES} bytes.`),
-            ]),
-            415: problemResponse(
-              "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
-              [problem("unsupported_media_type", "The request body must be application/json.")],
-              { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
-            ),
+            413: payloadTooLargeResponse(MAX_API_KEY_BODY_BYTES),
+            415: unsupportedMediaTypeResponse(),
             429: rateLimited("requests"),
             500: internal,
             503: unavailable,
@@ -370,11 +340,7 @@ export function buildOpenApiDocument(version: string) {
                   example: {
                     results: [
                       { lead_id: EXAMPLE_LEAD, status: 200, replayed: false, linked: false, user: EXAMPLE_USER },
-                      {
-                        lead_id: "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02",
-                        status: 409,
-                        problem: (({ request_id: _, ...rest }) => rest)(refusalExample("client_already_exists").value),
-                      },
+                      toBulkItem("9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02", { kind: "client_already_exists", existingClientId: EXAMPLE_EXISTING_CLIENT }),
                     ],
                   },
                 },
@@ -389,17 +355,9 @@ export function buildOpenApiDocument(version: string) {
             403: conversionForbiddenResponse(),
             404: problemResponse("`financial_entity_not_found`: no such entity. (A missing lead is an item of the 200.)", [refusalExample("financial_entity_not_found")]),
             429: rateLimited("conversions"),
-            405: problemResponse("Only POST is allowed here; see `Allow`.", [problem("method_not_allowed", "This endpoint accepts POST.")], {
-              Allow: header("Allow"),
-            }),
-            413: problemResponse(`The body is over ${MAX_BODY_BYTES} bytes.`, [
-              problem("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`),
-            ]),
-            415: problemResponse(
-              "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
-              [problem("unsupported_media_type", "The request body must be application/json.")],
-              { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
-            ),
+            405: methodNotAllowedResponse("POST"),
+            413: payloadTooLargeResponse(MAX_BODY_BYTES),
+            415: unsupportedMediaTypeResponse(),
             500: internal,
             503: unavailable,
           },

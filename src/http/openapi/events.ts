@@ -1,14 +1,16 @@
 import * as z from "zod/mini";
-import { ApiError, problemBody } from "../problem";
+import { DEFAULT_RATE_LIMITS } from "../auth";
+import { PROBLEMS, type ProblemCode } from "../problem";
 import { eventsQuery, redeliverBody } from "../routes/events";
 import { createEndpointBody, EVENT_TYPES, updateEndpointBody } from "../routes/webhook-endpoints";
 import { WEBHOOKS_SCOPE } from "../routes/webhook-scope";
+import { MAX_BODY_BYTES } from "../validation";
+import { describeCodes, header, problem, problemContent, ref } from "./parts";
 import { userBodySchema } from "./schemas";
 
 // The events part of the OpenAPI document: /webhook-endpoints and /events, from
 // the validators' own schemas (requests) and these shapes (responses).
 
-const EXAMPLE_REQUEST_ID = "3f0e9a4c-1d2b-4c5e-9f80-7a6b5c4d3e2f";
 const EXAMPLE_ENDPOINT = "7d2f5a10-3c4b-4e8a-9b1c-2d3e4f5a6b70";
 
 const nullableText = z.nullable(z.string());
@@ -70,55 +72,54 @@ export function registerEventSchemas(registry: z.core.$ZodRegistry<{ id: string;
   registry.add(deliveryAttemptListSchema, { id: "DeliveryAttemptList", description: "Every attempt, oldest first. `outcome` is `retrying` when another attempt is scheduled and `failed` when the delivery gave up." });
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
 const ok = (description: string, schema: string) => ({
   description,
   headers: { "X-Request-Id": header("XRequestId") },
   content: { "application/json": { schema: ref(schema) } },
 });
 
-function problems(codes: [code: ConstructorParameters<typeof ApiError>[0], status: number, detail: string][]) {
-  const byStatus = new Map<number, [string, string][]>();
-  for (const [code, status, detail] of codes) byStatus.set(status, [...(byStatus.get(status) ?? []), [code, detail]]);
+/** A problem an operation may answer: its code and the detail of its example. */
+type Documented = [code: ProblemCode, detail: string];
+
+/** The error responses of an operation: one per status (as PROBLEMS maps each code), listing its codes in the order given. */
+function problems(codes: Documented[]) {
+  const byStatus = new Map<number, Documented[]>();
+  for (const documented of codes) {
+    const { status } = PROBLEMS[documented[0]];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), documented]);
+  }
   return Object.fromEntries(
     [...byStatus].map(([status, list]) => [
       status,
       {
-        description: list.map(([code]) => `\`${code}\``).join(", "),
+        description: describeCodes(list.map(([code]) => code)),
         headers: { "X-Request-Id": header("XRequestId") },
-        content: {
-          "application/problem+json": {
-            schema: ref("Problem"),
-            examples: Object.fromEntries(
-              list.map(([code, detail]) => [code, { summary: code, value: problemBody(new ApiError(code as never, detail), EXAMPLE_REQUEST_ID) }]),
-            ),
-          },
-        },
+        content: problemContent(list.map(([code, detail]) => problem(code, detail))),
       },
     ]),
   );
 }
 
-const common = (extra: Parameters<typeof problems>[0] = []) => ({
+const tooLarge: Documented = ["payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`];
+const common = (extra: Documented[] = []) => ({
   ...problems([
-    ["unauthorized", 401, "A bearer token is required in the Authorization header."],
-    ["insufficient_scope", 403, `The token's scope does not include "${WEBHOOKS_SCOPE}".`],
+    ["unauthorized", "A bearer token is required in the Authorization header."],
+    ["insufficient_scope", `The token's scope does not include "${WEBHOOKS_SCOPE}".`],
     ...extra,
-    ["rate_limited", 429, "This credential is over its budget of 1200 requests per minute."],
-    ["internal_error", 500, "An unexpected error occurred."],
-    ["service_unavailable", 503, "The database is unavailable right now; retrying is safe."],
+    ["rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS.requests} requests per minute.`],
+    ["internal_error", "An unexpected error occurred."],
+    ["service_unavailable", "The database is unavailable right now; retrying is safe."],
   ]),
 });
-const withBody = (extra: Parameters<typeof problems>[0] = []) =>
+const withBody = (extra: Documented[] = []) =>
   common([
-    ["validation_error", 400, "The request body is not valid."],
+    ["validation_error", "The request body is not valid."],
     ...extra,
-    ["payload_too_large", 413, "The request body must not exceed 16384 bytes."],
-    ["unsupported_media_type", 415, "The request body must be application/json."],
+    tooLarge,
+    ["unsupported_media_type", "The request body must be application/json."],
   ]);
-const endpointMissing: Parameters<typeof problems>[0][number] = ["webhook_endpoint_not_found", 404, "No webhook endpoint with this id exists for the financial entity."];
-const eventMissing: Parameters<typeof problems>[0][number] = ["event_not_found", 404, "No event with this id exists for the financial entity."];
+const endpointMissing: Documented = ["webhook_endpoint_not_found", "No webhook endpoint with this id exists for the financial entity."];
+const eventMissing: Documented = ["event_not_found", "No event with this id exists for the financial entity."];
 const security = [{ bearerAuth: [WEBHOOKS_SCOPE] }];
 const idParam = (name: string, description: string) => ({ name, in: "path", required: true, description, schema: { type: "string" } });
 const jsonBody = (schema: string, example: object, required = true) => ({ required, content: { "application/json": { schema: ref(schema), example } } });
@@ -138,7 +139,7 @@ export function eventPaths() {
         requestBody: jsonBody("CreateWebhookEndpointRequest", { url: "https://crm.example.com/hooks/leads", description: "CRM", event_types: ["lead.converted"] }),
         responses: {
           201: ok("The endpoint, with its secret.", "WebhookEndpointCreated"),
-          ...withBody([["financial_entity_not_found", 404, "No financial entity exists with this id."]]),
+          ...withBody([["financial_entity_not_found", "No financial entity exists with this id."]]),
         },
       },
       get: {
@@ -176,7 +177,7 @@ export function eventPaths() {
         operationId: "rotateWebhookSecret",
         summary: "Replace the endpoint's secret; the old one keeps signing for 24 h",
         security,
-        responses: { 200: ok("The new secret, shown only here.", "WebhookSecret"), ...common([endpointMissing, ["payload_too_large", 413, "The request body must not exceed 16384 bytes."]]) },
+        responses: { 200: ok("The new secret, shown only here.", "WebhookSecret"), ...common([endpointMissing, tooLarge]) },
       },
     },
     "/events": {
@@ -190,7 +191,7 @@ export function eventPaths() {
         ],
         responses: {
           200: ok("A page of events.", "EventList"),
-          ...common([["validation_error", 400, "The query is not valid."]]),
+          ...common([["validation_error", "The query is not valid."]]),
         },
       },
     },
@@ -213,10 +214,10 @@ export function eventPaths() {
         responses: {
           202: { description: "Queued.", headers: { "X-Request-Id": header("XRequestId") } },
           ...common([
-            ["validation_error", 400, "The request body is not valid."],
+            ["validation_error", "The request body is not valid."],
             eventMissing,
             endpointMissing,
-            ["payload_too_large", 413, "The request body must not exceed 16384 bytes."],
+            tooLarge,
           ]),
         },
       },

@@ -113,14 +113,8 @@ export const createdApiKeySchema = z.strictObject({
 
 export const apiKeyListSchema = z.strictObject({ data: z.array(apiKeySchema) });
 
-const itemProblemSchema = z.strictObject({
-  type: z.string(),
-  title: z.string(),
-  status: z.int(),
-  detail: z.string(),
-  code: z.enum(codes),
-  existing_user_id: z.optional(uuid),
-});
+// A refusal of one lead: the problem, without the call's request id, and never `errors` (those refuse the whole call).
+const itemProblemSchema = z.omit(problemSchema, { request_id: true, errors: true });
 
 /** `POST /turn-leads-into-clients`: one result per requested lead, in the request's order. */
 export const bulkResultsSchema = z.strictObject({

@@ -1,20 +1,20 @@
 import { zValidator } from "@hono/zod-validator";
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { ApiKeyStore } from "../../db/api-key-store";
 import { type ApiKey, API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
 import type { Actor } from "../../domain/conversion";
+import { actorHasScope } from "../../domain/scopes";
 import { bearerAuth, generateIntegrationKey, insufficientScopeError, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
-import { requireJsonBody, validationHook } from "../validation";
+import { jsonBodyLimit, requireJsonBody, validationHook } from "../validation";
+import { pathId } from "./path-id";
 
 export const API_KEYS_PATH = "/api-keys";
 export const MAX_API_KEY_BODY_BYTES = 4 * 1024;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // RFC 3339: a date-time with seconds optional and a zone required. (zod's ISO checker would add ~1 KiB to the Worker.)
 const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
@@ -64,7 +64,7 @@ function requireKeyManager(): MiddlewareHandler<AppEnv> {
   return async function requireKeyManager(c, next) {
     const actor = c.get("actor");
     if (actor.kind === "key") throw new ApiError("forbidden", "Integration keys cannot manage keys; use a token.");
-    if (actor.scopes !== null && !actor.scopes.includes(MANAGE_KEYS_SCOPE)) throw insufficientScopeError(MANAGE_KEYS_SCOPE);
+    if (!actorHasScope(actor, MANAGE_KEYS_SCOPE)) throw insufficientScopeError(MANAGE_KEYS_SCOPE);
     await next();
   };
 }
@@ -89,12 +89,7 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
   return new Hono<AppEnv>()
     .post(
       API_KEYS_PATH,
-      bodyLimit({
-        maxSize: MAX_API_KEY_BODY_BYTES,
-        onError: () => {
-          throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_API_KEY_BODY_BYTES} bytes.`);
-        },
-      }),
+      jsonBodyLimit(MAX_API_KEY_BODY_BYTES),
       ...auth,
       requireJsonBody(),
       zValidator("json", createApiKeyBody, validationHook),
@@ -118,7 +113,7 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
         if (created === null) throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
         c.set("outcome", "api_key_created");
         const { revoked_at: _, last_used_at: __, ...shown } = toApiKeyBody(created);
-        return c.json({ ...shown, key: generated.key }, 201, { "Cache-Control": "no-store" });
+        return c.json({ ...shown, key: generated.key }, 201);
       },
     )
     .get(API_KEYS_PATH, ...auth, requireKeyManager(), async (c) => {
@@ -126,9 +121,8 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
       return c.json({ data: list.map(toApiKeyBody) }, 200);
     })
     .delete(`${API_KEYS_PATH}/:id`, ...auth, requireKeyManager(), async (c) => {
-      const id = c.req.param("id");
-      const found =
-        UUID.test(id) && (await keys.revoke(tokenActor(c.get("actor")).financialEntityId, id.toLowerCase(), now().toISOString()));
+      const id = pathId(c.req.param("id"));
+      const found = id !== null && (await keys.revoke(tokenActor(c.get("actor")).financialEntityId, id, now().toISOString()));
       if (!found) throw new ApiError("api_key_not_found", "No integration key with this id exists for this financial entity.");
       c.set("outcome", "api_key_revoked");
       return c.body(null, 204);

@@ -1,19 +1,17 @@
 import type { ExecutionContext } from "hono";
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
-import { bodyLimit } from "hono/body-limit";
 import * as z from "zod/mini";
 import type { WebhookStore } from "../../webhooks/store";
-import { bearerAuth } from "../auth";
 import { ApiError } from "../problem";
-import { rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import { bearerAuth, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import { executionContextOf } from "../execution-context";
 import type { AppEnv } from "../types";
-import { toValidationIssues } from "../validation";
+import { jsonBodyLimit, MAX_BODY_BYTES, toValidationIssues } from "../validation";
 import { endpointNotFound } from "./webhook-endpoints";
 import { accepted, credentialOf, requireWebhooksScope } from "./webhook-scope";
 
 export const EVENTS_PATH = "/events";
-const MAX_BODY_BYTES = 16 * 1024;
 
 /** `GET /events` query: the last event id seen, and how many to list (1–100, default 50). */
 export const eventsQuery = z.object({
@@ -34,15 +32,6 @@ export const redeliverBody = z.object(
 
 /** Called with a new event (or redelivery) so the runtime's driver sends it now rather than at the next sweep. */
 export type Announce = (eventId: string, executionCtx: ExecutionContext | undefined) => void;
-
-/** The request's ExecutionContext on Workers; none on Node. */
-export function executionContextOf(c: { executionCtx: ExecutionContext }): ExecutionContext | undefined {
-  try {
-    return c.executionCtx;
-  } catch {
-    return undefined;
-  }
-}
 
 const eventNotFound = () => new ApiError("event_not_found", "No event with this id exists for the financial entity.");
 
@@ -104,12 +93,7 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
     })
     .post(
       `${EVENTS_PATH}/:id/redeliver`,
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`);
-        },
-      }),
+      jsonBodyLimit(MAX_BODY_BYTES),
       ...auth,
       async (c) => {
         const text = await c.req.text();

@@ -1,18 +1,17 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
-import { bodyLimit } from "hono/body-limit";
 import * as z from "zod/mini";
 import type { ConversionRefusal, ConversionStore } from "../../domain/conversion";
 import { convertLeadToClient } from "../../domain/convert-lead-to-client";
 import { bearerAuth, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import { executionContextOf } from "../execution-context";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
-import { requireJsonBody, validationHook } from "../validation";
-import { type Announce, executionContextOf } from "./events";
+import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
+import type { Announce } from "./events";
 
 export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";
-export const MAX_BODY_BYTES = 16 * 1024;
 
 /** A UUID member of a body, lower-cased: ids are compared in lowercase, whatever case the caller used. */
 export const uuidField = (field: string) =>
@@ -71,15 +70,6 @@ export interface TurnLeadIntoClientDeps {
   conversions: RateLimiter;
 }
 
-/** The conversion endpoints' body limit: 413 `payload_too_large`, checked before the credential. */
-export const conversionBodyLimit = () =>
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`);
-    },
-  });
-
 /**
  * `POST /turn-lead-into-client`. Checks run in the contract's order: body
  * size, credential, rate limit, content type and body, then scope and entity,
@@ -89,7 +79,7 @@ export const conversionBodyLimit = () =>
 export function turnLeadIntoClientRoute({ store, verifyToken, announce, conversions }: TurnLeadIntoClientDeps) {
   return new Hono<AppEnv>().post(
     TURN_LEAD_INTO_CLIENT_PATH,
-    conversionBodyLimit(),
+    jsonBodyLimit(MAX_BODY_BYTES),
     bearerAuth({ verifyToken }),
     rateLimit(conversions),
     requireJsonBody(),

@@ -4,12 +4,13 @@ import * as z from "zod/mini";
 import type { ConversionOutcome } from "../../domain/conversion";
 import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
 import { bearerAuth, type TokenVerifier, rateLimit, type RateLimiter, spendBudget } from "../auth";
-import { PROBLEMS } from "../problem";
+import { executionContextOf } from "../execution-context";
+import { problemBody } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
-import { requireJsonBody, validationHook } from "../validation";
-import { type Announce, executionContextOf } from "./events";
-import { conversionBodyLimit, onExistingClientField, refusalError, uuidField } from "./turn-lead-into-client";
+import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
+import type { Announce } from "./events";
+import { onExistingClientField, refusalError, uuidField } from "./turn-lead-into-client";
 
 export const TURN_LEADS_INTO_CLIENTS_PATH = "/turn-leads-into-clients";
 
@@ -39,18 +40,9 @@ export function toBulkItem(leadId: string, outcome: ConversionOutcome) {
       return { lead_id: leadId, status: 200 as const, replayed: outcome.kind === "replayed", linked: outcome.linked, user: toUserBody(outcome.client) };
     default: {
       const error = refusalError(outcome);
-      return {
-        lead_id: leadId,
-        status: error.status,
-        problem: {
-          type: `/problems/${error.code}`,
-          title: PROBLEMS[error.code].title,
-          status: error.status,
-          detail: error.detail,
-          code: error.code,
-          ...error.extensions,
-        },
-      };
+      // The single endpoint's problem body; the request id is the call's, in its X-Request-Id.
+      const { request_id: _, ...problem } = problemBody(error, "");
+      return { lead_id: leadId, status: error.status, problem };
     }
   }
 }
@@ -73,7 +65,7 @@ export interface TurnLeadsIntoClientsDeps {
 export function turnLeadsIntoClientsRoute({ store, verifyToken, announce, conversions }: TurnLeadsIntoClientsDeps) {
   return new Hono<AppEnv>().post(
     TURN_LEADS_INTO_CLIENTS_PATH,
-    conversionBodyLimit(),
+    jsonBodyLimit(MAX_BODY_BYTES),
     bearerAuth({ verifyToken }),
     rateLimit(conversions),
     requireJsonBody(),

@@ -1,23 +1,20 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
-import { bodyLimit } from "hono/body-limit";
 import * as z from "zod/mini";
 import { LEAD_CONVERTED } from "../../webhooks/outbox";
 import { destinationProblem } from "../../webhooks/destination";
 import type { SecretBox } from "../../webhooks/secrets";
 import { generateSecret } from "../../webhooks/sign";
 import type { EndpointRow, WebhookStore } from "../../webhooks/store";
-import { bearerAuth } from "../auth";
 import { ApiError } from "../problem";
-import { rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import { bearerAuth, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import type { AppEnv } from "../types";
-import { requireJsonBody, validationHook } from "../validation";
+import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
 import { accepted, credentialOf, requireWebhooksScope } from "./webhook-scope";
 
 export const WEBHOOK_ENDPOINTS_PATH = "/webhook-endpoints";
 /** After a rotation the old secret keeps signing this long, so receivers can switch without losing events. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
-const MAX_BODY_BYTES = 16 * 1024;
 
 export const EVENT_TYPES = [LEAD_CONVERTED] as const;
 
@@ -84,12 +81,7 @@ export interface WebhookEndpointsDeps {
  * do not exist here.
  */
 export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsecureUrls, requests }: WebhookEndpointsDeps) {
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError("payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`);
-    },
-  });
+  const limit = jsonBodyLimit(MAX_BODY_BYTES);
   const auth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope()] as const;
 
   return new Hono<AppEnv>()

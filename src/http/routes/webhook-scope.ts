@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { decideKeyAccess } from "../../domain/api-key";
-import { type Acted, WEBHOOKS_SCOPE, type WebhookCredential } from "../../webhooks/credential";
+import { type Credential, decideOwnKeyAccess } from "../../domain/api-key";
+import { actorHasScope } from "../../domain/scopes";
+import { type Acted, WEBHOOKS_SCOPE } from "../../webhooks/credential";
 import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "../auth";
 import type { AppEnv } from "../types";
 
@@ -14,7 +15,7 @@ export { WEBHOOKS_SCOPE };
 export function requireWebhooksScope(): MiddlewareHandler<AppEnv> {
   return async function requireWebhooksScope(c, next) {
     const actor = c.get("actor");
-    if (actor.kind !== "key" && actor.scopes !== null && !actor.scopes.includes(WEBHOOKS_SCOPE)) {
+    if (actor.kind !== "key" && !actorHasScope(actor, WEBHOOKS_SCOPE)) {
       throw insufficientScopeError(WEBHOOKS_SCOPE);
     }
     await next();
@@ -25,27 +26,25 @@ export function requireWebhooksScope(): MiddlewareHandler<AppEnv> {
  * Who the request acts for, as the webhook store takes it: a token's entity,
  * or a key's hash with the instant its expiry is judged at.
  */
-export function credentialOf(c: Context<AppEnv>, now: () => Date = () => new Date()): WebhookCredential {
+export function credentialOf(c: Context<AppEnv>, now: () => Date = () => new Date()): Credential {
   const actor = c.get("actor");
   return actor.kind === "key" ? { keyHash: actor.keyHash, at: now().toISOString() } : { entityId: actor.financialEntityId };
 }
 
 /**
  * The store's result once the key its batch read may act — by the same rules
- * as the conversion's ({@link decideKeyAccess}): unknown, revoked or expired
+ * as the conversion's ({@link decideOwnKeyAccess}): unknown, revoked or expired
  * is 401 `invalid_token`, without `webhooks:manage` 403 `insufficient_scope`.
  * The batch's statements act only for such a key, so a refused one changed nothing.
  *
  * @example
  * const rows = accepted(who, await store.listEndpoints(who));
  */
-export function accepted<T>(who: WebhookCredential, { apiKey, result }: Acted<T>): T {
+export function accepted<T>(who: Credential, { apiKey, result }: Acted<T>): T {
   if ("keyHash" in who) {
-    const refusal = decideKeyAccess(apiKey ?? null, { at: who.at, scope: WEBHOOKS_SCOPE });
+    const refusal = decideOwnKeyAccess(apiKey, { at: who.at, scope: WEBHOOKS_SCOPE });
     if (refusal?.kind === "unauthorized") throw invalidToken(INVALID_KEY_DESCRIPTION);
     if (refusal?.kind === "insufficient_scope") throw insufficientScopeError(WEBHOOKS_SCOPE);
-    // A key acts for its own entity here, so no other refusal can come back.
-    if (refusal !== null) throw new Error(`unexpected key refusal: ${refusal.kind}`);
   }
   return result;
 }
