@@ -3,7 +3,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { type Database, toStatement } from "../db/client";
 import { callDatabase } from "../db/errors";
 import { financialEntities, webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
-import type { Credential as WebhookCredential } from "../domain/api-key";
+import type { Credential } from "../domain/api-key";
 import { type Acted, actingAs } from "./credential";
 
 // The webhook tables' queries. Every operation is one batch (one request to the
@@ -87,7 +87,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     callDatabase(() => db.$client.batch(queries.map(toStatement), "read"), timeoutMs);
 
   /** Runs a request's statements as one batch, inside the credential's own (see {@link actingAs}). */
-  const acting = async (who: WebhookCredential, mode: "read" | "write", queries: (entity: SQL) => SQL[]): Promise<Acted<ResultSet[]>> => {
+  const acting = async (who: Credential, mode: "read" | "write", queries: (entity: SQL) => SQL[]): Promise<Acted<ResultSet[]>> => {
     const around = actingAs(who, { writes: mode === "write" });
     const run = mode === "write" ? batch : read;
     return around.split(await run([...around.before, ...queries(around.entity), ...around.after]));
@@ -97,7 +97,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
   return {
     /** Registers an endpoint; null when the entity does not exist (or the key may not act). */
     async createEndpoint(
-      who: WebhookCredential,
+      who: Credential,
       input: { id: string; url: string; description: string | null; eventTypes: string[]; storedSecret: string; at: string },
     ): Promise<Acted<EndpointRow | null>> {
       const done = await acting(who, "write", (entity) => [
@@ -112,14 +112,14 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
       });
     },
 
-    async listEndpoints(who: WebhookCredential): Promise<Acted<EndpointRow[]>> {
+    async listEndpoints(who: Credential): Promise<Acted<EndpointRow[]>> {
       const done = await acting(who, "read", (entity) => [
         sql`select ${endpointColumns} from ${ep} where ${ep.financialEntityId} = ${entity} and ${ep.deletedAt} is null order by ${ep.createdAt}, ${ep.id}`,
       ]);
       return then(done, ([rows]) => rows!.rows.map(toEndpoint));
     },
 
-    async getEndpoint(who: WebhookCredential, id: string): Promise<Acted<EndpointRow | null>> {
+    async getEndpoint(who: Credential, id: string): Promise<Acted<EndpointRow | null>> {
       const done = await acting(who, "read", (entity) => [sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entity, id)}`]);
       return then(done, ([rows]) => {
         const row = rows!.rows[0];
@@ -129,7 +129,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
 
     /** Applies a change; re-enabling clears the reason and the failure streak, so pending deliveries resume. */
     async updateEndpoint(
-      who: WebhookCredential,
+      who: Credential,
       id: string,
       change: { url?: string; description?: string | null; eventTypes?: string[]; status?: EndpointStatus },
     ): Promise<Acted<EndpointRow | null>> {
@@ -153,7 +153,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** Deletes an endpoint and cancels what was still to be delivered to it; false when there was none. */
-    async deleteEndpoint(who: WebhookCredential, id: string, deletedAt: string): Promise<Acted<boolean>> {
+    async deleteEndpoint(who: Credential, id: string, deletedAt: string): Promise<Acted<boolean>> {
       const done = await acting(who, "write", (entity) => [
         sql`update ${ep} set "deleted_at" = ${deletedAt}, "status" = 'disabled', "disabled_reason" = 'deleted' where ${liveEndpoint(entity, id)}`,
         sql`update ${dl} set "status" = 'canceled', "locked_until" = null, "lock_id" = null
@@ -164,7 +164,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** Replaces the secret; the old one keeps signing until `previousUntil` (epoch ms). */
-    async rotateSecret(who: WebhookCredential, id: string, storedSecret: string, previousUntil: number): Promise<Acted<boolean>> {
+    async rotateSecret(who: Credential, id: string, storedSecret: string, previousUntil: number): Promise<Acted<boolean>> {
       const done = await acting(who, "write", (entity) => [
         sql`update ${ep} set "previous_secret" = "secret", "previous_secret_until" = ${previousUntil}, "secret" = ${storedSecret}
           where ${liveEndpoint(entity, id)}`,
@@ -173,7 +173,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** A page of the entity's events after `after` (oldest first); null when `after` is not one of its events. */
-    async eventsAfter(who: WebhookCredential, after: string | undefined, limit: number) {
+    async eventsAfter(who: Credential, after: string | undefined, limit: number) {
       const done = await acting(who, "read", (entity) => {
         const start = after === undefined ? sql`0` : sql`(select ${ev.seq} from ${ev} where ${ev.id} = ${after} and ${ev.financialEntityId} = ${entity})`;
         return [
@@ -190,7 +190,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** Every attempt made for an event of the entity, oldest first; null when the event is not the entity's. */
-    async attemptsFor(who: WebhookCredential, eventId: string) {
+    async attemptsFor(who: Credential, eventId: string) {
       const done = await acting(who, "read", (entity) => [
         sql`select 1 as found from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entity}`,
         sql`select ${at.endpointId} as endpoint_id, ${at.attempt} as attempt, ${at.statusCode} as status_code, ${at.error} as error,
@@ -215,7 +215,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
      * New deliveries of an event: to one endpoint of the entity, or to every
      * enabled one. Reports whether the event and the endpoint were found.
      */
-    async redeliver(who: WebhookCredential, eventId: string, endpointId: string | undefined, now: number, createdAt: string) {
+    async redeliver(who: Credential, eventId: string, endpointId: string | undefined, now: number, createdAt: string) {
       const which = endpointId === undefined ? sql`${ep.status} = 'enabled'` : sql`${ep.id} = ${endpointId}`;
       const done = await acting(who, "write", (entity) => [
         sql`insert into ${dl} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")
