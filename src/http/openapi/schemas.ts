@@ -101,13 +101,7 @@ export const apiKeySchema = z.strictObject({
 });
 
 /** The 201 answer of `POST /api-keys`: the only time the key text is shown. */
-export const createdApiKeySchema = z.strictObject({
-  id: uuid,
-  name: z.string(),
-  scopes,
-  prefix: z.string().check(z.length(8)),
-  created_at: timestamp,
-  expires_at: z.nullable(timestamp),
+export const createdApiKeySchema = z.extend(z.omit(apiKeySchema, { revoked_at: true, last_used_at: true }), {
   key: z.string().check(z.regex(/^lck_[0-9A-Za-z]{43}_[0-9A-Za-z]{6}$/)),
 });
 
