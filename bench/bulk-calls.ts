@@ -27,7 +27,8 @@ export interface BulkSizes {
 }
 
 /** Leads {@link measureBulk} takes from the pool. */
-export const bulkLeadsNeeded = ({ bulkLeads, singleLeads }: BulkSizes) => bulkLeads + singleLeads + bareLeads(bulkLeads);
+export const bulkLeadsNeeded = ({ bulkLeads, singleLeads }: BulkSizes) =>
+  bulkLeads + singleLeads + bareLeads(bulkLeads);
 const bareLeads = (bulkLeads: number) => Math.min(bulkLeads, 10 * CALL_SIZE);
 
 /**
@@ -53,7 +54,8 @@ export async function measureBulk(env: EdgeEnv, { bulkLeads, singleLeads }: Bulk
       if (res.status !== 200) throw new Error(`a bulk call answered ${res.status}`);
       const { results } = (await res.json()) as { results: { status: number }[] };
       const converted = results.filter((item) => item.status === 200).length;
-      if (converted !== leadIds.length) throw new Error(`a bulk call converted ${converted} of ${leadIds.length} leads`);
+      if (converted !== leadIds.length)
+        throw new Error(`a bulk call converted ${converted} of ${leadIds.length} leads`);
     });
     calls.push(performance.now() - at);
     maxRequests = Math.max(maxRequests, requests);
@@ -77,7 +79,8 @@ export async function measureBulk(env: EdgeEnv, { bulkLeads, singleLeads }: Bulk
     const snapshots = batch.snapshotsFrom(await env.remote.$client.batch(batch.statementsFor(commands), "write"));
     bareCalls.push(performance.now() - started);
     const converted = snapshots.filter((snapshot, k) => snapshot.lead?.client?.id === commands[k]!.clientId).length;
-    if (converted !== commands.length) throw new Error(`a bare bulk batch converted ${converted} of ${commands.length} leads`);
+    if (converted !== commands.length)
+      throw new Error(`a bare bulk batch converted ${converted} of ${commands.length} leads`);
   }
 
   return {

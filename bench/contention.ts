@@ -1,7 +1,7 @@
 import { createDatabase } from "../src/db/client";
+import { fairConvert } from "./fair-peer";
 import type { EdgeEnv } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
-import { fairConvert } from "./fair-peer";
 import { naiveConvert } from "./naive-peer";
 
 export const CALLERS = 32;
@@ -60,14 +60,29 @@ async function concurrently(leadIds: string[], convert: (leadId: string) => Prom
  * and the interactive-transaction peer, which holds SQLite's single write lock
  * across its round trips so every other writer queues behind it.
  */
-export async function measureContention(env: EdgeEnv, { perCaller, naivePerCaller }: ContentionSizes): Promise<ContentionResult> {
+export async function measureContention(
+  env: EdgeEnv,
+  { perCaller, naivePerCaller }: ContentionSizes,
+): Promise<ContentionResult> {
   const { entityId } = env.data;
   const fairDb = createDatabase(env.peerClient());
   const naiveClient = env.peerClient();
-  const ours = await concurrently(env.takeLeads(CALLERS * perCaller), async (leadId) => (await env.convertInProcess(leadId)) === 200);
-  const onWorker = await concurrently(env.takeLeads(CALLERS * perCaller), async (leadId) => (await env.convertOnWorker(leadId)) === 200);
-  const fair = await concurrently(env.takeLeads(CALLERS * perCaller), async (leadId) => (await fairConvert(fairDb, leadId, entityId, entityId)) === "converted");
-  const naive = await concurrently(env.takeLeads(CALLERS * naivePerCaller), async (leadId) => (await naiveConvert(naiveClient, leadId, entityId, entityId)) === "converted");
+  const ours = await concurrently(
+    env.takeLeads(CALLERS * perCaller),
+    async (leadId) => (await env.convertInProcess(leadId)) === 200,
+  );
+  const onWorker = await concurrently(
+    env.takeLeads(CALLERS * perCaller),
+    async (leadId) => (await env.convertOnWorker(leadId)) === 200,
+  );
+  const fair = await concurrently(
+    env.takeLeads(CALLERS * perCaller),
+    async (leadId) => (await fairConvert(fairDb, leadId, entityId, entityId)) === "converted",
+  );
+  const naive = await concurrently(
+    env.takeLeads(CALLERS * naivePerCaller),
+    async (leadId) => (await naiveConvert(naiveClient, leadId, entityId, entityId)) === "converted",
+  );
   return {
     concurrent_callers: CALLERS,
     edge_concurrent_conversions_per_s: round(ours.perSecond),

@@ -1,12 +1,12 @@
+import { issueToken } from "../scripts/lib/token";
 import { createDatabase } from "../src/db/client";
 import { prepareConversionBatch } from "../src/db/conversion-store";
-import { nitKey } from "../src/domain/nit-key";
 import { clients, financialEntities, leads } from "../src/db/schema";
+import { nitKey } from "../src/domain/nit-key";
+import { fairConvert } from "./fair-peer";
 import { benchCommand } from "./lib/command";
 import { BENCH_SECRET, type EdgeEnv } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
-import { issueToken } from "../scripts/lib/token";
-import { fairConvert } from "./fair-peer";
 import { naiveConvert } from "./naive-peer";
 
 const WARM_UP_REQUESTS = 200;
@@ -88,7 +88,12 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
    * Times each conversion and adds up its database requests; every one must end `converted` (a status
    * for ours, an outcome for a peer). `between` runs untimed and uncounted after each.
    */
-  const timeConversions = async <T>(leadIds: string[], convert: (leadId: string) => Promise<T>, converted: T, between?: () => Promise<void>) => {
+  const timeConversions = async <T>(
+    leadIds: string[],
+    convert: (leadId: string) => Promise<T>,
+    converted: T,
+    between?: () => Promise<void>,
+  ) => {
     const latencies: number[] = [];
     let requests = 0;
     for (const leadId of leadIds) {
@@ -110,16 +115,25 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
     if ((await call()) !== 200) throw new Error(`${what} did not answer 200`);
     into.push(performance.now() - started);
   };
-  const inWorkerd = await timeConversions(oursInWorkerd, (leadId) => env.convertOnWorker(leadId), 200, async () => {
-    await time(healthz, env.healthzOnWorker, "/healthz");
-    await time(readyz, env.readyzOnWorker, "/readyz");
-  });
+  const inWorkerd = await timeConversions(
+    oursInWorkerd,
+    (leadId) => env.convertOnWorker(leadId),
+    200,
+    async () => {
+      await time(healthz, env.healthzOnWorker, "/healthz");
+      await time(readyz, env.readyzOnWorker, "/readyz");
+    },
+  );
   const batch = prepareConversionBatch(env.remote);
-  const bareRun = await timeConversions(bare, async (leadId) => {
-    const command = benchCommand(leadId, data.entityId);
-    const snapshot = batch.snapshotFrom(await env.remote.$client.batch(batch.statementsFor(command), "write"));
-    return snapshot.lead?.client?.id === command.clientId ? 200 : 500;
-  }, 200);
+  const bareRun = await timeConversions(
+    bare,
+    async (leadId) => {
+      const command = benchCommand(leadId, data.entityId);
+      const snapshot = batch.snapshotFrom(await env.remote.$client.batch(batch.statementsFor(command), "write"));
+      return snapshot.lead?.client?.id === command.clientId ? 200 : 500;
+    },
+    200,
+  );
 
   const floor: number[] = [];
   for (let i = 0; i < conversions; i += 1) {
@@ -128,8 +142,16 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
 
   const byPath = await requestsByOutcome(env, { replayed: replayed!, refusedBySuspension: refusedBySuspension! });
 
-  const naiveRun = await timeConversions(naive, (leadId) => naiveConvert(naiveClient, leadId, data.entityId, data.entityId), "converted");
-  const fairRun = await timeConversions(fair, (leadId) => fairConvert(fairDb, leadId, data.entityId, data.entityId), "converted");
+  const naiveRun = await timeConversions(
+    naive,
+    (leadId) => naiveConvert(naiveClient, leadId, data.entityId, data.entityId),
+    "converted",
+  );
+  const fairRun = await timeConversions(
+    fair,
+    (leadId) => fairConvert(fairDb, leadId, data.entityId, data.entityId),
+    "converted",
+  );
 
   const requests = inProcess.requests + inWorkerd.requests + bareRun.requests;
   const workerdP50 = percentile(inWorkerd.latencies, 0.5);
@@ -161,7 +183,10 @@ export async function measureEdge(env: EdgeEnv, sizes: EdgeSizes): Promise<EdgeR
 }
 
 /** Every outcome the database decides, through the Worker, with the requests each made. */
-async function requestsByOutcome(env: EdgeEnv, leadIds: { replayed: string; refusedBySuspension: string }): Promise<Record<string, number>> {
+async function requestsByOutcome(
+  env: EdgeEnv,
+  leadIds: { replayed: string; refusedBySuspension: string },
+): Promise<Record<string, number>> {
   const { db, data } = env;
   const [suspended, rival, ghost] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
   await db.insert(financialEntities).values([
@@ -174,15 +199,25 @@ async function requestsByOutcome(env: EdgeEnv, leadIds: { replayed: string; refu
     { id: assigned, ecosystemId: data.ecosystemId, financialEntityId: rival, name: "Held" },
     { id: clash, ecosystemId: data.ecosystemId, name: "Twin", nit: "55-5", nitKey: nitKey("55-5") },
   ]);
-  await db.insert(clients).values({ id: crypto.randomUUID(), financialEntityId: data.entityId, ecosystemId: data.ecosystemId, nit: "555", nitKey: nitKey("555") });
+  await db.insert(clients).values({
+    id: crypto.randomUUID(),
+    financialEntityId: data.entityId,
+    ecosystemId: data.ecosystemId,
+    nit: "555",
+    nitKey: nitKey("555"),
+  });
   const [suspendedToken, rivalToken, ghostToken] = await Promise.all(
     [suspended, rival, ghost].map((financialEntityId) => issueToken({ secret: BENCH_SECRET, financialEntityId })),
   );
   return {
     "200 new client": await env.counted(() => env.convertOnWorker(leadIds.replayed)),
     "200 replay": await env.counted(() => env.convertOnWorker(leadIds.replayed)),
-    "403 financial_entity_suspended": await env.counted(() => env.convertOnWorker(leadIds.refusedBySuspension, suspended, suspendedToken)),
-    "404 financial_entity_not_found": await env.counted(() => env.convertOnWorker(leadIds.refusedBySuspension, ghost, ghostToken)),
+    "403 financial_entity_suspended": await env.counted(() =>
+      env.convertOnWorker(leadIds.refusedBySuspension, suspended, suspendedToken),
+    ),
+    "404 financial_entity_not_found": await env.counted(() =>
+      env.convertOnWorker(leadIds.refusedBySuspension, ghost, ghostToken),
+    ),
     "404 lead_not_found": await env.counted(() => env.convertOnWorker(crypto.randomUUID())),
     "409 lead_assigned_to_other_entity": await env.counted(() => env.convertOnWorker(assigned)),
     "409 lead_already_converted": await env.counted(() => env.convertOnWorker(leadIds.replayed, rival, rivalToken)),

@@ -1,7 +1,7 @@
 import { issueToken } from "../scripts/lib/token";
 import { financialEntities } from "../src/db/schema";
-import { BENCH_SECRET, CONVERT_PATH, type EdgeEnv, postJson } from "./lib/edge-env";
 import { seedBenchData } from "./lib/data";
+import { BENCH_SECRET, CONVERT_PATH, type EdgeEnv, postJson } from "./lib/edge-env";
 import { startNodeBench } from "./lib/node-bench";
 import { type Receiver, startReceiver } from "./lib/receiver";
 import { percentile, round } from "./lib/stats";
@@ -58,7 +58,10 @@ async function measureOn(target: Target, { latencyEvents, burstEvents }: EventsS
     receiver.useSecret(((await res.json()) as { secret: string }).secret);
 
     const convert = async (leadId: string) => {
-      const answer = await target.fetch(CONVERT_PATH, postJson(target.token, { lead_id: leadId, financial_entity_id: target.entityId }));
+      const answer = await target.fetch(
+        CONVERT_PATH,
+        postJson(target.token, { lead_id: leadId, financial_entity_id: target.entityId }),
+      );
       await answer.arrayBuffer();
       if (answer.status !== 200) throw new Error(`a conversion answered ${answer.status}`);
       return performance.now();
@@ -82,7 +85,8 @@ async function measureOn(target: Target, { latencyEvents, burstEvents }: EventsS
     const byLead = receiver.byLead();
     const burstArrivals = burst.map((leadId) => byLead.get(leadId)?.at).filter((at): at is number => at !== undefined);
     const spanS = (Math.max(...burstArrivals) - Math.min(...burstArrivals)) / 1000;
-    if (receiver.badSignatures > 0) throw new Error(`${receiver.badSignatures} webhooks arrived without a valid signature`);
+    if (receiver.badSignatures > 0)
+      throw new Error(`${receiver.badSignatures} webhooks arrived without a valid signature`);
     return {
       p50: round(percentile(latencies, 0.5)),
       p99: round(percentile(latencies, 0.99)),
@@ -121,7 +125,9 @@ async function onNode(sizes: EventsSizes) {
 /** The Worker in workerd (Queues consumer) at the edge env's round trip, for an entity of its own. */
 async function onWorker(env: EdgeEnv, sizes: EventsSizes) {
   const entityId = crypto.randomUUID();
-  await env.db.insert(financialEntities).values({ id: entityId, ecosystemId: env.data.ecosystemId, name: "Events fintech" });
+  await env.db
+    .insert(financialEntities)
+    .values({ id: entityId, ecosystemId: env.data.ecosystemId, name: "Events fintech" });
   return measureOn(
     {
       fetch: (path, init) => fetch(new URL(path, env.worker.url), init),

@@ -1,7 +1,7 @@
 import { and, eq, ne, sql } from "drizzle-orm";
 import type { Database } from "../src/db/client";
-import { CONVERTED_LEAD_STATUS } from "../src/domain/client";
 import { clients, financialEntities, leadConversions, leads } from "../src/db/schema";
+import { CONVERTED_LEAD_STATUS } from "../src/domain/client";
 
 // The conversion as a careful Drizzle user writes it, kept for comparison only (never
 // in src/): one read batch (the entity, the lead, the NIT clash), the decision in
@@ -12,7 +12,12 @@ import { clients, financialEntities, leadConversions, leads } from "../src/db/sc
 export type FairOutcome = "converted" | "replayed" | "refused";
 
 /** Converts one lead in two batches: read, decide, guarded write. */
-export async function fairConvert(db: Database, leadId: string, entityId: string, subject: string): Promise<FairOutcome> {
+export async function fairConvert(
+  db: Database,
+  leadId: string,
+  entityId: string,
+  subject: string,
+): Promise<FairOutcome> {
   const [entityRows, leadRows, clashRows] = await db.batch([
     db.select().from(financialEntities).where(eq(financialEntities.id, entityId)),
     db.select().from(leads).where(eq(leads.id, leadId)),
@@ -30,7 +35,7 @@ export async function fairConvert(db: Database, leadId: string, entityId: string
   ]);
   const entity = entityRows[0];
   const lead = leadRows[0];
-  if (!entity || entity.status !== "active" || !lead || lead.ecosystemId !== entity.ecosystemId) return "refused";
+  if (entity?.status !== "active" || !lead || lead.ecosystemId !== entity.ecosystemId) return "refused";
   if (lead.convertedClientId !== null) return "replayed";
   if (lead.financialEntityId !== null && lead.financialEntityId !== entityId) return "refused";
   if (clashRows.length > 0) return "refused";
@@ -65,7 +70,13 @@ export async function fairConvert(db: Database, leadId: string, entityId: string
     db
       .update(leads)
       .set({ status: CONVERTED_LEAD_STATUS, financialEntityId: entityId, convertedClientId: clientId, convertedAt: at })
-      .where(and(eq(leads.id, leadId), sql`${leads.convertedClientId} is null`, sql`(${leads.financialEntityId} is null or ${leads.financialEntityId} = ${entityId})`)),
+      .where(
+        and(
+          eq(leads.id, leadId),
+          sql`${leads.convertedClientId} is null`,
+          sql`(${leads.financialEntityId} is null or ${leads.financialEntityId} = ${entityId})`,
+        ),
+      ),
     db.insert(leadConversions).values({
       id: crypto.randomUUID(),
       leadId: sql`(select ${leads.id} from ${leads} where ${leads.id} = ${leadId} and ${leads.convertedClientId} = ${clientId})`,

@@ -1,5 +1,5 @@
-import { createApp, inProcessRateLimits } from "../src/app";
 import { issueToken } from "../scripts/lib/token";
+import { createApp, inProcessRateLimits } from "../src/app";
 import { BENCH_SECRET, CONVERT_PATH, type EdgeEnv, postJson } from "./lib/edge-env";
 import { percentile, round } from "./lib/stats";
 
@@ -34,15 +34,27 @@ export const keysLeadsNeeded = ({ conversions }: KeysSizes) => 2 * conversions +
  * neighbour is measured on the Node entry: bench/noisy-neighbour.ts.)
  */
 export async function measureKeys(env: EdgeEnv, { conversions, floodSeconds }: KeysSizes): Promise<KeysResult> {
-  const app = createApp({ db: env.remote, auth: { secret: BENCH_SECRET }, logger: { info: () => {}, error: () => {} }, rateLimits: inProcessRateLimits() });
+  const app = createApp({
+    db: env.remote,
+    auth: { secret: BENCH_SECRET },
+    logger: { info: () => {}, error: () => {} },
+    rateLimits: inProcessRateLimits(),
+  });
   const request = async (bearer: string, body: unknown) => {
     const res = await app.request(CONVERT_PATH, postJson(bearer, body));
     await res.arrayBuffer();
     return res.status;
   };
   const { entityId } = env.data;
-  const manager = await issueToken({ secret: BENCH_SECRET, financialEntityId: entityId, scope: "leads:convert keys:manage" });
-  const created = await app.request("/api-keys", postJson(manager, { name: "Bench integration", scopes: ["leads:convert"] }));
+  const manager = await issueToken({
+    secret: BENCH_SECRET,
+    financialEntityId: entityId,
+    scope: "leads:convert keys:manage",
+  });
+  const created = await app.request(
+    "/api-keys",
+    postJson(manager, { name: "Bench integration", scopes: ["leads:convert"] }),
+  );
   if (created.status !== 201) throw new Error(`creating a key answered ${created.status}`);
   const { key } = (await created.json()) as { key: string };
   const jwt = await issueToken({ secret: BENCH_SECRET, financialEntityId: entityId });
@@ -76,7 +88,10 @@ export async function measureKeys(env: EdgeEnv, { conversions, floodSeconds }: K
   await Promise.all(
     Array.from({ length: FLOOD_CALLERS }, async () => {
       while (performance.now() < floodUntil) {
-        const res = await small.request(CONVERT_PATH, postJson(key, { lead_id: flooded, financial_entity_id: entityId }));
+        const res = await small.request(
+          CONVERT_PATH,
+          postJson(key, { lead_id: flooded, financial_entity_id: entityId }),
+        );
         await res.arrayBuffer();
         if (res.status === 429) {
           limited += 1;

@@ -14,7 +14,8 @@ import { join } from "node:path";
 import Database from "libsql";
 
 const STATEMENTS = 20_000;
-const anonymousMb = () => Number(/Anonymous:\s+(\d+)/.exec(readFileSync("/proc/self/smaps_rollup", "utf8"))?.[1]) / 1024;
+const anonymousMb = () =>
+  Number(/Anonymous:\s+(\d+)/.exec(readFileSync("/proc/self/smaps_rollup", "utf8"))?.[1]) / 1024;
 const settle = async () => {
   for (let i = 0; i < 2; i += 1) {
     globalThis.gc?.();
@@ -23,7 +24,13 @@ const settle = async () => {
 };
 if (!globalThis.gc) throw new Error("run with node --expose-gc");
 
-const MODES = { each: "prepare each time", once: "prepare once", reopen: "prepare each time, reopen every 500", collect: "prepare each time, reopen and collect garbage every 500", gc: "prepare each time, collect garbage every 500" };
+const MODES = {
+  each: "prepare each time",
+  once: "prepare once",
+  reopen: "prepare each time, reopen every 500",
+  collect: "prepare each time, reopen and collect garbage every 500",
+  gc: "prepare each time, collect garbage every 500",
+};
 const chosen = process.argv[2] ?? "each";
 if (!(chosen in MODES)) throw new Error(`mode must be one of ${Object.keys(MODES).join(", ")}`);
 {
@@ -54,6 +61,8 @@ if (!(chosen in MODES)) throw new Error(`mode must be one of ${Object.keys(MODES
   db.close();
   await settle();
   const grown = anonymousMb() - before;
-  console.log(`${mode}: ${STATEMENTS} inserts, anonymous memory +${grown.toFixed(1)} MB after GC and close (${((grown * 1024 * 1024) / STATEMENTS).toFixed(0)} B per statement)`);
+  console.log(
+    `${mode}: ${STATEMENTS} inserts, anonymous memory +${grown.toFixed(1)} MB after GC and close (${((grown * 1024 * 1024) / STATEMENTS).toFixed(0)} B per statement)`,
+  );
   rmSync(dir, { recursive: true, force: true });
 }

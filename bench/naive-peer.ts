@@ -7,11 +7,21 @@ import type { Client, InValue } from "@libsql/client/http";
 export type NaiveOutcome = "converted" | "replayed" | "refused";
 
 /** Converts one lead the way most services would, over an interactive transaction. */
-export async function naiveConvert(client: Client, leadId: string, entityId: string, subject: string): Promise<NaiveOutcome> {
+export async function naiveConvert(
+  client: Client,
+  leadId: string,
+  entityId: string,
+  subject: string,
+): Promise<NaiveOutcome> {
   const tx = await client.transaction("write");
   try {
-    const entity = (await tx.execute({ sql: "select id, ecosystem_id, status from financial_entities where id = ?", args: [entityId] })).rows[0];
-    if (!entity || entity.status !== "active") return "refused";
+    const entity = (
+      await tx.execute({
+        sql: "select id, ecosystem_id, status from financial_entities where id = ?",
+        args: [entityId],
+      })
+    ).rows[0];
+    if (entity?.status !== "active") return "refused";
     const row = (await tx.execute({ sql: "select * from leads where id = ?", args: [leadId] })).rows[0];
     if (!row || row.ecosystem_id !== entity.ecosystem_id) return "refused";
     const lead = (column: string): InValue => (row as unknown as Record<string, InValue | undefined>)[column] ?? null;
@@ -28,8 +38,26 @@ export async function naiveConvert(client: Client, leadId: string, entityId: str
       sql: `insert into clients (id, financial_entity_id, ecosystem_id, lead_id, image, name, lastname, business_name, quota, phone, email, nit, nit_key, address, score, business_entity, status, history, payment_data, apn_token, additional_data, created_at)
             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', '[]', coalesce(?, '{}'), '', coalesce(?, '{}'), ?)`,
       args: [
-        clientId, entityId, entity.ecosystem_id as InValue, leadId,
-        ...["image", "name", "lastname", "business_name", "quota", "phone", "email", "nit", "nit_key", "address", "score", "business_entity", "payment_data", "additional_data"].map(lead),
+        clientId,
+        entityId,
+        entity.ecosystem_id as InValue,
+        leadId,
+        ...[
+          "image",
+          "name",
+          "lastname",
+          "business_name",
+          "quota",
+          "phone",
+          "email",
+          "nit",
+          "nit_key",
+          "address",
+          "score",
+          "business_entity",
+          "payment_data",
+          "additional_data",
+        ].map(lead),
         at,
       ],
     });

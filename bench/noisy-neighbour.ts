@@ -29,7 +29,11 @@ export interface NoisyNeighbourResult {
  * within its budget); beside it, the same entity's conversions alone. The
  * spec: the other entity's conversions stay all 200, p99 within 2× of quiet.
  */
-export async function measureNoisyNeighbour({ quietConversions }: { quietConversions: number }): Promise<NoisyNeighbourResult> {
+export async function measureNoisyNeighbour({
+  quietConversions,
+}: {
+  quietConversions: number;
+}): Promise<NoisyNeighbourResult> {
   const floodSeconds = quietConversions / QUIET_PER_SECOND + 1;
   const floodRate = (10 * BUDGET) / 60;
   const key = await generateIntegrationKey();
@@ -39,8 +43,14 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
       const noisy = await seedBenchData(db, Math.ceil(floodSeconds * floodRate));
       const quiet = await seedBenchData(db, 2 * quietConversions + 1);
       await db.insert(apiKeys).values({
-        id: crypto.randomUUID(), financialEntityId: noisy.entityId, name: "flood", scopes: ["leads:convert"],
-        keyHash: key.hash, prefix: key.prefix, createdBy: "bench", createdAt: new Date().toISOString(),
+        id: crypto.randomUUID(),
+        financialEntityId: noisy.entityId,
+        name: "flood",
+        scopes: ["leads:convert"],
+        keyHash: key.hash,
+        prefix: key.prefix,
+        createdBy: "bench",
+        createdAt: new Date().toISOString(),
       });
       return { noisy, quiet };
     },
@@ -49,7 +59,11 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
   const { noisy, quiet } = server.data;
   const issued = Math.floor(Date.now() / 1000);
   const tokenFor = (sub: string) =>
-    sign({ sub, financial_entity_id: quiet.entityId, scope: "leads:convert", iat: issued, exp: issued + 3600 }, BENCH_SECRET, "HS256");
+    sign(
+      { sub, financial_entity_id: quiet.entityId, scope: "leads:convert", iat: issued, exp: issued + 3600 },
+      BENCH_SECRET,
+      "HS256",
+    );
   // Enough integrations of the quiet entity that none of them passes its own budget.
   const quietTokens = await Promise.all(
     Array.from({ length: Math.ceil((2 * quietConversions) / (BUDGET / 2)) }, (_, i) => tokenFor(`quiet-${i}`)),
@@ -60,11 +74,17 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
     let non200 = 0;
     const start = performance.now();
     for (const [i, leadId] of leadIds.entries()) {
-      if (paced) await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + (i * 1000) / QUIET_PER_SECOND - performance.now())));
+      if (paced)
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.max(0, start + (i * 1000) / QUIET_PER_SECOND - performance.now())),
+        );
       const started = performance.now();
       const res = await fetch(`${server.url}${CONVERT_PATH}`, {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${bearer ?? quietTokens[turn++ % quietTokens.length]}` },
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${bearer ?? quietTokens[turn++ % quietTokens.length]}`,
+        },
         body: JSON.stringify({ lead_id: leadId, financial_entity_id: quiet.entityId }),
       });
       await res.arrayBuffer();
@@ -76,7 +96,11 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
 
   try {
     // Warm the process (JIT, connections) with replays by other credentials, so that the baseline is no cold start.
-    for (let i = 0; i < 4; i++) await convert(Array(BUDGET - 5).fill(quiet.leadIds.at(-1)), { paced: false, bearer: await tokenFor(`warm-up-${i}`) });
+    for (let i = 0; i < 4; i++)
+      await convert(Array(BUDGET - 5).fill(quiet.leadIds.at(-1)), {
+        paced: false,
+        bearer: await tokenFor(`warm-up-${i}`),
+      });
     const alone = await convert(quiet.leadIds.slice(0, quietConversions), { paced: true });
     let next = 0;
     const flood = autocannon({
@@ -84,11 +108,19 @@ export async function measureNoisyNeighbour({ quietConversions }: { quietConvers
       connections: 4,
       overallRate: floodRate,
       amount: noisy.leadIds.length,
-      requests: [{
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${key.key}` },
-        setupRequest: (request) => ({ ...request, body: JSON.stringify({ lead_id: noisy.leadIds[next++ % noisy.leadIds.length], financial_entity_id: noisy.entityId }) }),
-      }],
+      requests: [
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${key.key}` },
+          setupRequest: (request) => ({
+            ...request,
+            body: JSON.stringify({
+              lead_id: noisy.leadIds[next++ % noisy.leadIds.length],
+              financial_entity_id: noisy.entityId,
+            }),
+          }),
+        },
+      ],
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const underFlood = await convert(quiet.leadIds.slice(quietConversions, 2 * quietConversions), { paced: true });

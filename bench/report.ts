@@ -1,11 +1,11 @@
+import { NODE_ENTRY_FLAGS } from "../scripts/lib/processes";
 import type { BulkResult } from "./bulk-calls";
 import type { ContentionResult } from "./contention";
 import type { EdgeResult } from "./edge";
 import type { EventsResult } from "./events";
 import type { KeysResult } from "./keys";
-import type { NoisyNeighbourResult } from "./noisy-neighbour";
-import { NODE_ENTRY_FLAGS } from "../scripts/lib/processes";
 import { round } from "./lib/stats";
+import type { NoisyNeighbourResult } from "./noisy-neighbour";
 import type { StartupResult } from "./startup";
 import type { ThroughputResult } from "./throughput";
 
@@ -41,24 +41,99 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 /** The targets of the benchmark issues, beside the figures. */
 function rows(r: Results): Row[] {
   return [
-    ["Database requests per conversion (every path)", String(r.db_requests_per_conversion), "= 1", r.db_requests_per_conversion === 1],
-    ["Fair peer (read batch + guarded write batch): requests per conversion", String(r.fair_peer_db_requests_per_conversion), "", null],
-    ["Interactive-transaction peer: requests per conversion", String(r.naive_db_requests_per_conversion), "≥ 5", r.naive_db_requests_per_conversion >= 5],
-    [`Edge p50 / p99, ${r.rtt_ms} ms round trip (app on Node, over HTTP)`, `${ms(r.edge_p50_ms)} / ${ms(r.edge_p99_ms)}`, `p50 ≤ ${1.2 * r.rtt_ms} ms`, r.edge_p50_ms <= 1.2 * r.rtt_ms],
-    ["Edge p50 / p99, the Worker in workerd (+ wrangler's local proxy)", `${ms(r.edge_workerd_p50_ms)} / ${ms(r.edge_workerd_p99_ms)}`, "", null],
+    [
+      "Database requests per conversion (every path)",
+      String(r.db_requests_per_conversion),
+      "= 1",
+      r.db_requests_per_conversion === 1,
+    ],
+    [
+      "Fair peer (read batch + guarded write batch): requests per conversion",
+      String(r.fair_peer_db_requests_per_conversion),
+      "",
+      null,
+    ],
+    [
+      "Interactive-transaction peer: requests per conversion",
+      String(r.naive_db_requests_per_conversion),
+      "≥ 5",
+      r.naive_db_requests_per_conversion >= 5,
+    ],
+    [
+      `Edge p50 / p99, ${r.rtt_ms} ms round trip (app on Node, over HTTP)`,
+      `${ms(r.edge_p50_ms)} / ${ms(r.edge_p99_ms)}`,
+      `p50 ≤ ${1.2 * r.rtt_ms} ms`,
+      r.edge_p50_ms <= 1.2 * r.rtt_ms,
+    ],
+    [
+      "Edge p50 / p99, the Worker in workerd (+ wrangler's local proxy)",
+      `${ms(r.edge_workerd_p50_ms)} / ${ms(r.edge_workerd_p99_ms)}`,
+      "",
+      null,
+    ],
     ["`GET /healthz` p50 on the Worker, same proxy", ms(r.worker_healthz_p50_ms), "", null],
-    ["Worker overhead p50: conversion − round trip − /healthz", ms(r.worker_overhead_p50_ms), `≤ ${OVERHEAD_BUDGET_MS} ms`, r.worker_overhead_p50_ms <= OVERHEAD_BUDGET_MS],
-    ["`GET /readyz` p50 on the Worker (same proxy, one `select 1` to the database)", ms(r.worker_readyz_p50_ms), "", null],
-    ["Worker: conversion − /readyz, p50 (what converting adds to a trivial database request)", ms(r.worker_conversion_over_readyz_p50_ms), "", null],
+    [
+      "Worker overhead p50: conversion − round trip − /healthz",
+      ms(r.worker_overhead_p50_ms),
+      `≤ ${OVERHEAD_BUDGET_MS} ms`,
+      r.worker_overhead_p50_ms <= OVERHEAD_BUDGET_MS,
+    ],
+    [
+      "`GET /readyz` p50 on the Worker (same proxy, one `select 1` to the database)",
+      ms(r.worker_readyz_p50_ms),
+      "",
+      null,
+    ],
+    [
+      "Worker: conversion − /readyz, p50 (what converting adds to a trivial database request)",
+      ms(r.worker_conversion_over_readyz_p50_ms),
+      "",
+      null,
+    ],
     ["The bare conversion batch p50 over HTTP (no service around it)", ms(r.db_batch_p50_ms), "", null],
-    ["A bare `select 1` batch p50 over HTTP (the local server's and client's own cost of a request)", ms(r.db_floor_p50_ms), "", null],
+    [
+      "A bare `select 1` batch p50 over HTTP (the local server's and client's own cost of a request)",
+      ms(r.db_floor_p50_ms),
+      "",
+      null,
+    ],
     ["Fair peer edge p50 / p99", `${ms(r.fair_peer_edge_p50_ms)} / ${ms(r.fair_peer_edge_p99_ms)}`, "", null],
-    ["Interactive-transaction peer edge p50 / p99", `${ms(r.naive_edge_p50_ms)} / ${ms(r.naive_edge_p99_ms)}`, "", null],
-    [`${r.concurrent_callers} concurrent callers at the edge: ours, conversions/s (app on Node; p99)`, `${r.edge_concurrent_conversions_per_s} (${ms(r.edge_concurrent_p99_ms)})`, "", null],
-    [`${r.concurrent_callers} concurrent callers: ours on the Worker in workerd, conversions/s`, String(r.edge_workerd_concurrent_conversions_per_s), "", null],
-    [`${r.concurrent_callers} concurrent callers: fair peer, conversions/s (p99)`, `${r.fair_peer_edge_concurrent_conversions_per_s} (${ms(r.fair_peer_edge_concurrent_p99_ms)})`, "", null],
-    [`${r.concurrent_callers} concurrent callers: interactive-transaction peer, conversions/s (p99)`, `${r.naive_edge_concurrent_conversions_per_s} (${ms(r.naive_edge_concurrent_p99_ms)})`, "", null],
-    ["Contention: ours ÷ interactive-transaction peer", `${r.concurrent_ratio_vs_naive}×`, `≥ ${CONTENTION_RATIO}×`, r.concurrent_ratio_vs_naive >= CONTENTION_RATIO],
+    [
+      "Interactive-transaction peer edge p50 / p99",
+      `${ms(r.naive_edge_p50_ms)} / ${ms(r.naive_edge_p99_ms)}`,
+      "",
+      null,
+    ],
+    [
+      `${r.concurrent_callers} concurrent callers at the edge: ours, conversions/s (app on Node; p99)`,
+      `${r.edge_concurrent_conversions_per_s} (${ms(r.edge_concurrent_p99_ms)})`,
+      "",
+      null,
+    ],
+    [
+      `${r.concurrent_callers} concurrent callers: ours on the Worker in workerd, conversions/s`,
+      String(r.edge_workerd_concurrent_conversions_per_s),
+      "",
+      null,
+    ],
+    [
+      `${r.concurrent_callers} concurrent callers: fair peer, conversions/s (p99)`,
+      `${r.fair_peer_edge_concurrent_conversions_per_s} (${ms(r.fair_peer_edge_concurrent_p99_ms)})`,
+      "",
+      null,
+    ],
+    [
+      `${r.concurrent_callers} concurrent callers: interactive-transaction peer, conversions/s (p99)`,
+      `${r.naive_edge_concurrent_conversions_per_s} (${ms(r.naive_edge_concurrent_p99_ms)})`,
+      "",
+      null,
+    ],
+    [
+      "Contention: ours ÷ interactive-transaction peer",
+      `${r.concurrent_ratio_vs_naive}×`,
+      `≥ ${CONTENTION_RATIO}×`,
+      r.concurrent_ratio_vs_naive >= CONTENTION_RATIO,
+    ],
     ["Local throughput, conversions/s (Node entry, concurrency 32)", String(r.throughput_rps), "", null],
     ["Throughput p50 / p99 latency", `${ms(r.throughput_p50_ms)} / ${ms(r.throughput_p99_ms)}`, "", null],
     ["Raw limit, conversions/s (same batch, in-process loop)", String(r.raw_limit_rps), "", null],
@@ -78,22 +153,82 @@ function rows(r: Results): Row[] {
       "flood ≤ 2 × quiet",
       r.noisy_flood_p99_ms <= 2 * r.noisy_quiet_p99_ms,
     ],
-    [`Bulk: conversions/s in 100-lead calls / in single calls (one caller, ${r.rtt_ms} ms round trip)`, `${r.bulk_conversions_per_s} / ${r.single_conversions_per_s}`, "", null],
+    [
+      `Bulk: conversions/s in 100-lead calls / in single calls (one caller, ${r.rtt_ms} ms round trip)`,
+      `${r.bulk_conversions_per_s} / ${r.single_conversions_per_s}`,
+      "",
+      null,
+    ],
     ["Bulk ÷ single", `${r.bulk_ratio_vs_single}×`, "≥ 50×", r.bulk_ratio_vs_single >= 50],
-    ["Bulk call p50 / p99 (100 leads)", `${ms(r.bulk_call_p50_ms)} / ${ms(r.bulk_call_p99_ms)}`, `p50 ≤ ${r.rtt_ms + 15} ms`, r.bulk_call_p50_ms <= r.rtt_ms + 15],
+    [
+      "Bulk call p50 / p99 (100 leads)",
+      `${ms(r.bulk_call_p50_ms)} / ${ms(r.bulk_call_p99_ms)}`,
+      `p50 ≤ ${r.rtt_ms + 15} ms`,
+      r.bulk_call_p50_ms <= r.rtt_ms + 15,
+    ],
     ["Bulk: database requests per call", String(r.bulk_db_requests_per_call), "= 1", r.bulk_db_requests_per_call === 1],
     ["Bulk: the 100-lead batch alone over HTTP, p50 (no service around it)", ms(r.bulk_batch_p50_ms), "", null],
-    [`Integration key vs JWT: conversion p50 at ${r.rtt_ms} ms round trip (${r.key_conversions} each)`, `${ms(r.key_conversion_p50_ms)} / ${ms(r.jwt_conversion_p50_ms)}`, "no added round trip", null],
-    ["Integration key: database requests per conversion", String(r.key_db_requests_per_conversion), "= 1", r.key_db_requests_per_conversion === 1],
-    ["429s/s: 32 callers on one key over its budget (60/min, app in this process)", String(r.rate_limited_per_s), "", null],
-    [`Events, Node entry (dispatcher): conversion answered → signed event received, p50 / p99 (${r.event_latency_events} events)`, `${ms(r.event_latency_p50_ms)} / ${ms(r.event_latency_p99_ms)}`, "", null],
-    [`Events, Worker in workerd (Queues, ${r.rtt_ms} ms round trip): p50 / p99 (${r.event_latency_events} events)`, `${ms(r.event_latency_worker_p50_ms)} / ${ms(r.event_latency_worker_p99_ms)}`, "", null],
-    ["Event deliveries/s, receiver answering at once (burst from 32 callers): Node / Worker", `${r.event_deliveries_per_s} / ${r.event_deliveries_worker_per_s}`, "", null],
+    [
+      `Integration key vs JWT: conversion p50 at ${r.rtt_ms} ms round trip (${r.key_conversions} each)`,
+      `${ms(r.key_conversion_p50_ms)} / ${ms(r.jwt_conversion_p50_ms)}`,
+      "no added round trip",
+      null,
+    ],
+    [
+      "Integration key: database requests per conversion",
+      String(r.key_db_requests_per_conversion),
+      "= 1",
+      r.key_db_requests_per_conversion === 1,
+    ],
+    [
+      "429s/s: 32 callers on one key over its budget (60/min, app in this process)",
+      String(r.rate_limited_per_s),
+      "",
+      null,
+    ],
+    [
+      `Events, Node entry (dispatcher): conversion answered → signed event received, p50 / p99 (${r.event_latency_events} events)`,
+      `${ms(r.event_latency_p50_ms)} / ${ms(r.event_latency_p99_ms)}`,
+      "",
+      null,
+    ],
+    [
+      `Events, Worker in workerd (Queues, ${r.rtt_ms} ms round trip): p50 / p99 (${r.event_latency_events} events)`,
+      `${ms(r.event_latency_worker_p50_ms)} / ${ms(r.event_latency_worker_p99_ms)}`,
+      "",
+      null,
+    ],
+    [
+      "Event deliveries/s, receiver answering at once (burst from 32 callers): Node / Worker",
+      `${r.event_deliveries_per_s} / ${r.event_deliveries_worker_per_s}`,
+      "",
+      null,
+    ],
     ["Events lost (Node + Worker)", String(r.events_lost), "= 0", r.events_lost === 0],
-    ["Noisy neighbour: the flooder's 200s / 429s", `${r.noisy_flooder_200} / ${r.noisy_flooder_429} of ${r.noisy_flood_requests}`, "", null],
-    [`Worker start-up CPU, median of ${r.startup_runs} (least disturbed run)`, `${ms(r.startup_cpu_ms)} (${ms(r.startup_cpu_min_ms)})`, "", null],
-    ["Worker bundle, gzip", `${r.bundle_gzip_bytes} B (${kib(r.bundle_gzip_bytes)})`, "≤ 64 KiB", r.bundle_gzip_bytes <= BUNDLE_BUDGET],
-    ["Node server RSS idle / peak (`npm run serve`'s command, throughput run)", `${r.idle_rss_mb} / ${r.peak_rss_mb} MB`, `peak ≤ ${RSS_BUDGET_MB} MB`, r.peak_rss_mb <= RSS_BUDGET_MB],
+    [
+      "Noisy neighbour: the flooder's 200s / 429s",
+      `${r.noisy_flooder_200} / ${r.noisy_flooder_429} of ${r.noisy_flood_requests}`,
+      "",
+      null,
+    ],
+    [
+      `Worker start-up CPU, median of ${r.startup_runs} (least disturbed run)`,
+      `${ms(r.startup_cpu_ms)} (${ms(r.startup_cpu_min_ms)})`,
+      "",
+      null,
+    ],
+    [
+      "Worker bundle, gzip",
+      `${r.bundle_gzip_bytes} B (${kib(r.bundle_gzip_bytes)})`,
+      "≤ 64 KiB",
+      r.bundle_gzip_bytes <= BUNDLE_BUDGET,
+    ],
+    [
+      "Node server RSS idle / peak (`npm run serve`'s command, throughput run)",
+      `${r.idle_rss_mb} / ${r.peak_rss_mb} MB`,
+      `peak ≤ ${RSS_BUDGET_MB} MB`,
+      r.peak_rss_mb <= RSS_BUDGET_MB,
+    ],
   ];
 }
 
@@ -151,7 +286,10 @@ function missesExplained(r: Results): string {
     r.bundle_gzip_bytes > BUNDLE_BUDGET &&
       `- **Bundle above 64 KiB gzip.** ${kib(r.bundle_gzip_bytes)}. No single input is to blame (the tables below): the
   project's own code is ${kib(r.bundle_inputs.src ?? 0)} minified, spread over many files; the webhook events' and the
-  integration keys' routes, store and schemas are much of it (largest: ${Object.entries(r.bundle_src_inputs).slice(0, 4).map(([file, bytes]) => `${file} ${kib(bytes)}`).join(", ")}).
+  integration keys' routes, store and schemas are much of it (largest: ${Object.entries(r.bundle_src_inputs)
+    .slice(0, 4)
+    .map(([file, bytes]) => `${file} ${kib(bytes)}`)
+    .join(", ")}).
   The largest dependency is drizzle-orm (${kib(r.bundle_inputs["drizzle-orm"] ?? 0)}, its SQLite query builder); writing the SQL by
   hand would cut most of it, against the house rule to use Drizzle's query builder and \`db.batch\`. Next
   come libSQL's HTTP protocol client and Hono, which the Worker needs. So under 64 KiB costs either the
@@ -168,7 +306,9 @@ export function renderReport(r: Results): string {
   return `# Benchmark results
 
 ${r.mode === "quick" ? "**Quick run (small sizes): for CI, not for reading.**\n\n" : ""}Run ${r.date} on ${r.machine.cpus} CPUs (${r.machine.cpu}), Node ${r.machine.node}, load average ${r.machine.load_average_1m} at the start;
-${Object.entries(r.versions).map(([name, v]) => `${name} ${v}`).join(", ")}. Took ${r.duration_s} s (\`npm run bench\`).
+${Object.entries(r.versions)
+  .map(([name, v]) => `${name} ${v}`)
+  .join(", ")}. Took ${r.duration_s} s (\`npm run bench\`).
 
 | figure | value | target | |
 |---|---|---|---|
@@ -188,7 +328,9 @@ ${inputs.join("\n")}
 
 | project file (src/) | minified |
 |---|---|
-${Object.entries(r.bundle_src_inputs).map(([file, bytes]) => `| ${file} | ${kib(bytes)} |`).join("\n")}
+${Object.entries(r.bundle_src_inputs)
+  .map(([file, bytes]) => `| ${file} | ${kib(bytes)} |`)
+  .join("\n")}
 
 How it was measured:
 - **Edge.** The local libSQL server adds ${r.rtt_ms} ms to every request (a simulated round trip between

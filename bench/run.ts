@@ -11,58 +11,115 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
+import { buildNodeEntry } from "../scripts/lib/processes";
 import { bulkLeadsNeeded, measureBulk } from "./bulk-calls";
 import { contentionLeadsNeeded, measureContention } from "./contention";
 import { edgeLeadsNeeded, measureEdge } from "./edge";
 import { eventsLeadsNeeded, measureEvents } from "./events";
 import { keysLeadsNeeded, measureKeys } from "./keys";
-import { measureNoisyNeighbour } from "./noisy-neighbour";
-import { buildNodeEntry } from "../scripts/lib/processes";
 import { openEdgeEnv } from "./lib/edge-env";
-import { renderReport, type Results } from "./report";
+import { measureNoisyNeighbour } from "./noisy-neighbour";
+import { type Results, renderReport } from "./report";
 import { measureStartup } from "./startup";
 import { measureThroughput } from "./throughput";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, rtt: { type: "string", default: "25" } } });
+const { values } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, rtt: { type: "string", default: "25" } },
+});
 const quick = values.quick;
 const rttMs = Number(values.rtt);
 if (!(rttMs >= 0)) throw new Error("--rtt must be a number of milliseconds");
 const sizes = quick
-  ? { conversions: 10, naiveConversions: 5, fairConversions: 5, perCaller: 2, naivePerCaller: 1, leads: 1_000, pathSeconds: 1, startupRuns: 1, keyConversions: 5, floodSeconds: 3, latencyEvents: 10, burstEvents: 32, bulkLeads: 200, singleLeads: 20 }
-  : { conversions: 200, naiveConversions: 40, fairConversions: 100, perCaller: 10, naivePerCaller: 2, leads: 20_000, pathSeconds: 5, startupRuns: 5, keyConversions: 100, floodSeconds: 5, latencyEvents: 500, burstEvents: 500, bulkLeads: 2_000, singleLeads: 200 };
+  ? {
+      conversions: 10,
+      naiveConversions: 5,
+      fairConversions: 5,
+      perCaller: 2,
+      naivePerCaller: 1,
+      leads: 1_000,
+      pathSeconds: 1,
+      startupRuns: 1,
+      keyConversions: 5,
+      floodSeconds: 3,
+      latencyEvents: 10,
+      burstEvents: 32,
+      bulkLeads: 200,
+      singleLeads: 20,
+    }
+  : {
+      conversions: 200,
+      naiveConversions: 40,
+      fairConversions: 100,
+      perCaller: 10,
+      naivePerCaller: 2,
+      leads: 20_000,
+      pathSeconds: 5,
+      startupRuns: 5,
+      keyConversions: 100,
+      floodSeconds: 5,
+      latencyEvents: 500,
+      burstEvents: 500,
+      bulkLeads: 2_000,
+      singleLeads: 200,
+    };
 
 const root = new URL("../", import.meta.url);
-const version = (pkg: string) => JSON.parse(readFileSync(new URL(`node_modules/${pkg}/package.json`, root), "utf8")).version as string;
+const version = (pkg: string) =>
+  JSON.parse(readFileSync(new URL(`node_modules/${pkg}/package.json`, root), "utf8")).version as string;
 const loadAtStart = Math.round(loadavg()[0]! * 100) / 100;
 const started = performance.now();
 const step = (name: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${name}…`);
 
 step("Worker bundle (npm run build)");
-execFileSync("npm", ["run", "-s", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+execFileSync("npm", ["run", "-s", "build"], {
+  cwd: root,
+  stdio: ["ignore", "ignore", "inherit"],
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+});
 const bundleGzipBytes = gzipSync(readFileSync(new URL("dist/worker.js", root)), { level: 9 }).byteLength;
 // Once for the parts that start the Node entry (throughput, noisy neighbour, events): none of them builds it.
 step("Node entry (npm run build:node)");
 buildNodeEntry();
 
-const edgeSizes = { rttMs, conversions: sizes.conversions, naiveConversions: sizes.naiveConversions, fairConversions: sizes.fairConversions };
+const edgeSizes = {
+  rttMs,
+  conversions: sizes.conversions,
+  naiveConversions: sizes.naiveConversions,
+  fairConversions: sizes.fairConversions,
+};
 const contentionSizes = { perCaller: sizes.perCaller, naivePerCaller: sizes.naivePerCaller };
 const keysSizes = { conversions: sizes.keyConversions, floodSeconds: sizes.floodSeconds };
 const eventsSizes = { latencyEvents: sizes.latencyEvents, burstEvents: sizes.burstEvents };
 const bulkSizes = { bulkLeads: sizes.bulkLeads, singleLeads: sizes.singleLeads };
 const env = await openEdgeEnv({
-  leads: edgeLeadsNeeded(edgeSizes) + contentionLeadsNeeded(contentionSizes) + keysLeadsNeeded(keysSizes) + eventsLeadsNeeded(eventsSizes) + bulkLeadsNeeded(bulkSizes),
+  leads:
+    edgeLeadsNeeded(edgeSizes) +
+    contentionLeadsNeeded(contentionSizes) +
+    keysLeadsNeeded(keysSizes) +
+    eventsLeadsNeeded(eventsSizes) +
+    bulkLeadsNeeded(bulkSizes),
 });
 let edge, contention, keys, events, bulk;
 try {
-  step(`edge latency, ${rttMs} ms round trip (${sizes.conversions} conversions, fair peer ${sizes.fairConversions}, interactive peer ${sizes.naiveConversions})`);
+  step(
+    `edge latency, ${rttMs} ms round trip (${sizes.conversions} conversions, fair peer ${sizes.fairConversions}, interactive peer ${sizes.naiveConversions})`,
+  );
   edge = await measureEdge(env, edgeSizes);
-  step(`contention, 32 callers at ${rttMs} ms (${sizes.perCaller} conversions each, interactive peer ${sizes.naivePerCaller})`);
+  step(
+    `contention, 32 callers at ${rttMs} ms (${sizes.perCaller} conversions each, interactive peer ${sizes.naivePerCaller})`,
+  );
   contention = await measureContention(env, contentionSizes);
-  step(`integration keys: ${sizes.keyConversions} conversions with a key and with a JWT, then one key flooded for ${sizes.floodSeconds} s`);
+  step(
+    `integration keys: ${sizes.keyConversions} conversions with a key and with a JWT, then one key flooded for ${sizes.floodSeconds} s`,
+  );
   keys = await measureKeys(env, keysSizes);
-  step(`bulk: ${sizes.bulkLeads} leads in 100-lead calls, ${sizes.singleLeads} in single calls, one caller at ${rttMs} ms`);
+  step(
+    `bulk: ${sizes.bulkLeads} leads in 100-lead calls, ${sizes.singleLeads} in single calls, one caller at ${rttMs} ms`,
+  );
   bulk = await measureBulk(env, bulkSizes);
-  step(`events: ${sizes.latencyEvents} one at a time and a burst of ${sizes.burstEvents}, on the Worker (Queues) and the Node entry (dispatcher)`);
+  step(
+    `events: ${sizes.latencyEvents} one at a time and a burst of ${sizes.burstEvents}, on the Worker (Queues) and the Node entry (dispatcher)`,
+  );
   events = await measureEvents(env, eventsSizes);
 } finally {
   await env.close();
@@ -74,13 +131,20 @@ const throughput = await measureThroughput({ leads: sizes.leads, pathSeconds: si
 step("noisy neighbour: one integration key at 10× its budget beside another entity's conversions");
 const noisy = await measureNoisyNeighbour({ quietConversions: quick ? 20 : 100 });
 
-step(`Worker start-up (wrangler check startup, ${sizes.startupRuns} run${sizes.startupRuns === 1 ? "" : "s"}) and the bundle's inputs`);
+step(
+  `Worker start-up (wrangler check startup, ${sizes.startupRuns} run${sizes.startupRuns === 1 ? "" : "s"}) and the bundle's inputs`,
+);
 const startup = await measureStartup({ runs: sizes.startupRuns });
 
 const results: Results = {
   date: new Date().toISOString(),
   mode: quick ? "quick" : "full",
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, load_average_1m: loadAtStart },
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    load_average_1m: loadAtStart,
+  },
   versions: {
     hono: version("hono"),
     "drizzle-orm": version("drizzle-orm"),
@@ -113,9 +177,12 @@ console.log(`Wrote ${new URL("RESULTS.md", out).pathname} and results.json in ${
 
 // What fails the run (CI runs --quick): broken promises, never slow figures.
 const failures = [
-  results.db_requests_per_conversion !== 1 && `a conversion made ${results.db_requests_per_conversion} database requests; it must make exactly 1`,
-  results.bulk_db_requests_per_call !== 1 && `a bulk call made ${results.bulk_db_requests_per_call} database requests; it must make exactly 1`,
-  results.key_db_requests_per_conversion !== 1 && `a conversion with an integration key made ${results.key_db_requests_per_conversion} database requests on average; it must make exactly 1`,
+  results.db_requests_per_conversion !== 1 &&
+    `a conversion made ${results.db_requests_per_conversion} database requests; it must make exactly 1`,
+  results.bulk_db_requests_per_call !== 1 &&
+    `a bulk call made ${results.bulk_db_requests_per_call} database requests; it must make exactly 1`,
+  results.key_db_requests_per_conversion !== 1 &&
+    `a conversion with an integration key made ${results.key_db_requests_per_conversion} database requests on average; it must make exactly 1`,
   results.events_lost !== 0 && `${results.events_lost} events were not received within a minute`,
   results.non_2xx > 0 && `${results.non_2xx} conversions of the throughput run did not answer 2xx`,
   results.errors > 0 && `${results.errors} requests of the throughput run failed (connection errors or 60 s timeouts)`,

@@ -32,7 +32,9 @@ interface CpuProfile {
  */
 export function activeMs(profile: CpuProfile): number {
   const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === "(idle)").map((node) => node.id));
-  return profile.samples.reduce((sum, node, i) => (idle.has(node) ? sum : sum + (profile.timeDeltas[i] ?? 0)), 0) / 1000;
+  return (
+    profile.samples.reduce((sum, node, i) => (idle.has(node) ? sum : sum + (profile.timeDeltas[i] ?? 0)), 0) / 1000
+  );
 }
 
 /**
@@ -44,7 +46,11 @@ export function activeMs(profile: CpuProfile): number {
 export async function measureStartup({ runs }: { runs: number }): Promise<StartupResult> {
   const dir = mkdtempSync(join(tmpdir(), "bench-startup-"));
   const run = (args: string[]) =>
-    execFileSync(wrangler, args, { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+    execFileSync(wrangler, args, {
+      cwd: root,
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
   try {
     const bundle = join(dir, "worker.bundle");
     run(["deploy", "--dry-run", "--outfile", bundle]);

@@ -49,7 +49,13 @@ async function rawLimit(leads: number): Promise<number> {
  * of `leads` leads, converted by autocannon at concurrency 32; then replays and
  * 401s; beside it, the raw limit.
  */
-export async function measureThroughput({ leads, pathSeconds }: { leads: number; pathSeconds: number }): Promise<ThroughputResult> {
+export async function measureThroughput({
+  leads,
+  pathSeconds,
+}: {
+  leads: number;
+  pathSeconds: number;
+}): Promise<ThroughputResult> {
   const server = await startNodeBench({ name: "throughput", seed: (db) => seedBenchData(db, leads) });
   const { pid, data } = server;
   const idle = rssMb(pid);
@@ -72,19 +78,31 @@ export async function measureThroughput({ leads, pathSeconds }: { leads: number;
     amount: data.leadIds.length,
     // A conversion that takes this long is an error; the default 10 s is reached on a loaded CI machine.
     timeout: 60,
-    requests: [{
-      method: "POST",
-      headers,
-      setupRequest: (request) => ({ ...request, body: JSON.stringify({ lead_id: data.leadIds[next++], financial_entity_id: data.entityId }) }),
-    }],
+    requests: [
+      {
+        method: "POST",
+        headers,
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({ lead_id: data.leadIds[next++], financial_entity_id: data.entityId }),
+        }),
+      },
+    ],
   });
   clearInterval(sampler);
   const replays = await autocannon({
-    url: `${server.url}${CONVERT_PATH}`, connections: 32, duration: pathSeconds, method: "POST", headers,
+    url: `${server.url}${CONVERT_PATH}`,
+    connections: 32,
+    duration: pathSeconds,
+    method: "POST",
+    headers,
     body: JSON.stringify({ lead_id: data.leadIds[0], financial_entity_id: data.entityId }),
   });
   const unauthorized = await autocannon({
-    url: `${server.url}${CONVERT_PATH}`, connections: 32, duration: pathSeconds, method: "POST",
+    url: `${server.url}${CONVERT_PATH}`,
+    connections: 32,
+    duration: pathSeconds,
+    method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ lead_id: data.leadIds[0], financial_entity_id: data.entityId }),
   });

@@ -16,7 +16,9 @@ export function writeAssets(): string {
   if (existsSync(SCALAR_BUNDLE)) copyFileSync(SCALAR_BUNDLE, script);
   else if (!existsSync(script)) {
     // A production-only install: the service still runs, and /docs answers 503 saying why.
-    console.warn(`No docs page script: ${fileURLToPath(SCALAR_BUNDLE)} is missing (install the dev dependencies to build it); /docs will answer 503.`);
+    console.warn(
+      `No docs page script: ${fileURLToPath(SCALAR_BUNDLE)} is missing (install the dev dependencies to build it); /docs will answer 503.`,
+    );
   }
   return ASSETS_DIR;
 }

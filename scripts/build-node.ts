@@ -17,6 +17,8 @@ await build({
   target: "node22",
   external: ["libsql"],
   // Bundled CommonJS code calls require(); an ES module has none of its own.
-  banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
+  },
   logLevel: "warning",
 });

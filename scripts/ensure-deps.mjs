@@ -20,7 +20,8 @@ if (process.argv.includes("--browser")) {
       const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
       const ok =
         spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env }).status === 0 &&
-        spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], { stdio: "inherit", env }).status === 0;
+        spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], { stdio: "inherit", env })
+          .status === 0;
       if (!ok) process.exit(1);
     } else {
       console.error(

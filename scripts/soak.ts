@@ -25,7 +25,8 @@ const { values } = parseArgs({
 const durationS = Number(values.duration);
 const rate = Number(values.rate);
 const rssBudgetMb = Number(values["rss-budget"]);
-if (!(durationS > 0) || !(rate > 0) || !(rssBudgetMb > 0)) throw new Error("--duration, --rate and --rss-budget must be positive numbers");
+if (!(durationS > 0) || !(rate > 0) || !(rssBudgetMb > 0))
+  throw new Error("--duration, --rate and --rss-budget must be positive numbers");
 
 const SECRET = "soak-secret-soak-secret-soak-secret-0123";
 const dir = mkdtempSync(join(tmpdir(), "soak-"));
@@ -50,7 +51,12 @@ await loadSeed(db, {
 buildNodeEntry();
 // The soak's few tokens send far past the spec's budgets on purpose: it sets its own.
 const server = await spawnNodeEntry(
-  { TURSO_DATABASE_URL: url, JWT_SECRET: SECRET, RATE_LIMIT_CONVERSIONS_PER_MINUTE: "1000000", RATE_LIMIT_REQUESTS_PER_MINUTE: "1000000" },
+  {
+    TURSO_DATABASE_URL: url,
+    JWT_SECRET: SECRET,
+    RATE_LIMIT_CONVERSIONS_PER_MINUTE: "1000000",
+    RATE_LIMIT_REQUESTS_PER_MINUTE: "1000000",
+  },
   await freePort(),
   { built: true },
 );
@@ -61,9 +67,25 @@ const [token, rivalToken] = await Promise.all([
 ]);
 
 type Kind = "convert" | "replay" | "rival" | "no_token" | "bad_body" | "unknown_lead" | "wrong_entity";
-const EXPECTED: Record<Kind, number> = { convert: 200, replay: 200, rival: 409, no_token: 401, bad_body: 400, unknown_lead: 404, wrong_entity: 403 };
+const EXPECTED: Record<Kind, number> = {
+  convert: 200,
+  replay: 200,
+  rival: 409,
+  no_token: 401,
+  bad_body: 400,
+  unknown_lead: 404,
+  wrong_entity: 403,
+};
 // Out of 20 requests: 11 conversions, 4 replays, and one of each rejection.
-const MIX: Kind[] = [...Array(11).fill("convert"), ...Array(4).fill("replay"), "rival", "no_token", "bad_body", "unknown_lead", "wrong_entity"];
+const MIX: Kind[] = [
+  ...Array(11).fill("convert"),
+  ...Array(4).fill("replay"),
+  "rival",
+  "no_token",
+  "bad_body",
+  "unknown_lead",
+  "wrong_entity",
+];
 
 const converted: string[] = [];
 let nextLead = 0;
@@ -111,7 +133,8 @@ for (let sent = 0; performance.now() - started < durationS * 1000; sent += 1) {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   const kind = MIX[sent % MIX.length]!;
   // A replay needs something converted first; early on, convert instead.
-  const effective: Kind = (kind === "replay" || kind === "rival" || kind === "wrong_entity") && converted.length === 0 ? "convert" : kind;
+  const effective: Kind =
+    (kind === "replay" || kind === "rival" || kind === "wrong_entity") && converted.length === 0 ? "convert" : kind;
   const leadForConvert = effective === "convert" ? leadIds[nextLead] : undefined;
   const t0 = performance.now();
   const task = fetch(`${server.url}/turn-lead-into-client`, requestFor(effective))
@@ -120,11 +143,18 @@ for (let sent = 0; performance.now() - started < durationS * 1000; sent += 1) {
       latencies.push(performance.now() - t0);
       counts[`${effective} ${res.status}`] = (counts[`${effective} ${res.status}`] ?? 0) + 1;
       const replayed = res.headers.get("idempotent-replayed") === "true";
-      if (res.status !== EXPECTED[effective] || (effective === "convert" && replayed) || (effective === "replay" && !replayed)) {
+      if (
+        res.status !== EXPECTED[effective] ||
+        (effective === "convert" && replayed) ||
+        (effective === "replay" && !replayed)
+      ) {
         unexpected.push(`${effective} → ${res.status}${replayed ? " (replayed)" : ""}`);
       } else if (effective === "convert" && leadForConvert) converted.push(leadForConvert);
     })
-    .catch((error: unknown) => void unexpected.push(`${effective} → ${error instanceof Error ? error.message : String(error)}`));
+    .catch(
+      (error: unknown) =>
+        void unexpected.push(`${effective} → ${error instanceof Error ? error.message : String(error)}`),
+    );
   inFlight.add(task);
   void task.finally(() => inFlight.delete(task));
 }
@@ -141,7 +171,8 @@ db.$client.close();
 rmSync(dir, { recursive: true, force: true });
 
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]! * 100) / 100;
+const pct = (p: number) =>
+  Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]! * 100) / 100;
 const round = (n: number) => Math.round(n * 10) / 10;
 const memory = judgeMemory(rss.samples.length > 0 ? rss.samples : [rss.peak], { budgetMb: rssBudgetMb });
 const result = {
@@ -157,7 +188,13 @@ const result = {
   p99_ms: pct(0.99),
   clients_created: clientCount,
   conversions_confirmed: converted.length,
-  rss_mb: { start: round(rss.start), peak: round(rss.peak), end: round(rss.end), budget: rssBudgetMb, per_second: rss.samples },
+  rss_mb: {
+    start: round(rss.start),
+    peak: round(rss.peak),
+    end: round(rss.end),
+    budget: rssBudgetMb,
+    per_second: rss.samples,
+  },
   memory_verdict: memory.reason,
   invariant_violations: violations,
 };

@@ -1,25 +1,13 @@
-import { Hono } from "hono/tiny";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
+import { Hono } from "hono/tiny";
 import { createApiKeyStore } from "./db/api-key-store";
 import { createBulkConversionStore } from "./db/bulk-conversion-store";
+import type { Database } from "./db/client";
 import { createConversionStore } from "./db/conversion-store";
 import { createReadStore } from "./db/read-store";
-import type { Database } from "./db/client";
 import type { ConversionStore } from "./domain/conversion";
-import { noStore } from "./http/cache-control";
-import { errorHandler } from "./http/error-handler";
-import { requestId } from "./http/request-id";
-import { requestLog } from "./http/request-log";
-import { docsRoutes, type StaticAssets } from "./http/routes/docs";
-import { healthRoutes } from "./http/routes/health";
-import { ApiError, problemResponse } from "./http/problem";
-import { apiKeysRoutes } from "./http/routes/api-keys";
-import { leadsRoute } from "./http/routes/leads";
-import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
-import { turnLeadsIntoClientsRoute } from "./http/routes/turn-leads-into-clients";
-import { usersRoute } from "./http/routes/users";
 import {
   createInProcessRateLimiter,
   createTokenVerifier,
@@ -27,10 +15,22 @@ import {
   type RateLimits,
   type TokenVerifierOptions,
 } from "./http/auth";
+import { noStore } from "./http/cache-control";
+import { errorHandler } from "./http/error-handler";
+import { ApiError, problemResponse } from "./http/problem";
+import { requestId } from "./http/request-id";
+import { requestLog } from "./http/request-log";
+import { apiKeysRoutes } from "./http/routes/api-keys";
+import { docsRoutes, type StaticAssets } from "./http/routes/docs";
+import { type Announce, eventsRoutes } from "./http/routes/events";
+import { healthRoutes } from "./http/routes/health";
+import { leadsRoute } from "./http/routes/leads";
+import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
+import { turnLeadsIntoClientsRoute } from "./http/routes/turn-leads-into-clients";
+import { usersRoute } from "./http/routes/users";
+import { webhookEndpointsRoutes } from "./http/routes/webhook-endpoints";
 import type { AppEnv } from "./http/types";
 import { jsonLogger, type Logger } from "./log";
-import { type Announce, eventsRoutes } from "./http/routes/events";
-import { webhookEndpointsRoutes } from "./http/routes/webhook-endpoints";
 import { createSecretBox } from "./webhooks/secrets";
 import { createWebhookStore } from "./webhooks/store";
 
@@ -53,7 +53,9 @@ export interface AppDeps {
 }
 
 /** The spec's budgets, counted in this process. */
-export function inProcessRateLimits(limits: { conversions: number; requests: number } = DEFAULT_RATE_LIMITS): RateLimits {
+export function inProcessRateLimits(
+  limits: { conversions: number; requests: number } = DEFAULT_RATE_LIMITS,
+): RateLimits {
   return {
     conversions: createInProcessRateLimiter({ name: "conversions", limit: limits.conversions }),
     requests: createInProcessRateLimiter({ name: "requests", limit: limits.requests }),
@@ -104,7 +106,14 @@ export function createApp({
         origin: [...corsOrigins],
         allowMethods: ["POST", "GET", "PATCH", "DELETE"],
         allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-        exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Lead-Linked", "Retry-After", "WWW-Authenticate", "RateLimit-Policy"],
+        exposeHeaders: [
+          "X-Request-Id",
+          "Idempotent-Replayed",
+          "Lead-Linked",
+          "Retry-After",
+          "WWW-Authenticate",
+          "RateLimit-Policy",
+        ],
         maxAge: 600,
       }),
     );
@@ -123,16 +132,22 @@ export function createApp({
   app.onError(errorHandler(logger));
   return app
     .route("/", turnLeadIntoClientRoute({ store, verifyToken, announce, conversions: rateLimits.conversions }))
-    .route("/", webhookEndpointsRoutes({
-      store: webhookStore,
-      secrets: createSecretBox(webhooks.secretKey),
-      verifyToken,
-      allowInsecureUrls: webhooks.allowInsecureUrls ?? false,
-      requests: rateLimits.requests,
-    }))
+    .route(
+      "/",
+      webhookEndpointsRoutes({
+        store: webhookStore,
+        secrets: createSecretBox(webhooks.secretKey),
+        verifyToken,
+        allowInsecureUrls: webhooks.allowInsecureUrls ?? false,
+        requests: rateLimits.requests,
+      }),
+    )
     .route("/", eventsRoutes({ store: webhookStore, verifyToken, announce, requests: rateLimits.requests }))
     .route("/", apiKeysRoutes({ keys, verifyToken, requests: rateLimits.requests }))
-    .route("/", turnLeadsIntoClientsRoute({ store: bulkStore, verifyToken, announce, conversions: rateLimits.conversions }))
+    .route(
+      "/",
+      turnLeadsIntoClientsRoute({ store: bulkStore, verifyToken, announce, conversions: rateLimits.conversions }),
+    )
     .route("/", usersRoute({ reader, verifyToken, requests: rateLimits.requests }))
     .route("/", leadsRoute({ reader, verifyToken, requests: rateLimits.requests }))
     .route("/", healthRoutes({ db, databaseTimeoutMs }))

@@ -34,7 +34,9 @@ async function readFirst(files: readonly URL[]): Promise<Buffer | null> {
  * @example
  * createApp({ db, auth, assets: nodeAssets() });
  */
-export function nodeAssets({ scalarBundles = [BUILT_SCALAR_BUNDLE, SCALAR_BUNDLE] }: NodeAssetsOptions = {}): StaticAssets {
+export function nodeAssets({
+  scalarBundles = [BUILT_SCALAR_BUNDLE, SCALAR_BUNDLE],
+}: NodeAssetsOptions = {}): StaticAssets {
   let openApi: string | undefined;
   let script: Promise<Buffer | null> | undefined;
   return async (path) => {

@@ -1,5 +1,12 @@
 import * as z from "zod/mini";
-import { createJwksCache, DEFAULT_RATE_LIMITS, JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength, type TokenVerifierOptions } from "./http/auth";
+import {
+  createJwksCache,
+  DEFAULT_RATE_LIMITS,
+  JWKS_ALGORITHMS,
+  type JwksAlgorithm,
+  secretByteLength,
+  type TokenVerifierOptions,
+} from "./http/auth";
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./webhooks/schedule";
 
 const optionalText = z.pipe(
@@ -36,13 +43,13 @@ const integerBetween = (min: number, max: number, fallback: number) =>
   );
 
 const envSchema = z.object({
-  TURSO_DATABASE_URL: z.string({ error: "is required" }).check(
-    z.regex(/^(libsql|https?|file):/, "must be a libsql:, https:, http: or file: URL"),
-  ),
+  TURSO_DATABASE_URL: z
+    .string({ error: "is required" })
+    .check(z.regex(/^(libsql|https?|file):/, "must be a libsql:, https:, http: or file: URL")),
   TURSO_AUTH_TOKEN: optionalText,
-  JWT_SECRET: z.string({ error: "is required" }).check(
-    z.refine((secret) => secretByteLength(secret) >= 32, "must be at least 32 bytes"),
-  ),
+  JWT_SECRET: z
+    .string({ error: "is required" })
+    .check(z.refine((secret) => secretByteLength(secret) >= 32, "must be at least 32 bytes")),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
   DATABASE_TIMEOUT_MS: integerBetween(100, 60_000, 5_000),
@@ -58,7 +65,11 @@ const envSchema = z.object({
       const names = (value ?? "RS256,ES256").split(/[\s,]+/).filter(Boolean);
       const unknown = names.filter((name) => !(JWKS_ALGORITHMS as readonly string[]).includes(name));
       if (unknown.length > 0 || names.length === 0) {
-        ctx.issues.push({ code: "custom", message: `must list algorithms among ${JWKS_ALGORITHMS.join(", ")}`, input: value });
+        ctx.issues.push({
+          code: "custom",
+          message: `must list algorithms among ${JWKS_ALGORITHMS.join(", ")}`,
+          input: value,
+        });
         return z.NEVER;
       }
       return names as JwksAlgorithm[];
@@ -73,7 +84,11 @@ const envSchema = z.object({
       const origins = (value ?? "").split(/[\s,]+/).filter(Boolean);
       const bad = origins.filter((origin) => !/^https?:\/\/[^/\s]+$/.test(origin));
       if (bad.length > 0) {
-        ctx.issues.push({ code: "custom", message: "must list origins like https://app.example.com (no paths, no *)", input: value });
+        ctx.issues.push({
+          code: "custom",
+          message: "must list origins like https://app.example.com (no paths, no *)",
+          input: value,
+        });
         return z.NEVER;
       }
       return origins;
@@ -86,7 +101,11 @@ const envSchema = z.object({
       if (value === undefined) return [...DEFAULT_RETRY_SCHEDULE];
       const schedule = parseRetrySchedule(value);
       if (schedule === null) {
-        ctx.issues.push({ code: "custom", message: "must be comma-separated seconds (at most 43200 each), e.g. 0,5,300", input: value });
+        ctx.issues.push({
+          code: "custom",
+          message: "must be comma-separated seconds (at most 43200 each), e.g. 0,5,300",
+          input: value,
+        });
         return z.NEVER;
       }
       return schedule;
@@ -102,7 +121,10 @@ const envSchema = z.object({
     }),
   ),
   WEBHOOK_SECRET_KEY: optionalText.check(
-    z.refine((key) => key === undefined || isBase64Key(key), "must be the base64 of 32 bytes (openssl rand -base64 32)"),
+    z.refine(
+      (key) => key === undefined || isBase64Key(key),
+      "must be the base64 of 32 bytes (openssl rand -base64 32)",
+    ),
   ),
 });
 

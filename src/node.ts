@@ -109,7 +109,11 @@ export async function startNodeServer({
   const { port: boundPort } = server.address() as AddressInfo;
   // The shutdown, in order: the requests in flight (which may wake the dispatcher), then the
   // dispatcher's attempts in flight, then the database they need.
-  const closers: Closer[] = [() => closeHttpServer(server, SHUTDOWN_GRACE_MS), () => dispatcher.stop(), () => db.$client.close()];
+  const closers: Closer[] = [
+    () => closeHttpServer(server, SHUTDOWN_GRACE_MS),
+    () => dispatcher.stop(),
+    () => db.$client.close(),
+  ];
   let closing: Promise<void> | undefined;
   return {
     url: `http://${hostname}:${boundPort}`,

@@ -5,7 +5,13 @@ import { authOptions, type Config, ConfigError, parseEnv } from "./env";
 import { createWorkersRateLimiter, type RateLimitBinding, type RateLimits } from "./http/auth/rate-limit";
 import { createMisconfiguredApp } from "./http/misconfigured";
 import { jsonLogger } from "./log";
-import { consumeEvents, type EventsBatch, type EventsQueue, queueAnnouncer, sweepDueDeliveries } from "./webhooks/queue";
+import {
+  consumeEvents,
+  type EventsBatch,
+  type EventsQueue,
+  queueAnnouncer,
+  sweepDueDeliveries,
+} from "./webhooks/queue";
 import type { RunnerDeps } from "./webhooks/run";
 import { webhookRunnerDeps } from "./webhooks/runner-deps";
 
@@ -23,7 +29,11 @@ function workerRateLimits(config: Config, env: Record<string, unknown>): RateLim
   const requests = env.REQUESTS_RATE_LIMITER as RateLimitBinding | undefined;
   if (!conversions || !requests) return inProcessRateLimits(config.rateLimits);
   return {
-    conversions: createWorkersRateLimiter({ name: "conversions", binding: conversions, limit: config.rateLimits.conversions }),
+    conversions: createWorkersRateLimiter({
+      name: "conversions",
+      binding: conversions,
+      limit: config.rateLimits.conversions,
+    }),
     requests: createWorkersRateLimiter({ name: "requests", binding: requests, limit: config.rateLimits.requests }),
   };
 }
@@ -79,7 +89,10 @@ function runtimeForEnv(env: Record<string, unknown>): Runtime {
     // A broken configuration must fail closed: every request answers 500, and the log names the
     // variable. Only the client's error code is kept: its message may quote the URL, token and all.
     const code = (error as { code?: unknown }).code ?? (error as Error).name;
-    const reason = error instanceof ConfigError ? error.message : `invalid configuration: TURSO_DATABASE_URL is not usable (${String(code)})`;
+    const reason =
+      error instanceof ConfigError
+        ? error.message
+        : `invalid configuration: TURSO_DATABASE_URL is not usable (${String(code)})`;
     return { app: createMisconfiguredApp(reason, jsonLogger) };
   }
 }
@@ -101,7 +114,9 @@ export default {
   async queue(batch: EventsBatch, env: Record<string, unknown>) {
     const webhooks = runtimeOf(env).webhooks;
     if (!webhooks) {
-      jsonLogger.error({ msg: "events queue message not processed: the Worker is misconfigured or has no EVENTS_QUEUE binding" });
+      jsonLogger.error({
+        msg: "events queue message not processed: the Worker is misconfigured or has no EVENTS_QUEUE binding",
+      });
       for (const message of batch.messages) message.retry({ delaySeconds: 60 });
       return;
     }

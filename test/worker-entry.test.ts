@@ -11,7 +11,11 @@ afterEach(() => vi.restoreAllMocks());
 
 async function call(env: Record<string, unknown>, init?: RequestInit) {
   const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-  const res = await worker.fetch(new Request(`https://api.example.com${CONVERT_PATH}`, init ?? { method: "POST" }), env, ctx);
+  const res = await worker.fetch(
+    new Request(`https://api.example.com${CONVERT_PATH}`, init ?? { method: "POST" }),
+    env,
+    ctx,
+  );
   return { res, logged: errors.mock.calls.map((args) => args.join(" ")).join("\n") };
 }
 
@@ -47,7 +51,10 @@ describe("the Worker entry", () => {
   });
 
   it("fails closed with a database URL the client cannot use", async () => {
-    const { res, logged } = await call({ ...baseEnv, TURSO_DATABASE_URL: "libsql://user:password@db.example.com?tls=maybe" });
+    const { res, logged } = await call({
+      ...baseEnv,
+      TURSO_DATABASE_URL: "libsql://user:password@db.example.com?tls=maybe",
+    });
     await expectProblem(res, 500, "internal_error");
     expect(logged).toContain("TURSO_DATABASE_URL is not usable");
     expect(logged).not.toContain("password");

@@ -1,6 +1,6 @@
 import type { Database } from "../../src/db/client";
-import { nitKey } from "../../src/domain/nit-key";
 import { ecosystems, financialEntities, leads } from "../../src/db/schema";
+import { nitKey } from "../../src/domain/nit-key";
 
 export interface BenchData {
   ecosystemId: string;

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client/http";
+import { issueToken } from "../../scripts/lib/token";
+import { startWorker, type WorkerHandle } from "../../scripts/lib/worker";
+import { type LibsqlServer, startLibsqlServer } from "../../scripts/libsql-server/server";
 import { createApp, inProcessRateLimits } from "../../src/app";
 import { type Database, openRemoteDatabase } from "../../src/db/client";
 import { openNodeDatabase } from "../../src/db/client-node";
 import { migrateDatabase } from "../../src/db/migrate";
-import { type LibsqlServer, startLibsqlServer } from "../../scripts/libsql-server/server";
-import { issueToken } from "../../scripts/lib/token";
-import { startWorker, type WorkerHandle } from "../../scripts/lib/worker";
 import { type BenchData, seedBenchData } from "./data";
 
 export const BENCH_SECRET = "bench-secret-bench-secret-bench-secret-01";
@@ -69,7 +69,8 @@ export const postJson = (bearer: string, body: unknown): RequestInit => ({
   body: JSON.stringify(body),
 });
 
-const conversionRequest = (leadId: string, entityId: string, bearer: string) => postJson(bearer, { lead_id: leadId, financial_entity_id: entityId });
+const conversionRequest = (leadId: string, entityId: string, bearer: string) =>
+  postJson(bearer, { lead_id: leadId, financial_entity_id: entityId });
 
 /** Sets up the edge model on a fresh database of `leads` unconverted leads (round trip 0 until `server.setLatency`). */
 export async function openEdgeEnv({ leads }: { leads: number }): Promise<EdgeEnv> {
@@ -89,7 +90,12 @@ export async function openEdgeEnv({ leads }: { leads: number }): Promise<EdgeEnv
       RATE_LIMIT_REQUESTS_PER_MINUTE: String(UNLIMITED),
       WEBHOOK_ALLOW_INSECURE_URLS: "true",
     },
-    { bindings: { CONVERSIONS_RATE_LIMITER: { ...unlimited, namespace_id: "1001" }, REQUESTS_RATE_LIMITER: { ...unlimited, namespace_id: "1002" } } },
+    {
+      bindings: {
+        CONVERSIONS_RATE_LIMITER: { ...unlimited, namespace_id: "1001" },
+        REQUESTS_RATE_LIMITER: { ...unlimited, namespace_id: "1002" },
+      },
+    },
   );
   const remote = openRemoteDatabase({ url: server.url, timeoutMs: 5_000 });
   const app = createApp({
@@ -103,14 +109,20 @@ export async function openEdgeEnv({ leads }: { leads: number }): Promise<EdgeEnv
   let next = 0;
 
   return {
-    server, worker, db, remote, data, token,
+    server,
+    worker,
+    db,
+    remote,
+    data,
+    token,
     peerClient() {
       const client = createClient({ url: server.url, concurrency: Number.POSITIVE_INFINITY });
       peers.push(client);
       return client;
     },
     takeLeads(count) {
-      if (next + count > data.leadIds.length) throw new Error(`the bench seeded ${data.leadIds.length} leads, and needs more`);
+      if (next + count > data.leadIds.length)
+        throw new Error(`the bench seeded ${data.leadIds.length} leads, and needs more`);
       next += count;
       return data.leadIds.slice(next - count, next);
     },

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import type { Database } from "../../src/db/client";
 import { freePort, NODE_BUILD, spawnNodeEntry } from "../../scripts/lib/processes";
+import type { Database } from "../../src/db/client";
 import { BENCH_SECRET } from "./edge-env";
 import { freshDatabase } from "./fresh-database";
 
@@ -38,7 +38,8 @@ export async function startNodeBench<T>({
   /** Extra variables for the entry, or budgets of the run's own. */
   env?: Record<string, string>;
 }): Promise<NodeBench<T>> {
-  if (!existsSync(NODE_BUILD)) throw new Error(`${NODE_BUILD} is missing: build it first (buildNodeEntry(), or npm run build:node)`);
+  if (!existsSync(NODE_BUILD))
+    throw new Error(`${NODE_BUILD} is missing: build it first (buildNodeEntry(), or npm run build:node)`);
   const { url, db, data, remove } = await freshDatabase(name, seed);
   db.$client.close();
   try {

@@ -36,13 +36,20 @@ export async function startReceiver() {
     req.on("end", () => {
       const at = performance.now();
       const body = Buffer.concat(chunks).toString("utf8");
-      const [id, timestamp, signature] = ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) => String(req.headers[name] ?? ""));
+      const [id, timestamp, signature] = ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) =>
+        String(req.headers[name] ?? ""),
+      );
       if (secret === undefined || !signedBy(secret, id!, timestamp!, body, signature!)) {
         badSignatures += 1;
         return res.writeHead(401).end();
       }
       if (arrivals.has(id!)) duplicates += 1;
-      else arrivals.set(id!, { id: id!, leadId: String((JSON.parse(body) as { data?: { lead_id?: unknown } }).data?.lead_id), at });
+      else
+        arrivals.set(id!, {
+          id: id!,
+          leadId: String((JSON.parse(body) as { data?: { lead_id?: unknown } }).data?.lead_id),
+          at,
+        });
       res.writeHead(204).end();
     });
   });
@@ -65,7 +72,8 @@ export async function startReceiver() {
     /** Waits until `count` distinct events arrived, or `timeoutMs` passed. */
     async until(count: number, timeoutMs: number): Promise<void> {
       const deadline = performance.now() + timeoutMs;
-      while (arrivals.size < count && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (arrivals.size < count && performance.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
     },
     close: () =>
       new Promise<void>((resolve) => {

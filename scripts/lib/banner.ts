@@ -1,9 +1,15 @@
+import type { Config } from "../../src/env";
 import { DEMO_ENTITY_ID } from "./demo";
 import { issueToken } from "./token";
-import type { Config } from "../../src/env";
 
 /** What `npm start` prints once the API answers: where it is, a token, and a curl that converts a lead. */
-export async function printBanner(options: { runtime: string; url: string; config: Config; leadId: string; notes: string[] }) {
+export async function printBanner(options: {
+  runtime: string;
+  url: string;
+  config: Config;
+  leadId: string;
+  notes: string[];
+}) {
   const { runtime, url, config, leadId, notes } = options;
   const token = await issueToken({
     secret: config.jwtSecret,

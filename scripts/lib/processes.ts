@@ -19,7 +19,10 @@ export const NODE_ENTRY_FLAGS = ["--max-semi-space-size=2"];
 
 /** Compiles src/node.ts to dist/node.mjs with the project's own `npm run build:node`. */
 export function buildNodeEntry(): string {
-  execFileSync("npm", ["run", "-s", "build:node"], { cwd: fileURLToPath(new URL("../../", import.meta.url)), stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync("npm", ["run", "-s", "build:node"], {
+    cwd: fileURLToPath(new URL("../../", import.meta.url)),
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   return NODE_BUILD;
 }
 
@@ -44,7 +47,11 @@ export interface NodeProcess {
  * The Node entry as its own process, ready once /healthz answers: from source
  * through tsx, or the production build when `built` is set.
  */
-export async function spawnNodeEntry(env: Record<string, string>, port: number, { built = false } = {}): Promise<NodeProcess> {
+export async function spawnNodeEntry(
+  env: Record<string, string>,
+  port: number,
+  { built = false } = {},
+): Promise<NodeProcess> {
   const args = [...NODE_ENTRY_FLAGS, ...(built ? [NODE_BUILD] : ["--import", "tsx", NODE_SOURCE])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env, PORT: String(port) },
@@ -58,7 +65,13 @@ export async function spawnNodeEntry(env: Record<string, string>, port: number, 
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 300; attempt += 1) {
     if (child.exitCode !== null) throw new Error(`the Node entry exited early:\n${output}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, child, output: () => output, exited };
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, child, output: () => output, exited };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill("SIGKILL");
@@ -128,14 +141,25 @@ export function judgeMemory(
   { budgetMb, minGrowthMb = 8, growthRatio = 0.1 }: { budgetMb: number; minGrowthMb?: number; growthRatio?: number },
 ): MemoryVerdict {
   const peak = Math.max(...samples);
-  if (peak > budgetMb) return { ok: false, reason: `peak RSS ${peak.toFixed(1)} MB is over the budget of ${budgetMb} MB` };
+  if (peak > budgetMb)
+    return { ok: false, reason: `peak RSS ${peak.toFixed(1)} MB is over the budget of ${budgetMb} MB` };
   const third = Math.floor(samples.length / 3);
-  if (third < 2) return { ok: true, reason: `peak RSS ${peak.toFixed(1)} MB within ${budgetMb} MB; too few samples (${samples.length}) to judge growth` };
+  if (third < 2)
+    return {
+      ok: true,
+      reason: `peak RSS ${peak.toFixed(1)} MB within ${budgetMb} MB; too few samples (${samples.length}) to judge growth`,
+    };
   const middle = Math.max(...samples.slice(third, 2 * third));
   const last = Math.max(...samples.slice(2 * third));
   const tolerance = Math.max(minGrowthMb, middle * growthRatio);
   const growth = last - middle;
   return growth > tolerance
-    ? { ok: false, reason: `RSS keeps growing after warm-up: last third's peak ${last.toFixed(1)} MB is ${growth.toFixed(1)} MB over the middle third's (tolerance ${tolerance.toFixed(1)} MB)` }
-    : { ok: true, reason: `peak RSS ${peak.toFixed(1)} MB within ${budgetMb} MB; after warm-up it moved ${growth.toFixed(1)} MB (tolerance ${tolerance.toFixed(1)} MB)` };
+    ? {
+        ok: false,
+        reason: `RSS keeps growing after warm-up: last third's peak ${last.toFixed(1)} MB is ${growth.toFixed(1)} MB over the middle third's (tolerance ${tolerance.toFixed(1)} MB)`,
+      }
+    : {
+        ok: true,
+        reason: `peak RSS ${peak.toFixed(1)} MB within ${budgetMb} MB; after warm-up it moved ${growth.toFixed(1)} MB (tolerance ${tolerance.toFixed(1)} MB)`,
+      };
 }

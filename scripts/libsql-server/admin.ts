@@ -22,7 +22,12 @@ export interface AdminDeps {
  * // curl -X POST localhost:8080/__admin/fail -d '{"count":1,"mode":"503"}'
  * await handleAdmin(req, res, "/__admin/fail", { instruments, streams });
  */
-export async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, deps: AdminDeps): Promise<void> {
+export async function handleAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  deps: AdminDeps,
+): Promise<void> {
   const { instruments, streams } = deps;
   switch (`${req.method} ${path}`) {
     case "GET /__admin/stats":

@@ -21,7 +21,10 @@ const Config = z.object({
   databaseUrl: z.string().startsWith("file:", "TURSO_DATABASE_URL must be a file: URL for the local server"),
   port: z.string().regex(/^\d+$/, PORT_ERROR).transform(Number).pipe(z.int().max(65_535, PORT_ERROR)),
   host: z.string().min(1, "--host must not be empty"),
-  latencyMs: z.string().regex(/^\d+(\.\d+)?$/, LATENCY_ERROR).transform(Number),
+  latencyMs: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, LATENCY_ERROR)
+    .transform(Number),
   authToken: z.string().optional(),
   admin: z.boolean(),
 });
@@ -51,7 +54,11 @@ const server = await startLibsqlServer({
   admin: config.admin,
 }).catch((error: unknown) => fail(`could not start: ${error instanceof Error ? error.message : String(error)}`));
 
-const notes = [`database ${dbPath}`, config.authToken ? "auth token required" : "no auth", config.admin ? "admin on" : ""];
+const notes = [
+  `database ${dbPath}`,
+  config.authToken ? "auth token required" : "no auth",
+  config.admin ? "admin on" : "",
+];
 console.log(`libsql-server listening on ${server.url} (${notes.filter(Boolean).join(", ")})`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

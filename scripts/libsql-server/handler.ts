@@ -46,7 +46,10 @@ export function createRequestHandler(deps: HandlerDeps) {
 
     const failure = instruments.takeFailure();
     if (failure === "500" || failure === "503") {
-      return sendError(res, Number(failure), { message: `Injected failure (HTTP ${failure})`, code: "INJECTED_FAILURE" });
+      return sendError(res, Number(failure), {
+        message: `Injected failure (HTTP ${failure})`,
+        code: "INJECTED_FAILURE",
+      });
     }
     if (failure === "drop") return void req.socket.destroy();
     const body = await answerPipeline(req, streams);

@@ -15,7 +15,8 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HranaError(`The body is larger than ${MAX_BODY_BYTES} bytes`, "BODY_TOO_LARGE", 413);
+    if (size > MAX_BODY_BYTES)
+      throw new HranaError(`The body is larger than ${MAX_BODY_BYTES} bytes`, "BODY_TOO_LARGE", 413);
     chunks.push(chunk);
   }
   try {

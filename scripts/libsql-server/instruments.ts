@@ -65,7 +65,8 @@ export class Instruments {
 
   /** Makes the next `count` pipeline requests fail the given way. */
   failNext(count: number, mode: FailureMode): void {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`Count must be a non-negative integer, got ${count}`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new RangeError(`Count must be a non-negative integer, got ${count}`);
     if (!FAILURE_MODES.includes(mode)) throw new RangeError(`Unknown failure mode ${JSON.stringify(mode)}`);
     for (let i = 0; i < count; i += 1) this.#failures.push(mode);
   }

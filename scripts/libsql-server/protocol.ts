@@ -4,7 +4,10 @@ import { z } from "zod";
 // shared structures of `docs/HRANA_3_SPEC.md` in tursodatabase/libsql).
 // Requests are schemas because they come from the network; responses are plain types.
 
-const sqlId = z.int().min(-(2 ** 31)).max(2 ** 31 - 1);
+const sqlId = z
+  .int()
+  .min(-(2 ** 31))
+  .max(2 ** 31 - 1);
 
 export const Value = z.discriminatedUnion("type", [
   z.object({ type: z.literal("null") }),
@@ -36,9 +39,24 @@ const stepIndex = z.int().nonnegative();
 export const BatchCond: z.ZodType<BatchCond> = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ok"), step: stepIndex }),
   z.object({ type: z.literal("error"), step: stepIndex }),
-  z.object({ type: z.literal("not"), get cond() { return BatchCond; } }),
-  z.object({ type: z.literal("and"), get conds() { return z.array(BatchCond); } }),
-  z.object({ type: z.literal("or"), get conds() { return z.array(BatchCond); } }),
+  z.object({
+    type: z.literal("not"),
+    get cond() {
+      return BatchCond;
+    },
+  }),
+  z.object({
+    type: z.literal("and"),
+    get conds() {
+      return z.array(BatchCond);
+    },
+  }),
+  z.object({
+    type: z.literal("or"),
+    get conds() {
+      return z.array(BatchCond);
+    },
+  }),
   z.object({ type: z.literal("is_autocommit") }),
 ]);
 

@@ -46,6 +46,7 @@ export function valueToProto(value: unknown): Value {
   // In safe-integer mode the engine hands out INTEGERs as bigint, so a number is always a REAL.
   if (typeof value === "number") return { type: "float", value };
   if (typeof value === "string") return { type: "text", value };
-  if (value instanceof Uint8Array) return { type: "blob", base64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
+  if (value instanceof Uint8Array)
+    return { type: "blob", base64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
   throw new HranaError(`The engine returned a value of unexpected type ${typeof value}`, "INTERNAL_ERROR", 500);
 }

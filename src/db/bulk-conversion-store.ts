@@ -31,7 +31,10 @@ export function createBulkConversionStore(db: Database, options: BulkConversionS
     async convertMany(commands) {
       if (commands[0]?.onExistingClient !== "link") {
         // "write" opens with BEGIN IMMEDIATE, as the single conversion does.
-        const results = await callDatabase(() => db.$client.batch(allAtOnce.statementsFor(commands), "write"), options.timeoutMs);
+        const results = await callDatabase(
+          () => db.$client.batch(allAtOnce.statementsFor(commands), "write"),
+          options.timeoutMs,
+        );
         return allAtOnce.snapshotsFrom(results);
       }
       const perCommand = commands.map((command) => batch.statementsFor(command));

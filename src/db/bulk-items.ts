@@ -4,9 +4,12 @@ import type { ConversionCommand } from "../domain/conversion";
 type CommandKey = keyof ConversionCommand;
 
 /** The values that differ between the leads of one bulk call, and their columns in the items table. */
-const PER_LEAD = { leadId: "lead_id", clientId: "client_id", auditId: "audit_id", eventId: "event_id" } as const satisfies Partial<
-  Record<CommandKey, string>
->;
+const PER_LEAD = {
+  leadId: "lead_id",
+  clientId: "client_id",
+  auditId: "audit_id",
+  eventId: "event_id",
+} as const satisfies Partial<Record<CommandKey, string>>;
 type PerLead = keyof typeof PER_LEAD;
 
 const isPerLead = (name: CommandKey): name is PerLead => name in PER_LEAD;
@@ -38,6 +41,7 @@ export const bulkItems: BulkItems = {
 
 /** The `items` parameter: each command's per-lead values, in order. */
 export function itemsParameter(commands: readonly ConversionCommand[]): string {
-  return JSON.stringify(commands.map((command) => Object.fromEntries(Object.keys(PER_LEAD).map((key) => [key, command[key as PerLead]]))));
+  return JSON.stringify(
+    commands.map((command) => Object.fromEntries(Object.keys(PER_LEAD).map((key) => [key, command[key as PerLead]]))),
+  );
 }
-

@@ -18,7 +18,10 @@ export interface NodeDatabaseConfig {
 /** The path of a `file:` URL (`file:.data/dev.db`, `file:///abs/dev.db`), or null for other URLs. */
 export function embeddedPath(url: string): string | null {
   if (!url.startsWith("file:")) return null;
-  const path = url.slice("file:".length).replace(/^\/\/(?=\/)/, "").split("?")[0]!;
+  const path = url
+    .slice("file:".length)
+    .replace(/^\/\/(?=\/)/, "")
+    .split("?")[0]!;
   return path === ":memory:" ? null : path;
 }
 
@@ -37,7 +40,9 @@ export function openNodeDatabase({
 }: NodeDatabaseConfig): Database {
   const path = embeddedPath(url);
   if (path === null) {
-    return url.startsWith("file:") ? createDatabase(createClient({ url })) : openRemoteDatabase({ url, authToken, timeoutMs });
+    return url.startsWith("file:")
+      ? createDatabase(createClient({ url }))
+      : openRemoteDatabase({ url, authToken, timeoutMs });
   }
   return createDatabase(openEmbeddedClient(path, busyTimeoutMs));
 }

@@ -1,15 +1,20 @@
 import type { InArgs, InStatement, ResultSet } from "@libsql/client/http";
 import { and, eq, fillPlaceholders, isNull, ne, notExists, or, type SQL, sql } from "drizzle-orm";
 import { alias, type SelectedFields } from "drizzle-orm/sqlite-core";
-import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
 import type { ApiKeySnapshot } from "../domain/api-key";
-import { type ConversionCommand, type ConversionSnapshot, type ConversionStore, CONVERT_SCOPE } from "../domain/conversion";
+import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
+import {
+  CONVERT_SCOPE,
+  type ConversionCommand,
+  type ConversionSnapshot,
+  type ConversionStore,
+} from "../domain/conversion";
+import { buildConversionEventStatements } from "../webhooks/outbox";
 import { type BulkItems, bulkItems, itemsParameter } from "./bulk-items";
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
 import { clientColumns } from "./read-store";
 import { apiKeys, clients, financialEntities, leadConversions, leads, webhookDeliveries } from "./schema";
-import { buildConversionEventStatements } from "../webhooks/outbox";
 import { jsonObjectOrEmpty, numberOrNull, StoredValueError } from "./stored-values";
 
 type CommandKey = keyof ConversionCommand;
@@ -20,7 +25,16 @@ type CommandKey = keyof ConversionCommand;
  * status and the NIT are never touched.
  */
 export const LINK_FILLED_FIELDS = [
-  "image", "name", "lastname", "businessName", "quota", "phone", "email", "address", "score", "businessEntity",
+  "image",
+  "name",
+  "lastname",
+  "businessName",
+  "quota",
+  "phone",
+  "email",
+  "address",
+  "score",
+  "businessEntity",
 ] as const;
 
 /** The lead's value for a filled field, normalized as a new client's would be. */
@@ -60,7 +74,10 @@ function buildConversionBatch(db: Database, bulk?: BulkItems) {
     isNull(apiKeys.revokedAt),
     or(isNull(apiKeys.expiresAt), sql`${apiKeys.expiresAt} > ${param("at")}`),
   );
-  const touchKey = db.update(apiKeys).set({ lastUsedAt: sql`${param("at")}` }).where(keyIsUsable);
+  const touchKey = db
+    .update(apiKeys)
+    .set({ lastUsedAt: sql`${param("at")}` })
+    .where(keyIsUsable);
   const keyAllowsConversion = or(
     sql`${param("keyHash")} is null`,
     sql`exists ${db
@@ -86,16 +103,13 @@ function buildConversionBatch(db: Database, bulk?: BulkItems) {
   const clientWithLeadNit = db
     .select({ id: sameNit.id })
     .from(sameNit)
-    .where(
-      and(
-        eq(sameNit.financialEntityId, financialEntities.id),
-        eq(sameNit.nitKey, leads.nitKey),
-        sameNitIsKeyed,
-      ),
-    );
+    .where(and(eq(sameNit.financialEntityId, financialEntities.id), eq(sameNit.nitKey, leads.nitKey), sameNitIsKeyed));
 
   // The rules a lead must pass to be converted by this entity — once, for both ways of converting it.
-  const joinEntity = and(eq(financialEntities.id, param("financialEntityId")), eq(financialEntities.ecosystemId, leads.ecosystemId));
+  const joinEntity = and(
+    eq(financialEntities.id, param("financialEntityId")),
+    eq(financialEntities.ecosystemId, leads.ecosystemId),
+  );
   const leadWithEntity = <T extends SelectedFields>(fields: T) => {
     const oneLead = db.select(fields).from(leads).innerJoin(financialEntities, joinEntity);
     if (!bulk) return oneLead;
@@ -142,7 +156,9 @@ function buildConversionBatch(db: Database, bulk?: BulkItems) {
     createdAt: sql`${param("at")}`,
   };
   const mayMakeClient = and(convertible, notExists(clientWithLeadNit));
-  const insertClient = db.insert(clients).select(bulk ? firstOfEachNit() : leadWithEntity(clientFieldsFromLead).where(mayMakeClient).getSQL());
+  const insertClient = db
+    .insert(clients)
+    .select(bulk ? firstOfEachNit() : leadWithEntity(clientFieldsFromLead).where(mayMakeClient).getSQL());
 
   /**
    * A bulk call converts its leads in request order: of the leads that may be converted with the same NIT key, the
@@ -154,12 +170,21 @@ function buildConversionBatch(db: Database, bulk?: BulkItems) {
     const column = (i: number) => sql.identifier(`c${i}`);
     const candidates = leadWithEntity({
       ...Object.fromEntries(names.map((name, i) => [name, sql`${clientFieldsFromLead[name]}`.as(`c${i}`)])),
-      nitRank: sql`row_number() over (partition by case when ${leads.nitKey} <> '' then 'nit:' || ${leads.nitKey} else 'lead:' || ${leads.id} end order by "item"."ord")`.as("nit_rank"),
+      nitRank:
+        sql`row_number() over (partition by case when ${leads.nitKey} <> '' then 'nit:' || ${leads.nitKey} else 'lead:' || ${leads.id} end order by "item"."ord")`.as(
+          "nit_rank",
+        ),
     }).where(mayMakeClient);
-    return sql`select ${sql.join(names.map((_, i) => column(i)), sql`, `)} from (${candidates}) where "nit_rank" = 1`;
+    return sql`select ${sql.join(
+      names.map((_, i) => column(i)),
+      sql`, `,
+    )} from (${candidates}) where "nit_rank" = 1`;
   }
 
-  const newClient = db.select({ one: sql`1` }).from(clients).where(eq(clients.id, param("clientId")));
+  const newClient = db
+    .select({ one: sql`1` })
+    .from(clients)
+    .where(eq(clients.id, param("clientId")));
   let markLeadConverted = db
     .update(leads)
     .set({
@@ -173,7 +198,10 @@ function buildConversionBatch(db: Database, bulk?: BulkItems) {
 
   // The client to link into: only asked for, and only for a lead the rules above let through.
   const linkTarget = leadWithEntity({ id: sameNit.id })
-    .innerJoin(sameNit, and(eq(sameNit.financialEntityId, financialEntities.id), eq(sameNit.nitKey, leads.nitKey), sameNitIsKeyed))
+    .innerJoin(
+      sameNit,
+      and(eq(sameNit.financialEntityId, financialEntities.id), eq(sameNit.nitKey, leads.nitKey), sameNitIsKeyed),
+    )
     .where(and(convertible, eq(param("onExistingClient"), "link")))
     .limit(1);
   const fromLead = (column: (typeof LINK_FILLED_FIELDS)[number]) =>
@@ -193,7 +221,10 @@ function buildConversionBatch(db: Database, bulk?: BulkItems) {
     .where(and(eq(leads.id, param("leadId")), sql`(${linkTarget}) is not null`));
 
   // Converted by this attempt: converted now, for this entity, and not yet audited (every converted lead has one record).
-  const audited = db.select({ one: sql`1` }).from(leadConversions).where(eq(leadConversions.leadId, param("leadId")));
+  const audited = db
+    .select({ one: sql`1` })
+    .from(leadConversions)
+    .where(eq(leadConversions.leadId, param("leadId")));
   const auditFields = {
     id: sql`${param("auditId")}`,
     leadId: leads.id,
@@ -210,35 +241,36 @@ function buildConversionBatch(db: Database, bulk?: BulkItems) {
     eq(clients.financialEntityId, param("financialEntityId")),
     notExists(audited),
   );
-  const recordConversion = db.insert(leadConversions).select(
-    (bulk
-      ? db.select(auditFields).from(bulk.table()).crossJoin(leads)
-      : db.select(auditFields).from(leads)
-    )
-      .innerJoin(clients, eq(clients.id, leads.convertedClientId))
-      .where(convertedNow)
-      .getSQL(),
-  );
+  const recordConversion = db
+    .insert(leadConversions)
+    .select(
+      (bulk ? db.select(auditFields).from(bulk.table()).crossJoin(leads) : db.select(auditFields).from(leads))
+        .innerJoin(clients, eq(clients.id, leads.convertedClientId))
+        .where(convertedNow)
+        .getSQL(),
+    );
 
   const outcomeFields = {
-  entityId: financialEntities.id,
-  entityEcosystemId: financialEntities.ecosystemId,
-  entityStatus: financialEntities.status,
-  leadId: leads.id,
-  leadEcosystemId: leads.ecosystemId,
-  leadEntityId: leads.financialEntityId,
-  leadStatus: leads.status,
-  leadLinked: sql<number>`${clients.leadId} is not ${leads.id}`,
-  conversionAuditId: sql<string | null>`(select ${leadConversions.id} from ${leadConversions} where ${leadConversions.leadId} = ${leads.id})`,
-  client: clientColumns,
-  nitConflictClientId: sql<string | null>`(${clientWithLeadNit.limit(1)})`,
-  apiKey: {
-    id: apiKeys.id,
-    financialEntityId: apiKeys.financialEntityId,
-    scopes: apiKeys.scopes,
-    expiresAt: apiKeys.expiresAt,
-    revokedAt: apiKeys.revokedAt,
-  },
+    entityId: financialEntities.id,
+    entityEcosystemId: financialEntities.ecosystemId,
+    entityStatus: financialEntities.status,
+    leadId: leads.id,
+    leadEcosystemId: leads.ecosystemId,
+    leadEntityId: leads.financialEntityId,
+    leadStatus: leads.status,
+    leadLinked: sql<number>`${clients.leadId} is not ${leads.id}`,
+    conversionAuditId: sql<
+      string | null
+    >`(select ${leadConversions.id} from ${leadConversions} where ${leadConversions.leadId} = ${leads.id})`,
+    client: clientColumns,
+    nitConflictClientId: sql<string | null>`(${clientWithLeadNit.limit(1)})`,
+    apiKey: {
+      id: apiKeys.id,
+      financialEntityId: apiKeys.financialEntityId,
+      scopes: apiKeys.scopes,
+      expiresAt: apiKeys.expiresAt,
+      revokedAt: apiKeys.revokedAt,
+    },
   };
   // One row per lead — a bulk call's in request order — with the deliveries its event got.
   const outcome = db
@@ -260,11 +292,7 @@ function buildConversionBatch(db: Database, bulk?: BulkItems) {
   const link = bulk ? [] : [fillLinkedClient, markLeadLinked].map((q) => q.toSQL());
   // The audit record, then the outbox: the lead.converted event and its deliveries, only when this attempt
   // converted the lead; the read-back last.
-  const after = [
-    recordConversion.toSQL(),
-    ...buildConversionEventStatements(bulk),
-    readOutcome.getQuery(),
-  ];
+  const after = [recordConversion.toSQL(), ...buildConversionEventStatements(bulk), readOutcome.getQuery()];
   // Without "link" the two link statements can do nothing: leaving them out saves their cost, per lead in a bulk call.
   return { statements: [...convert, ...link, ...after], withoutLink: [...convert, ...after], readOutcome };
 }
@@ -311,7 +339,10 @@ function toSnapshot(row: OutcomeRow): ConversionSnapshot {
 }
 
 /** Each lead's snapshot, from the batch's last result: the read-back. */
-function snapshotsFrom(readOutcome: ReturnType<typeof buildConversionBatch>["readOutcome"], results: ResultSet[]): ConversionSnapshot[] {
+function snapshotsFrom(
+  readOutcome: ReturnType<typeof buildConversionBatch>["readOutcome"],
+  results: ResultSet[],
+): ConversionSnapshot[] {
   let rows: OutcomeRow[];
   try {
     rows = readOutcome.mapResult(results.at(-1)!, true) as OutcomeRow[];
@@ -337,7 +368,10 @@ export function prepareConversionBatch(db: Database) {
   return {
     statementsFor(command: ConversionCommand): InStatement[] {
       const values = command as unknown as Record<string, unknown>;
-      return (command.onExistingClient === "link" ? statements : withoutLink).map((q) => ({ sql: q.sql, args: fillPlaceholders(q.params, values) as InArgs }));
+      return (command.onExistingClient === "link" ? statements : withoutLink).map((q) => ({
+        sql: q.sql,
+        args: fillPlaceholders(q.params, values) as InArgs,
+      }));
     },
     snapshotFrom(results: ResultSet[]): ConversionSnapshot {
       return snapshotsFrom(readOutcome, results)[0]!;
@@ -393,7 +427,10 @@ export function createConversionStore(db: Database, options: ConversionStoreOpti
     async convert(command) {
       // "write" opens with BEGIN IMMEDIATE: the attempt takes the write lock
       // before it reads, so concurrent attempts queue instead of failing.
-      const results = await callDatabase(() => db.$client.batch(batch.statementsFor(command), "write"), options.timeoutMs);
+      const results = await callDatabase(
+        () => db.$client.batch(batch.statementsFor(command), "write"),
+        options.timeoutMs,
+      );
       return batch.snapshotFrom(results);
     },
   };

@@ -22,7 +22,10 @@ export interface MigrateOptions {
  * @example
  * await migrateDatabase(openNodeDatabase({ url: "file:.data/dev.db" }));
  */
-export async function migrateDatabase(db: Database, { warn = console.warn }: MigrateOptions = {}): Promise<NitKeyBackfill> {
+export async function migrateDatabase(
+  db: Database,
+  { warn = console.warn }: MigrateOptions = {},
+): Promise<NitKeyBackfill> {
   if (db.$client.protocol === "file") {
     // Readers stop blocking the writer; the setting lives in the file, so once is enough.
     await db.$client.execute("PRAGMA journal_mode = WAL");

@@ -18,7 +18,8 @@ export interface NitKeyBackfill {
 
 const CHUNK = 200;
 /** Rows in groups of 200, for statements with a bound parameter per row (SQLite allows a few thousand). */
-export const chunks = <T>(rows: T[]) => Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
+export const chunks = <T>(rows: T[]) =>
+  Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, i) => rows.slice(i * CHUNK, (i + 1) * CHUNK));
 
 /**
  * Keys every lead and client whose `nit_key` is NULL — all of them after a
@@ -37,7 +38,10 @@ export async function keyUnkeyedNits(db: Database): Promise<NitKeyBackfill> {
   const unkeyedLeads = await db.select({ id: leads.id, nit: leads.nit }).from(leads).where(isNull(leads.nitKey));
   for (const rows of chunks(unkeyedLeads)) {
     const [first, ...rest] = rows.map((l) =>
-      db.update(leads).set({ nitKey: nitKey(l.nit) }).where(and(eq(leads.id, l.id), isNull(leads.nitKey))),
+      db
+        .update(leads)
+        .set({ nitKey: nitKey(l.nit) })
+        .where(and(eq(leads.id, l.id), isNull(leads.nitKey))),
     );
     await db.batch([first!, ...rest]);
   }

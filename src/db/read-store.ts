@@ -3,11 +3,19 @@ import type { Credential } from "../domain/api-key";
 import type { Client } from "../domain/client";
 import type { ClientReader } from "../domain/read-client";
 import type { LeadLookup, LeadReader } from "../domain/read-lead";
-import { type Database, toStatement } from "./client";
 import { actingAs } from "../webhooks/credential";
+import { type Database, toStatement } from "./client";
 import { callDatabase } from "./errors";
 import { clients, financialEntities, leads } from "./schema";
-import { isoTime, jsonArrayOrEmpty, jsonArrayOrNull, jsonObjectOrEmpty, jsonObjectOrNull, numberOrNull, StoredValueError } from "./stored-values";
+import {
+  isoTime,
+  jsonArrayOrEmpty,
+  jsonArrayOrNull,
+  jsonObjectOrEmpty,
+  jsonObjectOrNull,
+  numberOrNull,
+  StoredValueError,
+} from "./stored-values";
 
 /** A client row as the domain's {@link Client}, stored values normalized to what the body promises. */
 export const clientColumns = {
@@ -85,11 +93,21 @@ export interface ReadStoreOptions {
  */
 export function createReadStore(db: Database, options: ReadStoreOptions): ClientReader & LeadReader {
   /** Runs the read between the credential's own statements, as one batch. */
-  async function acting<T>(as: Credential, scope: string, build: (entity: SQL) => { getQuery(): { sql: string; params: unknown[] }; mapResult(result: unknown, isFromBatch?: boolean): unknown }) {
+  async function acting<T>(
+    as: Credential,
+    scope: string,
+    build: (entity: SQL) => {
+      getQuery(): { sql: string; params: unknown[] };
+      mapResult(result: unknown, isFromBatch?: boolean): unknown;
+    },
+  ) {
     const around = actingAs(as, { writes: false, scope });
     const query = build(around.entity);
     const results = await decoded(() =>
-      callDatabase(() => db.$client.batch([...around.before, query.getQuery(), ...around.after].map(toStatement), "read"), options.timeoutMs),
+      callDatabase(
+        () => db.$client.batch([...around.before, query.getQuery(), ...around.after].map(toStatement), "read"),
+        options.timeoutMs,
+      ),
     );
     const { apiKey, result } = around.split(results);
     const rows = (await decoded(async () => query.mapResult(result[0], true))) as T[];
@@ -99,12 +117,21 @@ export function createReadStore(db: Database, options: ReadStoreOptions): Client
   return {
     async findClient(clientId, as, scope) {
       const { apiKey, row } = await acting<Client>(as, scope, (entity) =>
-        db.select(clientColumns).from(clients).where(and(eq(clients.id, clientId), sql`${clients.financialEntityId} = ${entity}`)).prepare(),
+        db
+          .select(clientColumns)
+          .from(clients)
+          .where(and(eq(clients.id, clientId), sql`${clients.financialEntityId} = ${entity}`))
+          .prepare(),
       );
       return { client: row ?? null, apiKey };
     },
     async findLead(leadId, as, scope) {
-      type Row = { lead: LeadLookup["lead"]; entityId: string | null; entityEcosystemId: string | null; convertedClientEntityId: string | null };
+      type Row = {
+        lead: LeadLookup["lead"];
+        entityId: string | null;
+        entityEcosystemId: string | null;
+        convertedClientEntityId: string | null;
+      };
       const { apiKey, row } = await acting<Row>(as, scope, (entity) =>
         db
           .select({

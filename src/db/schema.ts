@@ -48,7 +48,9 @@ export const financialEntities = sqliteTable(
       .notNull()
       .references(() => ecosystems.id),
     name: text().notNull(),
-    status: text({ enum: ["active", "suspended"] }).notNull().default("active"),
+    status: text({ enum: ["active", "suspended"] })
+      .notNull()
+      .default("active"),
     createdAt: text("created_at").notNull().default(now),
   },
   (t) => [
@@ -88,10 +90,7 @@ export const leads = sqliteTable(
     index("leads_financial_entity_idx").on(t.financialEntityId),
     // Several leads may be converted into one client (on_existing_client: "link"): the lead holds the link.
     index("leads_converted_client_idx").on(t.convertedClientId),
-    check(
-      "leads_conversion_ck",
-      sql`(${t.convertedClientId} is null) = (${t.convertedAt} is null)`,
-    ),
+    check("leads_conversion_ck", sql`(${t.convertedClientId} is null) = (${t.convertedAt} is null)`),
   ],
 );
 
@@ -112,10 +111,7 @@ export const clients = sqliteTable(
     ...profileColumns(),
     status: text().notNull().default("active"),
     history: text({ mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
-    paymentData: text("payment_data", { mode: "json" })
-      .$type<Record<string, unknown>>()
-      .notNull()
-      .default(sql`'{}'`),
+    paymentData: text("payment_data", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
     apnToken: text("apn_token").notNull().default(""),
     additionalData: text("additional_data", { mode: "json" })
       .$type<Record<string, unknown>>()
@@ -130,9 +126,7 @@ export const clients = sqliteTable(
       foreignColumns: [financialEntities.id, financialEntities.ecosystemId],
     }),
     uniqueIndex("clients_lead_uq").on(t.leadId),
-    uniqueIndex("clients_entity_nit_uq")
-      .on(t.financialEntityId, t.nitKey)
-      .where(sql`${t.nitKey} <> ''`),
+    uniqueIndex("clients_entity_nit_uq").on(t.financialEntityId, t.nitKey).where(sql`${t.nitKey} <> ''`),
   ],
 );
 
@@ -176,7 +170,9 @@ export const webhookEndpoints = sqliteTable(
     url: text().notNull(),
     description: text(),
     eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
-    status: text({ enum: ["enabled", "disabled"] }).notNull().default("enabled"),
+    status: text({ enum: ["enabled", "disabled"] })
+      .notNull()
+      .default("enabled"),
     disabledReason: text("disabled_reason"),
     /** The signing secret, sealed with WEBHOOK_SECRET_KEY when one is configured (src/webhooks/secrets.ts). */
     secret: text().notNull(),
@@ -225,7 +221,9 @@ export const webhookDeliveries = sqliteTable(
     endpointId: text("endpoint_id")
       .notNull()
       .references(() => webhookEndpoints.id),
-    status: text({ enum: ["pending", "succeeded", "failed", "canceled"] }).notNull().default("pending"),
+    status: text({ enum: ["pending", "succeeded", "failed", "canceled"] })
+      .notNull()
+      .default("pending"),
     attempts: integer().notNull().default(0),
     /** Epoch ms when the next attempt is due. */
     nextAttemptAt: integer("next_attempt_at").notNull(),

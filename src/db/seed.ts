@@ -114,16 +114,43 @@ async function crossCheck(
   const issue = (path: string, message: string) => issues.push({ path, message });
 
   const [knownEcosystems, knownEntities, knownLeads, knownClients, entityClients] = await Promise.all([
-    lookup([...seed.ecosystems.map((e) => e.id), ...seed.financial_entities.map((e) => e.ecosystem_id), ...seed.leads.map((l) => l.ecosystem_id)],
-      (ids) => db.select({ id: ecosystems.id }).from(ecosystems).where(inArray(ecosystems.id, ids))),
-    lookup([...seed.financial_entities.map((e) => e.id), ...seed.leads.flatMap((l) => l.financial_entity_id ?? []), ...seed.users.map((u) => u.financial_entity_id)],
-      (ids) => db.select({ id: financialEntities.id, ecosystemId: financialEntities.ecosystemId }).from(financialEntities).where(inArray(financialEntities.id, ids))),
-    lookup(seed.leads.map((l) => l.id), (ids) => db.select({ id: leads.id }).from(leads).where(inArray(leads.id, ids))),
-    lookup(seed.users.map((u) => u.id), (ids) => db.select({ id: clients.id }).from(clients).where(inArray(clients.id, ids))),
+    lookup(
+      [
+        ...seed.ecosystems.map((e) => e.id),
+        ...seed.financial_entities.map((e) => e.ecosystem_id),
+        ...seed.leads.map((l) => l.ecosystem_id),
+      ],
+      (ids) => db.select({ id: ecosystems.id }).from(ecosystems).where(inArray(ecosystems.id, ids)),
+    ),
+    lookup(
+      [
+        ...seed.financial_entities.map((e) => e.id),
+        ...seed.leads.flatMap((l) => l.financial_entity_id ?? []),
+        ...seed.users.map((u) => u.financial_entity_id),
+      ],
+      (ids) =>
+        db
+          .select({ id: financialEntities.id, ecosystemId: financialEntities.ecosystemId })
+          .from(financialEntities)
+          .where(inArray(financialEntities.id, ids)),
+    ),
+    lookup(
+      seed.leads.map((l) => l.id),
+      (ids) => db.select({ id: leads.id }).from(leads).where(inArray(leads.id, ids)),
+    ),
+    lookup(
+      seed.users.map((u) => u.id),
+      (ids) => db.select({ id: clients.id }).from(clients).where(inArray(clients.id, ids)),
+    ),
     // Stored keys of the entities' clients: compared as the database compares them.
-    lookup(seed.users.filter((u) => nitKey(u.nit) !== "").map((u) => u.financial_entity_id),
-      (ids) => db.select({ id: clients.id, financialEntityId: clients.financialEntityId, nitKey: clients.nitKey }).from(clients)
-        .where(and(inArray(clients.financialEntityId, ids), isNotNull(clients.nitKey), ne(clients.nitKey, "")))),
+    lookup(
+      seed.users.filter((u) => nitKey(u.nit) !== "").map((u) => u.financial_entity_id),
+      (ids) =>
+        db
+          .select({ id: clients.id, financialEntityId: clients.financialEntityId, nitKey: clients.nitKey })
+          .from(clients)
+          .where(and(inArray(clients.financialEntityId, ids), isNotNull(clients.nitKey), ne(clients.nitKey, ""))),
+    ),
   ]);
 
   const existing = {
@@ -153,16 +180,19 @@ async function crossCheck(
     if (l.financial_entity_id == null) return;
     const ecosystem = entityEcosystem.get(l.financial_entity_id);
     if (ecosystem === undefined) issue(`leads[${i}].financial_entity_id`, "no such financial entity");
-    else if (ecosystem !== l.ecosystem_id) issue(`leads[${i}].financial_entity_id`, "the financial entity belongs to another ecosystem");
+    else if (ecosystem !== l.ecosystem_id)
+      issue(`leads[${i}].financial_entity_id`, "the financial entity belongs to another ecosystem");
   });
 
   const clientByNit = new Map(entityClients.map((c) => [`${c.financialEntityId}/${c.nitKey}`, c.id]));
   seed.users.forEach((u, i) => {
-    if (!entityEcosystem.has(u.financial_entity_id)) issue(`users[${i}].financial_entity_id`, "no such financial entity");
+    if (!entityEcosystem.has(u.financial_entity_id))
+      issue(`users[${i}].financial_entity_id`, "no such financial entity");
     const key = `${u.financial_entity_id}/${nitKey(u.nit)}`;
     if (nitKey(u.nit) === "") return;
     const clash = clientByNit.get(key);
-    if (clash !== undefined) issue(`users[${i}].nit`, `the financial entity already has a client with this NIT (${clash})`);
+    if (clash !== undefined)
+      issue(`users[${i}].nit`, `the financial entity already has a client with this NIT (${clash})`);
     clientByNit.set(key, u.id);
   });
 
@@ -192,7 +222,8 @@ function checkConversions(
     userOfLead.set(u.lead_id, i);
     if (lead.status !== CONVERTED_LEAD_STATUS) issue(path, `leads[${leadAt}] must have status "converted"`);
     const ecosystem = entityEcosystem.get(u.financial_entity_id);
-    if (ecosystem !== undefined && ecosystem !== lead.ecosystem_id) issue(path, `leads[${leadAt}] belongs to another ecosystem`);
+    if (ecosystem !== undefined && ecosystem !== lead.ecosystem_id)
+      issue(path, `leads[${leadAt}] belongs to another ecosystem`);
     if (lead.financial_entity_id != null && lead.financial_entity_id !== u.financial_entity_id) {
       issue(path, `leads[${leadAt}] is assigned to another financial entity`);
     }
@@ -224,7 +255,6 @@ function profileRow(record: SeedFile["leads"][number] | SeedFile["users"][number
 /** The audit's subject and request id for conversions the seed loader records. */
 export const SEED_SUBJECT = "seed";
 
-
 export interface SeedSummary {
   ecosystems: number;
   financial_entities: number;
@@ -243,7 +273,9 @@ export interface SeedSummary {
 export async function loadSeed(db: Database, input: unknown): Promise<SeedSummary> {
   const parsed = seedFileSchema.safeParse(input);
   if (!parsed.success) {
-    throw new SeedError(parsed.error.issues.map((issue) => ({ path: formatPath(issue.path) || "(file)", message: issue.message })));
+    throw new SeedError(
+      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path) || "(file)", message: issue.message })),
+    );
   }
   const seed = parsed.data;
   const { issues, entityEcosystem } = await crossCheck(db, seed);
@@ -255,7 +287,9 @@ export async function loadSeed(db: Database, input: unknown): Promise<SeedSummar
   const statements = [
     ...chunks(seed.ecosystems).map((rows) => db.insert(ecosystems).values(rows)),
     ...chunks(seed.financial_entities).map((rows) =>
-      db.insert(financialEntities).values(rows.map((e) => ({ id: e.id, ecosystemId: e.ecosystem_id, name: e.name, status: e.status }))),
+      db
+        .insert(financialEntities)
+        .values(rows.map((e) => ({ id: e.id, ecosystemId: e.ecosystem_id, name: e.name, status: e.status }))),
     ),
     ...chunks(seed.leads).map((rows) =>
       db.insert(leads).values(

@@ -23,7 +23,8 @@ export const numberOrNull = (column: SQLWrapper): SQL<number | null> =>
   sql`case when typeof(${column}) in ('integer', 'real') then ${column} end`;
 
 /** A stored time as ISO 8601 UTC with milliseconds; a value SQLite cannot read as a time is returned as stored. */
-export const isoTime = (column: SQLWrapper): SQL<string> => sql`coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', ${column}), ${column})`;
+export const isoTime = (column: SQLWrapper): SQL<string> =>
+  sql`coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', ${column}), ${column})`;
 
 /** A stored value did not decode. Carries no value and no cause: they would hold stored data. */
 export class StoredValueError extends Error {

@@ -71,8 +71,12 @@ export function decideKeyAccess(
  * const refusal = decideOwnKeyAccess(read.apiKey, { at, scope: "users:read" });
  * if (refusal !== null) return refusal; // { kind: "unauthorized" } or { kind: "insufficient_scope" }
  */
-export function decideOwnKeyAccess(key: ApiKeySnapshot | null | undefined, request: { at: string; scope: string }): OwnKeyRefusal | null {
-  if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= request.at)) return { kind: "unauthorized" };
+export function decideOwnKeyAccess(
+  key: ApiKeySnapshot | null | undefined,
+  request: { at: string; scope: string },
+): OwnKeyRefusal | null {
+  if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= request.at))
+    return { kind: "unauthorized" };
   if (!key.scopes.includes(request.scope)) return { kind: "insufficient_scope" };
   return null;
 }

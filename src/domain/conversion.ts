@@ -1,5 +1,5 @@
 import type { ApiKeySnapshot } from "./api-key";
-import { CONVERTED_LEAD_STATUS, type Client } from "./client";
+import { type Client, CONVERTED_LEAD_STATUS } from "./client";
 import { actorHasScope } from "./scopes";
 
 /** The scope a token needs, when it carries scopes at all. */
@@ -145,7 +145,8 @@ export function decideConversion(
   if (entity === null) return { kind: "financial_entity_not_found" };
   // A conversion that already happened is answered even after the entity was
   // suspended: suspension stops new conversions, not the answer to an old one.
-  const ours = lead?.ecosystemId === entity.ecosystemId && lead.client?.financialEntityId === entity.id ? lead.client : null;
+  const ours =
+    lead?.ecosystemId === entity.ecosystemId && lead.client?.financialEntityId === entity.id ? lead.client : null;
   if (ours !== null) {
     // This attempt converted the lead when the client is the one it made, or the audit record the one it wrote.
     const now = ours.id === attempt.clientId || lead!.conversionAuditId === attempt.auditId;

@@ -67,7 +67,9 @@ export function withEventId(
   snapshot: Pick<ConversionSnapshot, "deliveriesToSend">,
   command: Pick<ConversionCommand, "eventId">,
 ): ConversionOutcome {
-  return outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0 ? { ...outcome, eventId: command.eventId } : outcome;
+  return outcome.kind === "converted" && (snapshot.deliveriesToSend ?? 0) > 0
+    ? { ...outcome, eventId: command.eventId }
+    : outcome;
 }
 
 /**
@@ -96,7 +98,15 @@ export function conversionCommand(
 }
 
 /** For a key, its refusal as the attempt's own read of its row decides it; null for a token (judged before the store). */
-export function keyRefusal(actor: Caller, snapshot: ConversionSnapshot | undefined, command: Pick<ConversionCommand, "at" | "financialEntityId">): KeyRefusal | null {
+export function keyRefusal(
+  actor: Caller,
+  snapshot: ConversionSnapshot | undefined,
+  command: Pick<ConversionCommand, "at" | "financialEntityId">,
+): KeyRefusal | null {
   if (actor.kind !== "key") return null;
-  return decideKeyAccess(snapshot?.apiKey ?? null, { at: command.at, scope: CONVERT_SCOPE, financialEntityId: command.financialEntityId });
+  return decideKeyAccess(snapshot?.apiKey ?? null, {
+    at: command.at,
+    scope: CONVERT_SCOPE,
+    financialEntityId: command.financialEntityId,
+  });
 }

@@ -1,13 +1,13 @@
-import { conversionCommand, keyRefusal, withEventId } from "./convert-lead-to-client";
 import {
-  type OnExistingClient,
   authorizeConversion,
   type Caller,
   type ConversionCommand,
   type ConversionOutcome,
   type ConversionSnapshot,
   decideConversion,
+  type OnExistingClient,
 } from "./conversion";
+import { conversionCommand, keyRefusal, withEventId } from "./convert-lead-to-client";
 
 /** The most leads one bulk call may carry (Salesforce's `convertLead` takes as many). */
 export const MAX_BULK_LEADS = 100;
@@ -72,7 +72,9 @@ export async function convertLeadsToClients({
   }
 
   const at = (ctx.now?.() ?? new Date()).toISOString();
-  const commands = leadIds.map((leadId) => conversionCommand(ctx, { leadId, financialEntityId, onExistingClient: input.onExistingClient }, at));
+  const commands = leadIds.map((leadId) =>
+    conversionCommand(ctx, { leadId, financialEntityId, onExistingClient: input.onExistingClient }, at),
+  );
   const snapshots = await ctx.store.convertMany(commands);
   // Every item saw the same key row: the call's refusal, as for one lead.
   const refusal = keyRefusal(actor, snapshots[0], { at, financialEntityId });

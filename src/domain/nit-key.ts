@@ -16,5 +16,8 @@
  */
 export function nitKey(nit: string | null | undefined): string {
   if (nit == null) return "";
-  return nit.normalize("NFKC").replace(/[^\p{L}\p{Nd}]/gu, "").toUpperCase();
+  return nit
+    .normalize("NFKC")
+    .replace(/[^\p{L}\p{Nd}]/gu, "")
+    .toUpperCase();
 }

@@ -8,7 +8,11 @@ import { actorHasScope, USERS_READ_SCOPE } from "./scopes";
  * also reads the key's row and finds only a client of the key's own entity.
  */
 export interface ClientReader {
-  findClient(clientId: string, as: Credential, scope: string): Promise<{ client: Client | null; apiKey?: ApiKeySnapshot | null }>;
+  findClient(
+    clientId: string,
+    as: Credential,
+    scope: string,
+  ): Promise<{ client: Client | null; apiKey?: ApiKeySnapshot | null }>;
 }
 
 export type ClientReadOutcome =
@@ -36,7 +40,11 @@ export async function readClient({
   const { actor, reader } = ctx;
   if (actor.kind === "key") {
     const at = (ctx.now?.() ?? new Date()).toISOString();
-    const { client, apiKey } = await reader.findClient(input.clientId, { keyHash: actor.keyHash, at }, USERS_READ_SCOPE);
+    const { client, apiKey } = await reader.findClient(
+      input.clientId,
+      { keyHash: actor.keyHash, at },
+      USERS_READ_SCOPE,
+    );
     const refusal = decideOwnKeyAccess(apiKey, { at, scope: USERS_READ_SCOPE });
     if (refusal !== null) return refusal;
     if (client === null || client.financialEntityId !== apiKey!.financialEntityId) return { kind: "user_not_found" };

@@ -42,7 +42,11 @@ export interface LeadLookup {
  * also reads the key's row and sees the lead as the key's own entity.
  */
 export interface LeadReader {
-  findLead(leadId: string, as: Credential, scope: string): Promise<{ found: LeadLookup | null; apiKey?: ApiKeySnapshot | null }>;
+  findLead(
+    leadId: string,
+    as: Credential,
+    scope: string,
+  ): Promise<{ found: LeadLookup | null; apiKey?: ApiKeySnapshot | null }>;
 }
 
 export type LeadReadOutcome =

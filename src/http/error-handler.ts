@@ -33,10 +33,14 @@ export function toApiError(error: unknown): ApiError {
     });
   }
   if (error instanceof JwksUnavailableError) {
-    return new ApiError("service_unavailable", "The identity provider's signing keys could not be fetched; retrying is safe.", {
-      headers: { "Retry-After": String(RETRY_AFTER_SECONDS) },
-      cause: error,
-    });
+    return new ApiError(
+      "service_unavailable",
+      "The identity provider's signing keys could not be fetched; retrying is safe.",
+      {
+        headers: { "Retry-After": String(RETRY_AFTER_SECONDS) },
+        cause: error,
+      },
+    );
   }
   if (error instanceof HTTPException) return fromHttpException(error);
   return new ApiError("internal_error", "An unexpected error occurred.", { cause: error });

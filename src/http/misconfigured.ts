@@ -1,6 +1,6 @@
-import { Hono } from "hono/tiny";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { Hono } from "hono/tiny";
 import type { Logger } from "../log";
 import { ApiError, problemResponse } from "./problem";
 import type { AppEnv } from "./types";

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import type { Logger } from "../log";
 import type { Caller } from "../domain/conversion";
+import type { Logger } from "../log";
 import type { AppEnv } from "./types";
 
 // What app-level middleware is registered on; a request that matched nothing else matched no route.

@@ -13,7 +13,9 @@ export function toValidationIssues(issues: readonly $ZodIssue[]): ValidationIssu
  * The `@hono/zod-validator` hook: a failed parse becomes the API's
  * `validation_error` problem instead of the library's own JSON.
  */
-export function validationHook(result: { success: true } | { success: false; error: { issues: readonly $ZodIssue[] } }): void {
+export function validationHook(
+  result: { success: true } | { success: false; error: { issues: readonly $ZodIssue[] } },
+): void {
   if (!result.success) {
     throw new ApiError("validation_error", "The request body is not valid.", {
       extensions: { errors: toValidationIssues(result.error.issues) },
@@ -34,9 +36,13 @@ export function requireJsonBody(): MiddlewareHandler<AppEnv> {
       .map((coding) => coding.trim().toLowerCase())
       .filter((coding) => coding !== "" && coding !== "identity");
     if (encodings.length > 0) {
-      throw new ApiError("unsupported_media_type", "The request body must not be compressed: send it without a Content-Encoding.", {
-        headers: { "Accept-Encoding": "identity" },
-      });
+      throw new ApiError(
+        "unsupported_media_type",
+        "The request body must not be compressed: send it without a Content-Encoding.",
+        {
+          headers: { "Accept-Encoding": "identity" },
+        },
+      );
     }
     const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
     if (mediaType !== "application/json") {
@@ -59,7 +65,8 @@ export const MAX_BODY_BYTES = 16 * 1024;
  * app.post("/webhook-endpoints", jsonBodyLimit(MAX_BODY_BYTES), bearerAuth({ verifyToken }), handler);
  */
 export function jsonBodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
-  if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new TypeError("jsonBodyLimit needs a positive whole number of bytes");
+  if (!Number.isInteger(maxBytes) || maxBytes <= 0)
+    throw new TypeError("jsonBodyLimit needs a positive whole number of bytes");
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {

@@ -1,7 +1,7 @@
 import type { ResultSet, Row } from "@libsql/client/http";
 import { type SQL, sql } from "drizzle-orm";
-import type { ApiKeySnapshot, Credential } from "../domain/api-key";
 import { apiKeys } from "../db/schema";
+import type { ApiKeySnapshot, Credential } from "../domain/api-key";
 
 /** The scope that manages webhook endpoints and reads events, when a credential carries scopes. */
 export const WEBHOOKS_SCOPE = "webhooks:manage";
@@ -34,7 +34,10 @@ const keyIsUsable = (keyHash: string, at: string) =>
  * const results = await batch([...acting.before, sql`update … where entity = ${acting.entity}`, ...acting.after]);
  * const { apiKey, result } = acting.split(results);
  */
-export function actingAs(credential: Credential, { writes, scope = WEBHOOKS_SCOPE }: { writes: boolean; scope?: string }) {
+export function actingAs(
+  credential: Credential,
+  { writes, scope = WEBHOOKS_SCOPE }: { writes: boolean; scope?: string },
+) {
   if ("entityId" in credential) {
     return {
       entity: sql`${credential.entityId}`,

@@ -50,7 +50,10 @@ export async function sendWebhook(
     };
   } catch (error) {
     const name = error instanceof Error ? error.name : "";
-    const reason = name === "TimeoutError" || name === "AbortError" ? `no answer within ${timeoutMs / 1000} s` : "the request failed";
+    const reason =
+      name === "TimeoutError" || name === "AbortError"
+        ? `no answer within ${timeoutMs / 1000} s`
+        : "the request failed";
     return { statusCode: null, error: reason, retryAfterSeconds: null };
   }
 }

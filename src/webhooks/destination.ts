@@ -22,7 +22,7 @@ const BLOCKED_V4: Range[] = [
 ];
 
 function blockedV4(address: number): boolean {
-  return BLOCKED_V4.some(([base, bits]) => (address >>> (32 - bits)) === (base >>> (32 - bits)));
+  return BLOCKED_V4.some(([base, bits]) => address >>> (32 - bits) === base >>> (32 - bits));
 }
 
 function parseV4(host: string): number | null {

@@ -30,7 +30,9 @@ export function buildConversionEventStatements(bulk?: BulkItems) {
   const fromAudit = bulk
     ? sql`join ${bulk.table()} on "item"."audit_id" = ${leadConversions.id}`
     : sql`where ${leadConversions.id} = ${param("auditId")}`;
-  const ofThisAttempt = bulk ? sql`${webhookEvents.id} in (select "event_id" from ${bulk.table()})` : sql`${webhookEvents.id} = ${eventId}`;
+  const ofThisAttempt = bulk
+    ? sql`${webhookEvents.id} in (select "event_id" from ${bulk.table()})`
+    : sql`${webhookEvents.id} = ${eventId}`;
   const c = clientColumns;
   // The client as the 200 body shows it: the same checked columns, so values other tools stored come out the same.
   const user = sql`json_object(

@@ -30,9 +30,13 @@ const MAX_DELAY_SECONDS = 43_200;
  */
 export function queueAnnouncer(queue: EventsQueue, logger: Logger) {
   return (eventId: string, ctx: ExecutionContext | undefined) => {
-    const sent = queue
-      .send({ event_id: eventId })
-      .catch((error: unknown) => logger.error({ msg: "event not enqueued; the sweep will send it", event_id: eventId, error: describeError(error) }));
+    const sent = queue.send({ event_id: eventId }).catch((error: unknown) =>
+      logger.error({
+        msg: "event not enqueued; the sweep will send it",
+        event_id: eventId,
+        error: describeError(error),
+      }),
+    );
     ctx?.waitUntil(sent);
   };
 }
@@ -80,7 +84,11 @@ export async function consumeEvents(batch: EventsBatch, deps: RunnerDeps, queue:
  * that is due and that no runner holds, so nothing depends on `waitUntil` or
  * on a queued message alone.
  */
-export async function sweepDueDeliveries(deps: RunnerDeps, queue: EventsQueue, { now = Date.now() } = {}): Promise<number> {
+export async function sweepDueDeliveries(
+  deps: RunnerDeps,
+  queue: EventsQueue,
+  { now = Date.now() } = {},
+): Promise<number> {
   let total = 0;
   let afterId = "";
   // Up to 1,000 a minute, in pages of 100 (sendBatch's limit).

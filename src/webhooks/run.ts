@@ -46,7 +46,11 @@ export async function runDueDeliveries(filter: ClaimFilter, deps: RunnerDeps, li
         secrets = await signingSecrets(delivery, deps.secrets, now());
       } catch (error) {
         // A secret that cannot be opened (WEBHOOK_SECRET_KEY missing or changed): the lease lapses and it is tried later.
-        deps.logger.error({ msg: "webhook secret unusable", endpoint_id: delivery.endpointId, error: describeError(error) });
+        deps.logger.error({
+          msg: "webhook secret unusable",
+          endpoint_id: delivery.endpointId,
+          error: describeError(error),
+        });
         return null;
       }
       const result = await sendWebhook({ url: delivery.url, id: delivery.eventId, body: delivery.payload, secrets });

@@ -42,12 +42,18 @@ export interface DecideInput {
  * decideNextAttempt({ result: { statusCode: 500, error: null, retryAfterSeconds: null }, attempt: 1,
  *   schedule: DEFAULT_RETRY_SCHEDULE, failingSince: now, now }) // → { delivery: "retry", delayMs: ~5000 }
  */
-export function decideNextAttempt({ result, attempt, schedule, failingSince, now, random = Math.random }: DecideInput): Decision {
+export function decideNextAttempt({
+  result,
+  attempt,
+  schedule,
+  failingSince,
+  now,
+  random = Math.random,
+}: DecideInput): Decision {
   const code = result.statusCode;
   if (code !== null && code >= 200 && code < 300) return { delivery: "succeeded" };
   if (code === 410) return { delivery: "failed", disableEndpoint: "the endpoint answered 410 Gone" };
-  const disableEndpoint =
-    now - failingSince >= DISABLE_AFTER_MS ? "every delivery failed for 5 days" : undefined;
+  const disableEndpoint = now - failingSince >= DISABLE_AFTER_MS ? "every delivery failed for 5 days" : undefined;
   const next = schedule[attempt];
   if (next === undefined) return { delivery: "failed", disableEndpoint };
   const jittered = next * 1000 * (1 - JITTER + 2 * JITTER * random());

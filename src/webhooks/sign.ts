@@ -22,9 +22,13 @@ async function sign(secret: string, content: string): Promise<string> {
  * @example
  * const header = await signatureHeader([secret], eventId, Math.floor(Date.now() / 1000), body);
  */
-export async function signatureHeader(secrets: readonly string[], id: string, timestamp: number, body: string): Promise<string> {
+export async function signatureHeader(
+  secrets: readonly string[],
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<string> {
   const content = `${id}.${timestamp}.${body}`;
   const signatures = await Promise.all(secrets.map(async (secret) => `v1,${await sign(secret, content)}`));
   return signatures.join(" ");
 }
-

@@ -41,7 +41,8 @@ const toEndpoint = (row: Row): EndpointRow => ({
   createdAt: String(row.created_at),
 });
 
-const liveEndpoint = (entity: SQL, id: string) => sql`${ep.id} = ${id} and ${ep.financialEntityId} = ${entity} and ${ep.deletedAt} is null`;
+const liveEndpoint = (entity: SQL, id: string) =>
+  sql`${ep.id} = ${id} and ${ep.financialEntityId} = ${entity} and ${ep.deletedAt} is null`;
 
 export interface DueDelivery {
   deliveryId: string;
@@ -87,18 +88,32 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     callDatabase(() => db.$client.batch(queries.map(toStatement), "read"), timeoutMs);
 
   /** Runs a request's statements as one batch, inside the credential's own (see {@link actingAs}). */
-  const acting = async (who: Credential, mode: "read" | "write", queries: (entity: SQL) => SQL[]): Promise<Acted<ResultSet[]>> => {
+  const acting = async (
+    who: Credential,
+    mode: "read" | "write",
+    queries: (entity: SQL) => SQL[],
+  ): Promise<Acted<ResultSet[]>> => {
     const around = actingAs(who, { writes: mode === "write" });
     const run = mode === "write" ? batch : read;
     return around.split(await run([...around.before, ...queries(around.entity), ...around.after]));
   };
-  const then = <T>({ apiKey, result }: Acted<ResultSet[]>, map: (results: ResultSet[]) => T): Acted<T> => ({ apiKey, result: map(result) });
+  const then = <T>({ apiKey, result }: Acted<ResultSet[]>, map: (results: ResultSet[]) => T): Acted<T> => ({
+    apiKey,
+    result: map(result),
+  });
 
   return {
     /** Registers an endpoint; null when the entity does not exist (or the key may not act). */
     async createEndpoint(
       who: Credential,
-      input: { id: string; url: string; description: string | null; eventTypes: string[]; storedSecret: string; at: string },
+      input: {
+        id: string;
+        url: string;
+        description: string | null;
+        eventTypes: string[];
+        storedSecret: string;
+        at: string;
+      },
     ): Promise<Acted<EndpointRow | null>> {
       const done = await acting(who, "write", (entity) => [
         sql`insert into ${ep} ("id", "financial_entity_id", "url", "description", "event_types", "status", "secret", "created_at")
@@ -120,7 +135,9 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     async getEndpoint(who: Credential, id: string): Promise<Acted<EndpointRow | null>> {
-      const done = await acting(who, "read", (entity) => [sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entity, id)}`]);
+      const done = await acting(who, "read", (entity) => [
+        sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entity, id)}`,
+      ]);
       return then(done, ([rows]) => {
         const row = rows!.rows[0];
         return row ? toEndpoint(row) : null;
@@ -143,7 +160,9 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
         sets.push(sql`"status" = 'disabled', "disabled_reason" = 'disabled by the financial entity'`);
       }
       const done = await acting(who, "write", (entity) => [
-        ...(sets.length > 0 ? [sql`update ${ep} set ${sql.join(sets, sql`, `)} where ${liveEndpoint(entity, id)}`] : []),
+        ...(sets.length > 0
+          ? [sql`update ${ep} set ${sql.join(sets, sql`, `)} where ${liveEndpoint(entity, id)}`]
+          : []),
         sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entity, id)}`,
       ]);
       return then(done, (results) => {
@@ -164,7 +183,12 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** Replaces the secret; the old one keeps signing until `previousUntil` (epoch ms). */
-    async rotateSecret(who: Credential, id: string, storedSecret: string, previousUntil: number): Promise<Acted<boolean>> {
+    async rotateSecret(
+      who: Credential,
+      id: string,
+      storedSecret: string,
+      previousUntil: number,
+    ): Promise<Acted<boolean>> {
       const done = await acting(who, "write", (entity) => [
         sql`update ${ep} set "previous_secret" = "secret", "previous_secret_until" = ${previousUntil}, "secret" = ${storedSecret}
           where ${liveEndpoint(entity, id)}`,
@@ -175,7 +199,10 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     /** A page of the entity's events after `after` (oldest first); null when `after` is not one of its events. */
     async eventsAfter(who: Credential, after: string | undefined, limit: number) {
       const done = await acting(who, "read", (entity) => {
-        const start = after === undefined ? sql`0` : sql`(select ${ev.seq} from ${ev} where ${ev.id} = ${after} and ${ev.financialEntityId} = ${entity})`;
+        const start =
+          after === undefined
+            ? sql`0`
+            : sql`(select ${ev.seq} from ${ev} where ${ev.id} = ${after} and ${ev.financialEntityId} = ${entity})`;
         return [
           sql`select ${start} as seq`,
           sql`select ${ev.id} as id, ${ev.type} as type, ${ev.payload} as payload from ${ev}
@@ -184,7 +211,11 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
       });
       return then(done, ([known, rows]) => {
         if (known!.rows[0]?.seq === null) return null;
-        const events = rows!.rows.map((row) => ({ id: String(row.id), type: String(row.type), payload: String(row.payload) }));
+        const events = rows!.rows.map((row) => ({
+          id: String(row.id),
+          type: String(row.type),
+          payload: String(row.payload),
+        }));
         return { events: events.slice(0, limit), more: events.length > limit };
       });
     },
@@ -237,9 +268,16 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
      * `leaseMs`; returns them with what sending needs. Deliveries of disabled
      * or deleted endpoints wait.
      */
-    async claim(filter: ClaimFilter, { now, leaseMs, limit, lockId }: { now: number; leaseMs: number; limit: number; lockId: string }) {
+    async claim(
+      filter: ClaimFilter,
+      { now, leaseMs, limit, lockId }: { now: number; leaseMs: number; limit: number; lockId: string },
+    ) {
       const which =
-        "eventId" in filter ? sql`and d."event_id" = ${filter.eventId}` : "deliveryId" in filter ? sql`and d."id" = ${filter.deliveryId}` : sql``;
+        "eventId" in filter
+          ? sql`and d."event_id" = ${filter.eventId}`
+          : "deliveryId" in filter
+            ? sql`and d."id" = ${filter.deliveryId}`
+            : sql``;
       const [, rows] = await batch([
         sql`update ${dl} set "locked_until" = ${now + leaseMs}, "lock_id" = ${lockId} where "id" in (
           select d."id" from ${dl} d join ${ep} e on e."id" = d."endpoint_id"
@@ -290,7 +328,17 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** Ids of deliveries due for at least `graceMs` that nobody holds: what the sweep re-enqueues. */
-    async overdue({ now, graceMs, limit, afterId = "" }: { now: number; graceMs: number; limit: number; afterId?: string }): Promise<string[]> {
+    async overdue({
+      now,
+      graceMs,
+      limit,
+      afterId = "",
+    }: {
+      now: number;
+      graceMs: number;
+      limit: number;
+      afterId?: string;
+    }): Promise<string[]> {
       const [rows] = await read([
         sql`select d."id" as id from ${dl} d join ${ep} e on e."id" = d."endpoint_id"
           where d."status" = 'pending' and d."next_attempt_at" <= ${now - graceMs} and (d."locked_until" is null or d."locked_until" < ${now})

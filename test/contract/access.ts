@@ -61,19 +61,27 @@ export const access: ContractSuite = (target) => {
 
       const res = await post(`Bearer ${token}`, { lead_id: lead.id, financial_entity_id: entity.id });
 
-      expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="turn-lead-into-client", error="invalid_token"/);
+      expect(res.headers.get("www-authenticate")).toMatch(
+        /^Bearer realm="turn-lead-into-client", error="invalid_token"/,
+      );
       await expectProblem(res, 401, "unauthorized");
     });
 
     it("the same on every runtime for whitespace around the credentials (RFC 9110 OWS)", async () => {
-      for (const [before, after] of [["", " "], [" ", ""], ["\t ", " \t"]]) {
+      for (const [before, after] of [
+        ["", " "],
+        [" ", ""],
+        ["\t ", " \t"],
+      ]) {
         const { entity, lead } = await givenConvertibleLead(target().db);
         const authorization = `${before}Bearer ${await tokenFor(entity.id)}${after}`;
         const body = JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id });
         const headers = { "Content-Type": "application/json", Authorization: authorization };
 
         const { url } = target();
-        const status = url ? await rawPostStatus(url, headers, body) : (await target().fetch(CONVERT_PATH, { method: "POST", headers, body })).status;
+        const status = url
+          ? await rawPostStatus(url, headers, body)
+          : (await target().fetch(CONVERT_PATH, { method: "POST", headers, body })).status;
         expect(status, JSON.stringify(authorization.replace(/\S{20,}/, "<token>"))).toBe(200);
       }
     });
@@ -95,7 +103,10 @@ export const access: ContractSuite = (target) => {
       const { entity, lead } = await givenConvertibleLead(target().db);
       const other = await givenEntity(target().db, { ecosystemId: entity.ecosystemId });
 
-      const res = await post(`Bearer ${await tokenFor(other.id)}`, { lead_id: lead.id, financial_entity_id: entity.id });
+      const res = await post(`Bearer ${await tokenFor(other.id)}`, {
+        lead_id: lead.id,
+        financial_entity_id: entity.id,
+      });
 
       await expectProblem(res, 403, "forbidden");
       expect(await writesFor(target().db, lead.id)).toEqual({ clients: 0, audits: 0 });
@@ -131,7 +142,10 @@ export const access: ContractSuite = (target) => {
 
     it("content before entity: a bad body for another entity is 400, not 403", async () => {
       const entity = await givenEntity(target().db);
-      const res = await post(`Bearer ${await tokenFor(entity.id)}`, { lead_id: "x", financial_entity_id: crypto.randomUUID() });
+      const res = await post(`Bearer ${await tokenFor(entity.id)}`, {
+        lead_id: "x",
+        financial_entity_id: crypto.randomUUID(),
+      });
       await expectProblem(res, 400, "validation_error");
     });
 

@@ -2,7 +2,16 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { findInvariantViolations } from "../../src/db/invariants";
 import { financialEntities } from "../../src/db/schema";
-import { auditFor, eventsForLead, givenClient, givenConvertibleLead, givenEntity, givenLead, readLead, writesFor } from "../support/builders";
+import {
+  auditFor,
+  eventsForLead,
+  givenClient,
+  givenConvertibleLead,
+  givenEntity,
+  givenLead,
+  readLead,
+  writesFor,
+} from "../support/builders";
 import { CONVERT_PATH, conversionRequest, jsonOf, USER_KEYS } from "../support/requests";
 import { tokenFor } from "../support/tokens";
 import { expectProblem } from "./expect";
@@ -13,10 +22,20 @@ export const BULK_PATH = "/turn-leads-into-clients";
 type Target = ReturnType<Parameters<ContractSuite>[0]>;
 
 /** Sends one bulk call for `entityId`. */
-export async function bulk(target: Target, entityId: string, leadIds: string[], extra: Record<string, unknown> = {}, token?: string) {
+export async function bulk(
+  target: Target,
+  entityId: string,
+  leadIds: string[],
+  extra: Record<string, unknown> = {},
+  token?: string,
+) {
   return target.fetch(
     BULK_PATH,
-    conversionRequest(token ?? (await tokenFor(entityId)), { financial_entity_id: entityId, lead_ids: leadIds, ...extra }),
+    conversionRequest(token ?? (await tokenFor(entityId)), {
+      financial_entity_id: entityId,
+      lead_ids: leadIds,
+      ...extra,
+    }),
   );
 }
 
@@ -29,7 +48,10 @@ const results = async (res: Response): Promise<any[]> => {
 /** POST /turn-leads-into-clients: each lead decided like the single endpoint, in order, in one call. */
 export const bulkConversion: ContractSuite = (target) => {
   const single = async (leadId: string, entityId: string) =>
-    target().fetch(CONVERT_PATH, conversionRequest(await tokenFor(entityId), { lead_id: leadId, financial_entity_id: entityId }));
+    target().fetch(
+      CONVERT_PATH,
+      conversionRequest(await tokenFor(entityId), { lead_id: leadId, financial_entity_id: entityId }),
+    );
 
   describe("POST /turn-leads-into-clients — every per-item outcome", () => {
     it("answers each lead in request order, exactly as the single endpoint would", async () => {
@@ -43,18 +65,34 @@ export const bulkConversion: ContractSuite = (target) => {
       const held = await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: rival.id });
       const taken = await givenLead(db, { ecosystemId: entity.ecosystemId });
       expect((await single(taken.id, rival.id)).status).toBe(200);
-      const existing = await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "700.100.200-1" });
+      const existing = await givenClient(db, {
+        financialEntityId: entity.id,
+        ecosystemId: entity.ecosystemId,
+        nit: "700.100.200-1",
+      });
       const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "7001002001" });
       const elsewhere = await givenLead(db, { ecosystemId: stranger.ecosystemId });
       const missing = crypto.randomUUID();
       const firstTwin = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "800 555 111-9", name: "First" });
       const secondTwin = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "800.555.111-9", name: "Second" });
 
-      const ids = [fresh.id.toUpperCase(), earlier.id, held.id, taken.id, clash.id, elsewhere.id, missing, firstTwin.id, secondTwin.id];
+      const ids = [
+        fresh.id.toUpperCase(),
+        earlier.id,
+        held.id,
+        taken.id,
+        clash.id,
+        elsewhere.id,
+        missing,
+        firstTwin.id,
+        secondTwin.id,
+      ];
       const items = await results(await bulk(target(), entity.id, ids));
 
       expect(items.map((item) => item.lead_id)).toEqual(ids.map((id) => id.toLowerCase()));
-      expect(items.map((item) => [item.status, item.problem?.code ?? (item.replayed ? "replayed" : "converted")])).toEqual([
+      expect(
+        items.map((item) => [item.status, item.problem?.code ?? (item.replayed ? "replayed" : "converted")]),
+      ).toEqual([
         [200, "converted"],
         [200, "replayed"],
         [409, "lead_assigned_to_other_entity"],
@@ -66,7 +104,11 @@ export const bulkConversion: ContractSuite = (target) => {
         [409, "client_already_exists"],
       ]);
       expect(Object.keys(items[0].user)).toEqual(USER_KEYS);
-      expect(items[0]).toMatchObject({ replayed: false, linked: false, user: { name: fresh.name, nit: fresh.nit, ecosystem: entity.ecosystemId } });
+      expect(items[0]).toMatchObject({
+        replayed: false,
+        linked: false,
+        user: { name: fresh.name, nit: fresh.nit, ecosystem: entity.ecosystemId },
+      });
       expect(items[1]).toMatchObject({ replayed: true, linked: false, user: earlierClient });
       expect(items[4].problem).toEqual({
         type: "/problems/client_already_exists",
@@ -87,7 +129,8 @@ export const bulkConversion: ContractSuite = (target) => {
       const entity = await givenEntity(db);
       const rival = await givenEntity(db, { ecosystemId: entity.ecosystemId });
       const stranger = await givenEntity(db);
-      const nit = (i: number) => ["901.222.333-4", "901 222 333 4", "9012223334", "901-222-333-4", "901222333-4", "901.222.3334"][i]!;
+      const nit = (i: number) =>
+        ["901.222.333-4", "901 222 333 4", "9012223334", "901-222-333-4", "901222333-4", "901.222.3334"][i]!;
       const held = await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: rival.id, nit: nit(0) });
       const elsewhere = await givenLead(db, { ecosystemId: stranger.ecosystemId, nit: nit(1) });
       const takenByRival = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: nit(2) });
@@ -95,7 +138,9 @@ export const bulkConversion: ContractSuite = (target) => {
       const first = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: nit(3), name: "First" });
       const second = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: nit(4), name: "Second" });
       const third = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: nit(5), name: "Third" });
-      const [noNitA, noNitB] = await Promise.all([0, 1].map(() => givenLead(db, { ecosystemId: entity.ecosystemId, nit: null })));
+      const [noNitA, noNitB] = await Promise.all(
+        [0, 1].map(() => givenLead(db, { ecosystemId: entity.ecosystemId, nit: null })),
+      );
 
       const ids = [held.id, elsewhere.id, takenByRival.id, noNitA!.id, first.id, second.id, noNitB!.id, third.id];
       const items = await results(await bulk(target(), entity.id, ids));
@@ -111,7 +156,10 @@ export const bulkConversion: ContractSuite = (target) => {
         [409, "client_already_exists"],
       ]);
       expect(items[4].user.name).toBe("First");
-      expect([items[5].problem.existing_user_id, items[7].problem.existing_user_id]).toEqual([items[4].user._id, items[4].user._id]);
+      expect([items[5].problem.existing_user_id, items[7].problem.existing_user_id]).toEqual([
+        items[4].user._id,
+        items[4].user._id,
+      ]);
       expect(new Set([items[3].user._id, items[4].user._id, items[6].user._id]).size).toBe(3);
       for (const i of [3, 4, 6]) expect(await eventsForLead(db, ids[i]!)).toHaveLength(1);
       for (const i of [0, 1, 5, 7]) expect(await eventsForLead(db, ids[i]!)).toEqual([]);
@@ -123,16 +171,28 @@ export const bulkConversion: ContractSuite = (target) => {
     it("writes the client, the lead's conversion and one audit record for each converted lead, and nothing for the others", async () => {
       const entity = await givenEntity(target().db);
       const leads = await Promise.all([1, 2, 3].map(() => givenLead(target().db, { ecosystemId: entity.ecosystemId })));
-      const held = await givenLead(target().db, { ecosystemId: entity.ecosystemId, financialEntityId: (await givenEntity(target().db, { ecosystemId: entity.ecosystemId })).id });
+      const held = await givenLead(target().db, {
+        ecosystemId: entity.ecosystemId,
+        financialEntityId: (await givenEntity(target().db, { ecosystemId: entity.ecosystemId })).id,
+      });
 
       const res = await bulk(target(), entity.id, [...leads.map((l) => l.id), held.id], {}, undefined);
       const requestId = res.headers.get("x-request-id");
       const items = await results(res);
 
       for (const [i, lead] of leads.entries()) {
-        expect(await readLead(target().db, lead.id)).toMatchObject({ status: "converted", convertedClientId: items[i].user._id, financialEntityId: entity.id });
+        expect(await readLead(target().db, lead.id)).toMatchObject({
+          status: "converted",
+          convertedClientId: items[i].user._id,
+          financialEntityId: entity.id,
+        });
         expect(await auditFor(target().db, lead.id)).toEqual([
-          expect.objectContaining({ clientId: items[i].user._id, financialEntityId: entity.id, requestId, subject: entity.id }),
+          expect.objectContaining({
+            clientId: items[i].user._id,
+            financialEntityId: entity.id,
+            requestId,
+            subject: entity.id,
+          }),
         ]);
       }
       for (const [i, lead] of leads.entries()) {
@@ -148,7 +208,9 @@ export const bulkConversion: ContractSuite = (target) => {
 
     it("a retry of the same call answers every converted lead as a replay of the same client, and writes nothing", async () => {
       const entity = await givenEntity(target().db);
-      const leads = await Promise.all([1, 2, 3, 4].map(() => givenLead(target().db, { ecosystemId: entity.ecosystemId })));
+      const leads = await Promise.all(
+        [1, 2, 3, 4].map(() => givenLead(target().db, { ecosystemId: entity.ecosystemId })),
+      );
       const ids = [...leads.map((l) => l.id), crypto.randomUUID()];
 
       const first = await results(await bulk(target(), entity.id, ids));
@@ -185,7 +247,13 @@ export const bulkConversion: ContractSuite = (target) => {
 
     it("accepts exactly 100 ids", async () => {
       const entity = await givenEntity(target().db);
-      const items = await results(await bulk(target(), entity.id, Array.from({ length: 100 }, () => crypto.randomUUID())));
+      const items = await results(
+        await bulk(
+          target(),
+          entity.id,
+          Array.from({ length: 100 }, () => crypto.randomUUID()),
+        ),
+      );
       expect(items).toHaveLength(100);
       expect(new Set(items.map((item) => item.problem.code))).toEqual(new Set(["lead_not_found"]));
     });
@@ -197,8 +265,19 @@ export const bulkConversion: ContractSuite = (target) => {
 
       await expectProblem(await target().fetch(BULK_PATH, conversionRequest(null, body)), 401, "unauthorized");
       await expectProblem(await bulk(target(), entity.id, [lead.id], {}, await tokenFor(other.id)), 403, "forbidden");
-      await expectProblem(await bulk(target(), entity.id, [lead.id], {}, await tokenFor(entity.id, { scope: "leads:read" })), 403, "insufficient_scope");
-      await expectProblem(await target().fetch(BULK_PATH, conversionRequest(await tokenFor(entity.id), body, { "Content-Type": "text/plain" })), 415, "unsupported_media_type");
+      await expectProblem(
+        await bulk(target(), entity.id, [lead.id], {}, await tokenFor(entity.id, { scope: "leads:read" })),
+        403,
+        "insufficient_scope",
+      );
+      await expectProblem(
+        await target().fetch(
+          BULK_PATH,
+          conversionRequest(await tokenFor(entity.id), body, { "Content-Type": "text/plain" }),
+        ),
+        415,
+        "unsupported_media_type",
+      );
       expect(await writesFor(target().db, lead.id)).toEqual({ clients: 0, audits: 0 });
     });
 
@@ -208,7 +287,10 @@ export const bulkConversion: ContractSuite = (target) => {
       await expectProblem(await bulk(target(), nobody, [lead.id]), 404, "financial_entity_not_found");
 
       expect((await results(await bulk(target(), entity.id, [lead.id])))[0].status).toBe(200);
-      await target().db.update(financialEntities).set({ status: "suspended" }).where(eq(financialEntities.id, entity.id));
+      await target()
+        .db.update(financialEntities)
+        .set({ status: "suspended" })
+        .where(eq(financialEntities.id, entity.id));
       const fresh = await givenLead(target().db, { ecosystemId: entity.ecosystemId });
 
       await expectProblem(await bulk(target(), entity.id, [lead.id, fresh.id]), 403, "financial_entity_suspended");
@@ -219,11 +301,15 @@ export const bulkConversion: ContractSuite = (target) => {
   describe("POST /turn-leads-into-clients — races", () => {
     it("32 simultaneous identical bulk calls: one client per lead, every call answering the same _id per lead", async () => {
       const entity = await givenEntity(target().db);
-      const leads = await Promise.all(Array.from({ length: 10 }, () => givenLead(target().db, { ecosystemId: entity.ecosystemId })));
+      const leads = await Promise.all(
+        Array.from({ length: 10 }, () => givenLead(target().db, { ecosystemId: entity.ecosystemId })),
+      );
       const ids = leads.map((l) => l.id);
       const token = await tokenFor(entity.id);
 
-      const answers = await Promise.all(Array.from({ length: 32 }, () => bulk(target(), entity.id, ids, {}, token).then(results)));
+      const answers = await Promise.all(
+        Array.from({ length: 32 }, () => bulk(target(), entity.id, ids, {}, token).then(results)),
+      );
 
       for (const [i, lead] of leads.entries()) {
         const column = answers.map((items) => items[i]);
@@ -238,15 +324,26 @@ export const bulkConversion: ContractSuite = (target) => {
     it("two entities bulk-converting overlapping lists: one client per lead, and each lead's winner the same in every answer", async () => {
       const a = await givenEntity(target().db);
       const b = await givenEntity(target().db, { ecosystemId: a.ecosystemId });
-      const leads = await Promise.all(Array.from({ length: 12 }, () => givenLead(target().db, { ecosystemId: a.ecosystemId })));
+      const leads = await Promise.all(
+        Array.from({ length: 12 }, () => givenLead(target().db, { ecosystemId: a.ecosystemId })),
+      );
       const ids = leads.map((l) => l.id);
       const forA = ids.slice(0, 8);
       const forB = [...ids.slice(4, 12)].reverse();
       const [tokenA, tokenB] = [await tokenFor(a.id), await tokenFor(b.id)];
 
       const calls = Array.from({ length: 8 }, (_, i) =>
-        i % 2 === 0 ? bulk(target(), a.id, forA, {}, tokenA).then(async (r) => ({ entity: a.id, ids: forA, items: await results(r) }))
-          : bulk(target(), b.id, forB, {}, tokenB).then(async (r) => ({ entity: b.id, ids: forB, items: await results(r) })),
+        i % 2 === 0
+          ? bulk(target(), a.id, forA, {}, tokenA).then(async (r) => ({
+              entity: a.id,
+              ids: forA,
+              items: await results(r),
+            }))
+          : bulk(target(), b.id, forB, {}, tokenB).then(async (r) => ({
+              entity: b.id,
+              ids: forB,
+              items: await results(r),
+            })),
       );
       const answers = await Promise.all(calls);
 
@@ -275,21 +372,28 @@ export const bulkRoundTrips: ContractSuite = (target) =>
 
     it("one for 100 new leads, one for their replay, one for every whole-request answer the data decides", async () => {
       const entity = await givenEntity(target().db);
-      const leads = await Promise.all(Array.from({ length: 100 }, () => givenLead(target().db, { ecosystemId: entity.ecosystemId })));
+      const leads = await Promise.all(
+        Array.from({ length: 100 }, () => givenLead(target().db, { ecosystemId: entity.ecosystemId })),
+      );
       const ids = leads.map((l) => l.id);
       const suspended = await givenEntity(target().db, { ecosystemId: entity.ecosystemId, status: "suspended" });
 
       expect(await measure(() => bulk(target(), entity.id, ids))).toEqual({ status: 200, round_trips: 1 });
       expect(await measure(() => bulk(target(), entity.id, ids))).toEqual({ status: 200, round_trips: 1 });
       expect(await measure(() => bulk(target(), suspended.id, ids))).toEqual({ status: 403, round_trips: 1 });
-      expect(await measure(() => bulk(target(), crypto.randomUUID(), ids.slice(0, 3)))).toEqual({ status: 404, round_trips: 1 });
+      expect(await measure(() => bulk(target(), crypto.randomUUID(), ids.slice(0, 3)))).toEqual({
+        status: 404,
+        round_trips: 1,
+      });
     });
 
     it("one for a call mixing every per-item outcome", async () => {
       const db = target().db;
       const entity = await givenEntity(db);
       const rival = await givenEntity(db, { ecosystemId: entity.ecosystemId });
-      const [fresh, earlier, taken] = await Promise.all([1, 2, 3].map(() => givenLead(db, { ecosystemId: entity.ecosystemId })));
+      const [fresh, earlier, taken] = await Promise.all(
+        [1, 2, 3].map(() => givenLead(db, { ecosystemId: entity.ecosystemId })),
+      );
       const held = await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: rival.id });
       await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "66-6" });
       const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "666" });
@@ -303,8 +407,17 @@ export const bulkRoundTrips: ContractSuite = (target) =>
     it("none for calls refused before the database", async () => {
       const entity = await givenEntity(target().db);
       const ids = [crypto.randomUUID()];
-      expect(await measure(() => target().fetch(BULK_PATH, conversionRequest(null, { financial_entity_id: entity.id, lead_ids: ids })))).toEqual({ status: 401, round_trips: 0 });
-      expect(await measure(() => bulk(target(), entity.id, [...ids, ids[0]!]))).toEqual({ status: 400, round_trips: 0 });
-      expect(await measure(async () => bulk(target(), entity.id, ids, {}, await tokenFor(crypto.randomUUID())))).toEqual({ status: 403, round_trips: 0 });
+      expect(
+        await measure(() =>
+          target().fetch(BULK_PATH, conversionRequest(null, { financial_entity_id: entity.id, lead_ids: ids })),
+        ),
+      ).toEqual({ status: 401, round_trips: 0 });
+      expect(await measure(() => bulk(target(), entity.id, [...ids, ids[0]!]))).toEqual({
+        status: 400,
+        round_trips: 0,
+      });
+      expect(
+        await measure(async () => bulk(target(), entity.id, ids, {}, await tokenFor(crypto.randomUUID()))),
+      ).toEqual({ status: 403, round_trips: 0 });
     });
   });

@@ -90,18 +90,44 @@ export const happyPath: ContractSuite = (target) =>
       const entity = await givenEntity(target().db);
       const lead = await givenLead(target().db, {
         ecosystemId: entity.ecosystemId,
-        image: null, name: null, lastname: null, businessName: null, quota: null, phone: null, email: null,
-        nit: null, address: null, history: null, score: null, paymentData: null, apnToken: null,
-        businessEntity: null, additionalData: null,
+        image: null,
+        name: null,
+        lastname: null,
+        businessName: null,
+        quota: null,
+        phone: null,
+        email: null,
+        nit: null,
+        address: null,
+        history: null,
+        score: null,
+        paymentData: null,
+        apnToken: null,
+        businessEntity: null,
+        additionalData: null,
       });
 
       const body = await jsonOf(await convert(lead.id, entity.id));
 
       expect(Object.keys(body)).toEqual(USER_KEYS);
       expect(body).toMatchObject({
-        image: null, name: null, lastname: null, business_name: null, quota: null, status: "active",
-        phone: null, email: null, nit: null, address: null, history: [], score: null, payment_data: {},
-        apn_token: "", ecosystem: entity.ecosystemId, business_entity: null, additional_data: {},
+        image: null,
+        name: null,
+        lastname: null,
+        business_name: null,
+        quota: null,
+        status: "active",
+        phone: null,
+        email: null,
+        nit: null,
+        address: null,
+        history: [],
+        score: null,
+        payment_data: {},
+        apn_token: "",
+        ecosystem: entity.ecosystemId,
+        business_entity: null,
+        additional_data: {},
       });
     });
 
@@ -207,7 +233,14 @@ export const happyPath: ContractSuite = (target) =>
         expect(res.status, JSON.stringify(columns)).toBe(200);
         const body = await jsonOf(res);
         expect(Object.keys(body)).toEqual(USER_KEYS);
-        expect(body).toMatchObject({ name: "Other tool", quota: null, score: null, payment_data: {}, additional_data: {}, history: [] });
+        expect(body).toMatchObject({
+          name: "Other tool",
+          quota: null,
+          score: null,
+          payment_data: {},
+          additional_data: {},
+          history: [],
+        });
         const replay = await convert(leadId, entity.id);
         expect(replay.status).toBe(200);
         expect(await jsonOf(replay)).toEqual(body);
@@ -217,7 +250,10 @@ export const happyPath: ContractSuite = (target) =>
     it("keeps stored values that fit: JSON objects and numbers, whatever tool wrote them", async () => {
       const entity = await givenEntity(target().db);
       const leadId = await givenRawLead(target().db, entity.ecosystemId, {
-        additional_data: '{"a":{"b":[1,"x"]}}', payment_data: "{}", quota: 12, score: 3.5,
+        additional_data: '{"a":{"b":[1,"x"]}}',
+        payment_data: "{}",
+        quota: 12,
+        score: 3.5,
       });
 
       const body = await jsonOf(await convert(leadId, entity.id));

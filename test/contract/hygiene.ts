@@ -23,7 +23,10 @@ export const hygiene: ContractSuite = (target) => {
         await target().fetch(CONVERT_PATH, conversionRequest(null, body(lead.id, entity.id))),
         await target().fetch(CONVERT_PATH, conversionRequest(token, "{")),
         await target().fetch(CONVERT_PATH, conversionRequest(token, "x".repeat(20_000))),
-        await target().fetch(CONVERT_PATH, { ...conversionRequest(token, "{}"), headers: { Authorization: `Bearer ${token}` } }),
+        await target().fetch(CONVERT_PATH, {
+          ...conversionRequest(token, "{}"),
+          headers: { Authorization: `Bearer ${token}` },
+        }),
         await target().fetch(CONVERT_PATH, { method: "GET" }),
         await target().fetch("/nowhere"),
         await target().fetch("/healthz"),
@@ -41,7 +44,11 @@ export const hygiene: ContractSuite = (target) => {
     const compressed = async (encoding: string, payload: Uint8Array | string) => {
       const entity = await givenEntity(target().db);
       const init = conversionRequest(await tokenFor(entity.id), "");
-      return target().fetch(CONVERT_PATH, { ...init, headers: { ...init.headers, "Content-Encoding": encoding }, body: payload });
+      return target().fetch(CONVERT_PATH, {
+        ...init,
+        headers: { ...init.headers, "Content-Encoding": encoding },
+        body: payload,
+      });
     };
 
     it("gzip, br or any coding but identity, with Accept-Encoding: identity", async () => {
@@ -63,7 +70,10 @@ export const hygiene: ContractSuite = (target) => {
     it("identity is the uncompressed body it says it is", async () => {
       const { entity, lead } = await givenConvertibleLead(target().db);
       const init = conversionRequest(await tokenFor(entity.id), body(lead.id, entity.id));
-      const res = await target().fetch(CONVERT_PATH, { ...init, headers: { ...init.headers, "Content-Encoding": "identity" } });
+      const res = await target().fetch(CONVERT_PATH, {
+        ...init,
+        headers: { ...init.headers, "Content-Encoding": "identity" },
+      });
       expect(res.status).toBe(200);
     });
 
@@ -85,9 +95,17 @@ export const hygiene: ContractSuite = (target) => {
 
   describe("X-Request-Id", () => {
     it("keeps and echoes exactly a caller's id of visible ASCII, `.`, `:`, `/`, `+` and the like included", async () => {
-      for (const sent of ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "svc.orders:42/retry+1", "a=b;c,d[e]{f}\\g|h~!#$%&*?@^`", "x".repeat(200)]) {
+      for (const sent of [
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "svc.orders:42/retry+1",
+        "a=b;c,d[e]{f}\\g|h~!#$%&*?@^`",
+        "x".repeat(200),
+      ]) {
         const { entity, lead } = await givenConvertibleLead(target().db);
-        const res = await target().fetch(CONVERT_PATH, conversionRequest(await tokenFor(entity.id), body(lead.id, entity.id), { "X-Request-Id": sent }));
+        const res = await target().fetch(
+          CONVERT_PATH,
+          conversionRequest(await tokenFor(entity.id), body(lead.id, entity.id), { "X-Request-Id": sent }),
+        );
         expect(res.status).toBe(200);
         expect(res.headers.get("x-request-id")).toBe(sent);
         expect((await auditFor(target().db, lead.id))[0]?.requestId).toBe(sent);

@@ -11,9 +11,31 @@ import { roundTrips } from "./round-trips";
 
 /** The whole contract, for targets that can count database round trips. */
 export const CONTRACT = [
-  happyPath, refusals, access, races, hygiene, roundTrips, integrationKeys, keyRoundTrips,
-  reads, readRoundTrips, bulkConversion, bulkRoundTrips, link, linkRoundTrips,
+  happyPath,
+  refusals,
+  access,
+  races,
+  hygiene,
+  roundTrips,
+  integrationKeys,
+  keyRoundTrips,
+  reads,
+  readRoundTrips,
+  bulkConversion,
+  bulkRoundTrips,
+  link,
+  linkRoundTrips,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
-export const CONTRACT_WITHOUT_COUNTS = [happyPath, refusals, access, races, hygiene, integrationKeys, reads, bulkConversion, link];
+export const CONTRACT_WITHOUT_COUNTS = [
+  happyPath,
+  refusals,
+  access,
+  races,
+  hygiene,
+  integrationKeys,
+  reads,
+  bulkConversion,
+  link,
+];

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { givenApiKey, inThePast, inTheFuture } from "../support/api-keys";
+import { generateIntegrationKey } from "../../src/http/auth";
+import { givenApiKey, inTheFuture, inThePast } from "../support/api-keys";
 import { givenClient, givenConvertibleLead, givenEntity, givenLead, writesFor } from "../support/builders";
 import { CONVERT_PATH, conversionRequest, jsonOf } from "../support/requests";
 import { tokenFor } from "../support/tokens";
-import { generateIntegrationKey } from "../../src/http/auth";
 import { BULK_PATH } from "./bulk";
 import { expectProblem } from "./expect";
 import { type ContractSuite, roundTripsOf } from "./target";
@@ -23,10 +23,16 @@ export const integrationKeys: ContractSuite = (target) =>
       expect(created.status).toBe(201);
       const { id, key } = await jsonOf(created);
 
-      const converted = await target().fetch(CONVERT_PATH, conversionRequest(key, { lead_id: lead.id, financial_entity_id: entity.id }));
+      const converted = await target().fetch(
+        CONVERT_PATH,
+        conversionRequest(key, { lead_id: lead.id, financial_entity_id: entity.id }),
+      );
       expect(converted.status).toBe(200);
       expect((await jsonOf(converted)).ecosystem).toBe(entity.ecosystemId);
-      const replayed = await target().fetch(CONVERT_PATH, conversionRequest(key, { lead_id: lead.id, financial_entity_id: entity.id }));
+      const replayed = await target().fetch(
+        CONVERT_PATH,
+        conversionRequest(key, { lead_id: lead.id, financial_entity_id: entity.id }),
+      );
       expect(replayed.headers.get("idempotent-replayed")).toBe("true");
       await replayed.arrayBuffer();
 
@@ -34,9 +40,15 @@ export const integrationKeys: ContractSuite = (target) =>
       expect(listed.data.map((k: { id: string }) => k.id)).toEqual([id]);
       expect(listed.data[0].last_used_at).not.toBeNull();
 
-      const revoked = await target().fetch(`/api-keys/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${jwt}` } });
+      const revoked = await target().fetch(`/api-keys/${id}`, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${jwt}` },
+      });
       expect(revoked.status).toBe(204);
-      const refused = await target().fetch(CONVERT_PATH, conversionRequest(key, { lead_id: second.id, financial_entity_id: entity.id }));
+      const refused = await target().fetch(
+        CONVERT_PATH,
+        conversionRequest(key, { lead_id: second.id, financial_entity_id: entity.id }),
+      );
       expect(refused.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
       await expectProblem(refused, 401, "unauthorized");
       expect(await writesFor(target().db, second.id)).toEqual({ clients: 0, audits: 0 });
@@ -45,7 +57,11 @@ export const integrationKeys: ContractSuite = (target) =>
     it("a key cannot manage keys", async () => {
       const entity = await givenEntity(target().db);
       const { key } = await givenApiKey(target().db, entity.id);
-      await expectProblem(await target().fetch("/api-keys", { headers: { Authorization: `Bearer ${key}` } }), 403, "forbidden");
+      await expectProblem(
+        await target().fetch("/api-keys", { headers: { Authorization: `Bearer ${key}` } }),
+        403,
+        "forbidden",
+      );
     });
   });
 
@@ -56,7 +72,8 @@ export const integrationKeys: ContractSuite = (target) =>
  */
 export const keyRoundTrips: ContractSuite = (target) =>
   describe("database round trips per request, with an integration key", () => {
-    const measure = (key: string, body: unknown) => roundTripsOf(target(), () => target().fetch(CONVERT_PATH, conversionRequest(key, body)));
+    const measure = (key: string, body: unknown) =>
+      roundTripsOf(target(), () => target().fetch(CONVERT_PATH, conversionRequest(key, body)));
     const keyOf = async (entityId: string, overrides: Parameters<typeof givenApiKey>[2] = {}) =>
       (await givenApiKey(target().db, entityId, overrides)).key;
     const convert = async (leadId: string, entityId: string, key?: string) =>
@@ -93,9 +110,18 @@ export const keyRoundTrips: ContractSuite = (target) =>
       const other = await givenEntity(target().db, { ecosystemId: entity.ecosystemId });
       const unknown = (await generateIntegrationKey()).key;
       expect(await convert(lead.id, entity.id, unknown)).toEqual({ status: 401, round_trips: 1 });
-      expect(await convert(lead.id, entity.id, await keyOf(entity.id, { revokedAt: inThePast() }))).toEqual({ status: 401, round_trips: 1 });
-      expect(await convert(lead.id, entity.id, await keyOf(entity.id, { expiresAt: inThePast() }))).toEqual({ status: 401, round_trips: 1 });
-      expect(await convert(lead.id, entity.id, await keyOf(entity.id, { scopes: ["leads:read"] }))).toEqual({ status: 403, round_trips: 1 });
+      expect(await convert(lead.id, entity.id, await keyOf(entity.id, { revokedAt: inThePast() }))).toEqual({
+        status: 401,
+        round_trips: 1,
+      });
+      expect(await convert(lead.id, entity.id, await keyOf(entity.id, { expiresAt: inThePast() }))).toEqual({
+        status: 401,
+        round_trips: 1,
+      });
+      expect(await convert(lead.id, entity.id, await keyOf(entity.id, { scopes: ["leads:read"] }))).toEqual({
+        status: 403,
+        round_trips: 1,
+      });
       expect(await convert(lead.id, entity.id, await keyOf(other.id))).toEqual({ status: 403, round_trips: 1 });
       expect(await writesFor(target().db, lead.id)).toEqual({ clients: 0, audits: 0 });
     });
@@ -123,16 +149,25 @@ export const keyRoundTrips: ContractSuite = (target) =>
       const requests = target().dbRequests;
       if (!requests) throw new Error("this target cannot count database requests");
       const entity = await givenEntity(target().db);
-      const leads = [await givenLead(target().db, { ecosystemId: entity.ecosystemId }), await givenLead(target().db, { ecosystemId: entity.ecosystemId })];
+      const leads = [
+        await givenLead(target().db, { ecosystemId: entity.ecosystemId }),
+        await givenLead(target().db, { ecosystemId: entity.ecosystemId }),
+      ];
       const later = await givenLead(target().db, { ecosystemId: entity.ecosystemId });
       const key = await keyOf(entity.id);
       const bulkWith = async (credential: string, leadIds: string[]) => {
         await requests.reset();
-        const res = await target().fetch(BULK_PATH, conversionRequest(credential, { financial_entity_id: entity.id, lead_ids: leadIds }));
+        const res = await target().fetch(
+          BULK_PATH,
+          conversionRequest(credential, { financial_entity_id: entity.id, lead_ids: leadIds }),
+        );
         return { res, round_trips: await requests.count() };
       };
 
-      const converted = await bulkWith(key, leads.map((l) => l.id));
+      const converted = await bulkWith(
+        key,
+        leads.map((l) => l.id),
+      );
       expect(converted.res.status).toBe(200);
       expect((await jsonOf(converted.res)).results.map((r: { status: number }) => r.status)).toEqual([200, 200]);
       expect(converted.round_trips).toBe(1);
@@ -166,17 +201,49 @@ export const keyRoundTrips: ContractSuite = (target) =>
       };
 
       const client = await read(key, `/users/${mine.id}`);
-      expect({ status: client.status, round_trips: client.round_trips, _id: client.body._id }).toEqual({ status: 200, round_trips: 1, _id: mine.id });
+      expect({ status: client.status, round_trips: client.round_trips, _id: client.body._id }).toEqual({
+        status: 200,
+        round_trips: 1,
+        _id: mine.id,
+      });
       const visible = await read(key, `/leads/${lead.id}`);
-      expect({ status: visible.status, round_trips: visible.round_trips, id: visible.body.id }).toEqual({ status: 200, round_trips: 1, id: lead.id });
-      expect(await read(key, `/users/${theirs.id}`)).toMatchObject({ status: 404, round_trips: 1, body: { code: "user_not_found" } });
-      expect(await read(key, `/leads/${held.id}`)).toMatchObject({ status: 404, round_trips: 1, body: { code: "lead_not_found" } });
+      expect({ status: visible.status, round_trips: visible.round_trips, id: visible.body.id }).toEqual({
+        status: 200,
+        round_trips: 1,
+        id: lead.id,
+      });
+      expect(await read(key, `/users/${theirs.id}`)).toMatchObject({
+        status: 404,
+        round_trips: 1,
+        body: { code: "user_not_found" },
+      });
+      expect(await read(key, `/leads/${held.id}`)).toMatchObject({
+        status: 404,
+        round_trips: 1,
+        body: { code: "lead_not_found" },
+      });
       const convertOnly = await keyOf(entity.id, { scopes: ["leads:convert"] });
-      expect(await read(convertOnly, `/users/${mine.id}`)).toMatchObject({ status: 403, round_trips: 1, body: { code: "insufficient_scope" } });
-      expect(await read(convertOnly, `/leads/${lead.id}`)).toMatchObject({ status: 403, round_trips: 1, body: { code: "insufficient_scope" } });
+      expect(await read(convertOnly, `/users/${mine.id}`)).toMatchObject({
+        status: 403,
+        round_trips: 1,
+        body: { code: "insufficient_scope" },
+      });
+      expect(await read(convertOnly, `/leads/${lead.id}`)).toMatchObject({
+        status: 403,
+        round_trips: 1,
+        body: { code: "insufficient_scope" },
+      });
       const revoked = await keyOf(entity.id, { scopes: ["users:read", "leads:read"], revokedAt: inThePast() });
-      expect(await read(revoked, `/users/${mine.id}`)).toMatchObject({ status: 401, round_trips: 1, body: { code: "unauthorized" } });
-      expect(await read(revoked, `/leads/${lead.id}`)).toMatchObject({ status: 401, round_trips: 1, body: { code: "unauthorized" } });
+      expect(await read(revoked, `/users/${mine.id}`)).toMatchObject({
+        status: 401,
+        round_trips: 1,
+        body: { code: "unauthorized" },
+      });
+      expect(await read(revoked, `/leads/${lead.id}`)).toMatchObject({
+        status: 401,
+        round_trips: 1,
+        body: { code: "unauthorized" },
+      });
       // An id that is not a UUID: the key is still judged first.
       expect(await read(revoked, "/users/not-a-uuid")).toMatchObject({ status: 401, round_trips: 1 });
       expect(await read(key, "/users/not-a-uuid")).toMatchObject({ status: 404, round_trips: 1 });
@@ -187,7 +254,10 @@ export const keyRoundTrips: ContractSuite = (target) =>
       const key = await keyOf(entity.id);
       const body = { lead_id: lead.id, financial_entity_id: entity.id };
       expect(await measure(key.slice(0, -1), body)).toEqual({ status: 401, round_trips: 0 });
-      expect(await measure(key.slice(0, -1) + (key.endsWith("0") ? "1" : "0"), body)).toEqual({ status: 401, round_trips: 0 });
+      expect(await measure(key.slice(0, -1) + (key.endsWith("0") ? "1" : "0"), body)).toEqual({
+        status: 401,
+        round_trips: 0,
+      });
       expect(await measure(key, { lead_id: "x" })).toEqual({ status: 400, round_trips: 0 });
     });
   });

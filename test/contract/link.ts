@@ -26,16 +26,42 @@ export const link: ContractSuite = (target) => {
   const givenExistingClientAndLead = async () => {
     const entity = await givenEntity(target().db);
     const existing = await givenClient(target().db, {
-      financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "901.555.000-7",
-      name: "Existing Name", phone: "+57 1 111 1111", quota: 100, image: null, lastname: null, businessName: null,
-      email: null, address: null, score: null, businessEntity: null, status: "vip",
-      history: [{ event: "opened" }], paymentData: { bank: "Kept" }, additionalData: { kept: true }, apnToken: "kept-device",
+      financialEntityId: entity.id,
+      ecosystemId: entity.ecosystemId,
+      nit: "901.555.000-7",
+      name: "Existing Name",
+      phone: "+57 1 111 1111",
+      quota: 100,
+      image: null,
+      lastname: null,
+      businessName: null,
+      email: null,
+      address: null,
+      score: null,
+      businessEntity: null,
+      status: "vip",
+      history: [{ event: "opened" }],
+      paymentData: { bank: "Kept" },
+      additionalData: { kept: true },
+      apnToken: "kept-device",
     });
     const lead = await givenLead(target().db, {
-      ecosystemId: entity.ecosystemId, nit: "9015550007", name: "Lead Name", lastname: "Lead Lastname", phone: "+57 2 222 2222",
-      quota: 999, image: "https://img.example.com/lead.png", businessName: "Lead S.A.S.", email: "lead@example.com",
-      address: "Lead address", score: 640, businessEntity: "S.A.S.", history: [{ event: "lead-history" }],
-      paymentData: { bank: "Lead bank" }, additionalData: { lead: true }, apnToken: "lead-device",
+      ecosystemId: entity.ecosystemId,
+      nit: "9015550007",
+      name: "Lead Name",
+      lastname: "Lead Lastname",
+      phone: "+57 2 222 2222",
+      quota: 999,
+      image: "https://img.example.com/lead.png",
+      businessName: "Lead S.A.S.",
+      email: "lead@example.com",
+      address: "Lead address",
+      score: 640,
+      businessEntity: "S.A.S.",
+      history: [{ event: "lead-history" }],
+      paymentData: { bank: "Lead bank" },
+      additionalData: { lead: true },
+      apnToken: "lead-device",
     });
     return { entity, existing, lead };
   };
@@ -53,22 +79,47 @@ export const link: ContractSuite = (target) => {
       expect(body).toEqual({
         _id: existing.id,
         // filled: the client had none
-        image: "https://img.example.com/lead.png", lastname: "Lead Lastname", business_name: "Lead S.A.S.",
-        email: "lead@example.com", address: "Lead address", score: 640, business_entity: "S.A.S.",
+        image: "https://img.example.com/lead.png",
+        lastname: "Lead Lastname",
+        business_name: "Lead S.A.S.",
+        email: "lead@example.com",
+        address: "Lead address",
+        score: 640,
+        business_entity: "S.A.S.",
         // kept: the client had its own
-        name: "Existing Name", phone: "+57 1 111 1111", quota: 100,
+        name: "Existing Name",
+        phone: "+57 1 111 1111",
+        quota: 100,
         // never touched
-        status: "vip", nit: "901.555.000-7", history: [{ event: "opened" }], payment_data: { bank: "Kept" },
-        additional_data: { kept: true }, apn_token: "kept-device", ecosystem: entity.ecosystemId,
+        status: "vip",
+        nit: "901.555.000-7",
+        history: [{ event: "opened" }],
+        payment_data: { bank: "Kept" },
+        additional_data: { kept: true },
+        apn_token: "kept-device",
+        ecosystem: entity.ecosystemId,
       });
-      expect(await readLead(target().db, lead.id)).toMatchObject({ status: "converted", convertedClientId: existing.id, financialEntityId: entity.id });
+      expect(await readLead(target().db, lead.id)).toMatchObject({
+        status: "converted",
+        convertedClientId: existing.id,
+        financialEntityId: entity.id,
+      });
       expect((await clientRow(existing.id)).leadId).toBeNull();
       expect(await auditFor(target().db, lead.id)).toEqual([
-        expect.objectContaining({ clientId: existing.id, financialEntityId: entity.id, linked: true, requestId: res.headers.get("x-request-id") }),
+        expect.objectContaining({
+          clientId: existing.id,
+          financialEntityId: entity.id,
+          linked: true,
+          requestId: res.headers.get("x-request-id"),
+        }),
       ]);
       const events = await eventsForLead(target().db, lead.id);
       expect(events).toHaveLength(1);
-      expect(events[0]!.payload.data).toMatchObject({ lead_id: lead.id, linked: true, user: { _id: existing.id, lastname: "Lead Lastname" } });
+      expect(events[0]!.payload.data).toMatchObject({
+        lead_id: lead.id,
+        linked: true,
+        user: { _id: existing.id, lastname: "Lead Lastname" },
+      });
       expect(await findInvariantViolations(target().db)).toEqual([]);
     });
 
@@ -90,7 +141,12 @@ export const link: ContractSuite = (target) => {
     it("a second lead linked into the same client fills only what is still null; the client holds both", async () => {
       const { entity, existing, lead } = await givenExistingClientAndLead();
       await convert(lead.id, entity.id, "link");
-      const second = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "901 555 000 7", lastname: "Second", email: "second@example.com" });
+      const second = await givenLead(target().db, {
+        ecosystemId: entity.ecosystemId,
+        nit: "901 555 000 7",
+        lastname: "Second",
+        email: "second@example.com",
+      });
 
       const body = await jsonOf(await convert(second.id, entity.id, "link"));
 
@@ -113,7 +169,11 @@ export const link: ContractSuite = (target) => {
       const { entity } = await givenExistingClientAndLead();
       const rival = await givenEntity(target().db, { ecosystemId: entity.ecosystemId });
       const fresh = await givenLead(target().db, { ecosystemId: entity.ecosystemId });
-      const held = await givenLead(target().db, { ecosystemId: entity.ecosystemId, financialEntityId: rival.id, nit: "901.555.000-7" });
+      const held = await givenLead(target().db, {
+        ecosystemId: entity.ecosystemId,
+        financialEntityId: rival.id,
+        nit: "901.555.000-7",
+      });
 
       const res = await convert(fresh.id, entity.id, "link");
       expect(res.status).toBe(200);
@@ -136,14 +196,26 @@ export const link: ContractSuite = (target) => {
 
       expect(res.status).toBe(200);
       const user = await jsonOf(res);
-      expect(user).toMatchObject({ _id: clientId, quota: null, score: null, history: [], payment_data: {}, additional_data: {} });
+      expect(user).toMatchObject({
+        _id: clientId,
+        quota: null,
+        score: null,
+        history: [],
+        payment_data: {},
+        additional_data: {},
+      });
       const [event] = await eventsForLead(target().db, lead.id);
       expect(event!.payload.data.user).toEqual(user);
     });
 
     it("a client with an empty NIT key is never a link target", async () => {
       const entity = await givenEntity(target().db);
-      await givenClient(target().db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "--", name: null });
+      await givenClient(target().db, {
+        financialEntityId: entity.id,
+        ecosystemId: entity.ecosystemId,
+        nit: "--",
+        name: null,
+      });
       const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "..." });
 
       const res = await convert(lead.id, entity.id, "link");
@@ -157,14 +229,23 @@ export const link: ContractSuite = (target) => {
     it("links leads into the existing client and into a client made earlier in the same call, and replays them linked", async () => {
       const { entity, existing, lead } = await givenExistingClientAndLead();
       const first = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "123-4", name: "First" });
-      const twin = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "1234", name: "Twin", image: null });
+      const twin = await givenLead(target().db, {
+        ecosystemId: entity.ecosystemId,
+        nit: "1234",
+        name: "Twin",
+        image: null,
+      });
       const ids = [lead.id, first.id, twin.id];
 
       const res = await bulk(target(), entity.id, ids, { on_existing_client: "link" });
       expect(res.status).toBe(200);
       const items = (await jsonOf(res)).results;
 
-      expect(items.map((i: any) => [i.status, i.replayed, i.linked])).toEqual([[200, false, true], [200, false, false], [200, false, true]]);
+      expect(items.map((i: any) => [i.status, i.replayed, i.linked])).toEqual([
+        [200, false, true],
+        [200, false, false],
+        [200, false, true],
+      ]);
       expect(items[0].user._id).toBe(existing.id);
       expect(items[2].user._id).toBe(items[1].user._id);
       expect(items[2].user.name).toBe("First");
@@ -187,7 +268,9 @@ export const linkRoundTrips: ContractSuite = (target) =>
       const entity = await givenEntity(target().db);
       await givenClient(target().db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "42-42" });
       const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "4242" });
-      const others = await Promise.all([1, 2].map(() => givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "42.42" })));
+      const others = await Promise.all(
+        [1, 2].map(() => givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "42.42" })),
+      );
       const token = await tokenFor(entity.id);
       const body = { lead_id: lead.id, financial_entity_id: entity.id, on_existing_client: "link" };
       const measure = async (send: () => Promise<Response>) => {
@@ -197,10 +280,30 @@ export const linkRoundTrips: ContractSuite = (target) =>
         return { status: res.status, linked: res.headers.get("lead-linked"), round_trips: await requests.count() };
       };
 
-      expect(await measure(() => target().fetch(CONVERT_PATH, conversionRequest(token, body)))).toEqual({ status: 200, linked: "true", round_trips: 1 });
-      expect(await measure(() => target().fetch(CONVERT_PATH, conversionRequest(token, body)))).toEqual({ status: 200, linked: "true", round_trips: 1 });
-      expect(await measure(() => bulk(target(), entity.id, others.map((o) => o.id), { on_existing_client: "link" }, token))).toEqual({
-        status: 200, linked: null, round_trips: 1,
+      expect(await measure(() => target().fetch(CONVERT_PATH, conversionRequest(token, body)))).toEqual({
+        status: 200,
+        linked: "true",
+        round_trips: 1,
+      });
+      expect(await measure(() => target().fetch(CONVERT_PATH, conversionRequest(token, body)))).toEqual({
+        status: 200,
+        linked: "true",
+        round_trips: 1,
+      });
+      expect(
+        await measure(() =>
+          bulk(
+            target(),
+            entity.id,
+            others.map((o) => o.id),
+            { on_existing_client: "link" },
+            token,
+          ),
+        ),
+      ).toEqual({
+        status: 200,
+        linked: null,
+        round_trips: 1,
       });
     });
   });

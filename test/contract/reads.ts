@@ -6,25 +6,53 @@ import { expectProblem } from "./expect";
 import { type ContractSuite, roundTripsOf } from "./target";
 
 const LEAD_KEYS = [
-  "id", "status", "ecosystem", "financial_entity_id", "converted_user_id", "converted_at", "created_at",
-  "image", "name", "lastname", "business_name", "quota", "phone", "email", "nit", "address", "history",
-  "score", "payment_data", "apn_token", "business_entity", "additional_data",
+  "id",
+  "status",
+  "ecosystem",
+  "financial_entity_id",
+  "converted_user_id",
+  "converted_at",
+  "created_at",
+  "image",
+  "name",
+  "lastname",
+  "business_name",
+  "quota",
+  "phone",
+  "email",
+  "nit",
+  "address",
+  "history",
+  "score",
+  "payment_data",
+  "apn_token",
+  "business_entity",
+  "additional_data",
 ];
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const READ_SCOPES = "users:read leads:read";
 
-const get = async (target: ReturnType<Parameters<ContractSuite>[0]>, path: string, entityId: string, scope: string | undefined = READ_SCOPES) =>
-  target.fetch(path, { headers: { Authorization: `Bearer ${await tokenFor(entityId, { scope })}` } });
+const get = async (
+  target: ReturnType<Parameters<ContractSuite>[0]>,
+  path: string,
+  entityId: string,
+  scope: string | undefined = READ_SCOPES,
+) => target.fetch(path, { headers: { Authorization: `Bearer ${await tokenFor(entityId, { scope })}` } });
 
 /** GET /users/{user_id} and GET /leads/{lead_id}: what each entity may see, and that nothing else is distinguishable from nothing. */
 export const reads: ContractSuite = (target) => {
   const convert = async (leadId: string, entityId: string) => {
-    const res = await target().fetch(CONVERT_PATH, conversionRequest(await tokenFor(entityId), { lead_id: leadId, financial_entity_id: entityId }));
+    const res = await target().fetch(
+      CONVERT_PATH,
+      conversionRequest(await tokenFor(entityId), { lead_id: leadId, financial_entity_id: entityId }),
+    );
     expect(res.status).toBe(200);
     return jsonOf(res);
   };
-  const getUser = (userId: string, entityId: string, scope?: string) => get(target(), `/users/${userId}`, entityId, scope);
-  const getLead = (leadId: string, entityId: string, scope?: string) => get(target(), `/leads/${leadId}`, entityId, scope);
+  const getUser = (userId: string, entityId: string, scope?: string) =>
+    get(target(), `/users/${userId}`, entityId, scope);
+  const getLead = (leadId: string, entityId: string, scope?: string) =>
+    get(target(), `/leads/${leadId}`, entityId, scope);
 
   describe("GET /users/{user_id}", () => {
     it("answers a client of the entity with the 18 keys the conversion answered", async () => {
@@ -82,8 +110,14 @@ export const reads: ContractSuite = (target) => {
       const entity = await givenEntity(target().db);
       const neighbour = await givenEntity(target().db, { ecosystemId: entity.ecosystemId });
       const stranger = await givenEntity(target().db);
-      const neighbours = await givenClient(target().db, { financialEntityId: neighbour.id, ecosystemId: neighbour.ecosystemId });
-      const strangers = await givenClient(target().db, { financialEntityId: stranger.id, ecosystemId: stranger.ecosystemId });
+      const neighbours = await givenClient(target().db, {
+        financialEntityId: neighbour.id,
+        ecosystemId: neighbour.ecosystemId,
+      });
+      const strangers = await givenClient(target().db, {
+        financialEntityId: stranger.id,
+        ecosystemId: stranger.ecosystemId,
+      });
 
       const answers = [
         await notFound(await getUser(neighbours.id, entity.id)),
@@ -114,7 +148,10 @@ export const reads: ContractSuite = (target) => {
 
   describe("GET /leads/{lead_id}", () => {
     it("answers an unassigned lead of the ecosystem with the 22 keys, times in ISO 8601 UTC", async () => {
-      const { entity, lead } = await givenConvertibleLead(target().db, { history: [{ event: "called" }], apnToken: null });
+      const { entity, lead } = await givenConvertibleLead(target().db, {
+        history: [{ event: "called" }],
+        apnToken: null,
+      });
 
       const res = await getLead(lead.id.toUpperCase(), entity.id);
 
@@ -122,9 +159,19 @@ export const reads: ContractSuite = (target) => {
       const body = await jsonOf(res);
       expect(Object.keys(body)).toEqual(LEAD_KEYS);
       expect(body).toMatchObject({
-        id: lead.id, status: "qualified", ecosystem: entity.ecosystemId, financial_entity_id: null,
-        converted_user_id: null, converted_at: null, name: lead.name, nit: lead.nit, quota: lead.quota,
-        history: [{ event: "called" }], payment_data: lead.paymentData, apn_token: null, additional_data: lead.additionalData,
+        id: lead.id,
+        status: "qualified",
+        ecosystem: entity.ecosystemId,
+        financial_entity_id: null,
+        converted_user_id: null,
+        converted_at: null,
+        name: lead.name,
+        nit: lead.nit,
+        quota: lead.quota,
+        history: [{ event: "called" }],
+        payment_data: lead.paymentData,
+        apn_token: null,
+        additional_data: lead.additionalData,
       });
       expect(body.created_at).toMatch(ISO_UTC);
     });
@@ -135,17 +182,35 @@ export const reads: ContractSuite = (target) => {
       const converted = await givenLead(target().db, { ecosystemId: entity.ecosystemId });
       const client = await convert(converted.id, entity.id);
 
-      expect(await jsonOf(await getLead(assigned.id, entity.id))).toMatchObject({ financial_entity_id: entity.id, converted_user_id: null });
+      expect(await jsonOf(await getLead(assigned.id, entity.id))).toMatchObject({
+        financial_entity_id: entity.id,
+        converted_user_id: null,
+      });
       const body = await jsonOf(await getLead(converted.id, entity.id));
-      expect(body).toMatchObject({ status: "converted", financial_entity_id: entity.id, converted_user_id: client._id });
+      expect(body).toMatchObject({
+        status: "converted",
+        financial_entity_id: entity.id,
+        converted_user_id: client._id,
+      });
       expect(body.converted_at).toMatch(ISO_UTC);
     });
 
     it("keeps JSON members the lead lacks as null", async () => {
       const entity = await givenEntity(target().db);
-      const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, history: null, paymentData: null, additionalData: null, quota: null });
+      const lead = await givenLead(target().db, {
+        ecosystemId: entity.ecosystemId,
+        history: null,
+        paymentData: null,
+        additionalData: null,
+        quota: null,
+      });
 
-      expect(await jsonOf(await getLead(lead.id, entity.id))).toMatchObject({ history: null, payment_data: null, additional_data: null, quota: null });
+      expect(await jsonOf(await getLead(lead.id, entity.id))).toMatchObject({
+        history: null,
+        payment_data: null,
+        additional_data: null,
+        quota: null,
+      });
     });
 
     it("403 insufficient_scope without leads:read", async () => {
@@ -166,7 +231,10 @@ export const reads: ContractSuite = (target) => {
       const entity = await givenEntity(target().db);
       const neighbour = await givenEntity(target().db, { ecosystemId: entity.ecosystemId });
       const stranger = await givenEntity(target().db);
-      const heldByNeighbour = await givenLead(target().db, { ecosystemId: entity.ecosystemId, financialEntityId: neighbour.id });
+      const heldByNeighbour = await givenLead(target().db, {
+        ecosystemId: entity.ecosystemId,
+        financialEntityId: neighbour.id,
+      });
       const convertedByNeighbour = await givenLead(target().db, { ecosystemId: entity.ecosystemId });
       await convert(convertedByNeighbour.id, neighbour.id);
       const otherEcosystem = await givenLead(target().db, { ecosystemId: stranger.ecosystemId });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadSeed } from "../../src/db/seed";
 import {
   givenClient,
   givenConvertibleLead,
@@ -8,7 +9,6 @@ import {
   readLead,
   writesFor,
 } from "../support/builders";
-import { loadSeed } from "../../src/db/seed";
 import { CONVERT_PATH, conversionRequest } from "../support/requests";
 import { tokenFor } from "../support/tokens";
 import { expectProblem } from "./expect";
@@ -30,7 +30,11 @@ export const refusals: ContractSuite = (target) => {
 
     it("for a missing field, naming it", async () => {
       const entity = await givenEntity(target().db);
-      const body = await expectProblem(await send(entity.id, { financial_entity_id: entity.id }), 400, "validation_error");
+      const body = await expectProblem(
+        await send(entity.id, { financial_entity_id: entity.id }),
+        400,
+        "validation_error",
+      );
       expect(body.errors).toEqual([{ path: "lead_id", message: "lead_id is required" }]);
     });
 
@@ -217,7 +221,12 @@ export const refusals: ContractSuite = (target) => {
       const { entity, lead } = await givenConvertibleLead(target().db);
       const body = { lead_id: lead.id, financial_entity_id: entity.id };
 
-      for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", "application/vnd.api+json"]) {
+      for (const type of [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/jsonx",
+        "application/vnd.api+json",
+      ]) {
         await expectProblem(await send(entity.id, body, { "Content-Type": type }), 415, "unsupported_media_type");
       }
       expect(await writesFor(target().db, lead.id)).toEqual({ clients: 0, audits: 0 });

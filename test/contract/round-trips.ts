@@ -10,11 +10,17 @@ import { type ContractSuite, roundTripsOf } from "./target";
  */
 export const roundTrips: ContractSuite = (target) =>
   describe("database round trips per request", () => {
-    const measure = async (entityId: string, body: unknown, token?: string | null, headers?: Record<string, string>) => {
+    const measure = async (
+      entityId: string,
+      body: unknown,
+      token?: string | null,
+      headers?: Record<string, string>,
+    ) => {
       const credential = token === undefined ? await tokenFor(entityId) : token;
       return roundTripsOf(target(), () => target().fetch(CONVERT_PATH, conversionRequest(credential, body, headers)));
     };
-    const convert = (leadId: string, entityId: string) => measure(entityId, { lead_id: leadId, financial_entity_id: entityId });
+    const convert = (leadId: string, entityId: string) =>
+      measure(entityId, { lead_id: leadId, financial_entity_id: entityId });
 
     it("one for GET /readyz, which asks the database; none for GET /healthz", async () => {
       expect(await roundTripsOf(target(), () => target().fetch("/readyz"))).toEqual({ status: 200, round_trips: 1 });
@@ -54,9 +60,15 @@ export const roundTrips: ContractSuite = (target) =>
 
       expect(await measure(entity.id, body, null)).toEqual({ status: 401, round_trips: 0 });
       expect(await measure(entity.id, { lead_id: "x" })).toEqual({ status: 400, round_trips: 0 });
-      expect(await measure(entity.id, body, undefined, { "Content-Type": "text/plain" })).toEqual({ status: 415, round_trips: 0 });
+      expect(await measure(entity.id, body, undefined, { "Content-Type": "text/plain" })).toEqual({
+        status: 415,
+        round_trips: 0,
+      });
       expect(await measure(entity.id, { ...body, pad: "x".repeat(17_000) })).toEqual({ status: 413, round_trips: 0 });
       expect(await measure(entity.id, body, await tokenFor(other))).toEqual({ status: 403, round_trips: 0 });
-      expect(await measure(entity.id, body, await tokenFor(entity.id, { scope: "x" }))).toEqual({ status: 403, round_trips: 0 });
+      expect(await measure(entity.id, body, await tokenFor(entity.id, { scope: "x" }))).toEqual({
+        status: 403,
+        round_trips: 0,
+      });
     });
   });

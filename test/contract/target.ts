@@ -24,7 +24,10 @@ export type ContractSuite = (target: () => ContractTarget) => void;
  * @example
  * expect(await roundTripsOf(target(), () => target().fetch("/readyz"))).toEqual({ status: 200, round_trips: 1 });
  */
-export async function roundTripsOf(target: ContractTarget, send: () => Promise<Response>): Promise<{ status: number; round_trips: number }> {
+export async function roundTripsOf(
+  target: ContractTarget,
+  send: () => Promise<Response>,
+): Promise<{ status: number; round_trips: number }> {
   const requests = target.dbRequests;
   if (!requests) throw new Error("this target cannot count database requests");
   await requests.reset();

@@ -25,11 +25,23 @@ function recordingBatches(db: TestDatabase["db"]) {
   return { db: createDatabase(client), sizes };
 }
 
-const commandsFor = (leadIds: string[], financialEntityId: string, onExistingClient: ConversionCommand["onExistingClient"]): ConversionCommand[] => {
+const commandsFor = (
+  leadIds: string[],
+  financialEntityId: string,
+  onExistingClient: ConversionCommand["onExistingClient"],
+): ConversionCommand[] => {
   const at = new Date().toISOString();
   return leadIds.map((leadId) => ({
-    leadId, financialEntityId, onExistingClient, clientId: crypto.randomUUID(), auditId: crypto.randomUUID(), eventId: crypto.randomUUID(),
-    subject: financialEntityId, requestId: "bulk-test", at, keyHash: null,
+    leadId,
+    financialEntityId,
+    onExistingClient,
+    clientId: crypto.randomUUID(),
+    auditId: crypto.randomUUID(),
+    eventId: crypto.randomUUID(),
+    subject: financialEntityId,
+    requestId: "bulk-test",
+    at,
+    keyHash: null,
   }));
 };
 
@@ -49,7 +61,9 @@ describe("the bulk conversion store", () => {
     expect(sizes[0]).toBeLessThanOrEqual(8);
     expect(one.map((snapshot) => snapshot.lead?.id)).toEqual(leadIds.slice(0, 1));
     expect(hundred.map((snapshot) => snapshot.lead?.id)).toEqual(leadIds.slice(1));
-    expect(hundred.every((snapshot) => snapshot.lead?.client !== null && snapshot.lead?.conversionAuditId !== null)).toBe(true);
+    expect(
+      hundred.every((snapshot) => snapshot.lead?.client !== null && snapshot.lead?.conversionAuditId !== null),
+    ).toBe(true);
   });
 
   it("links lead by lead, in one batch whose statements grow with the leads", async () => {

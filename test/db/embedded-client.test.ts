@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
-import { afterEach, describe, expect, it, vi } from "vitest";
 import Database from "libsql";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { openEmbeddedClient, reuseStatements, STATEMENTS_KEPT } from "../../src/db/embedded-client";
 
 const CALLS = 600;
@@ -31,7 +31,9 @@ describe("the embedded client", () => {
     const { rows } = await client.execute("select count(*) as n, sum(n) as total, max(s) as last from t");
     expect(rows[0]).toMatchObject({ n: CALLS, total: (CALLS * (CALLS - 1)) / 2, last: "#99" });
     for (const n of [0, 7, CALLS - 1]) {
-      expect((await client.execute({ sql: "select s from t where n = ?", args: [n] })).rows).toEqual([expect.objectContaining({ s: `#${n}` })]);
+      expect((await client.execute({ sql: "select s from t where n = ?", args: [n] })).rows).toEqual([
+        expect.objectContaining({ s: `#${n}` }),
+      ]);
     }
     client.close();
   });
@@ -104,7 +106,9 @@ describe("the embedded client", () => {
   it("runs concurrent calls one at a time, in order", async () => {
     const client = freshClient();
     await client.execute("create table t (n integer)");
-    const calls = Array.from({ length: CALLS }, (_, i) => client.batch([{ sql: "insert into t values (?)", args: [i] }], "write"));
+    const calls = Array.from({ length: CALLS }, (_, i) =>
+      client.batch([{ sql: "insert into t values (?)", args: [i] }], "write"),
+    );
     await Promise.all(calls);
     const { rows } = await client.execute("select n from t order by rowid");
     expect(rows.map((row) => row.n)).toEqual(Array.from({ length: CALLS }, (_, i) => i));
@@ -116,7 +120,9 @@ describe("the embedded client", () => {
     await client.execute("create table t (n integer primary key)");
     const insert = (n: number) => ({ sql: "insert into t values (?)", args: [n] });
     await client.batch([insert(1)], "write");
-    await expect(client.batch([insert(2), insert(1)], "write")).rejects.toMatchObject({ code: expect.stringMatching(/^SQLITE_CONSTRAINT/) });
+    await expect(client.batch([insert(2), insert(1)], "write")).rejects.toMatchObject({
+      code: expect.stringMatching(/^SQLITE_CONSTRAINT/),
+    });
     await client.batch([insert(2), insert(3)], "write");
     expect((await client.execute("select n from t order by n")).rows.map((row) => row.n)).toEqual([1, 2, 3]);
     client.close();
@@ -184,7 +190,9 @@ describe("the embedded client, when another connection holds the write lock", ()
     const tx = await holder.transaction("write");
     try {
       const started = performance.now();
-      await expect(client.execute("insert into t values (1)")).rejects.toMatchObject({ code: expect.stringMatching(/^SQLITE_BUSY/) });
+      await expect(client.execute("insert into t values (1)")).rejects.toMatchObject({
+        code: expect.stringMatching(/^SQLITE_BUSY/),
+      });
       expect(performance.now() - started).toBeGreaterThanOrEqual(900);
       expect(performance.now() - started).toBeLessThan(1_300);
       await tx.rollback();

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createClient } from "@libsql/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { openRemoteDatabase, type Database } from "../../src/db/client";
+import { type Database, openRemoteDatabase } from "../../src/db/client";
 import { openNodeDatabase } from "../../src/db/client-node";
 import { prepareConversionBatch, StoredValueError } from "../../src/db/conversion-store";
 import { describeError } from "../../src/log";
@@ -132,7 +132,9 @@ describe("stored values that do not fit", () => {
     const app = createApp({ db: database.db, auth: { secret: TEST_SECRET }, logger: logs });
     const entity = await givenEntity(database.db);
     const leadId = await givenRawLead(database.db, entity.ecosystemId, {
-      additional_data: "not json: 900.123.456-7", payment_data: "[1,2]", quota: "abc 555 0102",
+      additional_data: "not json: 900.123.456-7",
+      payment_data: "[1,2]",
+      quota: "abc 555 0102",
     });
     const init = conversionRequest(await tokenFor(entity.id), { lead_id: leadId, financial_entity_id: entity.id });
 
@@ -149,13 +151,24 @@ describe("stored values that do not fit", () => {
     const { entity, lead } = await givenConvertibleLead(database.db, { paymentData: null, additionalData: null });
     const batch = prepareConversionBatch(database.db);
     const command = {
-      leadId: lead.id, financialEntityId: entity.id, onExistingClient: "reject" as const, clientId: crypto.randomUUID(), auditId: crypto.randomUUID(),
-      eventId: crypto.randomUUID(), subject: "test", requestId: "test", at: new Date().toISOString(), keyHash: null,
+      leadId: lead.id,
+      financialEntityId: entity.id,
+      onExistingClient: "reject" as const,
+      clientId: crypto.randomUUID(),
+      auditId: crypto.randomUUID(),
+      eventId: crypto.randomUUID(),
+      subject: "test",
+      requestId: "test",
+      at: new Date().toISOString(),
+      keyHash: null,
     };
     const results = await database.db.$client.batch(batch.statementsFor(command), "write");
     const read = results.at(-1)!;
     // As if the database had handed back a JSON column that does not parse.
-    const tampered = { ...read, rows: [Array.from(read.rows[0]!).map((v) => (v === "{}" ? "not json: 900.123.456-7" : v))] };
+    const tampered = {
+      ...read,
+      rows: [Array.from(read.rows[0]!).map((v) => (v === "{}" ? "not json: 900.123.456-7" : v))],
+    };
 
     const error = (() => {
       try {

@@ -17,7 +17,11 @@ async function givenLinkedLead() {
   const db = database.db;
   const app = createApp({ db, auth: { secret: TEST_SECRET }, logger: silentLogger() });
   const entity = await givenEntity(db);
-  const existing = await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "300-3" });
+  const existing = await givenClient(db, {
+    financialEntityId: entity.id,
+    ecosystemId: entity.ecosystemId,
+    nit: "300-3",
+  });
   const lead = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "3003" });
   const res = await app.request("/turn-lead-into-client", {
     method: "POST",
@@ -50,13 +54,22 @@ describe("the invariants, for a client holding linked leads", () => {
     const { rows } = await run("select converted_client_id from leads where id = ?", [lead.id]);
     await run("update leads set converted_client_id = ? where id = ?", [foreign.id, lead.id]);
     const rules = (await findInvariantViolations(database.db)).map((v) => v.rule);
-    expect(rules).toEqual(expect.arrayContaining([expect.stringMatching(/^a converted lead has the converted status/), expect.stringMatching(/^an audit record matches/)]));
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^a converted lead has the converted status/),
+        expect.stringMatching(/^an audit record matches/),
+      ]),
+    );
     await run("update leads set converted_client_id = ? where id = ?", [String(rows[0]![0]), lead.id]);
   });
 
   it("report a client claiming to be made from a lead that was linked elsewhere", async () => {
     const { entity, lead } = await givenLinkedLead();
-    const impostor = await givenClient(database.db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, leadId: lead.id });
+    const impostor = await givenClient(database.db, {
+      financialEntityId: entity.id,
+      ecosystemId: entity.ecosystemId,
+      leadId: lead.id,
+    });
     expect((await findInvariantViolations(database.db)).flatMap((v) => v.ids)).toContain(impostor.id);
     await run("delete from clients where id = ?", [impostor.id]);
     expect(await findInvariantViolations(database.db)).toEqual([]);

@@ -38,8 +38,16 @@ describe("migrations", () => {
         "select name from sqlite_master where type = 'table' and name not like '\\_\\_%' escape '\\' and name not like 'sqlite%' order by name",
       );
       expect(tables.rows.map((r) => r.name)).toEqual([
-        "api_keys", "clients", "ecosystems", "financial_entities", "lead_conversions", "leads",
-        "webhook_attempts", "webhook_deliveries", "webhook_endpoints", "webhook_events",
+        "api_keys",
+        "clients",
+        "ecosystems",
+        "financial_entities",
+        "lead_conversions",
+        "leads",
+        "webhook_attempts",
+        "webhook_deliveries",
+        "webhook_endpoints",
+        "webhook_events",
       ]);
     } finally {
       database.close();
@@ -71,15 +79,35 @@ describe("the NIT key migration (0001_nit_key) and the key backfill", () => {
     try {
       const ecosystem = crypto.randomUUID();
       const entity = crypto.randomUUID();
-      const [first, twin, other, lead] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+      const [first, twin, other, lead] = [
+        crypto.randomUUID(),
+        crypto.randomUUID(),
+        crypto.randomUUID(),
+        crypto.randomUUID(),
+      ];
       await db.$client.batch([
         { sql: "insert into ecosystems (id, name) values (?, 'Eco')", args: [ecosystem] },
-        { sql: "insert into financial_entities (id, ecosystem_id, name) values (?, ?, 'Fintech')", args: [entity, ecosystem] },
+        {
+          sql: "insert into financial_entities (id, ecosystem_id, name) values (?, ?, 'Fintech')",
+          args: [entity, ecosystem],
+        },
         // Distinct under the old rule (spaces, dots and hyphens only); one NIT under the spec's key.
-        { sql: "insert into clients (id, financial_entity_id, ecosystem_id, nit, created_at) values (?, ?, ?, '900.123.456-7', '2026-01-01T00:00:00.000Z')", args: [first, entity, ecosystem] },
-        { sql: "insert into clients (id, financial_entity_id, ecosystem_id, nit, created_at) values (?, ?, ?, '900\u00a0123\u00a0456\u00a07', '2026-02-01T00:00:00.000Z')", args: [twin, entity, ecosystem] },
-        { sql: "insert into clients (id, financial_entity_id, ecosystem_id, nit) values (?, ?, ?, null)", args: [other, entity, ecosystem] },
-        { sql: "insert into leads (id, ecosystem_id, nit) values (?, ?, '\uff19\uff10\uff10 ñ')", args: [lead, ecosystem] },
+        {
+          sql: "insert into clients (id, financial_entity_id, ecosystem_id, nit, created_at) values (?, ?, ?, '900.123.456-7', '2026-01-01T00:00:00.000Z')",
+          args: [first, entity, ecosystem],
+        },
+        {
+          sql: "insert into clients (id, financial_entity_id, ecosystem_id, nit, created_at) values (?, ?, ?, '900\u00a0123\u00a0456\u00a07', '2026-02-01T00:00:00.000Z')",
+          args: [twin, entity, ecosystem],
+        },
+        {
+          sql: "insert into clients (id, financial_entity_id, ecosystem_id, nit) values (?, ?, ?, null)",
+          args: [other, entity, ecosystem],
+        },
+        {
+          sql: "insert into leads (id, ecosystem_id, nit) values (?, ?, '\uff19\uff10\uff10 ñ')",
+          args: [lead, ecosystem],
+        },
       ]);
       const warnings: string[] = [];
 
@@ -87,7 +115,11 @@ describe("the NIT key migration (0001_nit_key) and the key backfill", () => {
 
       expect(await rows(db, "select id, nit_key from leads")).toEqual([{ id: lead, nit_key: "900Ñ" }]);
       expect(await rows(db, "select id, nit_key from clients order by created_at, id")).toEqual(
-        expect.arrayContaining([{ id: first, nit_key: "9001234567" }, { id: twin, nit_key: null }, { id: other, nit_key: "" }]),
+        expect.arrayContaining([
+          { id: first, nit_key: "9001234567" },
+          { id: twin, nit_key: null },
+          { id: other, nit_key: "" },
+        ]),
       );
       expect(report.collisions).toEqual([{ financialEntityId: entity, keptId: first, unkeyedId: twin }]);
       expect(warnings).toHaveLength(1);

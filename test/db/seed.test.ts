@@ -16,7 +16,12 @@ afterEach(() => database.close());
 async function counts(db: Database) {
   const n = async (table: typeof ecosystems | typeof financialEntities | typeof leads | typeof clients) =>
     (await db.select({ n: count() }).from(table))[0]!.n;
-  return { ecosystems: await n(ecosystems), financial_entities: await n(financialEntities), leads: await n(leads), users: await n(clients) };
+  return {
+    ecosystems: await n(ecosystems),
+    financial_entities: await n(financialEntities),
+    leads: await n(leads),
+    users: await n(clients),
+  };
 }
 
 /** A small valid file, built fresh so every test owns its ids. */
@@ -27,8 +32,21 @@ function validFile() {
     ecosystems: [{ id: ecosystem, name: "Eco" }],
     financial_entities: [{ id: entity, ecosystem_id: ecosystem, name: "Fintech", status: "active" }],
     leads: [
-      { id: crypto.randomUUID(), ecosystem_id: ecosystem, financial_entity_id: null, name: "Ana", quota: 100, nit: "1-1" },
-      { id: crypto.randomUUID(), ecosystem_id: ecosystem, financial_entity_id: entity, quota: "2500.50", payment_data: { a: 1 } },
+      {
+        id: crypto.randomUUID(),
+        ecosystem_id: ecosystem,
+        financial_entity_id: null,
+        name: "Ana",
+        quota: 100,
+        nit: "1-1",
+      },
+      {
+        id: crypto.randomUUID(),
+        ecosystem_id: ecosystem,
+        financial_entity_id: entity,
+        quota: "2500.50",
+        payment_data: { a: 1 },
+      },
     ],
     users: [{ id: crypto.randomUUID(), financial_entity_id: entity, name: "Client", nit: "900.1" }],
   };
@@ -42,7 +60,10 @@ async function expectRefused(input: unknown, issues: { path: string; message: Re
   );
   expect(error).toBeInstanceOf(SeedError);
   expect((error as SeedError).issues).toEqual(
-    issues.map((i) => ({ path: i.path, message: typeof i.message === "string" ? i.message : expect.stringMatching(i.message) })),
+    issues.map((i) => ({
+      path: i.path,
+      message: typeof i.message === "string" ? i.message : expect.stringMatching(i.message),
+    })),
   );
   expect(await counts(database.db)).toEqual(before);
 }
@@ -53,7 +74,10 @@ describe("the seed loader", () => {
 
     expect(await loadSeed(database.db, file)).toEqual({ ecosystems: 1, financial_entities: 1, leads: 2, users: 1 });
     expect(await counts(database.db)).toEqual({ ecosystems: 1, financial_entities: 1, leads: 2, users: 1 });
-    const [numeric] = await database.db.select({ quota: leads.quota }).from(leads).where(eq(leads.id, file.leads[1]!.id));
+    const [numeric] = await database.db
+      .select({ quota: leads.quota })
+      .from(leads)
+      .where(eq(leads.id, file.leads[1]!.id));
     expect(numeric!.quota).toBe(2500.5);
   });
 
@@ -128,7 +152,12 @@ describe("the seed loader", () => {
 
   it("refuses two clients of one entity with the same NIT, however written", async () => {
     const file = validFile();
-    file.users.push({ id: crypto.randomUUID(), financial_entity_id: file.users[0]!.financial_entity_id, name: "Twin", nit: "9001" });
+    file.users.push({
+      id: crypto.randomUUID(),
+      financial_entity_id: file.users[0]!.financial_entity_id,
+      name: "Twin",
+      nit: "9001",
+    });
 
     await expectRefused(file, [{ path: "users[1].nit", message: /already has a client with this NIT/ }]);
   });
@@ -136,7 +165,12 @@ describe("the seed loader", () => {
   it("refuses two clients of one entity whose NITs differ only in Unicode separators, widths or case", async () => {
     const file = validFile();
     const entity = file.users[0]!.financial_entity_id;
-    file.users.push({ id: crypto.randomUUID(), financial_entity_id: entity, name: "Twin", nit: "\uff19\uff10\uff10\u00a01" });
+    file.users.push({
+      id: crypto.randomUUID(),
+      financial_entity_id: entity,
+      name: "Twin",
+      nit: "\uff19\uff10\uff10\u00a01",
+    });
     file.users.push({ id: crypto.randomUUID(), financial_entity_id: entity, name: "Ñ", nit: "ÑAB.1" });
     file.users.push({ id: crypto.randomUUID(), financial_entity_id: entity, name: "ñ", nit: "ñab\u20131" });
 
@@ -161,9 +195,18 @@ describe("the seed loader", () => {
     file.leads[0]!.nit = "\uff19\uff10\uff10.\uff11 ñ";
     await loadSeed(database.db, file);
 
-    const [lead] = await database.db.select({ nitKey: leads.nitKey }).from(leads).where(eq(leads.id, file.leads[0]!.id));
-    const [withoutNit] = await database.db.select({ nitKey: leads.nitKey }).from(leads).where(eq(leads.id, file.leads[1]!.id));
-    const [client] = await database.db.select({ nitKey: clients.nitKey }).from(clients).where(eq(clients.id, file.users[0]!.id));
+    const [lead] = await database.db
+      .select({ nitKey: leads.nitKey })
+      .from(leads)
+      .where(eq(leads.id, file.leads[0]!.id));
+    const [withoutNit] = await database.db
+      .select({ nitKey: leads.nitKey })
+      .from(leads)
+      .where(eq(leads.id, file.leads[1]!.id));
+    const [client] = await database.db
+      .select({ nitKey: clients.nitKey })
+      .from(clients)
+      .where(eq(clients.id, file.users[0]!.id));
     expect(lead!.nitKey).toBe("9001Ñ");
     expect(withoutNit!.nitKey).toBe("");
     expect(client!.nitKey).toBe("9001");
@@ -184,7 +227,9 @@ describe("the seed loader", () => {
     const file = validFile();
     const ecosystem = file.ecosystems[0]!.id;
     file.leads = ["new", "contacted", "qualified", "unqualified", "lost"].map((status) => ({
-      id: crypto.randomUUID(), ecosystem_id: ecosystem, status,
+      id: crypto.randomUUID(),
+      ecosystem_id: ecosystem,
+      status,
     })) as unknown as typeof file.leads;
 
     expect((await loadSeed(database.db, file)).leads).toBe(5);
@@ -209,23 +254,30 @@ describe("the seed loader", () => {
     await loadSeed(database.db, file);
 
     const [row] = await database.db.select().from(leads).where(eq(leads.id, lead.id));
-    expect(row).toMatchObject({ status: "converted", convertedClientId: user.id, financialEntityId: user.financial_entity_id });
+    expect(row).toMatchObject({
+      status: "converted",
+      convertedClientId: user.id,
+      financialEntityId: user.financial_entity_id,
+    });
     expect(Date.parse(row!.convertedAt!)).not.toBeNaN();
     const [client] = await database.db.select({ leadId: clients.leadId }).from(clients).where(eq(clients.id, user.id));
     expect(client!.leadId).toBe(lead.id);
     const audit = await database.db.select().from(leadConversions).where(eq(leadConversions.leadId, lead.id));
-    expect(audit).toEqual([expect.objectContaining({ clientId: user.id, financialEntityId: user.financial_entity_id, subject: "seed" })]);
+    expect(audit).toEqual([
+      expect.objectContaining({ clientId: user.id, financialEntityId: user.financial_entity_id, subject: "seed" }),
+    ]);
     expect(await findInvariantViolations(database.db)).toEqual([]);
   });
 
   it("what it prevents, the invariants report: a lead marked converted without a client", async () => {
     const file = validFile();
     await loadSeed(database.db, file);
-    await database.db.$client.execute({ sql: "update leads set status = 'converted' where id = ?", args: [file.leads[0]!.id] });
+    await database.db.$client.execute({
+      sql: "update leads set status = 'converted' where id = ?",
+      args: [file.leads[0]!.id],
+    });
 
-    expect(await findInvariantViolations(database.db)).toEqual([
-      expect.objectContaining({ ids: [file.leads[0]!.id] }),
-    ]);
+    expect(await findInvariantViolations(database.db)).toEqual([expect.objectContaining({ ids: [file.leads[0]!.id] })]);
   });
 
   it("refuses a user naming a lead it could not have been converted from", async () => {
@@ -235,7 +287,12 @@ describe("the seed loader", () => {
     const rival = crypto.randomUUID();
     file.ecosystems.push({ id: otherEcosystem, name: "Other" });
     file.financial_entities.push({ id: rival, ecosystem_id: entity.ecosystem_id, name: "Rival", status: "active" });
-    const lead = (overrides: Record<string, unknown>) => ({ id: crypto.randomUUID(), ecosystem_id: entity.ecosystem_id, status: "converted", ...overrides });
+    const lead = (overrides: Record<string, unknown>) => ({
+      id: crypto.randomUUID(),
+      ecosystem_id: entity.ecosystem_id,
+      status: "converted",
+      ...overrides,
+    });
     file.leads = [
       lead({ status: "new" }),
       lead({ ecosystem_id: otherEcosystem }),

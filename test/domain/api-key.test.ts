@@ -5,7 +5,12 @@ const ENTITY = "e0000000-0000-4000-8000-000000000001";
 const AT = "2026-11-29T12:00:00.000Z";
 const request = { at: AT, scope: "leads:convert", financialEntityId: ENTITY };
 const key = (overrides: Partial<ApiKeySnapshot> = {}): ApiKeySnapshot => ({
-  id: "k1", financialEntityId: ENTITY, scopes: ["leads:convert"], expiresAt: null, revokedAt: null, ...overrides,
+  id: "k1",
+  financialEntityId: ENTITY,
+  scopes: ["leads:convert"],
+  expiresAt: null,
+  revokedAt: null,
+  ...overrides,
 });
 
 describe("decideKeyAccess", () => {
@@ -28,11 +33,15 @@ describe("decideKeyAccess", () => {
   });
 
   it("a revoked key of another entity without the scope is still just unauthorized: nothing else is revealed", () => {
-    expect(decideKeyAccess(key({ revokedAt: AT, financialEntityId: "other", scopes: [] }), request)).toEqual({ kind: "unauthorized" });
+    expect(decideKeyAccess(key({ revokedAt: AT, financialEntityId: "other", scopes: [] }), request)).toEqual({
+      kind: "unauthorized",
+    });
   });
 
   it("then the scope, then the entity — the order a token's checks follow", () => {
-    expect(decideKeyAccess(key({ scopes: ["leads:read"], financialEntityId: "other" }), request)).toEqual({ kind: "insufficient_scope" });
+    expect(decideKeyAccess(key({ scopes: ["leads:read"], financialEntityId: "other" }), request)).toEqual({
+      kind: "insufficient_scope",
+    });
     expect(decideKeyAccess(key({ financialEntityId: "other" }), request)).toEqual({ kind: "forbidden" });
   });
 

@@ -37,7 +37,9 @@ async function registered(token: string, url = "https://hooks.example.com/leads"
 }
 
 const eventsOf = async (entityId: string) =>
-  (await database.db.select({ n: count() }).from(webhookEvents).where(eq(webhookEvents.financialEntityId, entityId)))[0]!.n;
+  (
+    await database.db.select({ n: count() }).from(webhookEvents).where(eq(webhookEvents.financialEntityId, entityId))
+  )[0]!.n;
 
 describe("destination URLs (SSRF)", () => {
   const HOSTILE = [
@@ -76,34 +78,55 @@ describe("destination URLs (SSRF)", () => {
     const res = await request("/webhook-endpoints", json("POST", token, { url }));
     const body = await expectProblem(res, 400, "validation_error");
     expect(body.errors).toEqual([{ path: "url", message: expect.any(String) }]);
-    const [stored] = await database.db.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.financialEntityId, entity.id));
+    const [stored] = await database.db
+      .select({ n: count() })
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.financialEntityId, entity.id));
     expect(stored!.n).toBe(0);
   });
 
   it("refuses a hostile URL in a PATCH too", async () => {
     const { token } = await givenManager();
     const { id } = await registered(token);
-    await expectProblem(await request(`/webhook-endpoints/${id}`, json("PATCH", token, { url: "https://[::1]/" })), 400, "validation_error");
+    await expectProblem(
+      await request(`/webhook-endpoints/${id}`, json("PATCH", token, { url: "https://[::1]/" })),
+      400,
+      "validation_error",
+    );
   });
 
   it("accepts public https destinations", async () => {
     const { token } = await givenManager();
-    for (const url of ["https://hooks.example.com/leads?x=1", "https://8.8.8.8/hook", "https://[2606:4700:4700::1111]/hook"]) {
+    for (const url of [
+      "https://hooks.example.com/leads?x=1",
+      "https://8.8.8.8/hook",
+      "https://[2606:4700:4700::1111]/hook",
+    ]) {
       expect((await request("/webhook-endpoints", json("POST", token, { url }))).status).toBe(201);
     }
   });
 
   it("with WEBHOOK_ALLOW_INSECURE_URLS (local work) http://127.0.0.1 is accepted", async () => {
-    const local = createApp({ db: database.db, auth: { secret: TEST_SECRET }, logger: silentLogger(), webhooks: { allowInsecureUrls: true } });
+    const local = createApp({
+      db: database.db,
+      auth: { secret: TEST_SECRET },
+      logger: silentLogger(),
+      webhooks: { allowInsecureUrls: true },
+    });
     const { token } = await givenManager();
-    expect((await local.request("/webhook-endpoints", json("POST", token, { url: "http://127.0.0.1:9999/hook" }))).status).toBe(201);
+    expect(
+      (await local.request("/webhook-endpoints", json("POST", token, { url: "http://127.0.0.1:9999/hook" }))).status,
+    ).toBe(201);
   });
 });
 
 describe("endpoints API", () => {
   it("shows the secret once, on create; never in reads", async () => {
     const { token } = await givenManager();
-    const res = await request("/webhook-endpoints", json("POST", token, { url: "https://hooks.example.com/a", description: "CRM" }));
+    const res = await request(
+      "/webhook-endpoints",
+      json("POST", token, { url: "https://hooks.example.com/a", description: "CRM" }),
+    );
     const created = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(created)).toEqual(["id", "url", "description", "event_types", "status", "created_at", "secret"]);
     expect(created).toMatchObject({ description: "CRM", event_types: ["lead.converted"], status: "enabled" });
@@ -121,12 +144,21 @@ describe("endpoints API", () => {
 
   it("validates bodies: event types, fields, media type", async () => {
     const { token } = await givenManager();
-    const bad = await request("/webhook-endpoints", json("POST", token, { url: "https://hooks.example.com", event_types: ["lead.deleted"] }));
-    expect(((await expectProblem(bad, 400, "validation_error")) as { errors: { path: string }[] }).errors[0]!.path).toBe("event_types.0");
+    const bad = await request(
+      "/webhook-endpoints",
+      json("POST", token, { url: "https://hooks.example.com", event_types: ["lead.deleted"] }),
+    );
+    expect(
+      ((await expectProblem(bad, 400, "validation_error")) as { errors: { path: string }[] }).errors[0]!.path,
+    ).toBe("event_types.0");
     await expectProblem(await request("/webhook-endpoints", json("POST", token, {})), 400, "validation_error");
     await expectProblem(await request("/webhook-endpoints", json("POST", token, [])), 400, "validation_error");
     await expectProblem(
-      await request("/webhook-endpoints", { method: "POST", headers: { Authorization: `Bearer ${token}` }, body: "url=x" }),
+      await request("/webhook-endpoints", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}` },
+        body: "url=x",
+      }),
       415,
       "unsupported_media_type",
     );
@@ -149,13 +181,20 @@ describe("endpoints API", () => {
     const { id } = await registered(token);
     const off = await request(`/webhook-endpoints/${id}`, json("PATCH", token, { status: "disabled" }));
     expect(await off.json()).toMatchObject({ status: "disabled", disabled_reason: expect.any(String) });
-    const on = await request(`/webhook-endpoints/${id}`, json("PATCH", token, { status: "enabled", description: "back" }));
+    const on = await request(
+      `/webhook-endpoints/${id}`,
+      json("PATCH", token, { status: "enabled", description: "back" }),
+    );
     expect(await on.json()).toMatchObject({ status: "enabled", disabled_reason: null, description: "back" });
   });
 
   it("an entity that does not exist cannot register endpoints", async () => {
     const token = await tokenFor(crypto.randomUUID(), { scope: SCOPES });
-    await expectProblem(await request("/webhook-endpoints", json("POST", token, { url: "https://hooks.example.com" })), 404, "financial_entity_not_found");
+    await expectProblem(
+      await request("/webhook-endpoints", json("POST", token, { url: "https://hooks.example.com" })),
+      404,
+      "financial_entity_not_found",
+    );
   });
 });
 
@@ -171,8 +210,14 @@ describe("the outbox in the conversion batch", () => {
     counted.reset();
     expect((await request(CONVERT_PATH, init)).status).toBe(200);
     expect(counted.calls()).toBe(1);
-    const [event] = await database.db.select().from(webhookEvents).where(eq(webhookEvents.financialEntityId, entity.id));
-    const deliveries = await database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.eventId, event!.id));
+    const [event] = await database.db
+      .select()
+      .from(webhookEvents)
+      .where(eq(webhookEvents.financialEntityId, entity.id));
+    const deliveries = await database.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.eventId, event!.id));
     expect(deliveries.map((d) => d.status)).toEqual(["pending", "pending"]);
 
     counted.reset();
@@ -186,9 +231,14 @@ describe("the outbox in the conversion batch", () => {
       const { entity, lead, token } = await givenManager();
       await registered(token);
       // Test-only: make one write of the batch fail.
-      await database.db.$client.execute(`CREATE TRIGGER fail_write BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, 'refused by test'); END`);
+      await database.db.$client.execute(
+        `CREATE TRIGGER fail_write BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, 'refused by test'); END`,
+      );
       try {
-        const res = await request(CONVERT_PATH, conversionRequest(token, { lead_id: lead.id, financial_entity_id: entity.id }));
+        const res = await request(
+          CONVERT_PATH,
+          conversionRequest(token, { lead_id: lead.id, financial_entity_id: entity.id }),
+        );
         await expectProblem(res, 500, "internal_error");
         expect(await writesFor(database.db, lead.id)).toEqual({ clients: 0, audits: 0 });
         expect(await eventsOf(entity.id)).toBe(0);
@@ -206,10 +256,17 @@ describe("events log", () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
       const lead = await givenLead(database.db, { ecosystemId: entity.ecosystemId });
-      const res = await request(CONVERT_PATH, conversionRequest(token, { lead_id: lead.id, financial_entity_id: entity.id }));
+      const res = await request(
+        CONVERT_PATH,
+        conversionRequest(token, { lead_id: lead.id, financial_entity_id: entity.id }),
+      );
       expect(res.status).toBe(200);
     }
-    const page = async (query: string) => (await (await request(`/events${query}`, json("GET", token))).json()) as { data: { id: string }[]; next_after: string | null };
+    const page = async (query: string) =>
+      (await (await request(`/events${query}`, json("GET", token))).json()) as {
+        data: { id: string }[];
+        next_after: string | null;
+      };
     const all = await page("");
     expect(all.data).toHaveLength(5);
     expect(all.next_after).toBeNull();
@@ -224,22 +281,43 @@ describe("events log", () => {
 
     await expectProblem(await request("/events?limit=0", json("GET", token)), 400, "validation_error");
     await expectProblem(await request("/events?limit=101", json("GET", token)), 400, "validation_error");
-    await expectProblem(await request(`/events?after=${crypto.randomUUID()}`, json("GET", token)), 400, "validation_error");
+    await expectProblem(
+      await request(`/events?after=${crypto.randomUUID()}`, json("GET", token)),
+      400,
+      "validation_error",
+    );
   });
 
   it("redeliver: 404 for an unknown endpoint, 202 to every enabled one with an empty body", async () => {
     const { entity, lead, token } = await givenManager();
     await registered(token);
     await request(CONVERT_PATH, conversionRequest(token, { lead_id: lead.id, financial_entity_id: entity.id }));
-    const [event] = await database.db.select().from(webhookEvents).where(eq(webhookEvents.financialEntityId, entity.id));
+    const [event] = await database.db
+      .select()
+      .from(webhookEvents)
+      .where(eq(webhookEvents.financialEntityId, entity.id));
     await expectProblem(
       await request(`/events/${event!.id}/redeliver`, json("POST", token, { endpoint_id: crypto.randomUUID() })),
       404,
       "webhook_endpoint_not_found",
     );
-    expect((await request(`/events/${event!.id}/redeliver`, { method: "POST", headers: { Authorization: `Bearer ${token}` } })).status).toBe(202);
-    const deliveries = await database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.eventId, event!.id));
+    expect(
+      (
+        await request(`/events/${event!.id}/redeliver`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}` },
+        })
+      ).status,
+    ).toBe(202);
+    const deliveries = await database.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.eventId, event!.id));
     expect(deliveries).toHaveLength(2);
-    await expectProblem(await request(`/events/${crypto.randomUUID()}/redeliver`, json("POST", token, {})), 404, "event_not_found");
+    await expectProblem(
+      await request(`/events/${crypto.randomUUID()}/redeliver`, json("POST", token, {})),
+      404,
+      "event_not_found",
+    );
   });
 });

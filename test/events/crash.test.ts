@@ -33,7 +33,11 @@ describe("conversion events — crash of the Node entry", () => {
       };
       const port = await freePort();
       server = await spawnNodeEntry(env, port);
-      const target = { fetch: (path: string, init?: RequestInit) => fetch(`${server!.url}${path}`, init), db: database.db, close: async () => {} };
+      const target = {
+        fetch: (path: string, init?: RequestInit) => fetch(`${server!.url}${path}`, init),
+        db: database.db,
+        close: async () => {},
+      };
       const endpoint = await register(target, token, receiver.url);
 
       const converted = await Promise.all(leadIds.map((leadId) => convert(target, token, leadId, entity.id)));
@@ -53,7 +57,9 @@ describe("conversion events — crash of the Node entry", () => {
       );
       const delivered = new Set(got.slice(refusedBefore).map((h) => h.id));
       expect(delivered.size).toBe(leadIds.length);
-      const log = await fetch(`${server.url}/events?limit=100`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json()) as { data: { id: string }[] };
+      const log = (await fetch(`${server.url}/events?limit=100`, {
+        headers: { Authorization: `Bearer ${token}` },
+      }).then((r) => r.json())) as { data: { id: string }[] };
       expect(new Set(log.data.map((e) => e.id))).toEqual(delivered);
       expect(endpoint.status).toBe("enabled");
       server.child.kill("SIGKILL");

@@ -49,15 +49,17 @@ export async function startReceiver(reply: (n: number, hook: ReceivedWebhook) =>
     async until(predicate: (received: ReceivedWebhook[]) => boolean, timeoutMs = 10_000): Promise<ReceivedWebhook[]> {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(received)) {
-        if (Date.now() > deadline) throw new Error(`the receiver got ${received.length} webhook(s), not what was expected`);
+        if (Date.now() > deadline)
+          throw new Error(`the receiver got ${received.length} webhook(s), not what was expected`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       return received;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

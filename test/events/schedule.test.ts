@@ -1,13 +1,35 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY_SCHEDULE, decideNextAttempt, DISABLE_AFTER_MS, parseRetryAfter, parseRetrySchedule } from "../../src/webhooks/schedule";
+import {
+  DEFAULT_RETRY_SCHEDULE,
+  DISABLE_AFTER_MS,
+  decideNextAttempt,
+  parseRetryAfter,
+  parseRetrySchedule,
+} from "../../src/webhooks/schedule";
 import { createSecretBox } from "../../src/webhooks/secrets";
 import { generateSecret, signatureHeader } from "../../src/webhooks/sign";
 import { verifyWith } from "./receiver";
 
 const now = Date.UTC(2026, 10, 29, 12);
-const result = (statusCode: number | null, retryAfterSeconds: number | null = null) => ({ statusCode, error: null, retryAfterSeconds });
-const decide = (statusCode: number | null, attempt: number, extra: Partial<Parameters<typeof decideNextAttempt>[0]> = {}) =>
-  decideNextAttempt({ result: result(statusCode), attempt, schedule: DEFAULT_RETRY_SCHEDULE, failingSince: now, now, random: () => 0.5, ...extra });
+const result = (statusCode: number | null, retryAfterSeconds: number | null = null) => ({
+  statusCode,
+  error: null,
+  retryAfterSeconds,
+});
+const decide = (
+  statusCode: number | null,
+  attempt: number,
+  extra: Partial<Parameters<typeof decideNextAttempt>[0]> = {},
+) =>
+  decideNextAttempt({
+    result: result(statusCode),
+    attempt,
+    schedule: DEFAULT_RETRY_SCHEDULE,
+    failingSince: now,
+    now,
+    random: () => 0.5,
+    ...extra,
+  });
 
 describe("retry decisions", () => {
   it("any 2xx succeeds", () => {
@@ -18,7 +40,9 @@ describe("retry decisions", () => {
   it("follows the schedule (seconds after the previous attempt) until it runs out", () => {
     expect(DEFAULT_RETRY_SCHEDULE).toEqual([0, 5, 300, 1800, 7200, 18000, 36000, 36000]);
     const delays = [1, 2, 3, 4, 5, 6, 7].map((attempt) => decide(500, attempt));
-    expect(delays).toEqual([5, 300, 1800, 7200, 18000, 36000, 36000].map((s) => ({ delivery: "retry", delayMs: s * 1000 })));
+    expect(delays).toEqual(
+      [5, 300, 1800, 7200, 18000, 36000, 36000].map((s) => ({ delivery: "retry", delayMs: s * 1000 })),
+    );
     expect(decide(500, 8)).toEqual({ delivery: "failed" });
     expect(decide(null, 8)).toEqual({ delivery: "failed" });
     expect(decide(302, 1)).toMatchObject({ delivery: "retry" }); // a redirect is a failed attempt
@@ -30,9 +54,15 @@ describe("retry decisions", () => {
   });
 
   it("honours Retry-After on 429 and 503 when it is longer, never on other codes", () => {
-    const slow = (code: number, seconds: number) => decideNextAttempt({
-      result: result(code, seconds), attempt: 1, schedule: DEFAULT_RETRY_SCHEDULE, failingSince: now, now, random: () => 0.5,
-    });
+    const slow = (code: number, seconds: number) =>
+      decideNextAttempt({
+        result: result(code, seconds),
+        attempt: 1,
+        schedule: DEFAULT_RETRY_SCHEDULE,
+        failingSince: now,
+        now,
+        random: () => 0.5,
+      });
     expect(slow(503, 60)).toEqual({ delivery: "retry", delayMs: 60_000 });
     expect(slow(429, 60)).toEqual({ delivery: "retry", delayMs: 60_000 });
     expect(slow(503, 1)).toEqual({ delivery: "retry", delayMs: 5_000 });
@@ -44,9 +74,14 @@ describe("retry decisions", () => {
   });
 
   it("an endpoint failing for 5 days is disabled; its delivery stays pending for when it is re-enabled", () => {
-    expect(decide(500, 2, { failingSince: now - DISABLE_AFTER_MS + 1 })).toEqual({ delivery: "retry", delayMs: 300_000 });
+    expect(decide(500, 2, { failingSince: now - DISABLE_AFTER_MS + 1 })).toEqual({
+      delivery: "retry",
+      delayMs: 300_000,
+    });
     expect(decide(500, 2, { failingSince: now - DISABLE_AFTER_MS })).toEqual({
-      delivery: "retry", delayMs: 300_000, disableEndpoint: "every delivery failed for 5 days",
+      delivery: "retry",
+      delayMs: 300_000,
+      disableEndpoint: "every delivery failed for 5 days",
     });
   });
 
@@ -73,7 +108,15 @@ describe("signatures and secrets", () => {
     const timestamp = Math.floor(Date.now() / 1000);
     const header = await signatureHeader([secret], "evt-1", timestamp, '{"a":1}');
     expect(header).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
-    const hook = { id: "evt-1", timestamp: String(timestamp), signature: header, body: '{"a":1}', userAgent: "", contentType: "", at: 0 };
+    const hook = {
+      id: "evt-1",
+      timestamp: String(timestamp),
+      signature: header,
+      body: '{"a":1}',
+      userAgent: "",
+      contentType: "",
+      at: 0,
+    };
     expect(verifyWith(secret, hook)).toEqual({ a: 1 });
     expect(() => verifyWith(secret, { ...hook, body: '{"a":2}' })).toThrow();
   });

@@ -1,8 +1,8 @@
 import { afterAll, expect, it } from "vitest";
 import type { Database } from "../../src/db/client";
 import { givenConvertibleLead, givenEntity, givenLead } from "../support/builders";
-import { CONVERT_PATH, conversionRequest, jsonOf, USER_KEYS } from "../support/requests";
 import { expectDocumentedResponse } from "../support/openapi";
+import { CONVERT_PATH, conversionRequest, jsonOf, USER_KEYS } from "../support/requests";
 import { tokenFor } from "../support/tokens";
 import { type Receiver, type Reply, startReceiver, verifyWith } from "./receiver";
 
@@ -37,26 +37,39 @@ export async function register(target: EventsTarget, token: string, url: string,
 export function json(method: string, token: string, body?: unknown): RequestInit {
   return {
     method,
-    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   };
 }
 
 export async function convert(target: EventsTarget, token: string, leadId: string, entityId: string) {
-  const res = await target.fetch(CONVERT_PATH, conversionRequest(token, { lead_id: leadId, financial_entity_id: entityId }));
+  const res = await target.fetch(
+    CONVERT_PATH,
+    conversionRequest(token, { lead_id: leadId, financial_entity_id: entityId }),
+  );
   return { status: res.status, body: await jsonOf(res), answeredAt: Date.now() };
 }
 
 async function events(target: EventsTarget, token: string, query = "") {
   const res = await target.fetch(`/events${query}`, json("GET", token));
   expect(res.status).toBe(200);
-  return (await res.json()) as { data: { id: string; type: string; timestamp: string; data: any }[]; next_after: string | null };
+  return (await res.json()) as {
+    data: { id: string; type: string; timestamp: string; data: any }[];
+    next_after: string | null;
+  };
 }
 
 async function attempts(target: EventsTarget, token: string, eventId: string) {
   const res = await target.fetch(`/events/${eventId}/deliveries`, json("GET", token));
   expect(res.status).toBe(200);
-  return ((await res.json()) as { data: { endpoint_id: string; attempt: number; status_code: number | null; outcome: string }[] }).data;
+  return (
+    (await res.json()) as {
+      data: { endpoint_id: string; attempt: number; status_code: number | null; outcome: string }[];
+    }
+  ).data;
 }
 
 /**
@@ -72,7 +85,8 @@ export function eventsSuite(started: () => EventsTarget) {
       db: t.db,
       async fetch(path, init) {
         const res = await t.fetch(path, init);
-        if (!path.startsWith("/__")) await expectDocumentedResponse(init?.method ?? "GET", new URL(path, "http://target").pathname, res);
+        if (!path.startsWith("/__"))
+          await expectDocumentedResponse(init?.method ?? "GET", new URL(path, "http://target").pathname, res);
         return res;
       },
     };
@@ -103,7 +117,14 @@ export function eventsSuite(started: () => EventsTarget) {
       expect(hook.userAgent).toMatch(/^turn-lead-into-client\//);
       expect(Object.keys(payload)).toEqual(["type", "timestamp", "data"]);
       expect(payload.type).toBe("lead.converted");
-      expect(Object.keys(payload.data)).toEqual(["lead_id", "financial_entity_id", "ecosystem", "request_id", "converted_at", "user"]);
+      expect(Object.keys(payload.data)).toEqual([
+        "lead_id",
+        "financial_entity_id",
+        "ecosystem",
+        "request_id",
+        "converted_at",
+        "user",
+      ]);
       expect(Object.keys(payload.data.user)).toEqual(USER_KEYS);
       expect(payload.timestamp).toBe(payload.data.converted_at);
     }
@@ -114,7 +135,10 @@ export function eventsSuite(started: () => EventsTarget) {
 
     const log = await events(target(), token);
     expect(log.data.map((e) => e.id).sort()).toEqual([...ids].sort());
-    expect(log.data[0]).toEqual({ id: expect.any(String), ...JSON.parse(got.find((h) => h.id === log.data[0]!.id)!.body) });
+    expect(log.data[0]).toEqual({
+      id: expect.any(String),
+      ...JSON.parse(got.find((h) => h.id === log.data[0]!.id)!.body),
+    });
   });
 
   it("replays and refusals send nothing and log nothing", async () => {
@@ -138,7 +162,10 @@ export function eventsSuite(started: () => EventsTarget) {
     const got = await receiver.until((r) => r.length >= 3);
     expect(new Set(got.map((h) => h.id)).size).toBe(1);
     for (const hook of got) verifyWith(endpoint.secret, hook);
-    for (const [a, b] of [[0, 1], [1, 2]] as const) {
+    for (const [a, b] of [
+      [0, 1],
+      [1, 2],
+    ] as const) {
       const gap = got[b]!.at - got[a]!.at;
       expect(gap).toBeGreaterThanOrEqual(750); // 1 s −20 %
       expect(gap).toBeLessThan(3_500);
@@ -158,7 +185,11 @@ export function eventsSuite(started: () => EventsTarget) {
     const got = await receiver.until((r) => r.length >= 3);
     await sleep(2_000);
     expect(receiver.received).toHaveLength(3);
-    expect((await attempts(target(), token, got[0]!.id)).map((a) => a.outcome)).toEqual(["retrying", "retrying", "failed"]);
+    expect((await attempts(target(), token, got[0]!.id)).map((a) => a.outcome)).toEqual([
+      "retrying",
+      "retrying",
+      "failed",
+    ]);
   });
 
   it("410 Gone disables the endpoint at once, and nothing more is sent to it", async () => {
@@ -218,7 +249,10 @@ export function eventsSuite(started: () => EventsTarget) {
     const { receiver, entity, lead, token, endpoint } = await subscriber();
     await convert(target(), token, lead.id, entity.id);
     const [first] = await receiver.until((r) => r.length >= 1);
-    const res = await target().fetch(`/events/${first!.id}/redeliver`, json("POST", token, { endpoint_id: endpoint.id }));
+    const res = await target().fetch(
+      `/events/${first!.id}/redeliver`,
+      json("POST", token, { endpoint_id: endpoint.id }),
+    );
     expect(res.status).toBe(202);
     const got = await receiver.until((r) => r.length >= 2);
     expect(got[1]!.id).toBe(first!.id);
@@ -244,7 +278,11 @@ export function eventsSuite(started: () => EventsTarget) {
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(((await res.json()) as { code: string }).code).toMatch(/^(webhook_endpoint|event)_not_found$/);
     }
-    expect((await target().fetch("/webhook-endpoints", json("GET", theirs)).then((r) => r.json()))).toEqual({ data: [] });
+    expect(
+      await target()
+        .fetch("/webhook-endpoints", json("GET", theirs))
+        .then((r) => r.json()),
+    ).toEqual({ data: [] });
     expect((await events(target(), theirs)).data).toEqual([]);
     // The endpoint is untouched.
     const mine = await target().fetch(`/webhook-endpoints/${endpoint.id}`, json("GET", token));

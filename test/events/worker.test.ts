@@ -23,10 +23,24 @@ describe.concurrent("conversion events — Worker in workerd (Queues consumer, C
       // the event and a pending delivery in the tables, and no message anywhere.
       const eventId = crypto.randomUUID();
       const at = new Date(Date.now() - 15_000);
-      const payload = JSON.stringify({ type: "lead.converted", timestamp: at.toISOString(), data: { lead_id: crypto.randomUUID() } });
-      await target.db.insert(webhookEvents).values({ id: eventId, financialEntityId: entity.id, type: "lead.converted", payload, createdAt: at.toISOString() });
+      const payload = JSON.stringify({
+        type: "lead.converted",
+        timestamp: at.toISOString(),
+        data: { lead_id: crypto.randomUUID() },
+      });
+      await target.db.insert(webhookEvents).values({
+        id: eventId,
+        financialEntityId: entity.id,
+        type: "lead.converted",
+        payload,
+        createdAt: at.toISOString(),
+      });
       await target.db.insert(webhookDeliveries).values({
-        id: crypto.randomUUID(), eventId, endpointId: endpoint.id, nextAttemptAt: at.getTime(), createdAt: at.toISOString(),
+        id: crypto.randomUUID(),
+        eventId,
+        endpointId: endpoint.id,
+        nextAttemptAt: at.getTime(),
+        createdAt: at.toISOString(),
       });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(receiver.received).toHaveLength(0);
@@ -45,7 +59,10 @@ describe.concurrent("conversion events — Worker in workerd (Queues consumer, C
   it("stores endpoint secrets sealed when WEBHOOK_SECRET_KEY is set", async () => {
     const { receiver, endpoint } = await givenSubscriber(target);
     await receiver.close();
-    const row = await target.db.$client.execute({ sql: "select secret from webhook_endpoints where id = ?", args: [endpoint.id] });
+    const row = await target.db.$client.execute({
+      sql: "select secret from webhook_endpoints where id = ?",
+      args: [endpoint.id],
+    });
     expect(String(row.rows[0]!.secret)).toMatch(/^aesgcm:/);
     expect(String(row.rows[0]!.secret)).not.toContain(endpoint.secret.slice(6));
   });

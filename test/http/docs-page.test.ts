@@ -15,7 +15,15 @@ import { TEST_SECRET } from "../support/tokens";
 
 // Debian's chromium, installed by .ci/run; the flags keep it off the network it does not have.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /** Whether the browser had to leave this machine for the URL (data: and blob: URLs never do). */
@@ -64,7 +72,9 @@ describe("GET /docs", () => {
     const res = await page.goto(`${server.url}/docs`);
     expect(res?.status()).toBe(200);
 
-    await expect.poll(() => page.getByText("Convert a lead into a client").count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.getByText("Convert a lead into a client").count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
     expect(await page.content()).toContain("/turn-lead-into-client");
     await page.waitForLoadState("networkidle");
     expect(external).toEqual([]);
@@ -74,7 +84,12 @@ describe("GET /docs", () => {
 
 describe("GET /docs without the docs bundle", () => {
   const appWith = (scalarBundles: URL[]) =>
-    createApp({ db: database.db, auth: { secret: TEST_SECRET }, logger: silentLogger(), assets: nodeAssets({ scalarBundles }) });
+    createApp({
+      db: database.db,
+      auth: { secret: TEST_SECRET },
+      logger: silentLogger(),
+      assets: nodeAssets({ scalarBundles }),
+    });
 
   it("serves the page and its script from the built assets when node_modules has no Scalar (npm ci --omit=dev)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "docs-assets-"));

@@ -21,7 +21,12 @@ async function generateKey(alg: "RS256" | "RS384" | "ES256", kid: string): Promi
   const params =
     alg === "ES256"
       ? { name: "ECDSA", namedCurve: "P-256" }
-      : { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: alg === "RS256" ? "SHA-256" : "SHA-384" };
+      : {
+          name: "RSASSA-PKCS1-v1_5",
+          modulusLength: 2048,
+          publicExponent: new Uint8Array([1, 0, 1]),
+          hash: alg === "RS256" ? "SHA-256" : "SHA-384",
+        };
   const pair = (await crypto.subtle.generateKey(params, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   const privateJwk = { ...(await crypto.subtle.exportKey("jwk", pair.privateKey)), kid, alg } as Jwk;
   const publicJwk = { ...(await crypto.subtle.exportKey("jwk", pair.publicKey)), kid, alg, use: "sig" } as Jwk;
@@ -65,7 +70,11 @@ let rs384: SigningKey;
 beforeAll(async () => {
   database = await createTestDatabase();
   await idp.start();
-  [rsa, ec, rs384] = await Promise.all([generateKey("RS256", "rsa-1"), generateKey("ES256", "ec-1"), generateKey("RS384", "rsa-384")]);
+  [rsa, ec, rs384] = await Promise.all([
+    generateKey("RS256", "rsa-1"),
+    generateKey("ES256", "ec-1"),
+    generateKey("RS384", "rsa-384"),
+  ]);
   idp.published = [rsa.publicJwk, ec.publicJwk, rs384.publicJwk];
 });
 
@@ -89,11 +98,18 @@ function appWith(cache: Partial<JwksCacheOptions> = {}, algorithms: JwksAlgorith
 }
 
 const idpToken = (key: SigningKey, entityId: string, claims: Record<string, unknown> = {}) =>
-  sign({ sub: entityId, scope: "leads:convert", iat: nowSeconds(), exp: nowSeconds() + 300, ...claims }, key.privateJwk, key.alg as "RS256");
+  sign(
+    { sub: entityId, scope: "leads:convert", iat: nowSeconds(), exp: nowSeconds() + 300, ...claims },
+    key.privateJwk,
+    key.alg as "RS256",
+  );
 
 async function convertWith(app: ReturnType<typeof appWith>, makeToken: (entityId: string) => Promise<string>) {
   const { entity, lead } = await givenConvertibleLead(database.db);
-  return app.request(CONVERT_PATH, conversionRequest(await makeToken(entity.id), { lead_id: lead.id, financial_entity_id: entity.id }));
+  return app.request(
+    CONVERT_PATH,
+    conversionRequest(await makeToken(entity.id), { lead_id: lead.id, financial_entity_id: entity.id }),
+  );
 }
 
 describe("tokens from an identity provider (JWT_JWKS_URL)", () => {
@@ -183,22 +199,37 @@ describe("tokens from an identity provider (JWT_JWKS_URL)", () => {
   });
 
   it("is configured from the environment", async () => {
-    const config = parseEnv({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, JWT_JWKS_URL: idp.url, JWT_JWKS_ALGORITHMS: "ES256" });
+    const config = parseEnv({
+      TURSO_DATABASE_URL: database.url,
+      JWT_SECRET: TEST_SECRET,
+      JWT_JWKS_URL: idp.url,
+      JWT_JWKS_ALGORITHMS: "ES256",
+    });
     const app = createApp({ db: database.db, auth: authOptions(config), logger: silentLogger() });
 
     expect((await convertWith(app, (id) => idpToken(ec, id))).status).toBe(200);
     await expectProblem(await convertWith(app, (id) => idpToken(rsa, id)), 401, "unauthorized");
-    expect(() => parseEnv({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, JWT_JWKS_ALGORITHMS: "HS256" })).toThrow(
-      /JWT_JWKS_ALGORITHMS/,
-    );
+    expect(() =>
+      parseEnv({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, JWT_JWKS_ALGORITHMS: "HS256" }),
+    ).toThrow(/JWT_JWKS_ALGORITHMS/);
   });
 
   it("accepts only https: key set URLs, and plain http: on loopback for local work", () => {
     const env = (url: string) => ({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, JWT_JWKS_URL: url });
-    for (const url of ["http://id.example.com/.well-known/jwks.json", "http://10.0.0.7/jwks", "ftp://id.example.com/jwks", "https//x"]) {
+    for (const url of [
+      "http://id.example.com/.well-known/jwks.json",
+      "http://10.0.0.7/jwks",
+      "ftp://id.example.com/jwks",
+      "https//x",
+    ]) {
       expect(() => parseEnv(env(url)), url).toThrow(/JWT_JWKS_URL/);
     }
-    for (const url of ["https://id.example.com/.well-known/jwks.json", "http://127.0.0.1:8080/jwks", "http://localhost:9000/jwks", "http://[::1]/jwks"]) {
+    for (const url of [
+      "https://id.example.com/.well-known/jwks.json",
+      "http://127.0.0.1:8080/jwks",
+      "http://localhost:9000/jwks",
+      "http://[::1]/jwks",
+    ]) {
       expect(parseEnv(env(url)).jwksUrl).toBe(url);
     }
   });
@@ -278,7 +309,10 @@ describe("the key set when the provider is slow or down", () => {
     let clock = Date.now();
     const app = appWith({ maxAgeSeconds: 60, now: () => clock });
     const { entity, lead } = await givenConvertibleLead(database.db);
-    const request = conversionRequest(await idpToken(rsa, entity.id), { lead_id: lead.id, financial_entity_id: entity.id });
+    const request = conversionRequest(await idpToken(rsa, entity.id), {
+      lead_id: lead.id,
+      financial_entity_id: entity.id,
+    });
     expect((await app.request(CONVERT_PATH, request)).status).toBe(200);
 
     idp.published = [ec.publicJwk];
@@ -303,7 +337,10 @@ describe("the key set on the Worker (workerd), where requests must not await eac
         Array.from({ length: 6 }, async () => {
           const { entity, lead } = await givenConvertibleLead(worker.db);
           const token = await idpToken(rsa, entity.id);
-          return worker.fetch(CONVERT_PATH, conversionRequest(token, { lead_id: lead.id, financial_entity_id: entity.id }));
+          return worker.fetch(
+            CONVERT_PATH,
+            conversionRequest(token, { lead_id: lead.id, financial_entity_id: entity.id }),
+          );
         }),
       );
       for (const res of answers) expect(res.status, await res.clone().text()).toBe(200);

@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
+import { writeAssets } from "../../scripts/assets";
 import { createApp } from "../../src/app";
 import { nodeAssets } from "../../src/assets-node";
 import { PROBLEMS } from "../../src/http/problem";
-import { writeAssets } from "../../scripts/assets";
 import { createTestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
 import { expectDocumentedResponse, openApiDocument } from "../support/openapi";
@@ -15,7 +15,12 @@ describe("the OpenAPI document", () => {
   it("is served at GET /openapi.json", async () => {
     const database = await createTestDatabase();
     try {
-      const app = createApp({ db: database.db, auth: { secret: TEST_SECRET }, logger: silentLogger(), assets: nodeAssets() });
+      const app = createApp({
+        db: database.db,
+        auth: { secret: TEST_SECRET },
+        logger: silentLogger(),
+        assets: nodeAssets(),
+      });
       const res = await app.request("/openapi.json");
       expect(res.status).toBe(200);
       expect(res.headers.get("x-request-id")).not.toBeNull();
@@ -46,59 +51,114 @@ describe("the OpenAPI document", () => {
 
   it("describes every response of the outcome table, with an example for every problem code", () => {
     const responses = openApiDocument.paths["/turn-lead-into-client"].post.responses;
-    expect(Object.keys(responses).sort()).toEqual(["200", "400", "401", "403", "404", "405", "409", "413", "415", "429", "500", "503"]);
+    expect(Object.keys(responses).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "403",
+      "404",
+      "405",
+      "409",
+      "413",
+      "415",
+      "429",
+      "500",
+      "503",
+    ]);
     // Every problem code has an example somewhere in the document (the events API's codes are on its paths).
     const everyResponse = Object.values(openApiDocument.paths).flatMap((operations) =>
-      Object.values(operations as Record<string, { responses?: object }>).flatMap((op) => Object.values(op.responses ?? {})),
+      Object.values(operations as Record<string, { responses?: object }>).flatMap((op) =>
+        Object.values(op.responses ?? {}),
+      ),
     );
     const exampled = everyResponse.flatMap((r) =>
-      Object.keys((r as { content?: Record<string, { examples?: object }> }).content?.["application/problem+json"]?.examples ?? {}),
+      Object.keys(
+        (r as { content?: Record<string, { examples?: object }> }).content?.["application/problem+json"]?.examples ??
+          {},
+      ),
     );
     const routing = ["not_found"];
     expect([...new Set([...exampled, ...routing])].sort()).toEqual(Object.keys(PROBLEMS).sort());
-    expect(openApiDocument.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer", bearerFormat: "JWT" });
+    expect(openApiDocument.components.securitySchemes.bearerAuth).toMatchObject({
+      type: "http",
+      scheme: "bearer",
+      bearerFormat: "JWT",
+    });
   });
 
   it("documents the request body from the validator's own schema, as input", () => {
     expect(openApiDocument.components.schemas.TurnLeadIntoClientRequest).toMatchObject({
       type: "object",
       required: ["lead_id", "financial_entity_id"],
-      properties: { lead_id: { type: "string", format: "uuid" }, financial_entity_id: { type: "string", format: "uuid" } },
+      properties: {
+        lead_id: { type: "string", format: "uuid" },
+        financial_entity_id: { type: "string", format: "uuid" },
+      },
     });
   });
 });
 
 describe("the response check against the document", () => {
   const problem = (status: number, code: string, headers: Record<string, string> = {}) =>
-    new Response(JSON.stringify({ type: `/problems/${code}`, title: "t", status, detail: "d", code, request_id: "r-1" }), {
-      status,
-      headers: { "Content-Type": "application/problem+json", "X-Request-Id": "r-1", "Cache-Control": "no-store", ...headers },
-    });
+    new Response(
+      JSON.stringify({ type: `/problems/${code}`, title: "t", status, detail: "d", code, request_id: "r-1" }),
+      {
+        status,
+        headers: {
+          "Content-Type": "application/problem+json",
+          "X-Request-Id": "r-1",
+          "Cache-Control": "no-store",
+          ...headers,
+        },
+      },
+    );
   const check = (method: string, path: string, res: Response) => expectDocumentedResponse(method, path, res);
 
   it("accepts a response the document describes", async () => {
     await check("POST", "/turn-lead-into-client", problem(503, "service_unavailable", { "Retry-After": "1" }));
-    await check("POST", "/turn-lead-into-client", problem(401, "unauthorized", { "WWW-Authenticate": 'Bearer realm="x"' }));
+    await check(
+      "POST",
+      "/turn-lead-into-client",
+      problem(401, "unauthorized", { "WWW-Authenticate": 'Bearer realm="x"' }),
+    );
     await check("GET", "/nowhere", problem(404, "not_found"));
   });
 
   it("fails on a status the operation does not declare", async () => {
-    await expect(check("POST", "/turn-lead-into-client", problem(422, "service_unavailable"))).rejects.toThrow(/not documented/);
+    await expect(check("POST", "/turn-lead-into-client", problem(422, "service_unavailable"))).rejects.toThrow(
+      /not documented/,
+    );
     await expect(check("GET", "/nowhere", problem(500, "internal_error"))).rejects.toThrow(/no documented operation/);
   });
 
   it("fails on a content type the response does not declare", async () => {
-    const res = new Response("ok", { status: 200, headers: { "Content-Type": "text/plain", "X-Request-Id": "r", "Cache-Control": "no-store" } });
+    const res = new Response("ok", {
+      status: 200,
+      headers: { "Content-Type": "text/plain", "X-Request-Id": "r", "Cache-Control": "no-store" },
+    });
     await expect(check("GET", "/healthz", res)).rejects.toThrow(/text\/plain, which the document does not declare/);
   });
 
   it("fails when a required header is missing or a header breaks its schema", async () => {
-    await expect(check("POST", "/turn-lead-into-client", problem(503, "service_unavailable"))).rejects.toThrow(/lacks the header Retry-After/);
-    await expect(check("POST", "/turn-lead-into-client", problem(401, "unauthorized"))).rejects.toThrow(/lacks the header WWW-Authenticate/);
-    await expect(check("POST", "/turn-lead-into-client", problem(405, "method_not_allowed"))).rejects.toThrow(/lacks the header Allow/);
-    await expect(check("GET", "/nowhere", problem(404, "not_found", { "Cache-Control": "max-age=60" }))).rejects.toThrow(/Cache-Control/);
-    await expect(check("POST", "/turn-lead-into-client", problem(503, "service_unavailable", { "Retry-After": "soon" }))).rejects.toThrow(/Retry-After/);
-    const replay = new Response("{}", { status: 200, headers: { "Content-Type": "application/json", "X-Request-Id": "r", "Idempotent-Replayed": "yes" } });
+    await expect(check("POST", "/turn-lead-into-client", problem(503, "service_unavailable"))).rejects.toThrow(
+      /lacks the header Retry-After/,
+    );
+    await expect(check("POST", "/turn-lead-into-client", problem(401, "unauthorized"))).rejects.toThrow(
+      /lacks the header WWW-Authenticate/,
+    );
+    await expect(check("POST", "/turn-lead-into-client", problem(405, "method_not_allowed"))).rejects.toThrow(
+      /lacks the header Allow/,
+    );
+    await expect(
+      check("GET", "/nowhere", problem(404, "not_found", { "Cache-Control": "max-age=60" })),
+    ).rejects.toThrow(/Cache-Control/);
+    await expect(
+      check("POST", "/turn-lead-into-client", problem(503, "service_unavailable", { "Retry-After": "soon" })),
+    ).rejects.toThrow(/Retry-After/);
+    const replay = new Response("{}", {
+      status: 200,
+      headers: { "Content-Type": "application/json", "X-Request-Id": "r", "Idempotent-Replayed": "yes" },
+    });
     await expect(check("POST", "/turn-lead-into-client", replay)).rejects.toThrow(/Cache-Control|Idempotent-Replayed/);
   });
 });

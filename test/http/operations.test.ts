@@ -102,7 +102,11 @@ describe("structured logs", () => {
       email: "secret.person@example.com",
       phone: "+57 301 765 4321",
     });
-    await givenClient(database.db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "9015557773" });
+    await givenClient(database.db, {
+      financialEntityId: entity.id,
+      ecosystemId: entity.ecosystemId,
+      nit: "9015557773",
+    });
     const token = await tokenFor(entity.id);
     const body = { lead_id: lead.id, financial_entity_id: entity.id };
 
@@ -134,9 +138,15 @@ describe("structured logs", () => {
     const requestId = res.headers.get("x-request-id");
     const errors = logs.records.filter((r) => r.level === "error");
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ request_id: requestId, code: "service_unavailable", error: { name: "DatabaseUnavailableError" } });
+    expect(errors[0]).toMatchObject({
+      request_id: requestId,
+      code: "service_unavailable",
+      error: { name: "DatabaseUnavailableError" },
+    });
     expect(JSON.stringify(errors[0])).toMatch(/cause/);
-    expect(logs.records.filter((r) => r.level === "info")).toEqual([expect.objectContaining({ request_id: requestId, status: 503 })]);
+    expect(logs.records.filter((r) => r.level === "info")).toEqual([
+      expect.objectContaining({ request_id: requestId, status: 503 }),
+    ]);
   });
 });
 
@@ -150,7 +160,11 @@ describe("error classes", () => {
     const logs = silentLogger();
     // The real driver on the real database, handed a value our code forgot to fill: a TypeError, not an outage.
     const buggyStore: ConversionStore = {
-      convert: () => callDatabase(() => database.db.$client.execute({ sql: "select ?", args: [undefined as never] }), 1_000) as never,
+      convert: () =>
+        callDatabase(
+          () => database.db.$client.execute({ sql: "select ?", args: [undefined as never] }),
+          1_000,
+        ) as never,
     };
     const app = createApp({ db: database.db, store: buggyStore, auth: { secret: TEST_SECRET }, logger: logs });
 
@@ -172,7 +186,12 @@ describe("error classes", () => {
         throw new TypeError("Cannot read properties of undefined (reading 'nit')");
       },
     };
-    const app = createApp({ db: database.db, store: buggyStore, auth: { secret: TEST_SECRET }, logger: silentLogger() });
+    const app = createApp({
+      db: database.db,
+      store: buggyStore,
+      auth: { secret: TEST_SECRET },
+      logger: silentLogger(),
+    });
 
     const res = await app.request(CONVERT_PATH, await convertRequest());
 

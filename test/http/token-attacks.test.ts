@@ -12,7 +12,8 @@ import { nowSeconds, TEST_SECRET, tokenFor } from "../support/tokens";
 const ISSUER = "https://id.example.com/";
 const AUDIENCE = "lead-conversion-api";
 
-const b64url = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+const b64url = (value: unknown) =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 
 /** A token with any header, any payload, signed with HMAC-SHA256 under `secret` (or unsigned). */
 function handmade(header: Record<string, unknown>, payload: unknown, secret: string | null = TEST_SECRET): string {
@@ -99,7 +100,9 @@ describe("token attacks (RFC 8725) — each refused without touching the databas
   });
 
   it("a wrong secret", async () => {
-    await expectRejected(await attemptWith((id) => sign(claims(id), "a-completely-different-secret-of-32-bytes", "HS256")));
+    await expectRejected(
+      await attemptWith((id) => sign(claims(id), "a-completely-different-secret-of-32-bytes", "HS256")),
+    );
   });
 
   it("an empty secret", async () => {
@@ -156,7 +159,9 @@ describe("token attacks (RFC 8725) — each refused without touching the databas
   });
 
   it("a wrong iss when an issuer is configured", async () => {
-    await expectRejected(await attemptWith((id) => tokenFor(id, { iss: "https://evil.example.com/", aud: AUDIENCE }), { strict: true }));
+    await expectRejected(
+      await attemptWith((id) => tokenFor(id, { iss: "https://evil.example.com/", aud: AUDIENCE }), { strict: true }),
+    );
   });
 
   it("a missing iss when an issuer is configured", async () => {
@@ -164,7 +169,9 @@ describe("token attacks (RFC 8725) — each refused without touching the databas
   });
 
   it("a wrong aud when an audience is configured", async () => {
-    await expectRejected(await attemptWith((id) => tokenFor(id, { iss: ISSUER, aud: "another-api" }), { strict: true }));
+    await expectRejected(
+      await attemptWith((id) => tokenFor(id, { iss: ISSUER, aud: "another-api" }), { strict: true }),
+    );
   });
 
   it("a missing aud when an audience is configured", async () => {
@@ -191,7 +198,10 @@ describe("token attacks (RFC 8725) — each refused without touching the databas
     const entity = await givenEntity(database.db);
     const token = await tokenFor(entity.id);
     tokensSent.push(token);
-    await expectRejected(await attempt(() => null, { query: `?access_token=${token}&token=${token}` }), /^Bearer realm=/);
+    await expectRejected(
+      await attempt(() => null, { query: `?access_token=${token}&token=${token}` }),
+      /^Bearer realm=/,
+    );
   });
 
   it("a valid token for another entity is 403 forbidden, still without the database", async () => {
@@ -222,7 +232,9 @@ describe("tokens that must be accepted", () => {
   });
 
   it("the configured iss and aud (aud may be a list)", async () => {
-    await accepted(await attemptWith((id) => tokenFor(id, { iss: ISSUER, aud: ["other", AUDIENCE] }), { strict: true }));
+    await accepted(
+      await attemptWith((id) => tokenFor(id, { iss: ISSUER, aud: ["other", AUDIENCE] }), { strict: true }),
+    );
   });
 
   it("financial_entity_id taking precedence over a non-UUID sub", async () => {
@@ -340,13 +352,18 @@ describe("whitespace around the Authorization value (RFC 9110 OWS)", () => {
   const untrimmed = (headers: Headers, authorization: string) =>
     new Proxy(headers, {
       get(target, property) {
-        if (property === "get") return (name: string) => (name.toLowerCase() === "authorization" ? authorization : target.get(name));
+        if (property === "get")
+          return (name: string) => (name.toLowerCase() === "authorization" ? authorization : target.get(name));
         const value = Reflect.get(target, property, target);
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
 
-  for (const [before, after] of [["", " "], ["", "\t"], [" \t", "  "]]) {
+  for (const [before, after] of [
+    ["", " "],
+    ["", "\t"],
+    [" \t", "  "],
+  ]) {
     it(`is ignored: ${JSON.stringify(`${before}Bearer <token>${after}`)}`, async () => {
       const { entity, lead } = await givenConvertibleLead(database.db);
       const body = JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id });

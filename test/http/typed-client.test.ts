@@ -17,7 +17,9 @@ afterAll(() => database.close());
 describe("the typed client (hono/client)", () => {
   it("converts a lead with typed input and output", async () => {
     const { entity, lead } = await givenConvertibleLead(database.db);
-    const client = hc<AppType>("http://api.test", { fetch: (input: Request | string | URL, init?: RequestInit) => app.request(input, init) });
+    const client = hc<AppType>("http://api.test", {
+      fetch: (input: Request | string | URL, init?: RequestInit) => app.request(input, init),
+    });
 
     const res = await client["turn-lead-into-client"].$post(
       { json: { lead_id: lead.id, financial_entity_id: entity.id } },
@@ -33,9 +35,16 @@ describe("the typed client (hono/client)", () => {
 
   it("reads a client and a lead back, typed", async () => {
     const { entity, lead } = await givenConvertibleLead(database.db);
-    const client = hc<AppType>("http://api.test", { fetch: (input: Request | string | URL, init?: RequestInit) => app.request(input, init) });
-    const headers = { Authorization: `Bearer ${await tokenFor(entity.id, { scope: "leads:convert users:read leads:read" })}` };
-    const converted = await client["turn-lead-into-client"].$post({ json: { lead_id: lead.id, financial_entity_id: entity.id } }, { headers });
+    const client = hc<AppType>("http://api.test", {
+      fetch: (input: Request | string | URL, init?: RequestInit) => app.request(input, init),
+    });
+    const headers = {
+      Authorization: `Bearer ${await tokenFor(entity.id, { scope: "leads:convert users:read leads:read" })}`,
+    };
+    const converted = await client["turn-lead-into-client"].$post(
+      { json: { lead_id: lead.id, financial_entity_id: entity.id } },
+      { headers },
+    );
     if (converted.status !== 200) throw new Error(`conversion answered ${converted.status}`);
     const { _id } = await converted.json();
 
@@ -51,7 +60,9 @@ describe("the typed client (hono/client)", () => {
 
   it("converts many leads in one call, typed, with link", async () => {
     const { entity, lead } = await givenConvertibleLead(database.db);
-    const client = hc<AppType>("http://api.test", { fetch: (input: Request | string | URL, init?: RequestInit) => app.request(input, init) });
+    const client = hc<AppType>("http://api.test", {
+      fetch: (input: Request | string | URL, init?: RequestInit) => app.request(input, init),
+    });
 
     const res = await client["turn-leads-into-clients"].$post(
       { json: { financial_entity_id: entity.id, lead_ids: [lead.id], on_existing_client: "link" } },

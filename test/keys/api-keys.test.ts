@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { parseIntegrationKey } from "../../src/http/auth";
-import { expectDocumentedResponse } from "../support/openapi";
 import { expectProblem } from "../contract/expect";
 import { readApiKey } from "../support/api-keys";
 import { givenConvertibleLead, givenEntity } from "../support/builders";
 import { countingDatabase, createTestDatabase, type TestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
+import { expectDocumentedResponse } from "../support/openapi";
 import { CONVERT_PATH, jsonOf } from "../support/requests";
 import { TEST_SECRET, tokenFor } from "../support/tokens";
 
@@ -22,7 +22,13 @@ beforeAll(async () => {
 afterAll(() => database.close());
 
 /** A request to /api-keys, checked against the OpenAPI document; with the database calls it made. */
-async function call(method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}) {
+async function call(
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   counted.reset();
   const res = await app.request(path, {
     method,
@@ -37,7 +43,8 @@ async function call(method: string, path: string, token: string | null, body?: u
   return { res, dbCalls: counted.calls() };
 }
 
-const manager = (entityId: string, claims: Record<string, unknown> = { scope: "keys:manage" }) => tokenFor(entityId, claims);
+const manager = (entityId: string, claims: Record<string, unknown> = { scope: "keys:manage" }) =>
+  tokenFor(entityId, claims);
 
 describe("/api-keys — happy path", () => {
   it("creates a key shown once, lists it without the text, and the key converts a lead", async () => {
@@ -63,8 +70,14 @@ describe("/api-keys — happy path", () => {
     const list = await jsonOf(listed.res);
     expect(list.data).toEqual([
       {
-        id: body.id, name: "HubSpot workflow", scopes: ["leads:convert"], prefix: body.prefix,
-        created_at: body.created_at, expires_at: null, revoked_at: null, last_used_at: null,
+        id: body.id,
+        name: "HubSpot workflow",
+        scopes: ["leads:convert"],
+        prefix: body.prefix,
+        created_at: body.created_at,
+        expires_at: null,
+        revoked_at: null,
+        last_used_at: null,
       },
     ]);
     expect(JSON.stringify(list)).not.toContain(body.key);
@@ -83,10 +96,15 @@ describe("/api-keys — happy path", () => {
     const entity = await givenEntity(database.db);
     const jwt = await tokenFor(entity.id, { scope: undefined });
     const created = await call("POST", "/api-keys", jwt, {
-      name: "Zapier", scopes: ["leads:convert", "leads:read", "leads:convert"], expires_at: "2099-01-01T05:00:00-05:00",
+      name: "Zapier",
+      scopes: ["leads:convert", "leads:read", "leads:convert"],
+      expires_at: "2099-01-01T05:00:00-05:00",
     });
     expect(created.res.status).toBe(201);
-    expect(await jsonOf(created.res)).toMatchObject({ scopes: ["leads:convert", "leads:read"], expires_at: "2099-01-01T10:00:00.000Z" });
+    expect(await jsonOf(created.res)).toMatchObject({
+      scopes: ["leads:convert", "leads:read"],
+      expires_at: "2099-01-01T10:00:00.000Z",
+    });
   });
 
   it("revoking is 204, again 204, keeps the first revocation time, and lists the key as revoked", async () => {
@@ -115,7 +133,9 @@ describe("/api-keys — happy path", () => {
 describe("/api-keys — errors", () => {
   it("another entity's key, an unknown id or a non-UUID id is 404 api_key_not_found", async () => {
     const [mine, theirs] = [await givenEntity(database.db), await givenEntity(database.db)];
-    const { id } = await jsonOf((await call("POST", "/api-keys", await manager(theirs.id), { name: "x", scopes: ["leads:read"] })).res);
+    const { id } = await jsonOf(
+      (await call("POST", "/api-keys", await manager(theirs.id), { name: "x", scopes: ["leads:read"] })).res,
+    );
     for (const target of [id, crypto.randomUUID()]) {
       const { res, dbCalls } = await call("DELETE", `/api-keys/${target}`, await manager(mine.id));
       await expectProblem(res, 404, "api_key_not_found");
@@ -142,7 +162,11 @@ describe("/api-keys — errors", () => {
   });
 
   it("no token is 401", async () => {
-    for (const [method, path] of [["POST", "/api-keys"], ["GET", "/api-keys"], ["DELETE", `/api-keys/${crypto.randomUUID()}`]] as const) {
+    for (const [method, path] of [
+      ["POST", "/api-keys"],
+      ["GET", "/api-keys"],
+      ["DELETE", `/api-keys/${crypto.randomUUID()}`],
+    ] as const) {
       const { res, dbCalls } = await call(method, path, null);
       await expectProblem(res, 401, "unauthorized");
       expect(dbCalls).toBe(0);
@@ -156,8 +180,16 @@ describe("/api-keys — errors", () => {
     ["empty scopes", { name: "x", scopes: [] }, "scopes"],
     ["an unknown scope", { name: "x", scopes: ["leads:convert", "admin"] }, "scopes.1"],
     ["keys:manage as a key's scope", { name: "x", scopes: ["keys:manage"] }, "scopes.0"],
-    ["expires_at in the past", { name: "x", scopes: ["leads:convert"], expires_at: "2020-01-01T00:00:00Z" }, "expires_at"],
-    ["expires_at without a zone", { name: "x", scopes: ["leads:convert"], expires_at: "2099-01-01T00:00:00" }, "expires_at"],
+    [
+      "expires_at in the past",
+      { name: "x", scopes: ["leads:convert"], expires_at: "2020-01-01T00:00:00Z" },
+      "expires_at",
+    ],
+    [
+      "expires_at without a zone",
+      { name: "x", scopes: ["leads:convert"], expires_at: "2099-01-01T00:00:00" },
+      "expires_at",
+    ],
     ["expires_at that is not a date", { name: "x", scopes: ["leads:convert"], expires_at: "tomorrow" }, "expires_at"],
   ])("%s is 400 validation_error naming the field", async (_, body, path) => {
     const entity = await givenEntity(database.db);
@@ -170,12 +202,23 @@ describe("/api-keys — errors", () => {
   it("malformed JSON is 400, another content type 415, an oversized body 413", async () => {
     const jwt = await manager((await givenEntity(database.db)).id);
     await expectProblem((await call("POST", "/api-keys", jwt, "{")).res, 400, "validation_error");
-    await expectProblem((await call("POST", "/api-keys", jwt, "x", { "Content-Type": "text/plain" })).res, 415, "unsupported_media_type");
-    await expectProblem((await call("POST", "/api-keys", jwt, { name: "x".repeat(5_000), scopes: ["leads:read"] })).res, 413, "payload_too_large");
+    await expectProblem(
+      (await call("POST", "/api-keys", jwt, "x", { "Content-Type": "text/plain" })).res,
+      415,
+      "unsupported_media_type",
+    );
+    await expectProblem(
+      (await call("POST", "/api-keys", jwt, { name: "x".repeat(5_000), scopes: ["leads:read"] })).res,
+      413,
+      "payload_too_large",
+    );
   });
 
   it("a token for an entity that does not exist is 404 financial_entity_not_found, in one request", async () => {
-    const { res, dbCalls } = await call("POST", "/api-keys", await manager(crypto.randomUUID()), { name: "x", scopes: ["leads:read"] });
+    const { res, dbCalls } = await call("POST", "/api-keys", await manager(crypto.randomUUID()), {
+      name: "x",
+      scopes: ["leads:read"],
+    });
     await expectProblem(res, 404, "financial_entity_not_found");
     expect(dbCalls).toBe(1);
   });

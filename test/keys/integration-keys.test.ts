@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   crc32,
@@ -6,7 +7,6 @@ import {
   keyChecksum,
   parseIntegrationKey,
 } from "../../src/http/auth/integration-keys";
-import { createHash } from "node:crypto";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

@@ -2,10 +2,10 @@ import type { Client, InStatement } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { createDatabase } from "../../src/db/client";
-import { keyChecksum } from "../../src/http/auth/integration-keys";
 import { generateIntegrationKey } from "../../src/http/auth";
+import { keyChecksum } from "../../src/http/auth/integration-keys";
 import { expectProblem } from "../contract/expect";
-import { givenApiKey, inThePast, inTheFuture, readApiKey } from "../support/api-keys";
+import { givenApiKey, inTheFuture, inThePast, readApiKey } from "../support/api-keys";
 import { auditFor, givenConvertibleLead, givenEntity, readLead, writesFor } from "../support/builders";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
@@ -20,10 +20,12 @@ function recordingDatabase(client: Client) {
     get(target, property) {
       const value = Reflect.get(target, property, target);
       if (typeof value !== "function") return value;
-      if (!["execute", "batch", "transaction", "executeMultiple", "migrate"].includes(String(property))) return value.bind(target);
+      if (!["execute", "batch", "transaction", "executeMultiple", "migrate"].includes(String(property)))
+        return value.bind(target);
       return (...args: unknown[]) => {
         calls += 1;
-        if (property === "batch") batches.push((args[0] as InStatement[]).map((s) => (typeof s === "string" ? s : s.sql)));
+        if (property === "batch")
+          batches.push((args[0] as InStatement[]).map((s) => (typeof s === "string" ? s : s.sql)));
         return value.apply(target, args);
       };
     },
@@ -150,7 +152,9 @@ describe("integration key attacks — malformed keys are refused without the dat
 
   it("a key in the body is never looked at", async () => {
     const key = await keyOf((await givenEntity(database.db)).id);
-    const result = await attempt(() => null, { body: (ids) => ({ ...ids, api_key: key, authorization: `Bearer ${key}` }) });
+    const result = await attempt(() => null, {
+      body: (ids) => ({ ...ids, api_key: key, authorization: `Bearer ${key}` }),
+    });
     await expectProblem(result.res, 401, "unauthorized");
     expect(result.dbCalls).toBe(0);
   });
@@ -177,7 +181,9 @@ describe("integration key attacks — malformed keys are refused without the dat
   });
 
   it("a malformed body with an unknown key is 400: the body comes before the key's database check", async () => {
-    const result = await attempt(async () => `Bearer ${(await generateIntegrationKey()).key}`, { body: () => ({ lead_id: "x" }) });
+    const result = await attempt(async () => `Bearer ${(await generateIntegrationKey()).key}`, {
+      body: () => ({ lead_id: "x" }),
+    });
     await expectProblem(result.res, 400, "validation_error");
     expect(result.dbCalls).toBe(0);
   });
@@ -237,7 +243,11 @@ describe("integration key attacks — well-formed keys are judged inside the con
     const live = await givenApiKey(database.db, entity.id);
     const body = JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id });
     const send = (key: string) =>
-      app.request(CONVERT_PATH, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` }, body });
+      app.request(CONVERT_PATH, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
+        body,
+      });
     expect((await send(live.key)).status).toBe(200);
     const revoked = await givenApiKey(database.db, entity.id, { revokedAt: inThePast() });
     const res = await send(revoked.key);
@@ -249,7 +259,9 @@ describe("integration key attacks — well-formed keys are judged inside the con
     const { entity, lead } = await givenConvertibleLead(database.db);
     const { key, id } = await givenApiKey(database.db, entity.id);
     const jwt = await tokenFor(entity.id, { scope: "keys:manage" });
-    expect((await app.request(`/api-keys/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${jwt}` } })).status).toBe(204);
+    expect(
+      (await app.request(`/api-keys/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${jwt}` } })).status,
+    ).toBe(204);
     const res = await app.request(CONVERT_PATH, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
@@ -271,10 +283,13 @@ describe("integration key attacks — well-formed keys are judged inside the con
           headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
           body: JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id }),
         });
-      const revoke = () => app.request(`/api-keys/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${jwt}` } });
+      const revoke = () =>
+        app.request(`/api-keys/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${jwt}` } });
       // Alternate who is sent first; the database serializes the two transactions either way.
       const [conversion, revocation] =
-        round % 2 === 0 ? await Promise.all([convert(), revoke()]) : (await Promise.all([revoke(), convert()])).reverse();
+        round % 2 === 0
+          ? await Promise.all([convert(), revoke()])
+          : (await Promise.all([revoke(), convert()])).reverse();
       expect(revocation!.status).toBe(204);
       seen.add(conversion!.status);
       const writes = await writesFor(database.db, lead.id);
@@ -308,7 +323,9 @@ describe("integration keys on key management — refused without the database", 
 
   it("a key, even with every scope, cannot create, list or revoke keys (403)", async () => {
     const entity = await givenEntity(database.db);
-    const key = await givenApiKey(database.db, entity.id, { scopes: ["leads:convert", "leads:read", "users:read", "webhooks:manage"] });
+    const key = await givenApiKey(database.db, entity.id, {
+      scopes: ["leads:convert", "leads:read", "users:read", "webhooks:manage"],
+    });
     for (const [method, path, body] of [
       ["POST", "/api-keys", { name: "mine", scopes: ["leads:convert"] }],
       ["GET", "/api-keys", undefined],
@@ -326,7 +343,11 @@ describe("integration keys on key management — refused without the database", 
     const entity = await givenEntity(database.db);
     const manager = await givenApiKey(database.db, entity.id, { scopes: ["webhooks:manage"] });
     const converter = await givenApiKey(database.db, entity.id, { scopes: ["leads:convert"] });
-    for (const [method, path] of [["GET", "/webhook-endpoints"], ["GET", "/events"], ["GET", `/events/${crypto.randomUUID()}/deliveries`]] as const) {
+    for (const [method, path] of [
+      ["GET", "/webhook-endpoints"],
+      ["GET", "/events"],
+      ["GET", `/events/${crypto.randomUUID()}/deliveries`],
+    ] as const) {
       const allowed = await manage(method, path, `Bearer ${manager.key}`);
       expect([allowed.res.status, allowed.dbCalls]).toEqual([path.endsWith("deliveries") ? 404 : 200, 1]);
       const refused = await manage(method, path, `Bearer ${converter.key}`);
@@ -378,6 +399,9 @@ describe("what a key leaves behind", () => {
 });
 
 async function readEntityEcosystem(entityId: string) {
-  const rows = await database.db.$client.execute({ sql: "select ecosystem_id from financial_entities where id = ?", args: [entityId] });
+  const rows = await database.db.$client.execute({
+    sql: "select ecosystem_id from financial_entities where id = ?",
+    args: [entityId],
+  });
   return rows.rows[0]?.ecosystem_id as string | undefined;
 }

@@ -10,7 +10,10 @@ import { tokenFor } from "../support/tokens";
 const BUDGET = { conversions: 4, requests: 3 };
 
 /** The same checks on each runtime, with the runtime's own limiter. */
-function rateLimitSuite(name: string, start: () => Promise<HttpTarget & { dbRequests?: () => Promise<number>; resetDb?: () => Promise<void> }>) {
+function rateLimitSuite(
+  name: string,
+  start: () => Promise<HttpTarget & { dbRequests?: () => Promise<number>; resetDb?: () => Promise<void> }>,
+) {
   describe(`rate limits — ${name}`, () => {
     let target: Awaited<ReturnType<typeof start>>;
     beforeAll(async () => {
@@ -33,7 +36,10 @@ function rateLimitSuite(name: string, start: () => Promise<HttpTarget & { dbRequ
       const quietStatuses: number[] = [];
       let over: Response | undefined;
       for (let i = 0; i < noisyLeads.length; i++) {
-        const res = await target.fetch(CONVERT_PATH, conversionRequest(noisyKey.key, { lead_id: noisyLeads[i], financial_entity_id: noisy.id }));
+        const res = await target.fetch(
+          CONVERT_PATH,
+          conversionRequest(noisyKey.key, { lead_id: noisyLeads[i], financial_entity_id: noisy.id }),
+        );
         noisyStatuses.push(res.status);
         if (res.status === 429 && !over) over = res;
         else await res.arrayBuffer();
@@ -62,10 +68,18 @@ function rateLimitSuite(name: string, start: () => Promise<HttpTarget & { dbRequ
       const token = await tokenFor(entity.id);
       await awayFromWindowEdge(10);
       for (const leadId of leads.slice(0, BUDGET.conversions)) {
-        await (await target.fetch(CONVERT_PATH, conversionRequest(token, { lead_id: leadId, financial_entity_id: entity.id }))).arrayBuffer();
+        await (
+          await target.fetch(
+            CONVERT_PATH,
+            conversionRequest(token, { lead_id: leadId, financial_entity_id: entity.id }),
+          )
+        ).arrayBuffer();
       }
       await target.resetDb!();
-      const res = await target.fetch(CONVERT_PATH, conversionRequest(token, { lead_id: leads.at(-1), financial_entity_id: entity.id }));
+      const res = await target.fetch(
+        CONVERT_PATH,
+        conversionRequest(token, { lead_id: leads.at(-1), financial_entity_id: entity.id }),
+      );
       await expectProblem(res, 429, "rate_limited");
       expect(await target.dbRequests()).toBe(0);
     });
@@ -78,7 +92,8 @@ function rateLimitSuite(name: string, start: () => Promise<HttpTarget & { dbRequ
       for (let i = 0; i < BUDGET.requests + 2; i++) {
         const res = await target.fetch("/api-keys", { headers: { Authorization: `Bearer ${jwt}` } });
         statuses.push(res.status);
-        if (res.status === 429) expect(res.headers.get("ratelimit-policy")).toBe(`"requests";q=${BUDGET.requests};w=60`);
+        if (res.status === 429)
+          expect(res.headers.get("ratelimit-policy")).toBe(`"requests";q=${BUDGET.requests};w=60`);
         await res.arrayBuffer();
       }
       expect(statuses).toEqual([...Array(BUDGET.requests).fill(200), 429, 429]);
@@ -99,11 +114,23 @@ rateLimitSuite("Worker in workerd (Workers Rate Limiting binding, as wrangler de
   const target = await startWorkerTarget({
     vars: budgetEnv,
     bindings: {
-      CONVERSIONS_RATE_LIMITER: { type: "ratelimit", namespace_id: "1001", simple: { limit: BUDGET.conversions, period: 60 } },
-      REQUESTS_RATE_LIMITER: { type: "ratelimit", namespace_id: "1002", simple: { limit: BUDGET.requests, period: 60 } },
+      CONVERSIONS_RATE_LIMITER: {
+        type: "ratelimit",
+        namespace_id: "1001",
+        simple: { limit: BUDGET.conversions, period: 60 },
+      },
+      REQUESTS_RATE_LIMITER: {
+        type: "ratelimit",
+        namespace_id: "1002",
+        simple: { limit: BUDGET.requests, period: 60 },
+      },
     },
   });
-  return { ...target, dbRequests: async () => target.server.pipelineRequests(), resetDb: async () => target.server.resetStats() };
+  return {
+    ...target,
+    dbRequests: async () => target.server.pipelineRequests(),
+    resetDb: async () => target.server.resetStats(),
+  };
 });
 
 describe("rate limits — the Worker counts with its binding, not in its isolate", () => {
@@ -111,7 +138,9 @@ describe("rate limits — the Worker counts with its binding, not in its isolate
   beforeAll(async () => {
     // No RATE_LIMIT_* variables: an in-isolate count would allow 600; only the binding's limit of 2 can refuse the third.
     target = await startWorkerTarget({
-      bindings: { CONVERSIONS_RATE_LIMITER: { type: "ratelimit", namespace_id: "1001", simple: { limit: 2, period: 60 } } },
+      bindings: {
+        CONVERSIONS_RATE_LIMITER: { type: "ratelimit", namespace_id: "1001", simple: { limit: 2, period: 60 } },
+      },
     });
   }, 90_000);
   afterAll(async () => {
@@ -125,7 +154,10 @@ describe("rate limits — the Worker counts with its binding, not in its isolate
     await awayFromWindowEdge(10);
     const statuses = [];
     for (const leadId of leads) {
-      const res = await target.fetch(CONVERT_PATH, conversionRequest(token, { lead_id: leadId, financial_entity_id: entity.id }));
+      const res = await target.fetch(
+        CONVERT_PATH,
+        conversionRequest(token, { lead_id: leadId, financial_entity_id: entity.id }),
+      );
       statuses.push(res.status);
       await res.arrayBuffer();
     }

@@ -61,17 +61,25 @@ describe("the default budgets are the spec's", () => {
   it("in the Node entry's environment, and settable there", () => {
     const env = { TURSO_DATABASE_URL: "file:x.db", JWT_SECRET: TEST_SECRET };
     expect(parseEnv(env).rateLimits).toEqual({ conversions: 600, requests: 1_200 });
-    expect(parseEnv({ ...env, RATE_LIMIT_CONVERSIONS_PER_MINUTE: "7", RATE_LIMIT_REQUESTS_PER_MINUTE: "9" }).rateLimits).toEqual({
+    expect(
+      parseEnv({ ...env, RATE_LIMIT_CONVERSIONS_PER_MINUTE: "7", RATE_LIMIT_REQUESTS_PER_MINUTE: "9" }).rateLimits,
+    ).toEqual({
       conversions: 7,
       requests: 9,
     });
-    expect(() => parseEnv({ ...env, RATE_LIMIT_CONVERSIONS_PER_MINUTE: "0" })).toThrow(/RATE_LIMIT_CONVERSIONS_PER_MINUTE/);
-    expect(() => parseEnv({ ...env, RATE_LIMIT_REQUESTS_PER_MINUTE: "lots" })).toThrow(/RATE_LIMIT_REQUESTS_PER_MINUTE/);
+    expect(() => parseEnv({ ...env, RATE_LIMIT_CONVERSIONS_PER_MINUTE: "0" })).toThrow(
+      /RATE_LIMIT_CONVERSIONS_PER_MINUTE/,
+    );
+    expect(() => parseEnv({ ...env, RATE_LIMIT_REQUESTS_PER_MINUTE: "lots" })).toThrow(
+      /RATE_LIMIT_REQUESTS_PER_MINUTE/,
+    );
   });
 
   it("in wrangler.toml's [[ratelimits]] bindings, per minute", () => {
     const config = unstable_readConfig({ config: "wrangler.toml" });
-    const byName = Object.fromEntries(config.ratelimits.map((r: { name: string; simple: unknown }) => [r.name, r.simple]));
+    const byName = Object.fromEntries(
+      config.ratelimits.map((r: { name: string; simple: unknown }) => [r.name, r.simple]),
+    );
     expect(byName).toEqual({
       CONVERSIONS_RATE_LIMITER: { limit: 600, period: 60 },
       REQUESTS_RATE_LIMITER: { limit: 1_200, period: 60 },
@@ -88,7 +96,10 @@ describe("the default budgets are the spec's", () => {
       await awayFromWindowEdge(30);
       const statuses: number[] = [];
       for (const leadId of leads) {
-        const res = await app.request(CONVERT_PATH, conversionRequest(token, { lead_id: leadId, financial_entity_id: entity.id }));
+        const res = await app.request(
+          CONVERT_PATH,
+          conversionRequest(token, { lead_id: leadId, financial_entity_id: entity.id }),
+        );
         statuses.push(res.status);
         if (res.status === 429) expect(res.headers.get("ratelimit-policy")).toBe('"conversions";q=600;w=60');
       }
@@ -135,7 +146,10 @@ describe("rate limits in the app", () => {
     const token = await tokenFor(entity.id);
     const bulk = async (leadIds: string[]) => {
       counted.reset();
-      const res = await app.request("/turn-leads-into-clients", conversionRequest(token, { financial_entity_id: entity.id, lead_ids: leadIds }));
+      const res = await app.request(
+        "/turn-leads-into-clients",
+        conversionRequest(token, { financial_entity_id: entity.id, lead_ids: leadIds }),
+      );
       await expectDocumentedResponse("POST", "/turn-leads-into-clients", res);
       return { res, dbCalls: counted.calls() };
     };
@@ -155,7 +169,8 @@ describe("rate limits in the app", () => {
     const entity = await givenEntity(database.db);
     const leads = await givenManyLeads(database.db, entity.ecosystemId, 4);
     const token = await tokenFor(entity.id);
-    for (const leadId of leads.slice(0, 3)) expect((await convert(token, { lead_id: leadId, financial_entity_id: entity.id })).status).toBe(200);
+    for (const leadId of leads.slice(0, 3))
+      expect((await convert(token, { lead_id: leadId, financial_entity_id: entity.id })).status).toBe(200);
     const over = await convert(token, { lead_id: leads[3], financial_entity_id: entity.id });
     expect(over.res.headers.get("retry-after")).toBe("45");
     expect(over.res.headers.get("ratelimit-policy")).toBe('"conversions";q=3;w=60');
@@ -185,10 +200,17 @@ describe("rate limits in the app", () => {
     const entity = await givenEntity(database.db);
     const leads = await givenManyLeads(database.db, entity.ecosystemId, 4);
     const key = await givenApiKey(database.db, entity.id);
-    const ask = (credential: string, leadId: string) => convert(credential, { lead_id: leadId, financial_entity_id: entity.id });
-    expect((await ask(await tokenFor(entity.id, { sub: "svc-a", financial_entity_id: entity.id }), leads[0]!)).status).toBe(200);
-    expect((await ask(await tokenFor(entity.id, { sub: "svc-a", financial_entity_id: entity.id }), leads[1]!)).status).toBe(429);
-    expect((await ask(await tokenFor(entity.id, { sub: "svc-b", financial_entity_id: entity.id }), leads[1]!)).status).toBe(200);
+    const ask = (credential: string, leadId: string) =>
+      convert(credential, { lead_id: leadId, financial_entity_id: entity.id });
+    expect(
+      (await ask(await tokenFor(entity.id, { sub: "svc-a", financial_entity_id: entity.id }), leads[0]!)).status,
+    ).toBe(200);
+    expect(
+      (await ask(await tokenFor(entity.id, { sub: "svc-a", financial_entity_id: entity.id }), leads[1]!)).status,
+    ).toBe(429);
+    expect(
+      (await ask(await tokenFor(entity.id, { sub: "svc-b", financial_entity_id: entity.id }), leads[1]!)).status,
+    ).toBe(200);
     expect((await ask(key.key, leads[2]!)).status).toBe(200);
     expect((await ask(key.key, leads[3]!)).status).toBe(429);
   });
@@ -196,7 +218,9 @@ describe("rate limits in the app", () => {
   it("a flood of an unknown or revoked key is limited before it reaches the database", async () => {
     freshApp({ conversions: 2, requests: 2 });
     const { entity, lead } = await givenConvertibleLead(database.db);
-    const revoked = await givenApiKey(database.db, entity.id, { revokedAt: new Date(Date.now() - MINUTE).toISOString() });
+    const revoked = await givenApiKey(database.db, entity.id, {
+      revokedAt: new Date(Date.now() - MINUTE).toISOString(),
+    });
     const body = { lead_id: lead.id, financial_entity_id: entity.id };
     const results = [];
     for (let i = 0; i < 10; i++) results.push(await convert(revoked.key, body));
@@ -251,12 +275,22 @@ describe("rate limits in the app", () => {
 
     const flood = Promise.all(
       noisyLeads.map((leadId) =>
-        Promise.resolve(app.request(CONVERT_PATH, conversionRequest(noisyKey.key, { lead_id: leadId, financial_entity_id: noisy.id }))).then((r) => r.status),
+        Promise.resolve(
+          app.request(
+            CONVERT_PATH,
+            conversionRequest(noisyKey.key, { lead_id: leadId, financial_entity_id: noisy.id }),
+          ),
+        ).then((r) => r.status),
       ),
     );
     const calm = Promise.all(
       quietLeads.map((leadId) =>
-        Promise.resolve(app.request(CONVERT_PATH, conversionRequest(quietKey.key, { lead_id: leadId, financial_entity_id: quiet.id }))).then((r) => r.status),
+        Promise.resolve(
+          app.request(
+            CONVERT_PATH,
+            conversionRequest(quietKey.key, { lead_id: leadId, financial_entity_id: quiet.id }),
+          ),
+        ).then((r) => r.status),
       ),
     );
     const [noisyStatuses, quietStatuses] = await Promise.all([flood, calm]);

@@ -5,18 +5,14 @@ import { silentLogger } from "../support/logs";
 import { TEST_SECRET } from "../support/tokens";
 import { type WebhookKeysTarget, webhookKeys } from "./webhook-keys";
 
-describeContract(
-  "in-process app",
-  async (): Promise<WebhookKeysTarget> => {
-    const database = await createTestDatabase();
-    const counted = countingDatabase(database.db.$client);
-    const app = createApp({ db: counted.db, auth: { secret: TEST_SECRET }, logger: silentLogger() });
-    return {
-      fetch: async (path, init) => app.request(path, init),
-      db: database.db,
-      dbRequests: { count: async () => counted.calls(), reset: async () => counted.reset() },
-      close: async () => database.close(),
-    };
-  },
-  [(target) => webhookKeys(target as () => WebhookKeysTarget)],
-);
+describeContract("in-process app", async (): Promise<WebhookKeysTarget> => {
+  const database = await createTestDatabase();
+  const counted = countingDatabase(database.db.$client);
+  const app = createApp({ db: counted.db, auth: { secret: TEST_SECRET }, logger: silentLogger() });
+  return {
+    fetch: async (path, init) => app.request(path, init),
+    db: database.db,
+    dbRequests: { count: async () => counted.calls(), reset: async () => counted.reset() },
+    close: async () => database.close(),
+  };
+}, [(target) => webhookKeys(target as () => WebhookKeysTarget)]);

@@ -4,15 +4,11 @@ import { type WebhookKeysTarget, webhookKeys } from "./webhook-keys";
 
 // The production path: the Worker in workerd over HTTP (Hrana) to a libSQL
 // server, whose pipeline counter sees every database request the Worker makes.
-describeContract(
-  "Worker in workerd, over HTTP to a libSQL server",
-  async (): Promise<WebhookKeysTarget> => {
-    const target = await startWorkerTarget();
-    return {
-      ...target,
-      announces: true,
-      dbRequests: { count: async () => target.server.pipelineRequests(), reset: async () => target.server.resetStats() },
-    };
-  },
-  [(target) => webhookKeys(target as () => WebhookKeysTarget)],
-);
+describeContract("Worker in workerd, over HTTP to a libSQL server", async (): Promise<WebhookKeysTarget> => {
+  const target = await startWorkerTarget();
+  return {
+    ...target,
+    announces: true,
+    dbRequests: { count: async () => target.server.pipelineRequests(), reset: async () => target.server.resetStats() },
+  };
+}, [(target) => webhookKeys(target as () => WebhookKeysTarget)]);

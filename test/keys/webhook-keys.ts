@@ -23,7 +23,10 @@ const URL_A = "https://hooks.example.com/a";
 function send(method: string, credential: string, body?: unknown): RequestInit {
   return {
     method,
-    headers: { Authorization: `Bearer ${credential}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    headers: {
+      Authorization: `Bearer ${credential}`,
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   };
 }
@@ -35,7 +38,10 @@ function send(method: string, credential: string, body?: unknown): RequestInit {
 async function givenEvent(target: WebhookKeysTarget, entityId: string, leadId: string, endpointId: string) {
   const db = target.db;
   const token = await tokenFor(entityId, { scope: "leads:convert" });
-  const converted = await target.fetch(CONVERT_PATH, conversionRequest(token, { lead_id: leadId, financial_entity_id: entityId }));
+  const converted = await target.fetch(
+    CONVERT_PATH,
+    conversionRequest(token, { lead_id: leadId, financial_entity_id: entityId }),
+  );
   expect(converted.status).toBe(200);
   await converted.arrayBuffer();
   const [event] = await db
@@ -47,9 +53,25 @@ async function givenEvent(target: WebhookKeysTarget, entityId: string, leadId: s
   const id = event!.id;
   const deliveryId = crypto.randomUUID();
   const at = new Date().toISOString();
-  await db.insert(webhookDeliveries).values({ id: deliveryId, eventId: id, endpointId, status: "failed", attempts: 1, nextAttemptAt: 0, createdAt: at });
+  await db.insert(webhookDeliveries).values({
+    id: deliveryId,
+    eventId: id,
+    endpointId,
+    status: "failed",
+    attempts: 1,
+    nextAttemptAt: 0,
+    createdAt: at,
+  });
   await db.insert(webhookAttempts).values({
-    id: crypto.randomUUID(), deliveryId, eventId: id, endpointId, attempt: 1, statusCode: 500, error: null, outcome: "failed", at,
+    id: crypto.randomUUID(),
+    deliveryId,
+    eventId: id,
+    endpointId,
+    attempt: 1,
+    statusCode: 500,
+    error: null,
+    outcome: "failed",
+    at,
   });
   return id;
 }
@@ -58,15 +80,24 @@ async function givenEvent(target: WebhookKeysTarget, entityId: string, leadId: s
 async function givenEndpoint(db: Database, entityId: string) {
   const id = crypto.randomUUID();
   await db.insert(webhookEndpoints).values({
-    id, financialEntityId: entityId, url: URL_A, description: null, eventTypes: ["lead.converted"], status: "disabled",
-    disabledReason: "disabled by the financial entity", secret: "sealed-secret", createdAt: new Date().toISOString(),
+    id,
+    financialEntityId: entityId,
+    url: URL_A,
+    description: null,
+    eventTypes: ["lead.converted"],
+    status: "disabled",
+    disabledReason: "disabled by the financial entity",
+    secret: "sealed-secret",
+    createdAt: new Date().toISOString(),
   });
   return id;
 }
 
-const endpointRow = async (db: Database, id: string) => (await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)))[0];
+const endpointRow = async (db: Database, id: string) =>
+  (await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)))[0];
 const endpointsOf = async (db: Database, entityId: string) =>
-  (await db.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.financialEntityId, entityId)))[0]!.n;
+  (await db.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.financialEntityId, entityId)))[0]!
+    .n;
 const deliveriesOf = async (db: Database, eventId: string) =>
   (await db.select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.eventId, eventId)))[0]!.n;
 
@@ -110,7 +141,10 @@ export const webhookKeys = (target: () => WebhookKeysTarget) =>
       // Reads leave last_used_at as it was (the spec lets them).
       expect((await readApiKey(db, key.id))?.lastUsedAt).toBe(usedAt);
 
-      const patched = await measure(`/webhook-endpoints/${id}`, send("PATCH", key.key, { status: "disabled", description: "Make" }));
+      const patched = await measure(
+        `/webhook-endpoints/${id}`,
+        send("PATCH", key.key, { status: "disabled", description: "Make" }),
+      );
       expect(result(patched)).toEqual({ status: 200, round_trips: 1 });
       expect(patched.body).toMatchObject({ status: "disabled", description: "Make" });
       const before = await endpointRow(db, id);
@@ -120,7 +154,10 @@ export const webhookKeys = (target: () => WebhookKeysTarget) =>
       const deleted = await measure(`/webhook-endpoints/${id}`, send("DELETE", key.key));
       expect(result(deleted)).toEqual({ status: 204, round_trips: 1 });
       expect((await endpointRow(db, id))?.deletedAt).not.toBeNull();
-      expect(result(await measure(`/webhook-endpoints/${id}`, send("GET", key.key)))).toEqual({ status: 404, round_trips: 1 });
+      expect(result(await measure(`/webhook-endpoints/${id}`, send("GET", key.key)))).toEqual({
+        status: 404,
+        round_trips: 1,
+      });
     });
 
     it("a key with webhooks:manage lists events and their deliveries and redelivers — one database request each", async () => {
@@ -133,14 +170,22 @@ export const webhookKeys = (target: () => WebhookKeysTarget) =>
       const events = await measure("/events", send("GET", key.key));
       expect(result(events)).toEqual({ status: 200, round_trips: 1 });
       expect(events.body.data.map((e: { id: string }) => e.id)).toEqual([eventId]);
-      expect(result(await measure(`/events?after=${eventId}`, send("GET", key.key)))).toEqual({ status: 200, round_trips: 1 });
+      expect(result(await measure(`/events?after=${eventId}`, send("GET", key.key)))).toEqual({
+        status: 200,
+        round_trips: 1,
+      });
       const attempts = await measure(`/events/${eventId}/deliveries`, send("GET", key.key));
       expect(result(attempts)).toEqual({ status: 200, round_trips: 1 });
-      expect(attempts.body.data).toMatchObject([{ endpoint_id: endpointId, attempt: 1, status_code: 500, outcome: "failed" }]);
+      expect(attempts.body.data).toMatchObject([
+        { endpoint_id: endpointId, attempt: 1, status_code: 500, outcome: "failed" },
+      ]);
 
       // To every enabled endpoint: there is none, so nothing is queued and nothing else reads the database.
       const usedBefore = (await readApiKey(db, key.id))?.lastUsedAt;
-      expect(result(await measure(`/events/${eventId}/redeliver`, send("POST", key.key)))).toEqual({ status: 202, round_trips: 1 });
+      expect(result(await measure(`/events/${eventId}/redeliver`, send("POST", key.key)))).toEqual({
+        status: 202,
+        round_trips: 1,
+      });
       expect(await deliveriesOf(db, eventId)).toBe(1);
       expect((await readApiKey(db, key.id))?.lastUsedAt).not.toBe(usedBefore);
 
@@ -200,7 +245,10 @@ export const webhookKeys = (target: () => WebhookKeysTarget) =>
       const entity = await givenEntity(db);
       const expired = await givenApiKey(db, entity.id, { scopes: MANAGE, expiresAt: inThePast() });
       for (const key of [(await generateIntegrationKey()).key, expired.key]) {
-        expect(result(await measure("/webhook-endpoints", send("POST", key, { url: URL_A })))).toEqual({ status: 401, round_trips: 1 });
+        expect(result(await measure("/webhook-endpoints", send("POST", key, { url: URL_A })))).toEqual({
+          status: 401,
+          round_trips: 1,
+        });
         expect(result(await measure("/events", send("GET", key)))).toEqual({ status: 401, round_trips: 1 });
       }
       expect(await endpointsOf(db, entity.id)).toBe(0);
@@ -249,13 +297,28 @@ export const webhookKeys = (target: () => WebhookKeysTarget) =>
         ["POST", `/events/${eventId}/redeliver`, { endpoint_id: endpointId }, "event_not_found"],
       ] as const) {
         const answer = await measure(path, send(method, key.key, body));
-        expect({ method, path, ...result(answer), code: answer.body.code }).toEqual({ method, path, status: 404, round_trips: 1, code });
+        expect({ method, path, ...result(answer), code: answer.body.code }).toEqual({
+          method,
+          path,
+          status: 404,
+          round_trips: 1,
+          code,
+        });
       }
       for (const path of ["/webhook-endpoints", "/events"]) {
         const list = await measure(path, send("GET", key.key));
-        expect({ path, ...result(list), data: list.body.data }).toEqual({ path, status: 200, round_trips: 1, data: [] });
+        expect({ path, ...result(list), data: list.body.data }).toEqual({
+          path,
+          status: 200,
+          round_trips: 1,
+          data: [],
+        });
       }
-      await expectProblem(await target().fetch(`/events?after=${eventId}`, send("GET", key.key)), 400, "validation_error");
+      await expectProblem(
+        await target().fetch(`/events?after=${eventId}`, send("GET", key.key)),
+        400,
+        "validation_error",
+      );
       expect(await endpointRow(db, endpointId)).toEqual(endpointBefore);
       expect(await deliveriesOf(db, eventId)).toBe(1);
     });
@@ -263,8 +326,13 @@ export const webhookKeys = (target: () => WebhookKeysTarget) =>
     it("a malformed key costs no database request", async () => {
       const entity = await givenEntity(target().db);
       const key = await givenApiKey(target().db, entity.id, { scopes: MANAGE });
-      expect(result(await measure("/webhook-endpoints", send("GET", key.key.slice(0, -1))))).toEqual({ status: 401, round_trips: 0 });
-      expect(result(await measure("/events", send("GET", `${key.key.slice(0, -1)}${key.key.endsWith("0") ? "1" : "0"}`)))).toEqual({
+      expect(result(await measure("/webhook-endpoints", send("GET", key.key.slice(0, -1))))).toEqual({
+        status: 401,
+        round_trips: 0,
+      });
+      expect(
+        result(await measure("/events", send("GET", `${key.key.slice(0, -1)}${key.key.endsWith("0") ? "1" : "0"}`))),
+      ).toEqual({
         status: 401,
         round_trips: 0,
       });

@@ -25,7 +25,9 @@ describe("auth token", () => {
   });
 
   it("turns away a client without a token with a readable 401", async () => {
-    const error = await clientWith(undefined).execute("SELECT 1").catch((reason: unknown) => reason);
+    const error = await clientWith(undefined)
+      .execute("SELECT 1")
+      .catch((reason: unknown) => reason);
 
     expect(error).toBeInstanceOf(LibsqlError);
     expect((error as LibsqlError).code).toBe("UNAUTHORIZED");
@@ -33,7 +35,9 @@ describe("auth token", () => {
   });
 
   it("turns away a client with a wrong token", async () => {
-    const error = await clientWith("not-the-token").execute("SELECT 1").catch((reason: unknown) => reason);
+    const error = await clientWith("not-the-token")
+      .execute("SELECT 1")
+      .catch((reason: unknown) => reason);
 
     expect((error as LibsqlError).code).toBe("UNAUTHORIZED");
   });

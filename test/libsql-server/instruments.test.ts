@@ -20,7 +20,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function startServer(options: { latencyMs?: number; admin?: boolean; port?: number } = {}): Promise<LibsqlServer> {
+async function startServer(
+  options: { latencyMs?: number; admin?: boolean; port?: number } = {},
+): Promise<LibsqlServer> {
   const server = await startLibsqlServer({ dbPath, ...options });
   onTestFinished(() => server.close());
   return server;

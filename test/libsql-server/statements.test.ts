@@ -39,15 +39,23 @@ describe("executing statements", () => {
       // Two streams open at once hold two connections, each with its own compiled statements; committed, both
       // go back to the server's pool for the next call.
       const streams = [await client.transaction("deferred"), await client.transaction("deferred")];
-      const columns = await Promise.all(streams.map(async (stream) => (await stream.execute(`SELECT * FROM ${table}`)).columns));
+      const columns = await Promise.all(
+        streams.map(async (stream) => (await stream.execute(`SELECT * FROM ${table}`)).columns),
+      );
       for (const stream of streams) await stream.commit();
       return columns;
     };
     expect(await everyConnection()).toEqual([["a"], ["a"]]);
     await client.execute(`ALTER TABLE ${table} ADD COLUMN b TEXT`);
-    expect(await everyConnection()).toEqual([["a", "b"], ["a", "b"]]);
+    expect(await everyConnection()).toEqual([
+      ["a", "b"],
+      ["a", "b"],
+    ]);
     await client.executeMultiple(`ALTER TABLE ${table} ADD COLUMN c TEXT;`);
-    expect(await everyConnection()).toEqual([["a", "b", "c"], ["a", "b", "c"]]);
+    expect(await everyConnection()).toEqual([
+      ["a", "b", "c"],
+      ["a", "b", "c"],
+    ]);
   });
 
   it("binds positional arguments, numbered ones included", async () => {
@@ -124,7 +132,9 @@ describe("executing statements", () => {
     const client = newClient();
     const table = `t_${randomUUID().replaceAll("-", "")}`;
 
-    await client.executeMultiple(`CREATE TABLE ${table} (n INTEGER); INSERT INTO ${table} VALUES (1); INSERT INTO ${table} VALUES (2);`);
+    await client.executeMultiple(
+      `CREATE TABLE ${table} (n INTEGER); INSERT INTO ${table} VALUES (1); INSERT INTO ${table} VALUES (2);`,
+    );
 
     const result = await client.execute(`SELECT sum(n) AS total FROM ${table}`);
     expect(result.rows[0]?.total).toBe(3);
@@ -135,7 +145,9 @@ describe("executing statements", () => {
     const table = await createTable(client, "n INTEGER");
 
     const error = await rejection(
-      client.executeMultiple(`INSERT INTO ${table} VALUES (1); INSERT INTO missing VALUES (2); INSERT INTO ${table} VALUES (3);`),
+      client.executeMultiple(
+        `INSERT INTO ${table} VALUES (1); INSERT INTO missing VALUES (2); INSERT INTO ${table} VALUES (3);`,
+      ),
     );
 
     expect(error.code).toBe("SQLITE_ERROR");
@@ -148,11 +160,16 @@ describe("errors", () => {
   it("passes constraint violations through with SQLite's extended codes", async () => {
     const client = newClient();
     const parent = await createTable(client, "id INTEGER PRIMARY KEY, email TEXT UNIQUE, age INTEGER CHECK (age >= 0)");
-    const child = await createTable(client, `id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES ${parent}(id)`);
+    const child = await createTable(
+      client,
+      `id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES ${parent}(id)`,
+    );
     await client.execute(`INSERT INTO ${parent} (id, email, age) VALUES (1, 'ada@example.com', 36)`);
 
     const unique = await rejection(client.execute(`INSERT INTO ${parent} (email) VALUES ('ada@example.com')`));
-    const primaryKey = await rejection(client.execute(`INSERT INTO ${parent} (id, email) VALUES (1, 'other@example.com')`));
+    const primaryKey = await rejection(
+      client.execute(`INSERT INTO ${parent} (id, email) VALUES (1, 'other@example.com')`),
+    );
     const check = await rejection(client.execute(`INSERT INTO ${parent} (age) VALUES (-1)`));
     const foreignKey = await rejection(client.execute(`INSERT INTO ${child} (parent_id) VALUES (999)`));
     const notNull = await rejection(client.execute(`INSERT INTO ${child} (parent_id) VALUES (NULL)`));

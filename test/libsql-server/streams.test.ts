@@ -31,7 +31,8 @@ const text = (value: string) => ({ type: "text", value });
 
 function executeResult(answer: PipelineAnswer, index: number): StmtResult {
   const result = answer.body.results[index];
-  if (result?.type !== "ok" || result.response.type !== "execute") throw new Error(`result ${index} is ${JSON.stringify(result)}`);
+  if (result?.type !== "ok" || result.response.type !== "execute")
+    throw new Error(`result ${index} is ${JSON.stringify(result)}`);
   return result.response.result;
 }
 
@@ -42,7 +43,10 @@ async function createTable(columns: string): Promise<string> {
 }
 
 async function countRows(table: string): Promise<string | undefined> {
-  const answer = await pipeline({ baton: null, requests: [execute(`SELECT count(*) FROM ${table}`), { type: "close" }] });
+  const answer = await pipeline({
+    baton: null,
+    requests: [execute(`SELECT count(*) FROM ${table}`), { type: "close" }],
+  });
   const value = executeResult(answer, 0).rows[0]?.[0];
   return value?.type === "integer" ? value.value : undefined;
 }
@@ -51,7 +55,12 @@ describe("pipelines", () => {
   it("answers one result per request, in order, and runs the requests after a failing one", async () => {
     const answer = await pipeline({
       baton: null,
-      requests: [execute("SELECT 1"), execute("SELECT * FROM no_such_table"), execute("SELECT 'after'"), { type: "close" }],
+      requests: [
+        execute("SELECT 1"),
+        execute("SELECT * FROM no_such_table"),
+        execute("SELECT 'after'"),
+        { type: "close" },
+      ],
     });
 
     expect(answer.status).toBe(200);
@@ -67,20 +76,32 @@ describe("pipelines", () => {
   it("describes a result's columns and values in the Hrana shape", async () => {
     const answer = await pipeline({
       baton: null,
-      requests: [execute("SELECT 42 AS answer, 0.5 AS half, 'x' AS letter, x'01' AS byte, NULL AS empty"), { type: "close" }],
+      requests: [
+        execute("SELECT 42 AS answer, 0.5 AS half, 'x' AS letter, x'01' AS byte, NULL AS empty"),
+        { type: "close" },
+      ],
     });
 
     const result = executeResult(answer, 0);
     expect(result.cols.map((col) => col.name)).toEqual(["answer", "half", "letter", "byte", "empty"]);
     expect(result.rows).toEqual([
-      [{ type: "integer", value: "42" }, { type: "float", value: 0.5 }, text("x"), { type: "blob", base64: "AQ==" }, { type: "null" }],
+      [
+        { type: "integer", value: "42" },
+        { type: "float", value: 0.5 },
+        text("x"),
+        { type: "blob", base64: "AQ==" },
+        { type: "null" },
+      ],
     ]);
     expect(result.affected_row_count).toBe(0);
     expect(typeof result.query_duration_ms).toBe("number");
   });
 
   it("answers a malformed request with an error result and still runs the others", async () => {
-    const answer = await pipeline({ baton: null, requests: [{ type: "shout" }, execute("SELECT 1"), { type: "close" }] });
+    const answer = await pipeline({
+      baton: null,
+      requests: [{ type: "shout" }, execute("SELECT 1"), { type: "close" }],
+    });
 
     expect(answer.body.results[0]).toMatchObject({ type: "error", error: { code: "PROTOCOL_ERROR" } });
     expect(answer.body.results[1]?.type).toBe("ok");
@@ -157,8 +178,20 @@ describe("batches and their conditions", () => {
               step("SELECT 'ok(1)'", { type: "ok", step: 1 }),
               step("SELECT 'error(1)'", { type: "error", step: 1 }),
               step("SELECT 'not ok(1)'", { type: "not", cond: { type: "ok", step: 1 } }),
-              step("SELECT 'and'", { type: "and", conds: [{ type: "ok", step: 0 }, { type: "ok", step: 1 }] }),
-              step("SELECT 'or'", { type: "or", conds: [{ type: "ok", step: 0 }, { type: "ok", step: 1 }] }),
+              step("SELECT 'and'", {
+                type: "and",
+                conds: [
+                  { type: "ok", step: 0 },
+                  { type: "ok", step: 1 },
+                ],
+              }),
+              step("SELECT 'or'", {
+                type: "or",
+                conds: [
+                  { type: "ok", step: 0 },
+                  { type: "ok", step: 1 },
+                ],
+              }),
               step("SELECT 'is_autocommit'", { type: "is_autocommit" }),
               step("SELECT 'ok(skipped)'", { type: "ok", step: 3 }),
             ],
@@ -211,9 +244,15 @@ describe("streams and batons", () => {
   it("keeps a stream's transaction across requests, with a fresh baton on every response", async () => {
     const table = await createTable("n INTEGER");
 
-    const first = await pipeline({ baton: null, requests: [execute("BEGIN"), execute(`INSERT INTO ${table} VALUES (1)`)] });
+    const first = await pipeline({
+      baton: null,
+      requests: [execute("BEGIN"), execute(`INSERT INTO ${table} VALUES (1)`)],
+    });
     const second = await pipeline({ baton: first.body.baton, requests: [{ type: "get_autocommit" }] });
-    const third = await pipeline({ baton: second.body.baton, requests: [execute("ROLLBACK"), { type: "get_autocommit" }] });
+    const third = await pipeline({
+      baton: second.body.baton,
+      requests: [execute("ROLLBACK"), { type: "get_autocommit" }],
+    });
     await pipeline({ baton: third.body.baton, requests: [{ type: "close" }] });
 
     expect(first.body.baton).toMatch(/^[\w-]{40,}$/);
@@ -265,7 +304,10 @@ describe("idle streams", () => {
     );
     await sleep(300);
     const late = await pipeline({ baton: open.body.baton, requests: [execute("COMMIT")] }, forgetful.url);
-    const otherWriter = await pipeline({ baton: null, requests: [execute(`INSERT INTO ${table} VALUES (2)`), { type: "close" }] });
+    const otherWriter = await pipeline({
+      baton: null,
+      requests: [execute(`INSERT INTO ${table} VALUES (2)`), { type: "close" }],
+    });
 
     expect(late.status).toBe(400);
     expect(late.body.code).toBe("STREAM_EXPIRED");
@@ -298,13 +340,19 @@ describe("a stream after SQLITE_BUSY", () => {
     const table = await createTable("n INTEGER");
     const holder = await pipeline({ baton: null, requests: [execute("BEGIN IMMEDIATE")] });
 
-    const blocked = await pipeline({ baton: null, requests: [execute(`INSERT INTO ${table} VALUES (1)`)] }, impatient.url);
+    const blocked = await pipeline(
+      { baton: null, requests: [execute(`INSERT INTO ${table} VALUES (1)`)] },
+      impatient.url,
+    );
     await pipeline({ baton: holder.body.baton, requests: [execute("COMMIT"), { type: "close" }] });
     const retried = await pipeline(
       { baton: blocked.body.baton, requests: [execute(`INSERT INTO ${table} VALUES (2)`)] },
       impatient.url,
     );
-    const otherWriter = await pipeline({ baton: null, requests: [execute(`INSERT INTO ${table} VALUES (3)`), { type: "close" }] });
+    const otherWriter = await pipeline({
+      baton: null,
+      requests: [execute(`INSERT INTO ${table} VALUES (3)`), { type: "close" }],
+    });
     await pipeline({ baton: retried.body.baton, requests: [{ type: "close" }] }, impatient.url);
 
     expect(blocked.body.results[0]).toMatchObject({ type: "error", error: { code: "SQLITE_BUSY" } });
@@ -316,7 +364,9 @@ describe("a stream after SQLITE_BUSY", () => {
 
 describe("routes", () => {
   it("answers the version checks so that clients settle on version 2", async () => {
-    const statuses = await Promise.all(["/v2", "/v3", "/v3-protobuf", "/health", "/nope"].map((path) => fetch(fixture.server.url + path)));
+    const statuses = await Promise.all(
+      ["/v2", "/v3", "/v3-protobuf", "/health", "/nope"].map((path) => fetch(fixture.server.url + path)),
+    );
 
     expect(statuses.map((response) => response.status)).toEqual([200, 404, 404, 200, 404]);
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Client, LibsqlBatchError, LibsqlError } from "@libsql/client/web";
+import { type Client, LibsqlBatchError, type LibsqlError } from "@libsql/client/web";
 import { describe, expect, it } from "vitest";
 import { useLibsqlServer } from "./fixture";
 

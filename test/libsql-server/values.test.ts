@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Client, type InValue } from "@libsql/client/web";
+import type { Client, InValue } from "@libsql/client/web";
 import { describe, expect, it } from "vitest";
 import { useLibsqlServer } from "./fixture";
 
@@ -43,7 +43,11 @@ describe("values", () => {
   it("keeps blobs byte for byte, empty ones included", async () => {
     const client = newClient();
 
-    for (const bytes of [new Uint8Array([0, 1, 127, 128, 255]), new Uint8Array(3000).map((_, i) => i % 256), new Uint8Array()]) {
+    for (const bytes of [
+      new Uint8Array([0, 1, 127, 128, 255]),
+      new Uint8Array(3000).map((_, i) => i % 256),
+      new Uint8Array(),
+    ]) {
       const { value, type } = await roundTrip(client, bytes);
       expect(type).toBe("blob");
       expect(new Uint8Array(value as ArrayBuffer)).toEqual(bytes);
@@ -66,7 +70,9 @@ describe("values", () => {
   it("returns values computed by SQL with their own types", async () => {
     const client = newClient();
 
-    const result = await client.execute("SELECT 9223372036854775807 AS big, 1.5 AS float, x'00ff' AS blob, NULL AS empty");
+    const result = await client.execute(
+      "SELECT 9223372036854775807 AS big, 1.5 AS float, x'00ff' AS blob, NULL AS empty",
+    );
 
     const row = result.rows[0];
     expect(row?.big).toBe(9223372036854775807n);

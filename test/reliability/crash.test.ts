@@ -26,13 +26,17 @@ afterAll(() => {
  */
 function convert(url: string, init: RequestInit, onSent: () => void): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${CONVERT_PATH}`, { method: "POST", headers: init.headers as Record<string, string> }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode!, body }));
-      res.on("error", reject);
-    });
+    const req = request(
+      `${url}${CONVERT_PATH}`,
+      { method: "POST", headers: init.headers as Record<string, string> },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode!, body }));
+        res.on("error", reject);
+      },
+    );
     req.on("finish", onSent);
     req.on("error", reject);
     req.end(init.body as string);
@@ -44,7 +48,8 @@ describe("crash", () => {
     const entity = await givenEntity(database.db);
     const leadIds = await givenManyLeads(database.db, entity.ecosystemId, 4_000);
     const token = await tokenFor(entity.id);
-    const requestFor = (leadId: string) => conversionRequest(token, { lead_id: leadId, financial_entity_id: entity.id });
+    const requestFor = (leadId: string) =>
+      conversionRequest(token, { lead_id: leadId, financial_entity_id: entity.id });
     const env = { TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, ...LOAD_TEST_BUDGETS.env };
     const port = await freePort();
     server = await spawnNodeEntry(env, port, { built: true });
@@ -87,7 +92,11 @@ describe("crash", () => {
     expect(await findInvariantViolations(database.db)).toEqual([]);
 
     // What was in flight is settled by retrying: a replay if it had committed, a conversion if not.
-    const retried = await inPool(inFlightAtKill!, 16, async (leadId) => (await convert(server!.url, requestFor(leadId), () => {})).status);
+    const retried = await inPool(
+      inFlightAtKill!,
+      16,
+      async (leadId) => (await convert(server!.url, requestFor(leadId), () => {})).status,
+    );
     expect(retried.filter((status) => status !== 200)).toEqual([]);
     for (const leadId of inFlightAtKill!) {
       expect(await writesFor(database.db, leadId), leadId).toEqual({ clients: 1, audits: 1 });

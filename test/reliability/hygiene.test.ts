@@ -23,7 +23,9 @@ const SECURE_HEADERS = {
 function rawRequest(url: URL, lines: string[], body = ""): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname, () => {
-      socket.write(`${lines.join("\r\n")}\r\nHost: ${url.host}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.write(
+        `${lines.join("\r\n")}\r\nHost: ${url.host}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
     let data = "";
     socket.on("data", (chunk) => (data += chunk));
@@ -60,7 +62,10 @@ for (const [name, start] of [
       for (const [i, res] of responses.entries()) {
         await expectDocumentedResponse(requests[i]![0], requests[i]![1], res.clone());
         await res.arrayBuffer();
-        expect(Object.fromEntries(Object.keys(SECURE_HEADERS).map((h) => [h, res.headers.get(h)])), `${res.url} ${res.status}`).toEqual(SECURE_HEADERS);
+        expect(
+          Object.fromEntries(Object.keys(SECURE_HEADERS).map((h) => [h, res.headers.get(h)])),
+          `${res.url} ${res.status}`,
+        ).toEqual(SECURE_HEADERS);
         expect(res.headers.get("x-powered-by")).toBeNull();
         expect(res.headers.get("x-request-id")).toBeTruthy();
       }
@@ -73,13 +78,22 @@ for (const [name, start] of [
       });
       expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
       await expectProblem(preflight, 405, "method_not_allowed");
-      const post = await target.fetch(CONVERT_PATH, { ...conversionRequest(null, {}), headers: { Origin: "https://evil.example.com" } });
+      const post = await target.fetch(CONVERT_PATH, {
+        ...conversionRequest(null, {}),
+        headers: { Origin: "https://evil.example.com" },
+      });
       expect(post.headers.get("access-control-allow-origin")).toBeNull();
     });
 
     it("logs one JSON line per request, carrying its id exactly, and nothing secret: no token, NIT, email, phone, name, SQL or stack", async () => {
       const nit = `901.${Math.floor(Math.random() * 900 + 100)}.777-3`;
-      const person = { name: "Zacarías", lastname: "Quintero-Ybarra", email: `z.${crypto.randomUUID()}@example.com`, phone: "+57 301 765 4321", nit };
+      const person = {
+        name: "Zacarías",
+        lastname: "Quintero-Ybarra",
+        email: `z.${crypto.randomUUID()}@example.com`,
+        phone: "+57 301 765 4321",
+        nit,
+      };
       const { entity, lead } = await givenConvertibleLead(target.db, person);
       const twin = await givenConvertibleLead(target.db, { ...person, nit: nit.replace(/[.-]/g, "") });
       await givenClient(target.db, { financialEntityId: twin.entity.id, ecosystemId: twin.entity.ecosystemId, nit });
@@ -89,15 +103,33 @@ for (const [name, start] of [
       const sent: [string, string, RequestInit][] = [
         [`${run}:convert/1+a.b`, CONVERT_PATH, conversionRequest(token, body)],
         [`${run}:replay\\}{`, CONVERT_PATH, conversionRequest(token, body)],
-        [`${run}:conflict`, CONVERT_PATH, conversionRequest(await tokenFor(twin.entity.id), { lead_id: twin.lead.id, financial_entity_id: twin.entity.id })],
+        [
+          `${run}:conflict`,
+          CONVERT_PATH,
+          conversionRequest(await tokenFor(twin.entity.id), {
+            lead_id: twin.lead.id,
+            financial_entity_id: twin.entity.id,
+          }),
+        ],
         [`${run}:bad-token`, CONVERT_PATH, conversionRequest(`${token}x`, body)],
-        [`${run}:token-in-query`, `${CONVERT_PATH}?access_token=${token}&email=${person.email}`, conversionRequest(null, body)],
-        [`${run}:personal-body`, CONVERT_PATH, conversionRequest(token, `{"lead_id": "${person.email}", "nit": "${nit}"`)],
+        [
+          `${run}:token-in-query`,
+          `${CONVERT_PATH}?access_token=${token}&email=${person.email}`,
+          conversionRequest(null, body),
+        ],
+        [
+          `${run}:personal-body`,
+          CONVERT_PATH,
+          conversionRequest(token, `{"lead_id": "${person.email}", "nit": "${nit}"`),
+        ],
         [`${run}:not-found`, `/nowhere/${person.phone}`, { method: "GET" }],
       ];
       const statuses = [];
       for (const [id, path, init] of sent) {
-        const res = await target.fetch(path, { ...init, headers: { ...(init.headers as Record<string, string>), "X-Request-Id": id } });
+        const res = await target.fetch(path, {
+          ...init,
+          headers: { ...(init.headers as Record<string, string>), "X-Request-Id": id },
+        });
         expect(res.headers.get("x-request-id")).toBe(id);
         statuses.push(res.status);
         await res.arrayBuffer();
@@ -112,12 +144,22 @@ for (const [name, start] of [
           .filter((record) => String(record.request_id).startsWith(run));
       await expect.poll(() => ours().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(sent.length);
       for (const [i, [id]] of sent.entries()) {
-        expect(ours().filter((record) => record.request_id === id), id).toEqual([
-          expect.objectContaining({ level: "info", msg: "request", status: statuses[i] }),
-        ]);
+        expect(
+          ours().filter((record) => record.request_id === id),
+          id,
+        ).toEqual([expect.objectContaining({ level: "info", msg: "request", status: statuses[i] })]);
       }
       const text = target.logLines().join("\n");
-      for (const secret of [token, nit, nit.replace(/[.-]/g, ""), person.email, person.phone, "765 4321", person.name, person.lastname]) {
+      for (const secret of [
+        token,
+        nit,
+        nit.replace(/[.-]/g, ""),
+        person.email,
+        person.phone,
+        "765 4321",
+        person.name,
+        person.lastname,
+      ]) {
         expect(text).not.toContain(secret);
       }
       expect(text).not.toMatch(/\b(select|insert|update)\b .*\b(from|into|set)\b|\n\s+at \S+|\.ts:\d+/i);
@@ -128,7 +170,12 @@ for (const [name, start] of [
       const token = await tokenFor(entity.id);
       const res = await rawRequest(
         target.url,
-        [`POST ${CONVERT_PATH} HTTP/1.1`, `Authorization: Bearer ${token}`, `Authorization: Bearer ${token}`, "Content-Type: application/json"],
+        [
+          `POST ${CONVERT_PATH} HTTP/1.1`,
+          `Authorization: Bearer ${token}`,
+          `Authorization: Bearer ${token}`,
+          "Content-Type: application/json",
+        ],
         JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id }),
       );
       expect(res.status).toBe(401);
@@ -148,7 +195,10 @@ describe("CORS, when configured", () => {
         corsOrigins: ["https://app.example.com"],
       });
       const preflight = (origin: string) =>
-        app.request(CONVERT_PATH, { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "POST" } });
+        app.request(CONVERT_PATH, {
+          method: "OPTIONS",
+          headers: { Origin: origin, "Access-Control-Request-Method": "POST" },
+        });
 
       const allowed = await preflight("https://app.example.com");
       expect(allowed.status).toBe(204);

@@ -4,7 +4,10 @@ import { judgeMemory, NODE_ENTRY_FLAGS } from "../../scripts/lib/processes";
 
 // The flags measured by the benchmark are the ones users start the Node entry with.
 describe("the Node entry's start commands", () => {
-  const scripts = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).scripts as Record<string, string>;
+  const scripts = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).scripts as Record<
+    string,
+    string
+  >;
   it.each(["serve", "start:node"])("npm run %s starts node with the benchmarked V8 flags", (name) => {
     const node = /exec node ((?:--\S+ )*)/.exec(scripts[name]!)?.[1]?.trim().split(" ") ?? [];
     expect(node).toEqual(expect.arrayContaining(NODE_ENTRY_FLAGS));
@@ -31,7 +34,10 @@ describe("the soak's memory verdict", () => {
   });
 
   it("judges only the budget when the run is too short to have thirds", () => {
-    expect(judgeMemory([60, 90, 120], { budgetMb: 150 })).toMatchObject({ ok: true, reason: expect.stringMatching(/too few samples/) });
+    expect(judgeMemory([60, 90, 120], { budgetMb: 150 })).toMatchObject({
+      ok: true,
+      reason: expect.stringMatching(/too few samples/),
+    });
     expect(judgeMemory([60, 90, 151], { budgetMb: 150 }).ok).toBe(false);
   });
 });

@@ -4,8 +4,8 @@ import { findInvariantViolations } from "../../src/db/invariants";
 import { clients, leadConversions } from "../../src/db/schema";
 import { givenConvertibleLead, givenEntity, givenManyLeads, writesFor } from "../support/builders";
 import { inPool } from "../support/pool";
-import { CONVERT_PATH, conversionRequest, jsonOf } from "../support/requests";
 import { LOAD_TEST_BUDGETS } from "../support/rate-limits";
+import { CONVERT_PATH, conversionRequest, jsonOf } from "../support/requests";
 import { type HttpTarget, startNodeTarget, startWorkerTarget } from "../support/targets";
 import { tokenFor } from "../support/tokens";
 
@@ -31,7 +31,11 @@ for (const [name, start] of TARGETS) {
         CONVERT_PATH,
         conversionRequest(token ?? (await tokenFor(entityId)), { lead_id: leadId, financial_entity_id: entityId }),
       );
-      return { status: res.status, body: await jsonOf(res), replayed: res.headers.get("idempotent-replayed") === "true" };
+      return {
+        status: res.status,
+        body: await jsonOf(res),
+        replayed: res.headers.get("idempotent-replayed") === "true",
+      };
     };
 
     it("64 simultaneous identical conversions: one client, 64 × 200 with the same _id", async () => {
@@ -51,7 +55,9 @@ for (const [name, start] of TARGETS) {
       const b = await givenEntity(target.db, { ecosystemId: a.ecosystemId });
       const [tokenA, tokenB] = await Promise.all([tokenFor(a.id), tokenFor(b.id)]);
 
-      const attempts = Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? { entityId: a.id, token: tokenA } : { entityId: b.id, token: tokenB }));
+      const attempts = Array.from({ length: 64 }, (_, i) =>
+        i % 2 === 0 ? { entityId: a.id, token: tokenA } : { entityId: b.id, token: tokenB },
+      );
       const results = await Promise.all(
         attempts.map(({ entityId, token }) => convert(lead.id, entityId, token).then((r) => ({ entityId, ...r }))),
       );
@@ -74,8 +80,14 @@ for (const [name, start] of TARGETS) {
 
       expect(results.filter((r) => r.status !== 200 || r.replayed)).toEqual([]);
       expect(new Set(results.map((r) => r.body._id)).size).toBe(2_000);
-      const [made] = await target.db.select({ n: count() }).from(clients).where(eq(clients.financialEntityId, entity.id));
-      const [audited] = await target.db.select({ n: count() }).from(leadConversions).where(eq(leadConversions.financialEntityId, entity.id));
+      const [made] = await target.db
+        .select({ n: count() })
+        .from(clients)
+        .where(eq(clients.financialEntityId, entity.id));
+      const [audited] = await target.db
+        .select({ n: count() })
+        .from(leadConversions)
+        .where(eq(leadConversions.financialEntityId, entity.id));
       expect({ clients: made!.n, audits: audited!.n }).toEqual({ clients: 2_000, audits: 2_000 });
     }, 120_000);
   });

@@ -47,7 +47,13 @@ async function portIsFree(port: number): Promise<boolean> {
 async function waitUntilHealthy(url: string, child: ChildProcess, output: () => string, seconds: number) {
   for (const giveUpAt = Date.now() + seconds * 1_000; Date.now() < giveUpAt; await sleep(200)) {
     if (child.exitCode !== null) throw new Error(`exited before it was healthy:\n${output()}`);
-    if (await fetch(`${url}/healthz`).then((res) => res.ok, () => false)) return;
+    if (
+      await fetch(`${url}/healthz`).then(
+        (res) => res.ok,
+        () => false,
+      )
+    )
+      return;
   }
   throw new Error(`not healthy within ${seconds} s:\n${output()}`);
 }
@@ -132,9 +138,13 @@ describe("the Node entry (dist/node.mjs) on SIGTERM", () => {
   it("stops accepting, answers the request in flight, closes the database and exits 0", async () => {
     buildNodeEntry();
     const port = await freePort();
-    server = await spawnNodeEntry({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, DATABASE_TIMEOUT_MS: "5000" }, port, {
-      built: true,
-    });
+    server = await spawnNodeEntry(
+      { TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, DATABASE_TIMEOUT_MS: "5000" },
+      port,
+      {
+        built: true,
+      },
+    );
     const { entity, lead } = await givenConvertibleLead(database.db);
     const token = await tokenFor(entity.id);
 
@@ -142,7 +152,10 @@ describe("the Node entry (dist/node.mjs) on SIGTERM", () => {
     const holder = createClient({ url: database.url });
     const tx = await holder.transaction("write");
     try {
-      const inFlight = fetch(`${server.url}${CONVERT_PATH}`, conversionRequest(token, { lead_id: lead.id, financial_entity_id: entity.id }));
+      const inFlight = fetch(
+        `${server.url}${CONVERT_PATH}`,
+        conversionRequest(token, { lead_id: lead.id, financial_entity_id: entity.id }),
+      );
       await sleep(300);
       server.child.kill("SIGTERM");
       await sleep(300);

@@ -9,15 +9,15 @@ type ClientRow = typeof clients.$inferInsert;
 const id = () => crypto.randomUUID();
 
 export async function givenEcosystem(db: Database, overrides: Partial<typeof ecosystems.$inferInsert> = {}) {
-  const [row] = await db.insert(ecosystems).values({ id: id(), name: "Test ecosystem", ...overrides }).returning();
+  const [row] = await db
+    .insert(ecosystems)
+    .values({ id: id(), name: "Test ecosystem", ...overrides })
+    .returning();
   return row!;
 }
 
 /** An entity, in a new ecosystem unless one is given. */
-export async function givenEntity(
-  db: Database,
-  overrides: Partial<typeof financialEntities.$inferInsert> = {},
-) {
+export async function givenEntity(db: Database, overrides: Partial<typeof financialEntities.$inferInsert> = {}) {
   const ecosystemId = overrides.ecosystemId ?? (await givenEcosystem(db)).id;
   const [row] = await db
     .insert(financialEntities)
@@ -62,7 +62,12 @@ export async function givenClient(
 ) {
   const [row] = await db
     .insert(clients)
-    .values({ id: id(), name: "Existing", ...overrides, nitKey: "nitKey" in overrides ? overrides.nitKey : nitKey(overrides.nit) })
+    .values({
+      id: id(),
+      name: "Existing",
+      ...overrides,
+      nitKey: "nitKey" in overrides ? overrides.nitKey : nitKey(overrides.nit),
+    })
     .returning();
   return row!;
 }
@@ -93,7 +98,13 @@ export async function auditFor(db: Database, leadId: string) {
 export async function givenManyLeads(db: Database, ecosystemId: string, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, id);
   for (let i = 0; i < ids.length; i += 500) {
-    await db.insert(leads).values(ids.slice(i, i + 500).map((leadId) => ({ id: leadId, ecosystemId, name: "Bulk", nit: leadId, nitKey: nitKey(leadId) })));
+    await db
+      .insert(leads)
+      .values(
+        ids
+          .slice(i, i + 500)
+          .map((leadId) => ({ id: leadId, ecosystemId, name: "Bulk", nit: leadId, nitKey: nitKey(leadId) })),
+      );
   }
   return ids;
 }
@@ -120,5 +131,7 @@ export async function givenRawLead(db: Database, ecosystemId: string, columns: R
 /** The `lead.converted` events written for one lead, payloads parsed. */
 export async function eventsForLead(db: Database, leadId: string): Promise<{ id: string; payload: any }[]> {
   const rows = await db.select({ id: webhookEvents.id, payload: webhookEvents.payload }).from(webhookEvents);
-  return rows.map((row) => ({ id: row.id, payload: JSON.parse(row.payload) })).filter((event) => event.payload.data?.lead_id === leadId);
+  return rows
+    .map((row) => ({ id: row.id, payload: JSON.parse(row.payload) }))
+    .filter((event) => event.payload.data?.lead_id === leadId);
 }

@@ -38,7 +38,9 @@ const resolveHeader = (header: Header): Header =>
 /** The operation for a concrete path: exact, or through a `{param}` template. */
 function findOperation(method: string, path: string): { template: string; operation: Operation } | undefined {
   for (const [template, item] of Object.entries(document.paths)) {
-    const pattern = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{[^/}]+\\?\}/g, "[^/]+")}$`);
+    const pattern = new RegExp(
+      `^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{[^/}]+\\?\}/g, "[^/]+")}$`,
+    );
     const operation = item[method.toLowerCase()];
     if (operation && pattern.test(path)) return { template, operation };
   }
@@ -68,7 +70,10 @@ export async function expectDocumentedResponse(method: string, path: string, res
   let response: ResponseObject | undefined;
   if (found) {
     response = found.operation.responses[String(res.status)];
-    expect(response, `${where} is not documented (declared: ${Object.keys(found.operation.responses).join(", ")})`).toBeDefined();
+    expect(
+      response,
+      `${where} is not documented (declared: ${Object.keys(found.operation.responses).join(", ")})`,
+    ).toBeDefined();
   } else {
     expect([404, 405], `${where}: no documented operation, and not a routing problem`).toContain(res.status);
     response = ROUTING_RESPONSE;
@@ -92,7 +97,10 @@ export async function expectDocumentedResponse(method: string, path: string, res
   }
   const mediaType = res.headers.get("content-type")?.split(";")[0]?.trim() ?? "";
   const content = response!.content?.[mediaType];
-  expect(content, `${where} answered ${mediaType || "no content type"}, which the document does not declare (declared: ${Object.keys(response!.content ?? {}).join(", ")})`).toBeDefined();
+  expect(
+    content,
+    `${where} answered ${mediaType || "no content type"}, which the document does not declare (declared: ${Object.keys(response!.content ?? {}).join(", ")})`,
+  ).toBeDefined();
   const validate = validatorFor(`body ${where} ${mediaType}`, content!.schema);
   const text = await res.clone().text();
   const body = mediaType.endsWith("json") ? JSON.parse(text) : text;

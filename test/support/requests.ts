@@ -20,8 +20,24 @@ export function conversionRequest(
 export const PROBLEM_KEYS = ["type", "title", "status", "detail", "code", "request_id"];
 
 export const USER_KEYS = [
-  "_id", "image", "name", "lastname", "business_name", "quota", "status", "phone", "email", "nit",
-  "address", "history", "score", "payment_data", "apn_token", "ecosystem", "business_entity", "additional_data",
+  "_id",
+  "image",
+  "name",
+  "lastname",
+  "business_name",
+  "quota",
+  "status",
+  "phone",
+  "email",
+  "nit",
+  "address",
+  "history",
+  "score",
+  "payment_data",
+  "apn_token",
+  "ecosystem",
+  "business_entity",
+  "additional_data",
 ];
 
 /** The parsed JSON body, loosely typed for assertions. */

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { startWorker } from "../../scripts/lib/worker";
 import { type LibsqlServer, type LibsqlServerOptions, startLibsqlServer } from "../../scripts/libsql-server/server";
 import type { Database } from "../../src/db/client";
 import { parseEnv } from "../../src/env";
@@ -6,7 +7,6 @@ import { startNodeServer } from "../../src/node";
 import { createTestDatabase } from "./database";
 import { silentLogger } from "./logs";
 import { TEST_SECRET } from "./tokens";
-import { startWorker } from "../../scripts/lib/worker";
 
 /** A running service reached over HTTP, with its database at hand for data and checks. */
 export interface HttpTarget {
@@ -46,7 +46,12 @@ export async function startNodeTarget(env: Record<string, string> = {}): Promise
  * libSQL server — the production path, with the server's instruments at hand.
  */
 export async function startWorkerTarget(
-  options: { vars?: Record<string, string>; server?: Partial<LibsqlServerOptions>; testScheduled?: boolean; bindings?: Record<string, object> } = {},
+  options: {
+    vars?: Record<string, string>;
+    server?: Partial<LibsqlServerOptions>;
+    testScheduled?: boolean;
+    bindings?: Record<string, object>;
+  } = {},
 ): Promise<HttpTarget & { server: LibsqlServer; restartServer(): Promise<LibsqlServer> }> {
   const database = await createTestDatabase();
   const dbPath = join(database.dir, "test.db");

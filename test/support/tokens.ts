@@ -10,7 +10,13 @@ export async function tokenFor(
   claims: Record<string, unknown> = {},
   secret = TEST_SECRET,
 ): Promise<string> {
-  const payload: Record<string, unknown> = { sub: financialEntityId, scope: "leads:convert", iat: now(), exp: now() + 300, ...claims };
+  const payload: Record<string, unknown> = {
+    sub: financialEntityId,
+    scope: "leads:convert",
+    iat: now(),
+    exp: now() + 300,
+    ...claims,
+  };
   for (const key of Object.keys(payload)) if (payload[key] === undefined) delete payload[key];
   return sign(payload, secret, "HS256");
 }

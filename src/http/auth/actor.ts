@@ -29,10 +29,13 @@ function parseScopes(claim: unknown): readonly string[] {
  */
 export function actorFromClaims(claims: Record<string, unknown>): Actor {
   const { sub } = claims;
-  if (sub !== undefined && typeof sub !== "string") throw new InvalidTokenError("The token's sub claim is not a string.");
+  if (sub !== undefined && typeof sub !== "string")
+    throw new InvalidTokenError("The token's sub claim is not a string.");
   const claimed = claims.financial_entity_id ?? sub;
   if (typeof claimed !== "string" || !UUID.test(claimed)) {
-    throw new InvalidTokenError("The token does not name a financial entity (financial_entity_id or sub must be a UUID).");
+    throw new InvalidTokenError(
+      "The token does not name a financial entity (financial_entity_id or sub must be a UUID).",
+    );
   }
   const financialEntityId = claimed.toLowerCase();
   const scopeClaim = claims.scope !== undefined ? claims.scope : claims.scp;

@@ -62,7 +62,10 @@ export function createJwksCache(options: JwksCacheOptions) {
   async function download(): Promise<KeySet> {
     let body: unknown;
     try {
-      const res = await fetchJwks(url, { headers: { Accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetchJwks(url, {
+        headers: { Accept: "application/json" },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       if (!res.ok) throw new Error(`the JWKS endpoint answered ${res.status}`);
       body = await res.json();
     } catch (error) {

@@ -59,7 +59,11 @@ function checkType(typ: unknown): void {
 function checkTimeClaims(payload: JWTPayload, nowSeconds: number, skew: number): asserts payload is VerifiedClaims {
   const { exp, nbf, iat } = payload;
   if (exp === undefined) throw new InvalidTokenError("The token has no expiry (exp).");
-  for (const [claim, value] of [["exp", exp], ["nbf", nbf], ["iat", iat]] as const) {
+  for (const [claim, value] of [
+    ["exp", exp],
+    ["nbf", nbf],
+    ["iat", iat],
+  ] as const) {
     if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value))) {
       throw new InvalidTokenError(`The token's ${claim} claim is not a number.`);
     }
@@ -100,16 +104,23 @@ export function createJwtVerifier(options: JwtOptions) {
     ["verify"],
   );
 
-  async function keyFor(header: Record<string, unknown>, keepAlive?: KeepAlive): Promise<{ key: SignatureKey; alg: SignatureAlgorithm }> {
+  async function keyFor(
+    header: Record<string, unknown>,
+    keepAlive?: KeepAlive,
+  ): Promise<{ key: SignatureKey; alg: SignatureAlgorithm }> {
     const { alg, kid } = header;
     if (alg === "HS256") return { key: await hmacKey, alg };
-    if (!jwks || !jwks.algorithms.includes(alg as JwksAlgorithm)) {
+    if (!jwks?.algorithms.includes(alg as JwksAlgorithm)) {
       throw new InvalidTokenError("The token header names an algorithm that is not accepted.");
     }
     if (typeof kid !== "string") throw new InvalidTokenError("The token names no key (kid).");
     const key = await jwks.keys.keyFor(kid, keepAlive);
     const declared = key as { alg?: unknown; use?: unknown } | undefined;
-    if (!key || (declared?.alg !== undefined && declared.alg !== alg) || (declared?.use !== undefined && declared.use !== "sig")) {
+    if (
+      !key ||
+      (declared?.alg !== undefined && declared.alg !== alg) ||
+      (declared?.use !== undefined && declared.use !== "sig")
+    ) {
       throw new InvalidTokenError("The token is signed with a key that is not accepted.");
     }
     return { key, alg: alg as JwksAlgorithm };
@@ -141,7 +152,8 @@ export function createJwtVerifier(options: JwtOptions) {
     const header = decodePart(parts[0]!);
     if (!isObject(header)) throw new InvalidTokenError(MALFORMED);
     // No header extension is understood, so none may be declared critical (RFC 7515 §4.1.11).
-    if ("crit" in header) throw new InvalidTokenError("The token header declares extensions that are not supported (crit).");
+    if ("crit" in header)
+      throw new InvalidTokenError("The token header declares extensions that are not supported (crit).");
     checkType(header.typ);
     const { key, alg } = await keyFor(header, keepAlive);
     await checkSignature(parts, key, alg);
@@ -149,7 +161,8 @@ export function createJwtVerifier(options: JwtOptions) {
     const payload = decodePart(parts[1]!);
     if (!isObject(payload)) throw new InvalidTokenError(MALFORMED);
     checkTimeClaims(payload, Math.floor(now() / 1000), clockSkewSeconds);
-    if (issuer !== undefined && payload.iss !== issuer) throw new InvalidTokenError("The token issuer is not accepted.");
+    if (issuer !== undefined && payload.iss !== issuer)
+      throw new InvalidTokenError("The token issuer is not accepted.");
     checkAudience(payload.aud);
     return payload;
   };

@@ -148,8 +148,12 @@ export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
 export async function spendBudget(limiter: RateLimiter, actor: Caller, cost = 1): Promise<void> {
   const { allowed, retryAfterSeconds } = await limiter.take(rateLimitIdentity(actor), cost);
   if (!allowed) {
-    throw new ApiError("rate_limited", `This credential is over its budget of ${limiter.limit} ${limiter.name} per minute.`, {
-      headers: { "Retry-After": String(retryAfterSeconds), "RateLimit-Policy": rateLimitPolicy(limiter) },
-    });
+    throw new ApiError(
+      "rate_limited",
+      `This credential is over its budget of ${limiter.limit} ${limiter.name} per minute.`,
+      {
+        headers: { "Retry-After": String(retryAfterSeconds), "RateLimit-Policy": rateLimitPolicy(limiter) },
+      },
+    );
   }
 }

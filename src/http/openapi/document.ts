@@ -1,18 +1,25 @@
 import * as z from "zod/mini";
-import { CONVERT_SCOPE } from "../../domain/conversion";
-import { AUTH_REALM, insufficientScopeError } from "../auth";
-import { RETRY_AFTER_SECONDS } from "../error-handler";
-import { refusalError, TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/turn-lead-into-client";
-import { MAX_BODY_BYTES } from "../validation";
-import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
-import { DEFAULT_RATE_LIMITS } from "../auth";
 import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
-import { eventPaths, registerEventSchemas } from "./events";
-import { describeCodes, example, header, problem, problemContent, type ProblemExample, ref } from "./parts";
-import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
+import { CONVERT_SCOPE } from "../../domain/conversion";
 import { MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
-import { toBulkItem, TURN_LEADS_INTO_CLIENTS_PATH, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
-import { apiKeyListSchema, bulkResultsSchema, createdApiKeySchema, healthSchema, leadBodySchema, problemSchema, userBodySchema } from "./schemas";
+import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
+import { AUTH_REALM, DEFAULT_RATE_LIMITS, insufficientScopeError } from "../auth";
+import { RETRY_AFTER_SECONDS } from "../error-handler";
+import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
+import { refusalError, TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/turn-lead-into-client";
+import { TURN_LEADS_INTO_CLIENTS_PATH, toBulkItem, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
+import { MAX_BODY_BYTES } from "../validation";
+import { eventPaths, registerEventSchemas } from "./events";
+import { describeCodes, example, header, type ProblemExample, problem, problemContent, ref } from "./parts";
+import {
+  apiKeyListSchema,
+  bulkResultsSchema,
+  createdApiKeySchema,
+  healthSchema,
+  leadBodySchema,
+  problemSchema,
+  userBodySchema,
+} from "./schemas";
 
 // Builds the OpenAPI 3.1 description from the zod schemas the service validates
 // with. The Worker serves what scripts/assets.ts wrote at build time; the Node
@@ -24,16 +31,44 @@ const EXAMPLE_EXISTING_CLIENT = "c11e7a00-1b2c-4d3e-8f40-5a6b7c8d9e01";
 
 function componentSchemas() {
   const registry = z.registry<{ id: string; description?: string }>();
-  registry.add(turnLeadIntoClientBody, { id: "TurnLeadIntoClientRequest", description: "Both ids are UUIDs in any letter case; `on_existing_client` (default `reject`) says what to do when the entity already has a client with the lead's NIT: refuse with 409, or `link` the lead into it. Other members are ignored." });
-  registry.add(userBodySchema, { id: "User", description: "The new client of the financial entity (the API calls it a user): always these 18 keys, in this order." });
-  registry.add(turnLeadsIntoClientsBody, { id: "TurnLeadsIntoClientsRequest", description: `1–${MAX_BULK_LEADS} distinct lead ids (compared in lowercase), UUIDs in any letter case; other members are ignored.` });
-  registry.add(bulkResultsSchema, { id: "BulkResults", description: "One result per requested lead, index-aligned with `lead_ids`: a 200 item carries the client, a 404/409 item the problem the single endpoint would answer." });
-  registry.add(leadBodySchema, { id: "Lead", description: "A lead, as its ecosystem's entities may see it: always these 22 keys, in this order; times are ISO 8601 UTC." });
-  registry.add(problemSchema, { id: "Problem", description: "An error, as RFC 9457 problem details with a stable `code` and the request id." });
+  registry.add(turnLeadIntoClientBody, {
+    id: "TurnLeadIntoClientRequest",
+    description:
+      "Both ids are UUIDs in any letter case; `on_existing_client` (default `reject`) says what to do when the entity already has a client with the lead's NIT: refuse with 409, or `link` the lead into it. Other members are ignored.",
+  });
+  registry.add(userBodySchema, {
+    id: "User",
+    description:
+      "The new client of the financial entity (the API calls it a user): always these 18 keys, in this order.",
+  });
+  registry.add(turnLeadsIntoClientsBody, {
+    id: "TurnLeadsIntoClientsRequest",
+    description: `1–${MAX_BULK_LEADS} distinct lead ids (compared in lowercase), UUIDs in any letter case; other members are ignored.`,
+  });
+  registry.add(bulkResultsSchema, {
+    id: "BulkResults",
+    description:
+      "One result per requested lead, index-aligned with `lead_ids`: a 200 item carries the client, a 404/409 item the problem the single endpoint would answer.",
+  });
+  registry.add(leadBodySchema, {
+    id: "Lead",
+    description:
+      "A lead, as its ecosystem's entities may see it: always these 22 keys, in this order; times are ISO 8601 UTC.",
+  });
+  registry.add(problemSchema, {
+    id: "Problem",
+    description: "An error, as RFC 9457 problem details with a stable `code` and the request id.",
+  });
   registry.add(healthSchema, { id: "Health" });
   registerEventSchemas(registry);
-  registry.add(createApiKeyBody, { id: "CreateApiKeyRequest", description: "`expires_at`, when given, is ISO 8601 with a zone and must lie in the future." });
-  registry.add(createdApiKeySchema, { id: "CreatedApiKey", description: "The new key: `key` is shown this once and never again." });
+  registry.add(createApiKeyBody, {
+    id: "CreateApiKeyRequest",
+    description: "`expires_at`, when given, is ISO 8601 with a zone and must lie in the future.",
+  });
+  registry.add(createdApiKeySchema, {
+    id: "CreatedApiKey",
+    description: "The new key: `key` is shown this once and never again.",
+  });
   registry.add(apiKeyListSchema, { id: "ApiKeyList", description: "Integration keys as listed: never the key text." });
   const { schemas } = z.toJSONSchema(registry, { io: "input", uri: (id) => `#/components/schemas/${id}` });
   return Object.fromEntries(
@@ -44,7 +79,11 @@ function componentSchemas() {
   );
 }
 
-const cacheControl = (value: string) => ({ description: "How long this may be cached.", required: true, schema: { type: "string", const: value } });
+const cacheControl = (value: string) => ({
+  description: "How long this may be cached.",
+  required: true,
+  schema: { type: "string", const: value },
+});
 
 const refusalExample = (kind: Parameters<typeof refusalError>[0]["kind"]) =>
   example(
@@ -63,12 +102,24 @@ function problemResponse(description: string, examples: ProblemExample[], header
 }
 
 const EXAMPLE_USER = {
-  _id: "99437d58-eb66-4906-8156-3d87fc3dd75e", image: null, name: "Laura", lastname: "Gómez",
-  business_name: "Panadería La Espiga S.A.S.", quota: 15000000, status: "active",
-  phone: "+57 300 555 0101", email: "laura.gomez@example.com", nit: "901.234.567-1",
-  address: "Calle 10 # 43-12, Medellín", history: [], score: 742,
-  payment_data: { bank: "Bancolombia" }, apn_token: "",
-  ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01", business_entity: "S.A.S.", additional_data: {},
+  _id: "99437d58-eb66-4906-8156-3d87fc3dd75e",
+  image: null,
+  name: "Laura",
+  lastname: "Gómez",
+  business_name: "Panadería La Espiga S.A.S.",
+  quota: 15000000,
+  status: "active",
+  phone: "+57 300 555 0101",
+  email: "laura.gomez@example.com",
+  nit: "901.234.567-1",
+  address: "Calle 10 # 43-12, Medellín",
+  history: [],
+  score: 742,
+  payment_data: { bank: "Bancolombia" },
+  apn_token: "",
+  ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01",
+  business_entity: "S.A.S.",
+  additional_data: {},
 };
 
 /** 401, the same on every route: one answer for every kind of bad credential. */
@@ -88,13 +139,19 @@ const conversionForbiddenResponse = () =>
 
 /** 405, naming the methods the path accepts (as its `Allow` does). */
 const methodNotAllowedResponse = (allow: string) =>
-  problemResponse(`Only ${allow} is allowed here; see \`Allow\`.`, [problem("method_not_allowed", `This endpoint accepts ${allow}.`)], {
-    Allow: header("Allow"),
-  });
+  problemResponse(
+    `Only ${allow} is allowed here; see \`Allow\`.`,
+    [problem("method_not_allowed", `This endpoint accepts ${allow}.`)],
+    {
+      Allow: header("Allow"),
+    },
+  );
 
 /** 413 of an endpoint whose body may be at most `maxBytes` long. */
 const payloadTooLargeResponse = (maxBytes: number) =>
-  problemResponse(`The body is over ${maxBytes} bytes.`, [problem("payload_too_large", `The request body must not exceed ${maxBytes} bytes.`)]);
+  problemResponse(`The body is over ${maxBytes} bytes.`, [
+    problem("payload_too_large", `The request body must not exceed ${maxBytes} bytes.`),
+  ]);
 
 /** 415 of an endpoint that requires a JSON body. */
 const unsupportedMediaTypeResponse = () =>
@@ -108,9 +165,11 @@ const unsupportedMediaTypeResponse = () =>
 function readResponses(scope: string, allow: string, internal: object, unavailable: object) {
   return {
     401: unauthorizedResponse(),
-    403: problemResponse(`\`insufficient_scope\`: the token's or the integration key's scopes lack \`${scope}\`.`, [
-      example(insufficientScopeError(scope)),
-    ], { "WWW-Authenticate": header("WWWAuthenticate") }),
+    403: problemResponse(
+      `\`insufficient_scope\`: the token's or the integration key's scopes lack \`${scope}\`.`,
+      [example(insufficientScopeError(scope))],
+      { "WWW-Authenticate": header("WWWAuthenticate") },
+    ),
     405: methodNotAllowedResponse(allow),
     500: internal,
     503: unavailable,
@@ -136,7 +195,12 @@ export function buildOpenApiDocument(version: string) {
   const rateLimited = (budget: "conversions" | "requests") =>
     problemResponse(
       `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute (the default); nothing was done. Checked right after the credential.`,
-      [problem("rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute.`)],
+      [
+        problem(
+          "rate_limited",
+          `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute.`,
+        ),
+      ],
       { "Retry-After": header("RetryAfter"), "RateLimit-Policy": header("RateLimitPolicy") },
     );
   const keyUnauthorized = problemResponse(
@@ -146,7 +210,10 @@ export function buildOpenApiDocument(version: string) {
   );
   const keyManagementForbidden = problemResponse(
     `\`forbidden\`: an integration key was sent (keys cannot manage keys); \`insufficient_scope\`: the token carries scopes without \`${MANAGE_KEYS_SCOPE}\`.`,
-    [problem("forbidden", "Integration keys cannot manage keys; use a token."), example(insufficientScopeError(MANAGE_KEYS_SCOPE))],
+    [
+      problem("forbidden", "Integration keys cannot manage keys; use a token."),
+      example(insufficientScopeError(MANAGE_KEYS_SCOPE)),
+    ],
   );
   const keysSecurity = [{ bearerAuth: [MANAGE_KEYS_SCOPE] }];
   const unavailable = problemResponse(
@@ -154,15 +221,21 @@ export function buildOpenApiDocument(version: string) {
     [unavailableExample],
     { "Retry-After": header("RetryAfter") },
   );
-  const notReady = problemResponse("The database could not be reached, was busy or did not answer in time.", [unavailableExample], {
-    "Retry-After": header("RetryAfter"),
-  });
-  const internal = problemResponse("Something unexpected failed — a fault of the service, not of the database; the body never carries internals.", [
-    problem("internal_error", "An unexpected error occurred."),
-  ]);
-  const docsNotInstalled = problemResponse("The API reference is not installed here (a production-only install that never ran `npm run assets`).", [
-    problem("service_unavailable", "The API reference is not installed here."),
-  ]);
+  const notReady = problemResponse(
+    "The database could not be reached, was busy or did not answer in time.",
+    [unavailableExample],
+    {
+      "Retry-After": header("RetryAfter"),
+    },
+  );
+  const internal = problemResponse(
+    "Something unexpected failed — a fault of the service, not of the database; the body never carries internals.",
+    [problem("internal_error", "An unexpected error occurred.")],
+  );
+  const docsNotInstalled = problemResponse(
+    "The API reference is not installed here (a production-only install that never ran `npm run assets`).",
+    [problem("service_unavailable", "The API reference is not installed here.")],
+  );
 
   return {
     openapi: "3.1.0",
@@ -180,7 +253,7 @@ export function buildOpenApiDocument(version: string) {
           description: [
             "Creates the client from the lead's profile, marks the lead converted (its assignment becomes final) and records an audit entry — in one transaction.",
             "Sending the same request again returns the same client with `Idempotent-Replayed: true` and writes nothing; simultaneous identical requests make exactly one client.",
-            "With `on_existing_client: \"link\"`, a lead whose NIT the entity already has as a client is converted into that client instead of a 409: the client's null `image`, `name`, `lastname`, `business_name`, `quota`, `phone`, `email`, `address`, `score` and `business_entity` are filled from the lead, nothing else changes, and the answer carries `Lead-Linked: true` (its replays too).",
+            'With `on_existing_client: "link"`, a lead whose NIT the entity already has as a client is converted into that client instead of a 409: the client\'s null `image`, `name`, `lastname`, `business_name`, `quota`, `phone`, `email`, `address`, `score` and `business_entity` are filled from the lead, nothing else changes, and the answer carries `Lead-Linked: true` (its replays too).',
             `Checks run in this order: body size (${MAX_BODY_BYTES} bytes at most), token, rate limit, content type and body, scope and entity, then the data. With an integration key, the key's state, scope and entity are read in the conversion's own database request, after the body.`,
           ].join("\n\n"),
           security: [{ bearerAuth: [CONVERT_SCOPE] }],
@@ -195,8 +268,13 @@ export function buildOpenApiDocument(version: string) {
           },
           responses: {
             200: {
-              description: "The lead became a client of the entity — now, or in an earlier request (a replay); with `on_existing_client: \"link\"`, possibly the client the entity already had (`Lead-Linked: true`).",
-              headers: { ...commonHeaders(), "Idempotent-Replayed": header("IdempotentReplayed"), "Lead-Linked": header("LeadLinked") },
+              description:
+                'The lead became a client of the entity — now, or in an earlier request (a replay); with `on_existing_client: "link"`, possibly the client the entity already had (`Lead-Linked: true`).',
+              headers: {
+                ...commonHeaders(),
+                "Idempotent-Replayed": header("IdempotentReplayed"),
+                "Lead-Linked": header("LeadLinked"),
+              },
               content: {
                 "application/json": {
                   schema: ref("User"),
@@ -204,11 +282,14 @@ export function buildOpenApiDocument(version: string) {
                 },
               },
             },
-            400: problemResponse("Malformed JSON, a missing field, or an id that is not a UUID; `errors` names each field.", [
-              problem("validation_error", "The request body is not valid.", {
-                extensions: { errors: [{ path: "lead_id", message: "lead_id must be a UUID" }] },
-              }),
-            ]),
+            400: problemResponse(
+              "Malformed JSON, a missing field, or an id that is not a UUID; `errors` names each field.",
+              [
+                problem("validation_error", "The request body is not valid.", {
+                  extensions: { errors: [{ path: "lead_id", message: "lead_id must be a UUID" }] },
+                }),
+              ],
+            ),
             401: unauthorizedResponse(),
             403: conversionForbiddenResponse(),
             404: problemResponse(
@@ -257,14 +338,19 @@ export function buildOpenApiDocument(version: string) {
               headers: { "X-Request-Id": header("XRequestId") },
               content: { "application/json": { schema: ref("CreatedApiKey") } },
             },
-            400: problemResponse("Malformed JSON, a missing name or scope, an unknown scope, or an `expires_at` that is not a future ISO 8601 date-time.", [
-              problem("validation_error", "The request body is not valid.", {
-                extensions: { errors: [{ path: "expires_at", message: "expires_at must lie in the future" }] },
-              }),
-            ]),
+            400: problemResponse(
+              "Malformed JSON, a missing name or scope, an unknown scope, or an `expires_at` that is not a future ISO 8601 date-time.",
+              [
+                problem("validation_error", "The request body is not valid.", {
+                  extensions: { errors: [{ path: "expires_at", message: "expires_at must lie in the future" }] },
+                }),
+              ],
+            ),
             401: keyUnauthorized,
             403: keyManagementForbidden,
-            404: problemResponse("The token's entity does not exist.", [problem("financial_entity_not_found", "No financial entity exists with this id.")]),
+            404: problemResponse("The token's entity does not exist.", [
+              problem("financial_entity_not_found", "No financial entity exists with this id."),
+            ]),
             405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts GET, POST.")]),
             413: payloadTooLargeResponse(MAX_API_KEY_BODY_BYTES),
             415: unsupportedMediaTypeResponse(),
@@ -326,7 +412,10 @@ export function buildOpenApiDocument(version: string) {
             content: {
               "application/json": {
                 schema: ref("TurnLeadsIntoClientsRequest"),
-                example: { financial_entity_id: EXAMPLE_ENTITY, lead_ids: [EXAMPLE_LEAD, "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02"] },
+                example: {
+                  financial_entity_id: EXAMPLE_ENTITY,
+                  lead_ids: [EXAMPLE_LEAD, "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02"],
+                },
               },
             },
           },
@@ -340,20 +429,33 @@ export function buildOpenApiDocument(version: string) {
                   example: {
                     results: [
                       { lead_id: EXAMPLE_LEAD, status: 200, replayed: false, linked: false, user: EXAMPLE_USER },
-                      toBulkItem("9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02", { kind: "client_already_exists", existingClientId: EXAMPLE_EXISTING_CLIENT }),
+                      toBulkItem("9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02", {
+                        kind: "client_already_exists",
+                        existingClientId: EXAMPLE_EXISTING_CLIENT,
+                      }),
                     ],
                   },
                 },
               },
             },
-            400: problemResponse(`Malformed JSON, a missing field, an id that is not a UUID, no ids, more than ${MAX_BULK_LEADS}, or a repeated id; \`errors\` names each field.`, [
-              problem("validation_error", "The request body is not valid.", {
-                extensions: { errors: [{ path: "lead_ids", message: "lead_ids must not repeat an id (ids are compared in lowercase)" }] },
-              }),
-            ]),
+            400: problemResponse(
+              `Malformed JSON, a missing field, an id that is not a UUID, no ids, more than ${MAX_BULK_LEADS}, or a repeated id; \`errors\` names each field.`,
+              [
+                problem("validation_error", "The request body is not valid.", {
+                  extensions: {
+                    errors: [
+                      { path: "lead_ids", message: "lead_ids must not repeat an id (ids are compared in lowercase)" },
+                    ],
+                  },
+                }),
+              ],
+            ),
             401: unauthorizedResponse(),
             403: conversionForbiddenResponse(),
-            404: problemResponse("`financial_entity_not_found`: no such entity. (A missing lead is an item of the 200.)", [refusalExample("financial_entity_not_found")]),
+            404: problemResponse(
+              "`financial_entity_not_found`: no such entity. (A missing lead is an item of the 200.)",
+              [refusalExample("financial_entity_not_found")],
+            ),
             429: rateLimited("conversions"),
             405: methodNotAllowedResponse("POST"),
             413: payloadTooLargeResponse(MAX_BODY_BYTES),
@@ -367,7 +469,8 @@ export function buildOpenApiDocument(version: string) {
         get: {
           operationId: "getUser",
           summary: "Read a client of the token's financial entity",
-          description: "One database request. Another entity's client is answered exactly like a missing one: `404 user_not_found`.",
+          description:
+            "One database request. Another entity's client is answered exactly like a missing one: `404 user_not_found`.",
           security: [{ bearerAuth: [USERS_READ_SCOPE] }],
           parameters: [pathParameter("user_id", "The client's `_id`, in any letter case.")],
           responses: {
@@ -376,9 +479,10 @@ export function buildOpenApiDocument(version: string) {
               headers: commonHeaders(),
               content: { "application/json": { schema: ref("User"), example: EXAMPLE_USER } },
             },
-            404: problemResponse("`user_not_found`: no such client, a client of another financial entity (indistinguishable), or an id that is not a UUID.", [
-              problem("user_not_found", "No user with this id exists for the financial entity."),
-            ]),
+            404: problemResponse(
+              "`user_not_found`: no such client, a client of another financial entity (indistinguishable), or an id that is not a UUID.",
+              [problem("user_not_found", "No user with this id exists for the financial entity.")],
+            ),
             ...readResponses(USERS_READ_SCOPE, "GET, HEAD", internal, unavailable),
             429: rateLimited("requests"),
           },
@@ -400,12 +504,28 @@ export function buildOpenApiDocument(version: string) {
                 "application/json": {
                   schema: ref("Lead"),
                   example: {
-                    id: EXAMPLE_LEAD, status: "qualified", ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01",
-                    financial_entity_id: null, converted_user_id: null, converted_at: null, created_at: "2026-11-02T14:05:09.120Z",
-                    image: null, name: "Laura", lastname: "Gómez", business_name: "Panadería La Espiga S.A.S.", quota: 15000000,
-                    phone: "+57 300 555 0101", email: "laura.gomez@example.com", nit: "901.234.567-1",
-                    address: "Calle 10 # 43-12, Medellín", history: [{ event: "called" }], score: 742,
-                    payment_data: { bank: "Bancolombia" }, apn_token: null, business_entity: "S.A.S.", additional_data: {},
+                    id: EXAMPLE_LEAD,
+                    status: "qualified",
+                    ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01",
+                    financial_entity_id: null,
+                    converted_user_id: null,
+                    converted_at: null,
+                    created_at: "2026-11-02T14:05:09.120Z",
+                    image: null,
+                    name: "Laura",
+                    lastname: "Gómez",
+                    business_name: "Panadería La Espiga S.A.S.",
+                    quota: 15000000,
+                    phone: "+57 300 555 0101",
+                    email: "laura.gomez@example.com",
+                    nit: "901.234.567-1",
+                    address: "Calle 10 # 43-12, Medellín",
+                    history: [{ event: "called" }],
+                    score: 742,
+                    payment_data: { bank: "Bancolombia" },
+                    apn_token: null,
+                    business_entity: "S.A.S.",
+                    additional_data: {},
                   },
                 },
               },
@@ -424,7 +544,11 @@ export function buildOpenApiDocument(version: string) {
           operationId: "health",
           summary: "Liveness: the service answers (the database is not consulted)",
           responses: {
-            200: { description: "Alive.", headers: commonHeaders(), content: { "application/json": { schema: ref("Health") } } },
+            200: {
+              description: "Alive.",
+              headers: commonHeaders(),
+              content: { "application/json": { schema: ref("Health") } },
+            },
           },
         },
       },
@@ -433,7 +557,11 @@ export function buildOpenApiDocument(version: string) {
           operationId: "ready",
           summary: "Readiness: the database answers a trivial query",
           responses: {
-            200: { description: "Ready.", headers: commonHeaders(), content: { "application/json": { schema: ref("Health") } } },
+            200: {
+              description: "Ready.",
+              headers: commonHeaders(),
+              content: { "application/json": { schema: ref("Health") } },
+            },
             503: notReady,
           },
         },
@@ -449,7 +577,9 @@ export function buildOpenApiDocument(version: string) {
               headers: { "X-Request-Id": header("XRequestId"), "Cache-Control": cacheControl("no-cache") },
               content: { "application/json": { schema: { type: "object" } } },
             },
-            404: problemResponse("This deployment has no OpenAPI document.", [problem("not_found", "This deployment has no OpenAPI document.")]),
+            404: problemResponse("This deployment has no OpenAPI document.", [
+              problem("not_found", "This deployment has no OpenAPI document."),
+            ]),
           },
         },
       },
@@ -458,7 +588,11 @@ export function buildOpenApiDocument(version: string) {
           operationId: "docs",
           summary: "The interactive API reference (Scalar), served with its own script: nothing from a CDN",
           responses: {
-            200: { description: "The page.", headers: commonHeaders(), content: { "text/html": { schema: { type: "string" } } } },
+            200: {
+              description: "The page.",
+              headers: commonHeaders(),
+              content: { "text/html": { schema: { type: "string" } } },
+            },
             503: docsNotInstalled,
           },
         },
@@ -490,7 +624,8 @@ export function buildOpenApiDocument(version: string) {
       },
       headers: {
         XRequestId: {
-          description: "The request id: yours when you send an `X-Request-Id` of 1–200 visible ASCII characters without spaces or quotes, else a new UUID.",
+          description:
+            "The request id: yours when you send an `X-Request-Id` of 1–200 visible ASCII characters without spaces or quotes, else a new UUID.",
           required: true,
           schema: { type: "string", pattern: "^[\\x21\\x23-\\x26\\x28-\\x7e]{1,200}$" },
         },
@@ -504,22 +639,39 @@ export function buildOpenApiDocument(version: string) {
           schema: { type: "string", enum: ["true"] },
         },
         LeadLinked: {
-          description: "`true` when the lead went into a client the entity already had (`on_existing_client: \"link\"`), now or in the request this one replays; absent otherwise.",
+          description:
+            '`true` when the lead went into a client the entity already had (`on_existing_client: "link"`), now or in the request this one replays; absent otherwise.',
           schema: { type: "string", enum: ["true"] },
         },
-        RetryAfter: { description: "Seconds to wait before retrying.", required: true, schema: { type: "string", pattern: "^[0-9]+$", example: String(RETRY_AFTER_SECONDS) } },
-        RateLimitPolicy: {
-          description: "The budget that was exceeded (IETF httpapi-ratelimit-headers), e.g. `\"conversions\";q=600;w=60`.",
+        RetryAfter: {
+          description: "Seconds to wait before retrying.",
           required: true,
-          schema: { type: "string", pattern: '^"(conversions|requests)";q=[0-9]+;w=60$', example: `"conversions";q=${DEFAULT_RATE_LIMITS.conversions};w=60` },
+          schema: { type: "string", pattern: "^[0-9]+$", example: String(RETRY_AFTER_SECONDS) },
+        },
+        RateLimitPolicy: {
+          description:
+            'The budget that was exceeded (IETF httpapi-ratelimit-headers), e.g. `"conversions";q=600;w=60`.',
+          required: true,
+          schema: {
+            type: "string",
+            pattern: '^"(conversions|requests)";q=[0-9]+;w=60$',
+            example: `"conversions";q=${DEFAULT_RATE_LIMITS.conversions};w=60`,
+          },
         },
         WWWAuthenticate: {
-          description: "The Bearer challenge (RFC 6750); `error=\"invalid_token\"` when a token was sent.",
+          description: 'The Bearer challenge (RFC 6750); `error="invalid_token"` when a token was sent.',
           required: true,
           schema: { type: "string", pattern: "^Bearer " },
         },
-        Allow: { description: "The methods this path accepts.", required: true, schema: { type: "string", pattern: "^[A-Z]+(, [A-Z]+)*$" } },
-        AcceptJson: { description: "Sent when the content type was refused: the one accepted.", schema: { type: "string", const: "application/json" } },
+        Allow: {
+          description: "The methods this path accepts.",
+          required: true,
+          schema: { type: "string", pattern: "^[A-Z]+(, [A-Z]+)*$" },
+        },
+        AcceptJson: {
+          description: "Sent when the content type was refused: the one accepted.",
+          schema: { type: "string", const: "application/json" },
+        },
         AcceptEncodingIdentity: {
           description: "Sent when a compressed body was refused (RFC 7694): bodies are accepted uncompressed only.",
           schema: { type: "string", const: "identity" },

@@ -22,27 +22,33 @@ const endpointFields = {
   status: z.enum(["enabled", "disabled"]),
 };
 
-const endpointShape = () => z.strictObject({ ...endpointFields, disabled_reason: nullableText, created_at: z.string() });
+const endpointShape = () =>
+  z.strictObject({ ...endpointFields, disabled_reason: nullableText, created_at: z.string() });
 export const webhookEndpointSchema = endpointShape();
-export const webhookEndpointCreatedSchema = z.strictObject({ ...endpointFields, created_at: z.string(), secret: z.string() });
+export const webhookEndpointCreatedSchema = z.strictObject({
+  ...endpointFields,
+  created_at: z.string(),
+  secret: z.string(),
+});
 // Fresh copies: each component stands alone in the document (no $ref between components).
 export const webhookEndpointListSchema = z.strictObject({ data: z.array(endpointShape()) });
 export const secretSchema = z.strictObject({ secret: z.string() });
-const eventShape = () => z.strictObject({
-  id: z.string(),
-  type: z.enum(EVENT_TYPES),
-  timestamp: z.string(),
-  data: z.strictObject({
-    lead_id: z.string(),
-    financial_entity_id: z.string(),
-    ecosystem: z.string(),
-    request_id: z.string(),
-    converted_at: z.string(),
-    user: z.strictObject({ ...userBodySchema.def.shape }),
-    /** Present when the lead went into a client the entity already had (`on_existing_client: "link"`). */
-    linked: z.optional(z.literal(true)),
-  }),
-});
+const eventShape = () =>
+  z.strictObject({
+    id: z.string(),
+    type: z.enum(EVENT_TYPES),
+    timestamp: z.string(),
+    data: z.strictObject({
+      lead_id: z.string(),
+      financial_entity_id: z.string(),
+      ecosystem: z.string(),
+      request_id: z.string(),
+      converted_at: z.string(),
+      user: z.strictObject({ ...userBodySchema.def.shape }),
+      /** Present when the lead went into a client the entity already had (`on_existing_client: "link"`). */
+      linked: z.optional(z.literal(true)),
+    }),
+  });
 export const eventSchema = eventShape();
 export const eventListSchema = z.strictObject({ data: z.array(eventShape()), next_after: nullableText });
 export const deliveryAttemptListSchema = z.strictObject({
@@ -60,16 +66,45 @@ export const deliveryAttemptListSchema = z.strictObject({
 
 /** Adds the events schemas to the document's registry. */
 export function registerEventSchemas(registry: z.core.$ZodRegistry<{ id: string; description?: string }>) {
-  registry.add(createEndpointBody(false), { id: "CreateWebhookEndpointRequest", description: "`url` must be https, with no user-info, and not point to localhost or a private, loopback, link-local, unique-local, CGNAT or unspecified address." });
-  registry.add(updateEndpointBody(false), { id: "UpdateWebhookEndpointRequest", description: "Any of the fields. Re-enabling an endpoint resumes its pending deliveries." });
-  registry.add(redeliverBody, { id: "RedeliverRequest", description: "One endpoint of yours; without it (or with an empty body), every enabled endpoint." });
-  registry.add(webhookEndpointSchema, { id: "WebhookEndpoint", description: "A destination for the entity's events. Its secret is never shown again after creation or rotation." });
-  registry.add(webhookEndpointCreatedSchema, { id: "WebhookEndpointCreated", description: "The new endpoint and its signing secret (`whsec_` + base64 of 32 bytes), shown only here." });
+  registry.add(createEndpointBody(false), {
+    id: "CreateWebhookEndpointRequest",
+    description:
+      "`url` must be https, with no user-info, and not point to localhost or a private, loopback, link-local, unique-local, CGNAT or unspecified address.",
+  });
+  registry.add(updateEndpointBody(false), {
+    id: "UpdateWebhookEndpointRequest",
+    description: "Any of the fields. Re-enabling an endpoint resumes its pending deliveries.",
+  });
+  registry.add(redeliverBody, {
+    id: "RedeliverRequest",
+    description: "One endpoint of yours; without it (or with an empty body), every enabled endpoint.",
+  });
+  registry.add(webhookEndpointSchema, {
+    id: "WebhookEndpoint",
+    description: "A destination for the entity's events. Its secret is never shown again after creation or rotation.",
+  });
+  registry.add(webhookEndpointCreatedSchema, {
+    id: "WebhookEndpointCreated",
+    description: "The new endpoint and its signing secret (`whsec_` + base64 of 32 bytes), shown only here.",
+  });
   registry.add(webhookEndpointListSchema, { id: "WebhookEndpointList" });
-  registry.add(secretSchema, { id: "WebhookSecret", description: "The new signing secret; for 24 h deliveries carry signatures with both the old and the new one." });
-  registry.add(eventSchema, { id: "Event", description: "The event as delivered (the webhook body), with its id (the `webhook-id` header)." });
-  registry.add(eventListSchema, { id: "EventList", description: "Oldest first; pass `next_after` as `after` for the next page (null when there is none)." });
-  registry.add(deliveryAttemptListSchema, { id: "DeliveryAttemptList", description: "Every attempt, oldest first. `outcome` is `retrying` when another attempt is scheduled and `failed` when the delivery gave up." });
+  registry.add(secretSchema, {
+    id: "WebhookSecret",
+    description: "The new signing secret; for 24 h deliveries carry signatures with both the old and the new one.",
+  });
+  registry.add(eventSchema, {
+    id: "Event",
+    description: "The event as delivered (the webhook body), with its id (the `webhook-id` header).",
+  });
+  registry.add(eventListSchema, {
+    id: "EventList",
+    description: "Oldest first; pass `next_after` as `after` for the next page (null when there is none).",
+  });
+  registry.add(deliveryAttemptListSchema, {
+    id: "DeliveryAttemptList",
+    description:
+      "Every attempt, oldest first. `outcome` is `retrying` when another attempt is scheduled and `failed` when the delivery gave up.",
+  });
 }
 
 const ok = (description: string, schema: string) => ({
@@ -118,11 +153,23 @@ const withBody = (extra: Documented[] = []) =>
     tooLarge,
     ["unsupported_media_type", "The request body must be application/json."],
   ]);
-const endpointMissing: Documented = ["webhook_endpoint_not_found", "No webhook endpoint with this id exists for the financial entity."];
+const endpointMissing: Documented = [
+  "webhook_endpoint_not_found",
+  "No webhook endpoint with this id exists for the financial entity.",
+];
 const eventMissing: Documented = ["event_not_found", "No event with this id exists for the financial entity."];
 const security = [{ bearerAuth: [WEBHOOKS_SCOPE] }];
-const idParam = (name: string, description: string) => ({ name, in: "path", required: true, description, schema: { type: "string" } });
-const jsonBody = (schema: string, example: object, required = true) => ({ required, content: { "application/json": { schema: ref(schema), example } } });
+const idParam = (name: string, description: string) => ({
+  name,
+  in: "path",
+  required: true,
+  description,
+  schema: { type: "string" },
+});
+const jsonBody = (schema: string, example: object, required = true) => ({
+  required,
+  content: { "application/json": { schema: ref(schema), example } },
+});
 
 /** The paths of the events API. */
 export function eventPaths() {
@@ -134,9 +181,14 @@ export function eventPaths() {
       post: {
         operationId: "createWebhookEndpoint",
         summary: "Register a webhook endpoint for the entity's events",
-        description: "Deliveries are signed with Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`). The secret is in this answer only.",
+        description:
+          "Deliveries are signed with Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`). The secret is in this answer only.",
         security,
-        requestBody: jsonBody("CreateWebhookEndpointRequest", { url: "https://crm.example.com/hooks/leads", description: "CRM", event_types: ["lead.converted"] }),
+        requestBody: jsonBody("CreateWebhookEndpointRequest", {
+          url: "https://crm.example.com/hooks/leads",
+          description: "CRM",
+          event_types: ["lead.converted"],
+        }),
         responses: {
           201: ok("The endpoint, with its secret.", "WebhookEndpointCreated"),
           ...withBody([["financial_entity_not_found", "No financial entity exists with this id."]]),
@@ -168,7 +220,10 @@ export function eventPaths() {
         operationId: "deleteWebhookEndpoint",
         summary: "Delete an endpoint; nothing more is delivered to it",
         security,
-        responses: { 204: { description: "Deleted.", headers: { "X-Request-Id": header("XRequestId") } }, ...common([endpointMissing]) },
+        responses: {
+          204: { description: "Deleted.", headers: { "X-Request-Id": header("XRequestId") } },
+          ...common([endpointMissing]),
+        },
       },
     },
     "/webhook-endpoints/{id}/rotate-secret": {
@@ -177,7 +232,10 @@ export function eventPaths() {
         operationId: "rotateWebhookSecret",
         summary: "Replace the endpoint's secret; the old one keeps signing for 24 h",
         security,
-        responses: { 200: ok("The new secret, shown only here.", "WebhookSecret"), ...common([endpointMissing, tooLarge]) },
+        responses: {
+          200: ok("The new secret, shown only here.", "WebhookSecret"),
+          ...common([endpointMissing, tooLarge]),
+        },
       },
     },
     "/events": {
@@ -186,8 +244,20 @@ export function eventPaths() {
         summary: "The entity's events, oldest first (reconcile after downtime)",
         security,
         parameters: [
-          { name: "after", in: "query", required: false, description: "The last event id you have; omit to start at the oldest.", schema: query.properties.after },
-          { name: "limit", in: "query", required: false, description: "1–100, default 50.", schema: { type: "integer", minimum: 1, maximum: 100, default: 50 } },
+          {
+            name: "after",
+            in: "query",
+            required: false,
+            description: "The last event id you have; omit to start at the oldest.",
+            schema: query.properties.after,
+          },
+          {
+            name: "limit",
+            in: "query",
+            required: false,
+            description: "1–100, default 50.",
+            schema: { type: "integer", minimum: 1, maximum: 100, default: 50 },
+          },
         ],
         responses: {
           200: ok("A page of events.", "EventList"),
@@ -213,12 +283,7 @@ export function eventPaths() {
         requestBody: jsonBody("RedeliverRequest", { endpoint_id: EXAMPLE_ENDPOINT }, false),
         responses: {
           202: { description: "Queued.", headers: { "X-Request-Id": header("XRequestId") } },
-          ...common([
-            ["validation_error", "The request body is not valid."],
-            eventMissing,
-            endpointMissing,
-            tooLarge,
-          ]),
+          ...common([["validation_error", "The request body is not valid."], eventMissing, endpointMissing, tooLarge]),
         },
       },
     },

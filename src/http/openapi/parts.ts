@@ -41,7 +41,8 @@ export type ProblemExample = ReturnType<typeof example>;
  * @example
  * problem("internal_error", "An unexpected error occurred.")
  */
-export const problem = (code: ProblemCode, detail: string, options?: ProblemOptions) => example(new ApiError(code, detail, options));
+export const problem = (code: ProblemCode, detail: string, options?: ProblemOptions) =>
+  example(new ApiError(code, detail, options));
 
 /**
  * Codes as a response's description lists them.

@@ -12,27 +12,26 @@ const number = z.nullable(z.number());
 const object = z.record(z.string(), z.unknown());
 
 /** The 200 body: the client (the API's "user"), 18 keys in this order. */
-export const userBodySchema = z
-  .strictObject({
-    _id: uuid,
-    image: text,
-    name: text,
-    lastname: text,
-    business_name: text,
-    quota: number,
-    status: z.string(),
-    phone: text,
-    email: text,
-    nit: text,
-    address: text,
-    history: z.array(z.unknown()),
-    score: number,
-    payment_data: object,
-    apn_token: z.string(),
-    ecosystem: uuid,
-    business_entity: text,
-    additional_data: object,
-  });
+export const userBodySchema = z.strictObject({
+  _id: uuid,
+  image: text,
+  name: text,
+  lastname: text,
+  business_name: text,
+  quota: number,
+  status: z.string(),
+  phone: text,
+  email: text,
+  nit: text,
+  address: text,
+  history: z.array(z.unknown()),
+  score: number,
+  payment_data: object,
+  apn_token: z.string(),
+  ecosystem: uuid,
+  business_entity: text,
+  additional_data: object,
+});
 
 const time = z.string().check(z.iso.datetime());
 const nullableObject = z.nullable(object);
@@ -66,24 +65,23 @@ export const leadBodySchema = z.strictObject({
 const codes = Object.keys(PROBLEMS) as [keyof typeof PROBLEMS, ...(keyof typeof PROBLEMS)[]];
 
 /** Every error: RFC 9457 problem details with the API's stable `code` and the request id. */
-export const problemSchema = z
-  .strictObject({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    code: z.enum(codes),
-    request_id: z.string(),
-    errors: z.optional(
-      z.array(
-        z.strictObject({
-          path: z.string(),
-          message: z.string(),
-        }),
-      ),
+export const problemSchema = z.strictObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string(),
+  code: z.enum(codes),
+  request_id: z.string(),
+  errors: z.optional(
+    z.array(
+      z.strictObject({
+        path: z.string(),
+        message: z.string(),
+      }),
     ),
-    existing_user_id: z.optional(uuid),
-  });
+  ),
+  existing_user_id: z.optional(uuid),
+});
 
 const scopes = z.array(z.enum(API_KEY_SCOPES));
 const timestamp = z.string().check(z.iso.datetime());
@@ -114,7 +112,13 @@ const itemProblemSchema = z.omit(problemSchema, { request_id: true, errors: true
 export const bulkResultsSchema = z.strictObject({
   results: z.array(
     z.union([
-      z.strictObject({ lead_id: uuid, status: z.literal(200), replayed: z.boolean(), linked: z.boolean(), user: userBodySchema }),
+      z.strictObject({
+        lead_id: uuid,
+        status: z.literal(200),
+        replayed: z.boolean(),
+        linked: z.boolean(),
+        user: userBodySchema,
+      }),
       z.strictObject({ lead_id: uuid, status: z.union([z.literal(404), z.literal(409)]), problem: itemProblemSchema }),
     ]),
   ),

@@ -3,10 +3,17 @@ import type { MiddlewareHandler } from "hono";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { ApiKeyStore } from "../../db/api-key-store";
-import { type ApiKey, API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
+import { API_KEY_SCOPES, type ApiKey, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
 import type { Actor } from "../../domain/conversion";
 import { actorHasScope } from "../../domain/scopes";
-import { bearerAuth, generateIntegrationKey, insufficientScopeError, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import {
+  bearerAuth,
+  generateIntegrationKey,
+  insufficientScopeError,
+  type RateLimiter,
+  rateLimit,
+  type TokenVerifier,
+} from "../auth";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, requireJsonBody, validationHook } from "../validation";
@@ -25,15 +32,17 @@ export const createApiKeyBody = z.object(
       z.refine((name) => name.trim() !== "", "name must not be empty"),
       z.maxLength(100, "name must be at most 100 characters"),
     ),
-    scopes: z.array(z.enum(API_KEY_SCOPES, { error: `each scope must be one of ${API_KEY_SCOPES.join(", ")}` }), {
-      error: "scopes must be an array",
-    }).check(z.minLength(1, "scopes must name at least one scope")),
+    scopes: z
+      .array(z.enum(API_KEY_SCOPES, { error: `each scope must be one of ${API_KEY_SCOPES.join(", ")}` }), {
+        error: "scopes must be an array",
+      })
+      .check(z.minLength(1, "scopes must name at least one scope")),
     expires_at: z.optional(
       z.string({ error: "expires_at must be a string" }).check(
-        z.refine(
-          (value) => DATE_TIME_WITH_ZONE.test(value) && !Number.isNaN(Date.parse(value)),
-          { error: "expires_at must be an ISO 8601 date-time with a zone", abort: true },
-        ),
+        z.refine((value) => DATE_TIME_WITH_ZONE.test(value) && !Number.isNaN(Date.parse(value)), {
+          error: "expires_at must be an ISO 8601 date-time with a zone",
+          abort: true,
+        }),
         z.refine((value) => Date.parse(value) > Date.now(), "expires_at must lie in the future"),
       ),
     ),
@@ -110,7 +119,8 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
           // Stored in one format, so that the batch can compare it with the request's time as text.
           expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null,
         });
-        if (created === null) throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
+        if (created === null)
+          throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
         c.set("outcome", "api_key_created");
         const { revoked_at: _, last_used_at: __, ...shown } = toApiKeyBody(created);
         return c.json({ ...shown, key: generated.key }, 201);
@@ -122,8 +132,10 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
     })
     .delete(`${API_KEYS_PATH}/:id`, ...auth, requireKeyManager(), async (c) => {
       const id = pathId(c.req.param("id"));
-      const found = id !== null && (await keys.revoke(tokenActor(c.get("actor")).financialEntityId, id, now().toISOString()));
-      if (!found) throw new ApiError("api_key_not_found", "No integration key with this id exists for this financial entity.");
+      const found =
+        id !== null && (await keys.revoke(tokenActor(c.get("actor")).financialEntityId, id, now().toISOString()));
+      if (!found)
+        throw new ApiError("api_key_not_found", "No integration key with this id exists for this financial entity.");
       c.set("outcome", "api_key_revoked");
       return c.body(null, 204);
     });

@@ -12,7 +12,10 @@ export const SCALAR_SCRIPT_PATH = "/docs/scalar.js";
  * The files the docs need, from wherever this runtime keeps them (Workers
  * static assets, or the Node process): null when it has none.
  */
-export type StaticAssets = (path: typeof OPENAPI_PATH | typeof SCALAR_SCRIPT_PATH, request: Request) => Promise<Response | null>;
+export type StaticAssets = (
+  path: typeof OPENAPI_PATH | typeof SCALAR_SCRIPT_PATH,
+  request: Request,
+) => Promise<Response | null>;
 
 const docsNotInstalled = () =>
   new ApiError(

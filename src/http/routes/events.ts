@@ -1,11 +1,11 @@
-import type { ExecutionContext } from "hono";
 import { zValidator } from "@hono/zod-validator";
+import type { ExecutionContext } from "hono";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { WebhookStore } from "../../webhooks/store";
-import { ApiError } from "../problem";
-import { bearerAuth, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
 import { executionContextOf } from "../execution-context";
+import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, toValidationIssues } from "../validation";
 import { endpointNotFound } from "./webhook-endpoints";
@@ -17,10 +17,9 @@ export const EVENTS_PATH = "/events";
 export const eventsQuery = z.object({
   after: z.optional(z.string().check(z.maxLength(100, "after must be an event id"))),
   limit: z.optional(
-    z.pipe(
-      z.string().check(z.regex(/^\d{1,3}$/, "limit must be an integer between 1 and 100")),
-      z.transform(Number),
-    ).check(z.refine((n) => n >= 1 && n <= 100, "limit must be an integer between 1 and 100")),
+    z
+      .pipe(z.string().check(z.regex(/^\d{1,3}$/, "limit must be an integer between 1 and 100")), z.transform(Number))
+      .check(z.refine((n) => n >= 1 && n <= 100, "limit must be an integer between 1 and 100")),
   ),
 });
 
@@ -36,7 +35,9 @@ export type Announce = (eventId: string, executionCtx: ExecutionContext | undefi
 const eventNotFound = () => new ApiError("event_not_found", "No event with this id exists for the financial entity.");
 
 function invalid(issues: Parameters<typeof toValidationIssues>[0], what: string): ApiError {
-  return new ApiError("validation_error", `The ${what} is not valid.`, { extensions: { errors: toValidationIssues(issues) } });
+  return new ApiError("validation_error", `The ${what} is not valid.`, {
+    extensions: { errors: toValidationIssues(issues) },
+  });
 }
 
 export interface EventsDeps {
@@ -91,32 +92,30 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
         200,
       );
     })
-    .post(
-      `${EVENTS_PATH}/:id/redeliver`,
-      jsonBodyLimit(MAX_BODY_BYTES),
-      ...auth,
-      async (c) => {
-        const text = await c.req.text();
-        let raw: unknown = {};
-        if (text.trim() !== "") {
-          try {
-            raw = JSON.parse(text);
-          } catch {
-            throw new ApiError("validation_error", "The request body is not valid JSON.", {
-              extensions: { errors: [{ path: "", message: "Malformed JSON" }] },
-            });
-          }
+    .post(`${EVENTS_PATH}/:id/redeliver`, jsonBodyLimit(MAX_BODY_BYTES), ...auth, async (c) => {
+      const text = await c.req.text();
+      let raw: unknown = {};
+      if (text.trim() !== "") {
+        try {
+          raw = JSON.parse(text);
+        } catch {
+          throw new ApiError("validation_error", "The request body is not valid JSON.", {
+            extensions: { errors: [{ path: "", message: "Malformed JSON" }] },
+          });
         }
-        const parsed = redeliverBody.safeParse(raw);
-        if (!parsed.success) throw invalid(parsed.error.issues, "request body");
-        const eventId = c.req.param("id");
-        const now = Date.now();
-        const who = credentialOf(c, () => new Date(now));
-        const outcome = accepted(who, await store.redeliver(who, eventId, parsed.data.endpoint_id, now, new Date(now).toISOString()));
-        if (!outcome.eventFound) throw eventNotFound();
-        if (!outcome.endpointFound) throw endpointNotFound();
-        if (outcome.deliveries > 0) announce?.(eventId, executionContextOf(c));
-        return c.body(null, 202);
-      },
-    );
+      }
+      const parsed = redeliverBody.safeParse(raw);
+      if (!parsed.success) throw invalid(parsed.error.issues, "request body");
+      const eventId = c.req.param("id");
+      const now = Date.now();
+      const who = credentialOf(c, () => new Date(now));
+      const outcome = accepted(
+        who,
+        await store.redeliver(who, eventId, parsed.data.endpoint_id, now, new Date(now).toISOString()),
+      );
+      if (!outcome.eventFound) throw eventNotFound();
+      if (!outcome.endpointFound) throw endpointNotFound();
+      if (outcome.deliveries > 0) announce?.(eventId, executionContextOf(c));
+      return c.body(null, 202);
+    });
 }

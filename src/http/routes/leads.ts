@@ -1,7 +1,15 @@
 import { Hono } from "hono/tiny";
 import { type LeadReader, readLead } from "../../domain/read-lead";
 import { LEADS_READ_SCOPE } from "../../domain/scopes";
-import { bearerAuth, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken, type TokenVerifier, rateLimit, type RateLimiter } from "../auth";
+import {
+  bearerAuth,
+  INVALID_KEY_DESCRIPTION,
+  insufficientScopeError,
+  invalidToken,
+  type RateLimiter,
+  rateLimit,
+  type TokenVerifier,
+} from "../auth";
 import { toLeadBody } from "../lead-body";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";

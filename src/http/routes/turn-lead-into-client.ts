@@ -3,7 +3,15 @@ import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { ConversionRefusal, ConversionStore } from "../../domain/conversion";
 import { convertLeadToClient } from "../../domain/convert-lead-to-client";
-import { bearerAuth, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import {
+  bearerAuth,
+  INVALID_KEY_DESCRIPTION,
+  insufficientScopeError,
+  invalidToken,
+  type RateLimiter,
+  rateLimit,
+  type TokenVerifier,
+} from "../auth";
 import { executionContextOf } from "../execution-context";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
@@ -16,9 +24,11 @@ export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";
 /** A UUID member of a body, lower-cased: ids are compared in lowercase, whatever case the caller used. */
 export const uuidField = (field: string) =>
   z.pipe(
-    z.string({
-      error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`),
-    }).check(z.guid({ error: `${field} must be a UUID` })),
+    z
+      .string({
+        error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`),
+      })
+      .check(z.guid({ error: `${field} must be a UUID` })),
     // Ids are compared in lowercase, whatever case the caller used.
     z.transform((value: string) => value.toLowerCase()),
   );
@@ -89,7 +99,11 @@ export function turnLeadIntoClientRoute({ store, verifyToken, announce, conversi
       c.set("leadId", body.lead_id);
       const outcome = await convertLeadToClient({
         ctx: { actor: c.get("actor"), requestId: c.get("requestId"), store },
-        input: { leadId: body.lead_id, financialEntityId: body.financial_entity_id, onExistingClient: body.on_existing_client },
+        input: {
+          leadId: body.lead_id,
+          financialEntityId: body.financial_entity_id,
+          onExistingClient: body.on_existing_client,
+        },
       });
       c.set("outcome", outcome.kind);
       switch (outcome.kind) {

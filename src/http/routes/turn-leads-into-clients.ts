@@ -3,7 +3,7 @@ import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { ConversionOutcome } from "../../domain/conversion";
 import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
-import { bearerAuth, type TokenVerifier, rateLimit, type RateLimiter, spendBudget } from "../auth";
+import { bearerAuth, type RateLimiter, rateLimit, spendBudget, type TokenVerifier } from "../auth";
 import { executionContextOf } from "../execution-context";
 import { problemBody } from "../problem";
 import type { AppEnv } from "../types";
@@ -25,7 +25,9 @@ export const turnLeadsIntoClientsBody = z.object(
       .check(
         z.minLength(1, { error: "lead_ids must hold at least one id" }),
         z.maxLength(MAX_BULK_LEADS, { error: `lead_ids must hold at most ${MAX_BULK_LEADS} ids` }),
-        z.refine((ids: string[]) => new Set(ids).size === ids.length, { error: "lead_ids must not repeat an id (ids are compared in lowercase)" }),
+        z.refine((ids: string[]) => new Set(ids).size === ids.length, {
+          error: "lead_ids must not repeat an id (ids are compared in lowercase)",
+        }),
       ),
     on_existing_client: onExistingClientField,
   },
@@ -37,7 +39,13 @@ export function toBulkItem(leadId: string, outcome: ConversionOutcome) {
   switch (outcome.kind) {
     case "converted":
     case "replayed":
-      return { lead_id: leadId, status: 200 as const, replayed: outcome.kind === "replayed", linked: outcome.linked, user: toUserBody(outcome.client) };
+      return {
+        lead_id: leadId,
+        status: 200 as const,
+        replayed: outcome.kind === "replayed",
+        linked: outcome.linked,
+        user: toUserBody(outcome.client),
+      };
     default: {
       const error = refusalError(outcome);
       // The single endpoint's problem body; the request id is the call's, in its X-Request-Id.
@@ -76,7 +84,11 @@ export function turnLeadsIntoClientsRoute({ store, verifyToken, announce, conver
       if (body.lead_ids.length > 1) await spendBudget(conversions, c.get("actor"), body.lead_ids.length - 1);
       const outcome = await convertLeadsToClients({
         ctx: { actor: c.get("actor"), requestId: c.get("requestId"), store },
-        input: { financialEntityId: body.financial_entity_id, leadIds: body.lead_ids, onExistingClient: body.on_existing_client },
+        input: {
+          financialEntityId: body.financial_entity_id,
+          leadIds: body.lead_ids,
+          onExistingClient: body.on_existing_client,
+        },
       });
       if (outcome.kind !== "decided") throw refusalError(outcome);
       c.set("outcome", "decided");

@@ -1,7 +1,15 @@
 import { Hono } from "hono/tiny";
 import { type ClientReader, readClient } from "../../domain/read-client";
 import { USERS_READ_SCOPE } from "../../domain/scopes";
-import { bearerAuth, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
+import {
+  bearerAuth,
+  INVALID_KEY_DESCRIPTION,
+  insufficientScopeError,
+  invalidToken,
+  type RateLimiter,
+  rateLimit,
+  type TokenVerifier,
+} from "../auth";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";

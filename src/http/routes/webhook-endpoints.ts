@@ -1,13 +1,13 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
-import { LEAD_CONVERTED } from "../../webhooks/outbox";
 import { destinationProblem } from "../../webhooks/destination";
+import { LEAD_CONVERTED } from "../../webhooks/outbox";
 import type { SecretBox } from "../../webhooks/secrets";
 import { generateSecret } from "../../webhooks/sign";
 import type { EndpointRow, WebhookStore } from "../../webhooks/store";
+import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
 import { ApiError } from "../problem";
-import { bearerAuth, rateLimit, type RateLimiter, type TokenVerifier } from "../auth";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
 import { accepted, credentialOf, requireWebhooksScope } from "./webhook-scope";
@@ -26,10 +26,14 @@ const destination = (allowInsecure: boolean) =>
       if (problem !== null) ctx.issues.push({ code: "custom", message: problem, input: url });
     }),
   );
-const description = z.nullable(z.string({ error: "description must be a string" }).check(z.maxLength(500, "description must be at most 500 characters")));
-const eventTypes = z.array(z.enum(EVENT_TYPES, { error: `event_types may only list ${EVENT_TYPES.join(", ")}` })).check(
-  z.minLength(1, "event_types must list at least one event type"),
+const description = z.nullable(
+  z
+    .string({ error: "description must be a string" })
+    .check(z.maxLength(500, "description must be at most 500 characters")),
 );
+const eventTypes = z
+  .array(z.enum(EVENT_TYPES, { error: `event_types may only list ${EVENT_TYPES.join(", ")}` }))
+  .check(z.minLength(1, "event_types must list at least one event type"));
 
 /** `POST /webhook-endpoints`: where to send, and which events (all of them by default). */
 export const createEndpointBody = (allowInsecure: boolean) =>
@@ -80,7 +84,13 @@ export interface WebhookEndpointsDeps {
  * key's state, by each request's single batch); another entity's endpoints
  * do not exist here.
  */
-export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsecureUrls, requests }: WebhookEndpointsDeps) {
+export function webhookEndpointsRoutes({
+  store,
+  secrets,
+  verifyToken,
+  allowInsecureUrls,
+  requests,
+}: WebhookEndpointsDeps) {
   const limit = jsonBodyLimit(MAX_BODY_BYTES);
   const auth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope()] as const;
 
@@ -96,14 +106,17 @@ export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsec
         const id = crypto.randomUUID();
         const secret = generateSecret();
         const who = credentialOf(c);
-        const row = accepted(who, await store.createEndpoint(who, {
-          id,
-          url: body.url,
-          description: body.description ?? null,
-          eventTypes: [...new Set(body.event_types ?? EVENT_TYPES)],
-          storedSecret: await secrets.seal(secret, id),
-          at: new Date().toISOString(),
-        }));
+        const row = accepted(
+          who,
+          await store.createEndpoint(who, {
+            id,
+            url: body.url,
+            description: body.description ?? null,
+            eventTypes: [...new Set(body.event_types ?? EVENT_TYPES)],
+            storedSecret: await secrets.seal(secret, id),
+            at: new Date().toISOString(),
+          }),
+        );
         if (row === null) throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
         const { disabled_reason: _, ...shown } = toEndpointBody(row);
         return c.json({ ...shown, secret }, 201);
@@ -129,26 +142,33 @@ export function webhookEndpointsRoutes({ store, secrets, verifyToken, allowInsec
       async (c) => {
         const body = c.req.valid("json");
         const who = credentialOf(c);
-        const row = accepted(who, await store.updateEndpoint(who, c.req.param("id"), {
-          url: body.url,
-          description: body.description,
-          eventTypes: body.event_types ? [...new Set(body.event_types)] : undefined,
-          status: body.status,
-        }));
+        const row = accepted(
+          who,
+          await store.updateEndpoint(who, c.req.param("id"), {
+            url: body.url,
+            description: body.description,
+            eventTypes: body.event_types ? [...new Set(body.event_types)] : undefined,
+            status: body.status,
+          }),
+        );
         if (row === null) throw endpointNotFound();
         return c.json(toEndpointBody(row), 200);
       },
     )
     .delete(`${WEBHOOK_ENDPOINTS_PATH}/:id`, ...auth, async (c) => {
       const who = credentialOf(c);
-      if (!accepted(who, await store.deleteEndpoint(who, c.req.param("id"), new Date().toISOString()))) throw endpointNotFound();
+      if (!accepted(who, await store.deleteEndpoint(who, c.req.param("id"), new Date().toISOString())))
+        throw endpointNotFound();
       return c.body(null, 204);
     })
     .post(`${WEBHOOK_ENDPOINTS_PATH}/:id/rotate-secret`, limit, ...auth, async (c) => {
       const id = c.req.param("id");
       const secret = generateSecret();
       const who = credentialOf(c);
-      const rotated = accepted(who, await store.rotateSecret(who, id, await secrets.seal(secret, id), Date.now() + ROTATION_OVERLAP_MS));
+      const rotated = accepted(
+        who,
+        await store.rotateSecret(who, id, await secrets.seal(secret, id), Date.now() + ROTATION_OVERLAP_MS),
+      );
       if (!rotated) throw endpointNotFound();
       return c.json({ secret }, 200);
     });

@@ -28,7 +28,9 @@ export function requireWebhooksScope(): MiddlewareHandler<AppEnv> {
  */
 export function credentialOf(c: Context<AppEnv>, now: () => Date = () => new Date()): Credential {
   const actor = c.get("actor");
-  return actor.kind === "key" ? { keyHash: actor.keyHash, at: now().toISOString() } : { entityId: actor.financialEntityId };
+  return actor.kind === "key"
+    ? { keyHash: actor.keyHash, at: now().toISOString() }
+    : { entityId: actor.financialEntityId };
 }
 
 /**
