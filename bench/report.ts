@@ -4,6 +4,7 @@ import type { ContentionResult } from "./contention";
 import type { EdgeResult } from "./edge";
 import type { EventsResult } from "./events";
 import type { KeysResult } from "./keys";
+import type { LeadsResult } from "./leads";
 import { round } from "./lib/stats";
 import type { NoisyNeighbourResult } from "./noisy-neighbour";
 import type { StartupResult } from "./startup";
@@ -16,6 +17,7 @@ export type Results = EdgeResult &
   KeysResult &
   EventsResult &
   BulkResult &
+  LeadsResult &
   StartupResult & {
     neighbour_quiet_p99_ms: number;
     neighbour_flood_p99_ms: number;
@@ -168,6 +170,38 @@ function rows(r: Results): Row[] {
     ],
     ["Bulk: database requests per call", String(r.bulk_db_requests_per_call), "= 1", r.bulk_db_requests_per_call === 1],
     ["Bulk: the 100-lead batch alone over HTTP, p50 (no service around it)", ms(r.bulk_batch_p50_ms), "", null],
+    [
+      `Lead create (\`POST /leads\`) p50 / p99, one caller, ${r.rtt_ms} ms round trip (${r.lead_creates} creates)`,
+      `${ms(r.lead_create_p50_ms)} / ${ms(r.lead_create_p99_ms)}`,
+      "",
+      null,
+    ],
+    [
+      `Leads created/s in 500-lead calls / in single creates (one caller, ${r.rtt_ms} ms round trip)`,
+      `${r.lead_bulk_per_s} / ${r.lead_single_per_s}`,
+      "",
+      null,
+    ],
+    ["Lead bulk ÷ single", `${r.lead_bulk_ratio_vs_single}×`, "≥ 50×", r.lead_bulk_ratio_vs_single >= 50],
+    ["Lead bulk call p50 (500 leads)", ms(r.lead_bulk_call_p50_ms), "", null],
+    [
+      "Lead bulk: database requests per call",
+      String(r.lead_bulk_db_requests_per_call),
+      "= 1",
+      r.lead_bulk_db_requests_per_call === 1,
+    ],
+    [
+      `\`GET /leads\` page of 100, p50 (${r.list_pages} pages): 1,000 / ${r.list_rows_1m.toLocaleString("en")} leads in the database`,
+      `${ms(r.list_page_p50_ms_1k)} / ${ms(r.list_page_p50_ms_1m)}`,
+      "",
+      null,
+    ],
+    [
+      "List page ratio, large ÷ 1,000 leads",
+      `${r.list_page_ratio_1m_vs_1k}×`,
+      "≤ 1.5×",
+      r.list_page_ratio_1m_vs_1k <= 1.5,
+    ],
     [
       `Integration key vs JWT: conversion p50 at ${r.rtt_ms} ms round trip (${r.key_conversions} each)`,
       `${ms(r.key_conversion_p50_ms)} / ${ms(r.jwt_conversion_p50_ms)}`,

@@ -17,6 +17,7 @@ import { contentionLeadsNeeded, measureContention } from "./contention";
 import { edgeLeadsNeeded, measureEdge } from "./edge";
 import { eventsLeadsNeeded, measureEvents } from "./events";
 import { keysLeadsNeeded, measureKeys } from "./keys";
+import { measureLeads } from "./leads";
 import { openEdgeEnv } from "./lib/edge-env";
 import { measureNoisyNeighbour } from "./noisy-neighbour";
 import { type Results, renderReport } from "./report";
@@ -45,6 +46,10 @@ const sizes = quick
       burstEvents: 32,
       bulkLeads: 200,
       singleLeads: 20,
+      leadCreates: 10,
+      leadBulkLeads: 1_000,
+      listPages: 5,
+      largeLeads: 20_000,
     }
   : {
       conversions: 200,
@@ -61,6 +66,10 @@ const sizes = quick
       burstEvents: 500,
       bulkLeads: 2_000,
       singleLeads: 200,
+      leadCreates: 200,
+      leadBulkLeads: 10_000,
+      listPages: 50,
+      largeLeads: 1_000_000,
     };
 
 const root = new URL("../", import.meta.url);
@@ -99,7 +108,7 @@ const env = await openEdgeEnv({
     eventsLeadsNeeded(eventsSizes) +
     bulkLeadsNeeded(bulkSizes),
 });
-let edge, contention, keys, events, bulk;
+let edge, contention, keys, events, bulk, leadLifecycle;
 try {
   step(
     `edge latency, ${rttMs} ms round trip (${sizes.conversions} conversions, fair peer ${sizes.fairConversions}, interactive peer ${sizes.naiveConversions})`,
@@ -121,6 +130,15 @@ try {
     `events: ${sizes.latencyEvents} one at a time and a burst of ${sizes.burstEvents}, on the Worker (Queues) and the Node entry (dispatcher)`,
   );
   events = await measureEvents(env, eventsSizes);
+  step(
+    `lead lifecycle: ${sizes.leadCreates} single creates and ${sizes.leadBulkLeads} leads in 500-lead calls at ${rttMs} ms; pages of 100 with 1,000 and ${sizes.largeLeads} leads`,
+  );
+  leadLifecycle = await measureLeads(env, {
+    creates: sizes.leadCreates,
+    bulkLeads: sizes.leadBulkLeads,
+    pages: sizes.listPages,
+    largeLeads: sizes.largeLeads,
+  });
 } finally {
   await env.close();
 }
@@ -160,6 +178,7 @@ const results: Results = {
   ...keys,
   ...events,
   ...bulk,
+  ...leadLifecycle,
   // The issue's names for the noisy neighbour's figures (measured on the Node entry, bench/noisy-neighbour.ts).
   neighbour_quiet_p99_ms: noisy.noisy_quiet_p99_ms,
   neighbour_flood_p99_ms: noisy.noisy_flood_p99_ms,
@@ -183,6 +202,8 @@ const failures = [
     `a bulk call made ${results.bulk_db_requests_per_call} database requests; it must make exactly 1`,
   results.key_db_requests_per_conversion !== 1 &&
     `a conversion with an integration key made ${results.key_db_requests_per_conversion} database requests on average; it must make exactly 1`,
+  results.lead_bulk_db_requests_per_call !== 1 &&
+    `a bulk lead create made ${results.lead_bulk_db_requests_per_call} database requests; it must make exactly 1`,
   results.events_lost !== 0 && `${results.events_lost} events were not received within a minute`,
   results.non_2xx > 0 && `${results.non_2xx} conversions of the throughput run did not answer 2xx`,
   results.errors > 0 && `${results.errors} requests of the throughput run failed (connection errors or 60 s timeouts)`,
