@@ -3,6 +3,7 @@ import type { BulkResult } from "./bulk-calls";
 import type { ContentionResult } from "./contention";
 import type { EdgeResult } from "./edge";
 import type { EventsResult } from "./events";
+import type { ForgedKeysResult } from "./forged-keys";
 import type { KeysResult } from "./keys";
 import type { LeadsResult } from "./leads";
 import { round } from "./lib/stats";
@@ -18,6 +19,7 @@ export type Results = EdgeResult &
   EventsResult &
   BulkResult &
   LeadsResult &
+  ForgedKeysResult &
   StartupResult & {
     neighbour_quiet_p99_ms: number;
     neighbour_flood_p99_ms: number;
@@ -213,6 +215,12 @@ function rows(r: Results): Row[] {
       String(r.key_db_requests_per_conversion),
       "= 1",
       r.key_db_requests_per_conversion === 1,
+    ],
+    [
+      `Forged integration keys: database requests for ${r.forged_keys} never-issued keys from one address (401s / 429s)`,
+      `${r.forged_key_db_requests_per_minute} (${r.forged_key_401} / ${r.forged_key_429})`,
+      "≤ 30",
+      r.forged_key_db_requests_per_minute <= 30,
     ],
     [
       "429s/s: 32 callers on one key over its budget (60/min, app in this process)",

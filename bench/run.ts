@@ -16,6 +16,7 @@ import { bulkLeadsNeeded, measureBulk } from "./bulk-calls";
 import { contentionLeadsNeeded, measureContention } from "./contention";
 import { edgeLeadsNeeded, measureEdge } from "./edge";
 import { eventsLeadsNeeded, measureEvents } from "./events";
+import { measureForgedKeys } from "./forged-keys";
 import { keysLeadsNeeded, measureKeys } from "./keys";
 import { measureLeads } from "./leads";
 import { openEdgeEnv } from "./lib/edge-env";
@@ -106,9 +107,10 @@ const env = await openEdgeEnv({
     contentionLeadsNeeded(contentionSizes) +
     keysLeadsNeeded(keysSizes) +
     eventsLeadsNeeded(eventsSizes) +
+    1 +
     bulkLeadsNeeded(bulkSizes),
 });
-let edge, contention, keys, events, bulk, leadLifecycle;
+let edge, contention, keys, events, bulk, leadLifecycle, forged;
 try {
   step(
     `edge latency, ${rttMs} ms round trip (${sizes.conversions} conversions, fair peer ${sizes.fairConversions}, interactive peer ${sizes.naiveConversions})`,
@@ -133,6 +135,8 @@ try {
   step(
     `lead lifecycle: ${sizes.leadCreates} single creates and ${sizes.leadBulkLeads} leads in 500-lead calls at ${rttMs} ms; pages of 100 with 1,000 and ${sizes.largeLeads} leads`,
   );
+  step("forged integration keys: 60 never-issued keys from one client address, on the Worker");
+  forged = await measureForgedKeys(env, { count: 60 });
   leadLifecycle = await measureLeads(env, {
     creates: sizes.leadCreates,
     bulkLeads: sizes.leadBulkLeads,
@@ -179,6 +183,7 @@ const results: Results = {
   ...events,
   ...bulk,
   ...leadLifecycle,
+  ...forged,
   // The issue's names for the noisy neighbour's figures (measured on the Node entry, bench/noisy-neighbour.ts).
   neighbour_quiet_p99_ms: noisy.noisy_quiet_p99_ms,
   neighbour_flood_p99_ms: noisy.noisy_flood_p99_ms,
@@ -202,6 +207,8 @@ const failures = [
     `a bulk call made ${results.bulk_db_requests_per_call} database requests; it must make exactly 1`,
   results.key_db_requests_per_conversion !== 1 &&
     `a conversion with an integration key made ${results.key_db_requests_per_conversion} database requests on average; it must make exactly 1`,
+  results.forged_key_db_requests_per_minute > 30 &&
+    `60 forged keys from one address cost ${results.forged_key_db_requests_per_minute} database requests; at most 30 may`,
   results.lead_bulk_db_requests_per_call !== 1 &&
     `a bulk lead create made ${results.lead_bulk_db_requests_per_call} database requests; it must make exactly 1`,
   results.events_lost !== 0 && `${results.events_lost} events were not received within a minute`,
