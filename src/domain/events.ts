@@ -3,3 +3,6 @@ export const LEAD_CONVERTED = "lead.converted";
 
 /** Every event type an endpoint may subscribe to. */
 export const EVENT_TYPES = [LEAD_CONVERTED] as const;
+
+/** At most this many webhook endpoints per financial entity (deleted ones do not count); the next is `limit_reached`. */
+export const MAX_ENDPOINTS_PER_ENTITY = 20;

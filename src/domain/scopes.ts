@@ -11,14 +11,26 @@ export const USERS_READ_SCOPE = "users:read";
 /** Reading leads (`GET /leads/{lead_id}`). */
 export const LEADS_READ_SCOPE = "leads:read";
 
-/** Managing webhook endpoints and reading events. */
+/** Managing webhook endpoints, and redelivering events to them. */
 export const WEBHOOKS_SCOPE = "webhooks:manage";
+
+/**
+ * Reading the event log and its delivery attempts (`GET /events`, `GET /events/{id}/deliveries`):
+ * events carry every converted client's data, so managing webhooks alone does not grant it.
+ */
+export const EVENTS_READ_SCOPE = "events:read";
 
 /** Creating, listing and revoking integration keys: a token's scope only. */
 export const MANAGE_KEYS_SCOPE = "keys:manage";
 
 /** What an integration key may be allowed to do. `keys:manage` is never among them: keys cannot manage keys. */
-export const API_KEY_SCOPES = [CONVERT_SCOPE, LEADS_READ_SCOPE, USERS_READ_SCOPE, WEBHOOKS_SCOPE] as const;
+export const API_KEY_SCOPES = [
+  CONVERT_SCOPE,
+  LEADS_READ_SCOPE,
+  USERS_READ_SCOPE,
+  WEBHOOKS_SCOPE,
+  EVENTS_READ_SCOPE,
+] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /**

@@ -7,15 +7,16 @@ import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from ".
 import type { AppEnv } from "./types";
 
 /**
- * Refuses a token whose scopes lack `webhooks:manage`; one without a `scope`
- * claim passes. An integration key passes untouched: its state and scopes are
- * read by the request's own database batch and judged by {@link accepted}.
+ * Refuses a token whose scopes lack `scope` (`webhooks:manage` unless told,
+ * `events:read` for the event log); one without a `scope` claim passes. An
+ * integration key passes untouched: its state and scopes are read by the
+ * request's own database batch and judged by {@link accepted}.
  */
-export function requireWebhooksScope(): MiddlewareHandler<AppEnv> {
+export function requireWebhooksScope(scope: string = WEBHOOKS_SCOPE): MiddlewareHandler<AppEnv> {
   return async function requireWebhooksScope(c, next) {
     const actor = c.get("actor");
-    if (actor.kind !== "key" && !tokenHasScope(actor, WEBHOOKS_SCOPE)) {
-      throw insufficientScopeError(WEBHOOKS_SCOPE);
+    if (actor.kind !== "key" && !tokenHasScope(actor, scope)) {
+      throw insufficientScopeError(scope);
     }
     await next();
   };
@@ -32,17 +33,17 @@ export function credentialOf(c: Context<AppEnv>, now: () => Date = () => new Dat
 /**
  * The store's result once the key its batch read may act — by the same rules
  * as the conversion's ({@link decideOwnKeyAccess}): unknown, revoked or expired
- * is 401 `invalid_token`, without `webhooks:manage` 403 `insufficient_scope`.
+ * is 401 `invalid_token`, without `scope` (`webhooks:manage` unless told) 403 `insufficient_scope`.
  * The batch's statements act only for such a key, so a refused one changed nothing.
  *
  * @example
  * const rows = accepted(who, await store.listEndpoints(who));
  */
-export function accepted<T>(who: Acting, { apiKey, result }: Acted<T>): T {
+export function accepted<T>(who: Acting, { apiKey, result }: Acted<T>, scope: string = WEBHOOKS_SCOPE): T {
   if (who.caller.kind === "key") {
-    const refusal = decideOwnKeyAccess(apiKey, { at: who.at, scope: WEBHOOKS_SCOPE });
+    const refusal = decideOwnKeyAccess(apiKey, { at: who.at, scope });
     if (refusal?.kind === "unauthorized") throw invalidToken(INVALID_KEY_DESCRIPTION);
-    if (refusal?.kind === "insufficient_scope") throw insufficientScopeError(WEBHOOKS_SCOPE);
+    if (refusal?.kind === "insufficient_scope") throw insufficientScopeError(scope);
   }
   return result;
 }

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { EVENT_TYPES } from "../../domain/events";
-import { WEBHOOKS_SCOPE } from "../../domain/scopes";
+import { EVENT_TYPES, MAX_ENDPOINTS_PER_ENTITY } from "../../domain/events";
+import { EVENTS_READ_SCOPE, WEBHOOKS_SCOPE } from "../../domain/scopes";
 import { DEFAULT_RATE_LIMITS } from "../auth";
 import { PROBLEMS, type ProblemCode } from "../problem";
 import { eventsQuery, redeliverBody } from "../routes/events";
@@ -137,10 +137,10 @@ function problems(codes: Documented[]) {
 }
 
 const tooLarge: Documented = ["payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`];
-const common = (extra: Documented[] = []) => ({
+const common = (extra: Documented[] = [], scope: string = WEBHOOKS_SCOPE) => ({
   ...problems([
     ["unauthorized", "A bearer token is required in the Authorization header."],
-    ["insufficient_scope", `The token's scope does not include "${WEBHOOKS_SCOPE}".`],
+    ["insufficient_scope", `The token's scope does not include "${scope}".`],
     ...extra,
     ["rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS.requests} requests per minute.`],
     ["internal_error", "An unexpected error occurred."],
@@ -160,6 +160,8 @@ const endpointMissing: Documented = [
 ];
 const eventMissing: Documented = ["event_not_found", "No event with this id exists for the financial entity."];
 const security = [{ bearerAuth: [WEBHOOKS_SCOPE] }];
+// The event log carries every converted client's data: its own scope.
+const readSecurity = [{ bearerAuth: [EVENTS_READ_SCOPE] }];
 const idParam = (name: string, description: string) => ({
   name,
   in: "path",
@@ -192,7 +194,13 @@ export function eventPaths() {
         }),
         responses: {
           201: ok("The endpoint, with its secret.", "WebhookEndpointCreated"),
-          ...withBody([["financial_entity_not_found", "No financial entity exists with this id."]]),
+          ...withBody([
+            ["financial_entity_not_found", "No financial entity exists with this id."],
+            [
+              "limit_reached",
+              `The financial entity already has ${MAX_ENDPOINTS_PER_ENTITY} webhook endpoints (the most it may have); delete one first.`,
+            ],
+          ]),
         },
       },
       get: {
@@ -243,7 +251,7 @@ export function eventPaths() {
       get: {
         operationId: "listEvents",
         summary: "The entity's events, oldest first (reconcile after downtime)",
-        security,
+        security: readSecurity,
         parameters: [
           {
             name: "after",
@@ -262,7 +270,7 @@ export function eventPaths() {
         ],
         responses: {
           200: ok("A page of events.", "EventList"),
-          ...common([["validation_error", "The query is not valid."]]),
+          ...common([["validation_error", "The query is not valid."]], EVENTS_READ_SCOPE),
         },
       },
     },
@@ -271,8 +279,11 @@ export function eventPaths() {
       get: {
         operationId: "listEventDeliveries",
         summary: "Every delivery attempt of an event",
-        security,
-        responses: { 200: ok("The attempts, oldest first.", "DeliveryAttemptList"), ...common([eventMissing]) },
+        security: readSecurity,
+        responses: {
+          200: ok("The attempts, oldest first.", "DeliveryAttemptList"),
+          ...common([eventMissing], EVENTS_READ_SCOPE),
+        },
       },
     },
     "/events/{id}/redeliver": {

@@ -1,6 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
+import { EVENTS_READ_SCOPE } from "../../domain/scopes";
 import type { WebhookStore } from "../../webhooks/store";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
@@ -49,17 +50,19 @@ export interface EventsDeps {
  */
 export function eventsRoutes({ store, verifyToken, announce, requests }: EventsDeps) {
   const auth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope()] as const;
+  // The log and its attempts carry every converted client's data: they need `events:read`, not `webhooks:manage`.
+  const readAuth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope(EVENTS_READ_SCOPE)] as const;
   return new Hono<AppEnv>()
     .get(
       EVENTS_PATH,
-      ...auth,
+      ...readAuth,
       zValidator("query", eventsQuery, (result) => {
         if (!result.success) throw invalid(result.error.issues, "query");
       }),
       async (c) => {
         const { after, limit = 50 } = c.req.valid("query");
         const who = credentialOf(c);
-        const page = accepted(who, await store.eventsAfter(who, after, limit));
+        const page = accepted(who, await store.eventsAfter(who, after, limit), EVENTS_READ_SCOPE);
         if (page === null) {
           throw new ApiError("validation_error", "The query is not valid.", {
             extensions: { errors: [{ path: "after", message: "after must be the id of one of your events" }] },
@@ -69,9 +72,9 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
         return c.json({ data, next_after: page.more ? (data.at(-1)?.id ?? null) : null }, 200);
       },
     )
-    .get(`${EVENTS_PATH}/:id/deliveries`, ...auth, async (c) => {
+    .get(`${EVENTS_PATH}/:id/deliveries`, ...readAuth, async (c) => {
       const who = credentialOf(c);
-      const attempts = accepted(who, await store.attemptsFor(who, c.req.param("id")));
+      const attempts = accepted(who, await store.attemptsFor(who, c.req.param("id")), EVENTS_READ_SCOPE);
       if (attempts === null) throw eventNotFound();
       return c.json(
         {
