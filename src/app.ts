@@ -9,6 +9,7 @@ import { createConversionStore } from "./db/conversion-store";
 import { createAssignmentStore } from "./db/lead-assignment-store";
 import { createReadStore } from "./db/read-store";
 import type { ConversionStore } from "./domain/conversion";
+import type { Announce } from "./http/announce";
 import {
   createInProcessRateLimiter,
   createTokenVerifier,
@@ -23,7 +24,7 @@ import { requestId } from "./http/request-id";
 import { requestLog } from "./http/request-log";
 import { apiKeysRoutes } from "./http/routes/api-keys";
 import { docsRoutes, type StaticAssets } from "./http/routes/docs";
-import { type Announce, eventsRoutes } from "./http/routes/events";
+import { eventsRoutes } from "./http/routes/events";
 import { healthRoutes } from "./http/routes/health";
 import { leadAssignmentRoutes } from "./http/routes/lead-assignment";
 import { leadsRoute } from "./http/routes/leads";

@@ -1,12 +1,13 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { CONVERTED_LEAD_STATUS } from "../domain/client";
+import { LEAD_ASSIGNED, LEAD_UNASSIGNED } from "../domain/events";
 import type { AssignmentCommand, AssignmentSnapshot, AssignmentStore } from "../domain/lead-assignment";
 import type { LeadView } from "../domain/read-lead";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
-import { actingAs } from "../webhooks/credential";
+import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
 import { callDatabase } from "./errors";
-import { eventsToSend, LEAD_ASSIGNED, LEAD_UNASSIGNED, leadEventStatements } from "./lead-events";
+import { eventsToSend, leadEventStatements } from "./lead-events";
 import { leadColumns } from "./read-store";
 import { clients, financialEntities, leads, webhookEvents } from "./schema";
 import { StoredValueError } from "./stored-values";
@@ -32,7 +33,8 @@ const fe = financialEntities;
  * `leads:write`, so every statement acts on nothing otherwise.
  */
 function assignmentBatch(db: Database, command: AssignmentCommand, entity: SQL) {
-  const { action, leadId, at, eventId, requestId } = command;
+  const { action, leadId, eventId, requestId } = command;
+  const { at } = command.as;
   const unconverted = and(sql`${leads.convertedClientId} is null`, sql`${leads.status} <> ${CONVERTED_LEAD_STATUS}`);
   const mayChange =
     action === "assign"
@@ -85,7 +87,7 @@ type ReadBackRow = {
  *
  * @example
  * const store = createAssignmentStore(db, { timeoutMs: 5_000 });
- * const snapshot = await store.change({ action: "assign", leadId, as: { entityId }, at, requestId, eventId });
+ * const snapshot = await store.change({ action: "assign", leadId, as: { caller, at }, requestId, eventId });
  */
 export function createAssignmentStore(db: Database, options: AssignmentStoreOptions): AssignmentStore {
   return {
@@ -113,7 +115,7 @@ export function createAssignmentStore(db: Database, options: AssignmentStoreOpti
         changed: Number(row.changed) === 1,
         eventsToSend: (JSON.parse(row.eventsToSend) as (string | null)[]).filter((id): id is string => id !== null),
       };
-      return "keyHash" in command.as ? { ...snapshot, apiKey } : snapshot;
+      return command.as.caller.kind === "key" ? { ...snapshot, apiKey } : snapshot;
     },
   };
 }

@@ -1,12 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
-import { epochMs } from "../webhooks/outbox";
+import { epochMs } from "./outbox";
 import { leadColumns } from "./read-store";
 import { financialEntities, leads, webhookDeliveries, webhookEndpoints, webhookEvents } from "./schema";
-
-/** A pool lead was taken by an entity: sent to that entity. */
-export const LEAD_ASSIGNED = "lead.assigned";
-/** A lead went back to the pool: sent to the entity that released it and to every subscribed entity of the ecosystem. */
-export const LEAD_UNASSIGNED = "lead.unassigned";
 
 const l = leadColumns;
 

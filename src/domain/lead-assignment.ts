@@ -1,8 +1,8 @@
-import { type ApiKeySnapshot, type Credential, decideOwnKeyAccess } from "./api-key";
+import { type ApiKeySnapshot, decideOwnKeyAccess } from "./api-key";
+import type { Acting, Caller } from "./caller";
 import { CONVERTED_LEAD_STATUS } from "./client";
-import type { Caller } from "./conversion";
 import type { LeadView } from "./read-lead";
-import { actorHasScope, LEADS_WRITE_SCOPE } from "./scopes";
+import { LEADS_WRITE_SCOPE, tokenHasScope } from "./scopes";
 
 /** Taking a lead of the pool for the caller's entity, or handing one of the entity's back to the pool. */
 export type AssignmentAction = "assign" | "unassign";
@@ -11,8 +11,8 @@ export type AssignmentAction = "assign" | "unassign";
 export interface AssignmentCommand {
   action: AssignmentAction;
   leadId: string;
-  as: Credential;
-  at: string;
+  /** Who acts, and the instant a key's expiry is judged at. */
+  as: Acting;
   requestId: string;
   /** The event the change is announced with, to the entity that took or released the lead. */
   eventId: string;
@@ -131,12 +131,11 @@ export async function changeAssignment({
   input: { action: AssignmentAction; leadId: string };
 }): Promise<AssignmentOutcome> {
   const { actor } = ctx;
-  if (actor.kind !== "key" && !actorHasScope(actor, LEADS_WRITE_SCOPE)) return { kind: "insufficient_scope" };
+  if (actor.kind === "jwt" && !tokenHasScope(actor, LEADS_WRITE_SCOPE)) return { kind: "insufficient_scope" };
   const at = (ctx.now?.() ?? new Date()).toISOString();
   const snapshot = await ctx.store.change({
     ...input,
-    as: actor.kind === "key" ? { keyHash: actor.keyHash, at } : { entityId: actor.financialEntityId },
-    at,
+    as: { caller: actor, at },
     requestId: ctx.requestId,
     eventId: (ctx.newId ?? (() => crypto.randomUUID()))(),
   });

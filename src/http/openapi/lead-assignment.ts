@@ -1,5 +1,6 @@
 import { LEADS_WRITE_SCOPE } from "../../domain/scopes";
 import { DEFAULT_RATE_LIMITS } from "../auth";
+import { ASSIGNMENT_DETAILS } from "../refusals";
 import { MAX_BODY_BYTES } from "../validation";
 import { type Documented, problems } from "./events";
 import { header, ref } from "./parts";
@@ -27,7 +28,7 @@ const answered = (description: string) => ({
 const common: Documented[] = [
   ["unauthorized", "A bearer token is required in the Authorization header."],
   ["insufficient_scope", `The token's scope does not include "${LEADS_WRITE_SCOPE}".`],
-  ["lead_not_found", "No lead with this id is visible to the financial entity."],
+  ["lead_not_found", ASSIGNMENT_DETAILS.lead_not_found],
   ["payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`],
   ["rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS.requests} requests per minute.`],
   ["internal_error", "An unexpected error occurred."],
@@ -51,10 +52,10 @@ export function leadAssignmentPaths() {
           200: answered("The lead, now assigned to the entity (or already, in a replay)."),
           ...problems([
             ...common.slice(0, 2),
-            ["financial_entity_suspended", "The financial entity is suspended and cannot take leads."],
+            ["financial_entity_suspended", ASSIGNMENT_DETAILS.financial_entity_suspended],
             ...common.slice(2, 3),
-            ["lead_assigned_to_other_entity", "The lead is assigned to another financial entity of the ecosystem."],
-            ["lead_already_converted", "The lead was already converted into a client."],
+            ["lead_assigned_to_other_entity", ASSIGNMENT_DETAILS.lead_assigned_to_other_entity],
+            ["lead_already_converted", ASSIGNMENT_DETAILS.lead_already_converted],
             ...common.slice(3),
           ]),
         },
@@ -73,7 +74,7 @@ export function leadAssignmentPaths() {
           200: answered("The lead, now in the pool (or already, in a replay)."),
           ...problems([
             ...common.slice(0, 3),
-            ["lead_already_converted", "The lead was already converted into a client."],
+            ["lead_already_converted", ASSIGNMENT_DETAILS.lead_already_converted],
             ...common.slice(3),
           ]),
         },

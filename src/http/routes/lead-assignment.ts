@@ -1,45 +1,18 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import {
-  type AssignmentAction,
-  type AssignmentRefusal,
-  type AssignmentStore,
-  changeAssignment,
-} from "../../domain/lead-assignment";
-import { actorHasScope, LEADS_WRITE_SCOPE } from "../../domain/scopes";
-import {
-  bearerAuth,
-  INVALID_KEY_DESCRIPTION,
-  insufficientScopeError,
-  invalidToken,
-  type RateLimiter,
-  rateLimit,
-  type TokenVerifier,
-} from "../auth";
+import { type AssignmentAction, type AssignmentStore, changeAssignment } from "../../domain/lead-assignment";
+import { LEADS_WRITE_SCOPE, tokenHasScope } from "../../domain/scopes";
+import type { Announce } from "../announce";
+import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
 import { executionContextOf } from "../execution-context";
 import { toLeadBody } from "../lead-body";
-import { ApiError } from "../problem";
+import { pathId } from "../path-id";
+import { assignmentRefusalError } from "../refusals";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES } from "../validation";
-import type { Announce } from "./events";
-import { pathId } from "./path-id";
 
 export const LEAD_ASSIGN_PATH = "/leads/:lead_id/assign";
 export const LEAD_UNASSIGN_PATH = "/leads/:lead_id/unassign";
-
-const REFUSAL_DETAILS: Record<Exclude<AssignmentRefusal["kind"], "insufficient_scope" | "unauthorized">, string> = {
-  financial_entity_suspended: "The financial entity is suspended and cannot take leads.",
-  lead_not_found: "No lead with this id is visible to the financial entity.",
-  lead_assigned_to_other_entity: "The lead is assigned to another financial entity of the ecosystem.",
-  lead_already_converted: "The lead was already converted into a client.",
-};
-
-/** A refusal of an assign or unassign, as the problem the caller gets. */
-export function assignmentRefusalError(refusal: AssignmentRefusal): ApiError {
-  if (refusal.kind === "insufficient_scope") return insufficientScopeError(LEADS_WRITE_SCOPE);
-  if (refusal.kind === "unauthorized") return invalidToken(INVALID_KEY_DESCRIPTION);
-  return new ApiError(refusal.kind, REFUSAL_DETAILS[refusal.kind]);
-}
 
 export interface LeadAssignmentDeps {
   store: AssignmentStore;
@@ -65,7 +38,7 @@ export function leadAssignmentRoutes({ store, verifyToken, announce, requests }:
     // A token's answer to an id that is not a UUID needs no database (once its scope passed); a key's state is
     // known only from its own read.
     const outcome =
-      leadId === null && actor.kind !== "key" && actorHasScope(actor, LEADS_WRITE_SCOPE)
+      leadId === null && actor.kind === "jwt" && tokenHasScope(actor, LEADS_WRITE_SCOPE)
         ? { kind: "lead_not_found" as const }
         : await changeAssignment({
             ctx: { actor, requestId: c.get("requestId"), store },
