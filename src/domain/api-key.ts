@@ -2,8 +2,7 @@
 export const API_KEY_SCOPES = ["leads:convert", "leads:read", "users:read", "webhooks:manage"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
-/** The scope a token needs (when it carries scopes) to create, list and revoke keys. */
-export const MANAGE_KEYS_SCOPE = "keys:manage";
+export { MANAGE_KEYS_SCOPE } from "./scopes";
 
 /** An integration key as its owner sees it; the key text itself is never stored. */
 export interface ApiKey {
