@@ -1,13 +1,18 @@
 import * as z from "zod/mini";
 import { MAX_LIVE_API_KEYS } from "../../db/api-key-store";
-import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
-import { CONVERT_SCOPE } from "../../domain/conversion";
 import { MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
-import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
+import {
+  API_KEY_SCOPES,
+  CONVERT_SCOPE,
+  LEADS_READ_SCOPE,
+  MANAGE_KEYS_SCOPE,
+  USERS_READ_SCOPE,
+} from "../../domain/scopes";
 import { AUTH_REALM, DEFAULT_RATE_LIMITS, insufficientScopeError } from "../auth";
 import { RETRY_AFTER_SECONDS } from "../error-handler";
+import { refusalError } from "../refusals";
 import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
-import { refusalError, TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/turn-lead-into-client";
+import { TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/turn-lead-into-client";
 import { TURN_LEADS_INTO_CLIENTS_PATH, toBulkItem, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
 import { MAX_BODY_BYTES } from "../validation";
 import { eventPaths, registerEventSchemas } from "./events";

@@ -1,9 +1,10 @@
 import * as z from "zod/mini";
+import { EVENT_TYPES } from "../../domain/events";
+import { WEBHOOKS_SCOPE } from "../../domain/scopes";
 import { DEFAULT_RATE_LIMITS } from "../auth";
 import { PROBLEMS, type ProblemCode } from "../problem";
 import { eventsQuery, redeliverBody } from "../routes/events";
-import { createEndpointBody, EVENT_TYPES, updateEndpointBody } from "../routes/webhook-endpoints";
-import { WEBHOOKS_SCOPE } from "../routes/webhook-scope";
+import { createEndpointBody, updateEndpointBody } from "../routes/webhook-endpoints";
 import { MAX_BODY_BYTES } from "../validation";
 import { describeCodes, header, problem, problemContent, ref } from "./parts";
 import { userBodySchema } from "./schemas";
