@@ -11,6 +11,9 @@ export const USERS_READ_SCOPE = "users:read";
 /** Reading leads (`GET /leads/{lead_id}`). */
 export const LEADS_READ_SCOPE = "leads:read";
 
+/** The scope a token needs to create, change, assign and unassign leads. */
+export const LEADS_WRITE_SCOPE = "leads:write";
+
 /** Managing webhook endpoints and reading events. */
 export const WEBHOOKS_SCOPE = "webhooks:manage";
 

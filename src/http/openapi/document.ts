@@ -16,6 +16,7 @@ import { TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/tu
 import { TURN_LEADS_INTO_CLIENTS_PATH, toBulkItem, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
 import { MAX_BODY_BYTES } from "../validation";
 import { eventPaths, registerEventSchemas } from "./events";
+import { leadAssignmentPaths } from "./lead-assignment";
 import { describeCodes, example, header, type ProblemExample, problem, problemContent, ref } from "./parts";
 import {
   apiKeyListSchema,
@@ -581,6 +582,7 @@ export function buildOpenApiDocument(version: string) {
         },
       },
       ...eventPaths(),
+      ...leadAssignmentPaths(),
       "/openapi.json": {
         get: {
           operationId: "openapi",
