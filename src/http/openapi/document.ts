@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { MAX_LIVE_API_KEYS } from "../../db/api-key-store";
 import { MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
 import {
   API_KEY_SCOPES,
@@ -69,7 +70,8 @@ function componentSchemas() {
   registerEventSchemas(registry);
   registry.add(createApiKeyBody, {
     id: "CreateApiKeyRequest",
-    description: "`expires_at`, when given, is ISO 8601 with a zone and must lie in the future.",
+    description:
+      "`expires_at`, when given, is ISO 8601 with a zone, must lie in the future and at most 10 years ahead; it is stored as that instant in UTC.",
   });
   registry.add(createdApiKeySchema, {
     id: "CreatedApiKey",
@@ -215,7 +217,7 @@ export function buildOpenApiDocument(version: string) {
     { "WWW-Authenticate": header("WWWAuthenticate") },
   );
   const keyManagementForbidden = problemResponse(
-    `\`forbidden\`: an integration key was sent (keys cannot manage keys); \`insufficient_scope\`: the token carries scopes without \`${MANAGE_KEYS_SCOPE}\`.`,
+    `\`forbidden\`: an integration key was sent (keys cannot manage keys); \`insufficient_scope\`: the token does not name \`${MANAGE_KEYS_SCOPE}\` in its scopes.`,
     [
       problem("forbidden", "Integration keys cannot manage keys; use a token."),
       example(insufficientScopeError(MANAGE_KEYS_SCOPE)),
@@ -326,7 +328,8 @@ export function buildOpenApiDocument(version: string) {
           description: [
             "Integration keys are static credentials for tools that cannot mint tokens (HubSpot workflows, Zapier, Make, n8n): send `Authorization: Bearer lck_…` wherever a token is accepted, except here.",
             "The key text is in this answer only; the service keeps its SHA-256. Revoking a key stops it on the very next request.",
-            `Management needs a token (with \`${MANAGE_KEYS_SCOPE}\` when the token carries scopes). Scopes a key may carry: ${describeCodes([...API_KEY_SCOPES])}.`,
+            `Management needs a token that names \`${MANAGE_KEYS_SCOPE}\` in its scopes (a token without a scope claim carries every other scope, not this one). Scopes a key may carry: ${describeCodes([...API_KEY_SCOPES])}.`,
+            `An entity holds at most ${MAX_LIVE_API_KEYS} keys that are not revoked; the next is 409 \`limit_reached\` (revoke one first).`,
           ].join("\n\n"),
           security: keysSecurity,
           requestBody: {
@@ -345,7 +348,7 @@ export function buildOpenApiDocument(version: string) {
               content: { "application/json": { schema: ref("CreatedApiKey") } },
             },
             400: problemResponse(
-              "Malformed JSON, a missing name or scope, an unknown scope, or an `expires_at` that is not a future ISO 8601 date-time.",
+              "Malformed JSON, a missing name or scope, an unknown scope, or an `expires_at` that is not an ISO 8601 date-time in the future and at most 10 years ahead.",
               [
                 problem("validation_error", "The request body is not valid.", {
                   extensions: { errors: [{ path: "expires_at", message: "expires_at must lie in the future" }] },
@@ -358,6 +361,12 @@ export function buildOpenApiDocument(version: string) {
               problem("financial_entity_not_found", "No financial entity exists with this id."),
             ]),
             405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts GET, POST.")]),
+            409: problemResponse(`The entity already holds ${MAX_LIVE_API_KEYS} keys that are not revoked.`, [
+              problem(
+                "limit_reached",
+                `The financial entity already holds ${MAX_LIVE_API_KEYS} integration keys that are not revoked; revoke one first.`,
+              ),
+            ]),
             413: payloadTooLargeResponse(MAX_API_KEY_BODY_BYTES),
             415: unsupportedMediaTypeResponse(),
             429: rateLimited("requests"),

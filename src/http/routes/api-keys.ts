@@ -2,7 +2,7 @@ import { zValidator } from "@hono/zod-validator";
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
-import type { ApiKeyStore } from "../../db/api-key-store";
+import { type ApiKeyStore, MAX_LIVE_API_KEYS } from "../../db/api-key-store";
 import type { ApiKey } from "../../domain/api-key";
 import type { TokenCaller } from "../../domain/caller";
 import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE, tokenHasScope } from "../../domain/scopes";
@@ -25,6 +25,15 @@ export const MAX_API_KEY_BODY_BYTES = 4 * 1024;
 // RFC 3339: a date-time with seconds optional and a zone required. (zod's ISO checker would add ~1 KiB to the Worker.)
 const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
+/** How far ahead `expires_at` may lie: every instant up to it has a four-digit year, so stored times compare as text. */
+export const MAX_KEY_LIFETIME_YEARS = 10;
+
+function latestExpiry(now: Date): number {
+  const latest = new Date(now);
+  latest.setUTCFullYear(latest.getUTCFullYear() + MAX_KEY_LIFETIME_YEARS);
+  return latest.getTime();
+}
+
 /** The body of `POST /api-keys`; other members are ignored. */
 export const createApiKeyBody = z.object(
   {
@@ -44,6 +53,10 @@ export const createApiKeyBody = z.object(
           abort: true,
         }),
         z.refine((value) => Date.parse(value) > Date.now(), "expires_at must lie in the future"),
+        z.refine(
+          (value) => Date.parse(value) <= latestExpiry(new Date()),
+          `expires_at must lie at most ${MAX_KEY_LIFETIME_YEARS} years ahead`,
+        ),
       ),
     ),
   },
@@ -65,8 +78,9 @@ export function toApiKeyBody(key: ApiKey) {
 }
 
 /**
- * The token managing keys (with `keys:manage` when the token carries scopes):
- * an integration key may never create, list or revoke keys, not even itself.
+ * The token managing keys — it must name `keys:manage` in its scopes (a token
+ * without a scope claim does not carry it): an integration key may never
+ * create, list or revoke keys, not even itself.
  * Decided without the database.
  */
 function keyManager(c: Context<AppEnv>): TokenCaller {
@@ -114,10 +128,16 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
           // Stored in one format, so that the batch can compare it with the request's time as text.
           expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null,
         });
-        if (created === null)
+        if (created.kind === "financial_entity_not_found")
           throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
+        if (created.kind === "limit_reached") {
+          throw new ApiError(
+            "limit_reached",
+            `The financial entity already holds ${MAX_LIVE_API_KEYS} integration keys that are not revoked; revoke one first.`,
+          );
+        }
         c.set("outcome", "api_key_created");
-        const { revoked_at: _, last_used_at: __, ...shown } = toApiKeyBody(created);
+        const { revoked_at: _, last_used_at: __, ...shown } = toApiKeyBody(created.key);
         return c.json({ ...shown, key: generated.key }, 201);
       },
     )
