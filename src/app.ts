@@ -8,6 +8,7 @@ import type { Database } from "./db/client";
 import { createConversionStore } from "./db/conversion-store";
 import { createReadStore } from "./db/read-store";
 import type { ConversionStore } from "./domain/conversion";
+import type { Announce } from "./http/announce";
 import {
   createInProcessRateLimiter,
   createTokenVerifier,
@@ -22,7 +23,7 @@ import { requestId } from "./http/request-id";
 import { requestLog } from "./http/request-log";
 import { apiKeysRoutes } from "./http/routes/api-keys";
 import { docsRoutes, type StaticAssets } from "./http/routes/docs";
-import { type Announce, eventsRoutes } from "./http/routes/events";
+import { eventsRoutes } from "./http/routes/events";
 import { healthRoutes } from "./http/routes/health";
 import { leadsRoute } from "./http/routes/leads";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";

@@ -1,5 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { ApiKey, ApiKeyScope } from "../domain/api-key";
+import type { ApiKey } from "../domain/api-key";
+import type { ApiKeyScope } from "../domain/scopes";
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
 import { apiKeys, financialEntities } from "./schema";

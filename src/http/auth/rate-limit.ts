@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { Caller } from "../../domain/conversion";
+import type { Caller } from "../../domain/caller";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { CONVERT_SCOPE } from "../../domain/conversion";
+import { CONVERT_SCOPE } from "../../domain/scopes";
 import { AUTH_REALM, DEFAULT_RATE_LIMITS } from "../auth";
 import { RETRY_AFTER_SECONDS } from "../error-handler";
 import { apiKeysContract } from "../routes/api-keys";

@@ -1,5 +1,9 @@
+import type { ConversionRefusal } from "../../domain/conversion";
+import { CONVERT_SCOPE } from "../../domain/scopes";
 import { DEFAULT_RATE_LIMITS, insufficientScopeError } from "../auth";
 import { PROBLEMS, type ProblemCode } from "../problem";
+import { refusalError } from "../refusals";
+import { EXAMPLE_EXISTING_CLIENT } from "./examples";
 import { describeCodes, example, header, type ProblemExample, problem, problemContent, ref } from "./parts";
 
 // The responses many operations share, so that each route's contract lists
@@ -173,3 +177,20 @@ export function problemsByStatus(codes: DocumentedProblem[]) {
     ]),
   );
 }
+
+/** A refusal's problem, as the document's examples show it. */
+export const refusalExample = (kind: ConversionRefusal["kind"]) =>
+  example(
+    refusalError(
+      kind === "client_already_exists"
+        ? { kind, existingClientId: EXAMPLE_EXISTING_CLIENT }
+        : ({ kind } as ConversionRefusal),
+    ),
+  );
+
+/** 403 of the conversion endpoints, single and bulk. */
+export const conversionForbiddenResponse = () =>
+  problemResponse(
+    `${describeCodes(["forbidden", "insufficient_scope", "financial_entity_suspended"])}: the token acts for another entity, lacks the \`${CONVERT_SCOPE}\` scope, or the entity is suspended.`,
+    [refusalExample("forbidden"), refusalExample("insufficient_scope"), refusalExample("financial_entity_suspended")],
+  );

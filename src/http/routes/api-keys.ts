@@ -1,11 +1,11 @@
 import { zValidator } from "@hono/zod-validator";
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { ApiKeyStore } from "../../db/api-key-store";
-import { API_KEY_SCOPES, type ApiKey, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
-import type { Actor } from "../../domain/conversion";
-import { actorHasScope } from "../../domain/scopes";
+import type { ApiKey } from "../../domain/api-key";
+import type { TokenCaller } from "../../domain/caller";
+import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE, tokenHasScope } from "../../domain/scopes";
 import {
   bearerAuth,
   generateIntegrationKey,
@@ -27,10 +27,10 @@ import {
   unsupportedMediaTypeResponse,
   validationErrorResponse,
 } from "../openapi/responses";
+import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, requireJsonBody, validationHook } from "../validation";
-import { pathId } from "./path-id";
 
 export const API_KEYS_PATH = "/api-keys";
 export const MAX_API_KEY_BODY_BYTES = 4 * 1024;
@@ -78,20 +78,16 @@ export function toApiKeyBody(key: ApiKey) {
 }
 
 /**
- * Key management takes a JWT (with `keys:manage` when the token carries
- * scopes): an integration key may never create, list or revoke keys, not even
- * itself. Decided without the database.
+ * The token managing keys (with `keys:manage` when the token carries scopes):
+ * an integration key may never create, list or revoke keys, not even itself.
+ * Decided without the database.
  */
-function requireKeyManager(): MiddlewareHandler<AppEnv> {
-  return async function requireKeyManager(c, next) {
-    const actor = c.get("actor");
-    if (actor.kind === "key") throw new ApiError("forbidden", "Integration keys cannot manage keys; use a token.");
-    if (!actorHasScope(actor, MANAGE_KEYS_SCOPE)) throw insufficientScopeError(MANAGE_KEYS_SCOPE);
-    await next();
-  };
+function keyManager(c: Context<AppEnv>): TokenCaller {
+  const actor = c.get("actor");
+  if (actor.kind === "key") throw new ApiError("forbidden", "Integration keys cannot manage keys; use a token.");
+  if (!tokenHasScope(actor, MANAGE_KEYS_SCOPE)) throw insufficientScopeError(MANAGE_KEYS_SCOPE);
+  return actor;
 }
-
-const tokenActor = (actor: AppEnv["Variables"]["actor"]) => actor as Actor;
 
 export interface ApiKeysDeps {
   keys: ApiKeyStore;
@@ -115,10 +111,9 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
       ...auth,
       requireJsonBody(),
       zValidator("json", createApiKeyBody, validationHook),
-      requireKeyManager(),
       async (c) => {
+        const actor = keyManager(c);
         const body = c.req.valid("json");
-        const actor = tokenActor(c.get("actor"));
         const generated = await generateIntegrationKey();
         const created = await keys.create({
           id: crypto.randomUUID(),
@@ -139,14 +134,14 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
         return c.json({ ...shown, key: generated.key }, 201);
       },
     )
-    .get(API_KEYS_PATH, ...auth, requireKeyManager(), async (c) => {
-      const list = await keys.list(tokenActor(c.get("actor")).financialEntityId);
+    .get(API_KEYS_PATH, ...auth, async (c) => {
+      const list = await keys.list(keyManager(c).financialEntityId);
       return c.json({ data: list.map(toApiKeyBody) }, 200);
     })
-    .delete(`${API_KEYS_PATH}/:id`, ...auth, requireKeyManager(), async (c) => {
+    .delete(`${API_KEYS_PATH}/:id`, ...auth, async (c) => {
+      const { financialEntityId } = keyManager(c);
       const id = pathId(c.req.param("id"));
-      const found =
-        id !== null && (await keys.revoke(tokenActor(c.get("actor")).financialEntityId, id, now().toISOString()));
+      const found = id !== null && (await keys.revoke(financialEntityId, id, now().toISOString()));
       if (!found)
         throw new ApiError("api_key_not_found", "No integration key with this id exists for this financial entity.");
       c.set("outcome", "api_key_revoked");

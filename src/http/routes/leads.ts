@@ -16,9 +16,9 @@ import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_LEAD } from "../openapi/examples";
 import { problem, ref } from "../openapi/parts";
 import { jsonResponse, pathParameter, problemResponse, readResponses } from "../openapi/responses";
+import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
-import { pathId } from "./path-id";
 
 export const LEAD_PATH = "/leads/:lead_id";
 

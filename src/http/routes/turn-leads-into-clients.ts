@@ -1,15 +1,19 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
-import { CONVERT_SCOPE, type ConversionOutcome } from "../../domain/conversion";
+import type { ConversionOutcome } from "../../domain/conversion";
 import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
+import { CONVERT_SCOPE } from "../../domain/scopes";
+import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, spendBudget, type TokenVerifier } from "../auth";
 import { executionContextOf } from "../execution-context";
+import { onExistingClientField, uuidField } from "../fields";
 import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_ENTITY, EXAMPLE_EXISTING_CLIENT, EXAMPLE_LEAD, EXAMPLE_USER } from "../openapi/examples";
 import { ref } from "../openapi/parts";
 import {
   commonHeaders,
+  conversionForbiddenResponse,
   internalErrorResponse,
   jsonBody,
   jsonResponse,
@@ -17,6 +21,7 @@ import {
   payloadTooLargeResponse,
   problemResponse,
   rateLimitedResponse,
+  refusalExample,
   unauthorizedResponse,
   unavailableResponse,
   unsupportedMediaTypeResponse,
@@ -24,17 +29,10 @@ import {
 } from "../openapi/responses";
 import { problemSchema, userBodySchema } from "../openapi/schemas";
 import { problemBody } from "../problem";
+import { refusalError } from "../refusals";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
-import type { Announce } from "./events";
-import {
-  conversionForbiddenResponse,
-  onExistingClientField,
-  refusalError,
-  refusalExample,
-  uuidField,
-} from "./turn-lead-into-client";
 
 export const TURN_LEADS_INTO_CLIENTS_PATH = "/turn-leads-into-clients";
 

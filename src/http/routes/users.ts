@@ -14,10 +14,10 @@ import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_USER } from "../openapi/examples";
 import { problem, ref } from "../openapi/parts";
 import { jsonResponse, pathParameter, problemResponse, readResponses } from "../openapi/responses";
+import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
-import { pathId } from "./path-id";
 
 export const USER_PATH = "/users/:user_id";
 

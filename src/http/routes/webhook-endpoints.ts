@@ -1,8 +1,8 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
+import { EVENT_TYPES } from "../../domain/events";
 import { destinationProblem } from "../../webhooks/destination";
-import { LEAD_CONVERTED } from "../../webhooks/outbox";
 import type { SecretBox } from "../../webhooks/secrets";
 import { generateSecret } from "../../webhooks/sign";
 import type { EndpointRow, WebhookStore } from "../../webhooks/store";
@@ -11,6 +11,7 @@ import type { RouteContract } from "../openapi/contract";
 import { header, ref } from "../openapi/parts";
 import { type DocumentedProblem, jsonBody, jsonResponse } from "../openapi/responses";
 import { ApiError } from "../problem";
+import { endpointNotFound } from "../refusals";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
 import {
@@ -22,13 +23,11 @@ import {
   webhooksBodyProblems,
   webhooksProblems,
   webhooksSecurity,
-} from "./webhook-scope";
+} from "../webhook-scope";
 
 export const WEBHOOK_ENDPOINTS_PATH = "/webhook-endpoints";
 /** After a rotation the old secret keeps signing this long, so receivers can switch without losing events. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
-
-export const EVENT_TYPES = [LEAD_CONVERTED] as const;
 
 const destination = (allowInsecure: boolean) =>
   z.string({ error: "url must be a string" }).check(
@@ -76,9 +75,6 @@ export const toEndpointBody = (row: EndpointRow) => ({
   disabled_reason: row.disabledReason,
   created_at: row.createdAt,
 });
-
-export const endpointNotFound = () =>
-  new ApiError("webhook_endpoint_not_found", "No webhook endpoint with this id exists for the financial entity.");
 
 export interface WebhookEndpointsDeps {
   store: WebhookStore;
