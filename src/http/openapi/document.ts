@@ -6,6 +6,7 @@ import { apiKeysContract } from "../routes/api-keys";
 import { docsContract } from "../routes/docs";
 import { eventsContract } from "../routes/events";
 import { healthContract } from "../routes/health";
+import { leadAssignmentContract } from "../routes/lead-assignment";
 import { leadsContract } from "../routes/leads";
 import { turnLeadIntoClientContract } from "../routes/turn-lead-into-client";
 import { turnLeadsIntoClientsContract } from "../routes/turn-leads-into-clients";
@@ -23,6 +24,7 @@ const CONTRACTS: (() => RouteContract)[] = [
   turnLeadIntoClientContract,
   turnLeadsIntoClientsContract,
   leadsContract,
+  leadAssignmentContract,
   usersContract,
   webhookEndpointsContract,
   eventsContract,

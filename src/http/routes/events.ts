@@ -10,7 +10,7 @@ import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_ENDPOINT } from "../openapi/examples";
 import { header, ref } from "../openapi/parts";
 import { type DocumentedProblem, jsonBody, jsonResponse } from "../openapi/responses";
-import { userBodySchema } from "../openapi/schemas";
+import { leadBodySchema, userBodySchema } from "../openapi/schemas";
 import { ApiError } from "../problem";
 import { endpointNotFound, eventNotFound } from "../refusals";
 import type { AppEnv } from "../types";
@@ -132,10 +132,10 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
 /** The shapes of the answers; each component stands alone in the document (no $ref between them). */
 function eventSchemas() {
   const nullableText = z.nullable(z.string());
-  const event = () =>
+  const convertedEvent = () =>
     z.strictObject({
       id: z.string(),
-      type: z.enum(EVENT_TYPES),
+      type: z.literal("lead.converted"),
       timestamp: z.string(),
       data: z.strictObject({
         lead_id: z.string(),
@@ -148,6 +148,19 @@ function eventSchemas() {
         linked: z.optional(z.literal(true)),
       }),
     });
+  /** `lead.assigned`, `lead.unassigned`: the lead as `GET /leads/{lead_id}` shows it after the change. */
+  const leadEvent = () =>
+    z.strictObject({
+      id: z.string(),
+      type: z.enum(EVENT_TYPES.filter((type) => type !== "lead.converted") as [string, ...string[]]),
+      timestamp: z.string(),
+      data: z.strictObject({
+        lead: z.strictObject({ ...leadBodySchema().def.shape }),
+        financial_entity_id: z.string(),
+        request_id: z.string(),
+      }),
+    });
+  const event = () => z.union([convertedEvent(), leadEvent()]);
   return {
     event: event(),
     list: z.strictObject({ data: z.array(event()), next_after: nullableText }),

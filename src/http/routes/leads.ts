@@ -1,5 +1,4 @@
 import { Hono } from "hono/tiny";
-import * as z from "zod/mini";
 import { type LeadReader, readLead } from "../../domain/read-lead";
 import { LEADS_READ_SCOPE } from "../../domain/scopes";
 import {
@@ -16,6 +15,7 @@ import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_LEAD } from "../openapi/examples";
 import { problem, ref } from "../openapi/parts";
 import { jsonResponse, pathParameter, problemResponse, readResponses } from "../openapi/responses";
+import { leadBodySchema } from "../openapi/schemas";
 import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
@@ -59,39 +59,6 @@ export function leadsRoute({ reader, verifyToken, requests }: LeadsRouteDeps) {
     }
   });
 }
-
-/** The 200 body: the lead, 22 keys in this order; JSON members are null when the lead has none. */
-const leadBodySchema = () => {
-  const uuid = z.string().check(z.guid());
-  const text = z.nullable(z.string());
-  const number = z.nullable(z.number());
-  const time = z.string().check(z.iso.datetime());
-  const object = z.nullable(z.record(z.string(), z.unknown()));
-  return z.strictObject({
-    id: uuid,
-    status: z.string(),
-    ecosystem: uuid,
-    financial_entity_id: z.nullable(uuid),
-    converted_user_id: z.nullable(uuid),
-    converted_at: z.nullable(time),
-    created_at: time,
-    image: text,
-    name: text,
-    lastname: text,
-    business_name: text,
-    quota: number,
-    phone: text,
-    email: text,
-    nit: text,
-    address: text,
-    history: z.nullable(z.array(z.unknown())),
-    score: number,
-    payment_data: object,
-    apn_token: text,
-    business_entity: text,
-    additional_data: object,
-  });
-};
 
 /** `GET /leads/{lead_id}`, as /openapi.json documents it. */
 export const leadsContract = (): RouteContract => ({

@@ -1,7 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
-import { EVENT_TYPES } from "../../domain/events";
+import { DEFAULT_EVENT_TYPES, EVENT_TYPES } from "../../domain/events";
 import { destinationProblem } from "../../webhooks/destination";
 import type { SecretBox } from "../../webhooks/secrets";
 import { generateSecret } from "../../webhooks/sign";
@@ -46,7 +46,7 @@ const eventTypes = z
   .array(z.enum(EVENT_TYPES, { error: `event_types may only list ${EVENT_TYPES.join(", ")}` }))
   .check(z.minLength(1, "event_types must list at least one event type"));
 
-/** `POST /webhook-endpoints`: where to send, and which events (all of them by default). */
+/** `POST /webhook-endpoints`: where to send, and which events (`lead.converted` by default). */
 export const createEndpointBody = (allowInsecure: boolean) =>
   z.object(
     { url: destination(allowInsecure), description: z.optional(description), event_types: z.optional(eventTypes) },
@@ -120,7 +120,7 @@ export function webhookEndpointsRoutes({
             id,
             url: body.url,
             description: body.description ?? null,
-            eventTypes: [...new Set(body.event_types ?? EVENT_TYPES)],
+            eventTypes: [...new Set(body.event_types ?? DEFAULT_EVENT_TYPES)],
             storedSecret: await secrets.seal(secret, id),
             at: new Date().toISOString(),
           }),
