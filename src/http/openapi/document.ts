@@ -16,6 +16,7 @@ import { TURN_LEADS_INTO_CLIENTS_PATH, toBulkItem, turnLeadsIntoClientsBody } fr
 import { MAX_BODY_BYTES } from "../validation";
 import { eventPaths, registerEventSchemas } from "./events";
 import { leadAssignmentPaths } from "./lead-assignment";
+import { listPaths } from "./lists";
 import { describeCodes, example, header, type ProblemExample, problem, problemContent, ref } from "./parts";
 import {
   apiKeyListSchema,
@@ -574,6 +575,7 @@ export function buildOpenApiDocument(version: string) {
       },
       ...eventPaths(),
       ...leadAssignmentPaths(),
+      ...listPaths(),
       "/openapi.json": {
         get: {
           operationId: "openapi",
