@@ -27,8 +27,12 @@ async function planOf(query: { getQuery(): { sql: string; params: unknown[] } })
   return result.rows.map((row) => String(row.detail));
 }
 
-const subsets = <T>(items: T[]): T[][] =>
-  items.reduce<T[][]>((all, item) => [...all, ...all.map((s) => [...s, item])], [[]]);
+/** Every subset of `items` (the empty one first). */
+function subsets<T>(items: T[]): T[][] {
+  const all: T[][] = [[]];
+  for (const item of items) for (const s of all.slice()) all.push([...s, item]);
+  return all;
+}
 
 const entity = sql`${"5f8e0c1d-2b3a-4c5d-8e9f-a1b2c3d4e501"}`;
 const position = { createdAt: "2026-11-02T14:05:09.120Z", id: "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c01" };

@@ -16,7 +16,7 @@ import { TURN_LEADS_INTO_CLIENTS_PATH, toBulkItem, turnLeadsIntoClientsBody } fr
 import { MAX_BODY_BYTES } from "../validation";
 import { eventPaths, registerEventSchemas } from "./events";
 import { leadAssignmentPaths } from "./lead-assignment";
-import { listPaths } from "./lists";
+import { listPaths, registerListSchemas } from "./lists";
 import { describeCodes, example, header, type ProblemExample, problem, problemContent, ref } from "./parts";
 import {
   apiKeyListSchema,
@@ -62,6 +62,7 @@ function componentSchemas() {
     description:
       "A lead, as its ecosystem's entities may see it: always these 22 keys, in this order; times are ISO 8601 UTC.",
   });
+  registerListSchemas(registry);
   registry.add(problemSchema, {
     id: "Problem",
     description: "An error, as RFC 9457 problem details with a stable `code` and the request id.",

@@ -1,9 +1,11 @@
+import * as z from "zod/mini";
 import { LEAD_STATUSES } from "../../domain/lead";
 import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
 import { DEFAULT_RATE_LIMITS } from "../auth";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../routes/lists";
 import { type Documented, problems } from "./events";
 import { header, ref } from "./parts";
+import { leadBodySchema, userBodySchema } from "./schemas";
 
 // GET /leads and GET /users: the lists, with their filters and cursors.
 
@@ -34,26 +36,32 @@ const nitFilter = query(
   { type: "string", maxLength: 100 },
 );
 
-const page = (description: string, item: string) => ({
+const page = (description: string, list: string) => ({
   description,
   headers: { "X-Request-Id": header("XRequestId"), "Cache-Control": header("CacheControlNoStore") },
-  content: {
-    "application/json": {
-      schema: {
-        type: "object",
-        required: ["data", "next_after"],
-        additionalProperties: false,
-        properties: {
-          data: { type: "array", items: ref(item) },
-          next_after: {
-            type: ["string", "null"],
-            description: "Pass as `after` for the next page; null on the last.",
-          },
-        },
-      },
-    },
-  },
+  content: { "application/json": { schema: ref(list) } },
 });
+
+const nextAfter = z.nullable(z.string());
+
+/** Adds the two page schemas to the document's registry. */
+export function registerListSchemas(registry: z.core.$ZodRegistry<{ id: string; description?: string }>) {
+  const described = "Oldest first; pass `next_after` as `after` for the next page (null on the last).";
+  registry.add(
+    z.strictObject({ data: z.array(z.strictObject({ ...leadBodySchema.def.shape })), next_after: nextAfter }),
+    {
+      id: "LeadList",
+      description: `A page of leads. ${described}`,
+    },
+  );
+  registry.add(
+    z.strictObject({ data: z.array(z.strictObject({ ...userBodySchema.def.shape })), next_after: nextAfter }),
+    {
+      id: "UserList",
+      description: `A page of clients. ${described}`,
+    },
+  );
+}
 
 const refusals = (scope: string): Documented[] => [
   ["validation_error", "The query is not valid."],
@@ -84,7 +92,7 @@ export function listPaths() {
           nitFilter,
           ...paging,
         ],
-        responses: { 200: page("A page of leads.", "Lead"), ...problems(refusals(LEADS_READ_SCOPE)) },
+        responses: { 200: page("A page of leads.", "LeadList"), ...problems(refusals(LEADS_READ_SCOPE)) },
       },
     },
     "/users": {
@@ -101,7 +109,7 @@ export function listPaths() {
           query("lead_id", "The client this lead was converted or linked into.", { type: "string", format: "uuid" }),
           ...paging,
         ],
-        responses: { 200: page("A page of clients.", "User"), ...problems(refusals(USERS_READ_SCOPE)) },
+        responses: { 200: page("A page of clients.", "UserList"), ...problems(refusals(USERS_READ_SCOPE)) },
       },
     },
   };
