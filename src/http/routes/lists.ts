@@ -7,6 +7,7 @@ import { nitKey } from "../../domain/nit-key";
 import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
 import {
   bearerAuth,
+  DEFAULT_RATE_LIMITS,
   INVALID_KEY_DESCRIPTION,
   insufficientScopeError,
   invalidToken,
@@ -16,6 +17,10 @@ import {
 } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { toLeadBody } from "../lead-body";
+import type { RouteContract } from "../openapi/contract";
+import { header, ref } from "../openapi/parts";
+import { type DocumentedProblem, problemsByStatus } from "../openapi/responses";
+import { leadBodySchema, userBodySchema } from "../openapi/schemas";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
@@ -143,4 +148,108 @@ export function listRoutes({ store, verifyToken, requests }: ListRoutesDeps) {
       c.set("outcome", outcome.kind === "page" ? "listed" : outcome.kind);
       return c.json(answer(outcome, USERS_READ_SCOPE, toUserBody), 200);
     });
+}
+
+// GET /leads and GET /users: the lists, with their filters and cursors.
+
+const query = (name: string, description: string, schema: object) => ({
+  name,
+  in: "query",
+  required: false,
+  description,
+  schema,
+});
+
+const paging = [
+  query("limit", `1–${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}.`, {
+    type: "integer",
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+  }),
+  query(
+    "after",
+    "The `next_after` of the previous page; omit for the first. Opaque: paging on while rows are added never repeats or skips a row that existed when the first page was read.",
+    { type: "string" },
+  ),
+];
+const nitFilter = query(
+  "nit",
+  "A NIT as written, compared by its key (`900.123.456-8` finds `900123456`); it must contain a letter or a digit.",
+  { type: "string", maxLength: 100 },
+);
+
+const page = (description: string, list: string) => ({
+  description,
+  headers: { "X-Request-Id": header("XRequestId"), "Cache-Control": header("CacheControlNoStore") },
+  content: { "application/json": { schema: ref(list) } },
+});
+
+const described = "Oldest first; pass `next_after` as `after` for the next page (null on the last).";
+const refusals = (scope: string): DocumentedProblem[] => [
+  ["validation_error", "The query is not valid."],
+  ["unauthorized", "A bearer token is required in the Authorization header."],
+  ["insufficient_scope", `The token's scope does not include "${scope}".`],
+  ["rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS.requests} requests per minute.`],
+  ["internal_error", "An unexpected error occurred."],
+  ["service_unavailable", "The database is unavailable right now; retrying is safe."],
+];
+
+/** A page of `item`s, as the list answers it. */
+const pageSchema = (item: z.core.$ZodType) =>
+  z.strictObject({ data: z.array(item), next_after: z.nullable(z.string()) });
+
+/** `GET /leads`, as /openapi.json documents it. */
+export function leadListContract(): RouteContract {
+  return {
+    tag: "Leads",
+    paths: {
+      "/leads": {
+        get: {
+          operationId: "listLeads",
+          summary: "List the leads the financial entity may see, oldest first",
+          description:
+            "The leads `GET /leads/{lead_id}` shows the entity: the unassigned leads of its ecosystem, the leads assigned to it, and those it converted. One database request per page, served by indexes. A malformed filter or cursor is 400.",
+          security: [{ bearerAuth: [LEADS_READ_SCOPE] }],
+          parameters: [
+            query("status", "Only leads with this status.", { type: "string", enum: [...LEAD_STATUSES] }),
+            query("assigned", "`me`: assigned to the entity (its converted leads included); `unassigned`: the pool.", {
+              type: "string",
+              enum: ["me", "unassigned"],
+            }),
+            nitFilter,
+            ...paging,
+          ],
+          responses: { 200: page("A page of leads.", "LeadList"), ...problemsByStatus(refusals(LEADS_READ_SCOPE)) },
+        },
+      },
+    },
+    schemas: { LeadList: { schema: pageSchema(leadBodySchema()), description: `A page of leads. ${described}` } },
+  };
+}
+
+/** `GET /users`, as /openapi.json documents it. */
+export function userListContract(): RouteContract {
+  return {
+    tag: "Clients",
+    paths: {
+      "/users": {
+        get: {
+          operationId: "listUsers",
+          summary: "List the financial entity's clients, oldest first",
+          description:
+            "Each item is the 18-key client body. One database request per page, served by indexes. A malformed filter or cursor is 400.",
+          security: [{ bearerAuth: [USERS_READ_SCOPE] }],
+          parameters: [
+            nitFilter,
+            query("email", "Compared case-insensitively (ASCII letters).", { type: "string", maxLength: 320 }),
+            query("lead_id", "The client this lead was converted or linked into.", { type: "string", format: "uuid" }),
+            ...paging,
+          ],
+          responses: { 200: page("A page of clients.", "UserList"), ...problemsByStatus(refusals(USERS_READ_SCOPE)) },
+        },
+      },
+    },
+    schemas: { UserList: { schema: pageSchema(userBodySchema()), description: `A page of clients. ${described}` } },
+  };
 }
