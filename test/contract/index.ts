@@ -4,6 +4,7 @@ import { bulkConversion, bulkRoundTrips } from "./bulk";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
+import { leadKeyRoundTrips, leadKeys } from "./lead-keys";
 import { link, linkRoundTrips } from "./link";
 import { listRoundTrips, lists } from "./lists";
 import { races } from "./races";
@@ -31,6 +32,8 @@ export const CONTRACT = [
   assignmentRoundTrips,
   lists,
   listRoundTrips,
+  leadKeys,
+  leadKeyRoundTrips,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
@@ -46,4 +49,5 @@ export const CONTRACT_WITHOUT_COUNTS = [
   link,
   assignment,
   lists,
+  leadKeys,
 ];
