@@ -1,66 +1,16 @@
 import * as z from "zod/mini";
 import { API_KEY_SCOPES } from "../../domain/scopes";
+import { userBodySchema } from "../bodies";
 import { PROBLEMS } from "../problem";
 
 // Response shapes, described for the OpenAPI document only: the runtime builds
-// these bodies in toUserBody() and problemBody(), and the contract tests check
+// these bodies in problemBody() and the routes, and the contract tests check
 // every response they see against the generated document.
 
+// The user and lead bodies are declared once, with their columns (src/db/columns.ts), and derived in ../bodies.ts.
+export { leadBodySchema, userBodySchema } from "../bodies";
+
 const uuid = z.string().check(z.guid());
-const text = z.nullable(z.string());
-const number = z.nullable(z.number());
-const object = z.record(z.string(), z.unknown());
-
-/** The 200 body: the client (the API's "user"), 18 keys in this order. */
-export const userBodySchema = z.strictObject({
-  _id: uuid,
-  image: text,
-  name: text,
-  lastname: text,
-  business_name: text,
-  quota: number,
-  status: z.string(),
-  phone: text,
-  email: text,
-  nit: text,
-  address: text,
-  history: z.array(z.unknown()),
-  score: number,
-  payment_data: object,
-  apn_token: z.string(),
-  ecosystem: uuid,
-  business_entity: text,
-  additional_data: object,
-});
-
-const time = z.string().check(z.iso.datetime());
-const nullableObject = z.nullable(object);
-
-/** `GET /leads/{lead_id}`: the lead, 22 keys in this order; JSON members are null when the lead has none. */
-export const leadBodySchema = z.strictObject({
-  id: uuid,
-  status: z.string(),
-  ecosystem: uuid,
-  financial_entity_id: z.nullable(uuid),
-  converted_user_id: z.nullable(uuid),
-  converted_at: z.nullable(time),
-  created_at: time,
-  image: text,
-  name: text,
-  lastname: text,
-  business_name: text,
-  quota: number,
-  phone: text,
-  email: text,
-  nit: text,
-  address: text,
-  history: z.nullable(z.array(z.unknown())),
-  score: number,
-  payment_data: nullableObject,
-  apn_token: text,
-  business_entity: text,
-  additional_data: nullableObject,
-});
 
 const codes = Object.keys(PROBLEMS) as [keyof typeof PROBLEMS, ...(keyof typeof PROBLEMS)[]];
 

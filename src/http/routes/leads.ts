@@ -10,7 +10,7 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
-import { toLeadBody } from "../lead-body";
+import { toLeadBody } from "../bodies";
 import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";

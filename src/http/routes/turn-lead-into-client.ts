@@ -5,11 +5,11 @@ import type { ConversionStore } from "../../domain/conversion";
 import { convertLeadToClient } from "../../domain/convert-lead-to-client";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
+import { toUserBody } from "../bodies";
 import { executionContextOf } from "../execution-context";
 import { onExistingClientField, uuidField } from "../fields";
 import { refusalError } from "../refusals";
 import type { AppEnv } from "../types";
-import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
 
 export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";

@@ -5,12 +5,12 @@ import type { ConversionOutcome } from "../../domain/conversion";
 import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, spendBudget, type TokenVerifier } from "../auth";
+import { toUserBody } from "../bodies";
 import { executionContextOf } from "../execution-context";
 import { onExistingClientField, uuidField } from "../fields";
 import { problemBody } from "../problem";
 import { refusalError } from "../refusals";
 import type { AppEnv } from "../types";
-import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
 
 export const TURN_LEADS_INTO_CLIENTS_PATH = "/turn-leads-into-clients";

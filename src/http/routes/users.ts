@@ -10,10 +10,10 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
+import { toUserBody } from "../bodies";
 import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
-import { toUserBody } from "../user-body";
 
 export const USER_PATH = "/users/:user_id";
 
