@@ -19,11 +19,15 @@ import {
 // `json_object`, the HTTP mapper and the zod response schema (src/http/bodies.ts)
 // are all derived from these.
 
-/** One member of a wire shape. `json`: the column holds JSON text, embedded as JSON in SQL-built bodies. */
+/**
+ * One member of a wire shape. `wire` builds its zod type (on first use: the
+ * Worker never builds the response schemas). `json`: the column holds JSON
+ * text, embedded as JSON in SQL-built bodies.
+ */
 export interface WireMember<F extends string = string> {
   field: F;
   column: Column | SQL;
-  wire: z.ZodMiniType;
+  wire: () => z.ZodMiniType;
   json: boolean;
 }
 
@@ -33,15 +37,17 @@ export type WireShape<F extends string = string> = Record<string, WireMember<F>>
 const member = <F extends string, C extends Column | SQL, W extends z.ZodMiniType>(
   field: F,
   column: C,
-  wire: W,
+  wire: () => W,
   json = false,
 ) => ({ field, column, wire, json });
 
-const uuid = z.string().check(z.guid());
-const text = z.nullable(z.string());
-const number = z.nullable(z.number());
-const object = z.record(z.string(), z.unknown());
-const time = z.string().check(z.iso.datetime());
+const uuid = () => z.string().check(z.guid());
+const text = () => z.nullable(z.string());
+const number = () => z.nullable(z.number());
+const string = () => z.string();
+const object = () => z.record(z.string(), z.unknown());
+const nullableObject = () => z.nullable(object());
+const time = () => z.string().check(z.iso.datetime());
 
 /** The client (the API's "user") as every 200 body and the `lead.converted` event show it: 18 keys. */
 export const USER_SHAPE = {
@@ -51,12 +57,17 @@ export const USER_SHAPE = {
   lastname: member("lastname", clients.lastname, text),
   business_name: member("businessName", clients.businessName, text),
   quota: member("quota", numberOrNull(clients.quota), number),
-  status: member("status", clients.status, z.string()),
+  status: member("status", clients.status, string),
   phone: member("phone", clients.phone, text),
   email: member("email", clients.email, text),
   nit: member("nit", clients.nit, text),
   address: member("address", clients.address, text),
-  history: member("history", jsonArrayOrEmpty(clients.history).mapWith(clients.history), z.array(z.unknown()), true),
+  history: member(
+    "history",
+    jsonArrayOrEmpty(clients.history).mapWith(clients.history),
+    () => z.array(z.unknown()),
+    true,
+  ),
   score: member("score", numberOrNull(clients.score), number),
   payment_data: member(
     "paymentData",
@@ -64,7 +75,7 @@ export const USER_SHAPE = {
     object,
     true,
   ),
-  apn_token: member("apnToken", clients.apnToken, z.string()),
+  apn_token: member("apnToken", clients.apnToken, string),
   ecosystem: member("ecosystemId", clients.ecosystemId, uuid),
   business_entity: member("businessEntity", clients.businessEntity, text),
   additional_data: member(
@@ -75,16 +86,14 @@ export const USER_SHAPE = {
   ),
 } satisfies WireShape<keyof Client>;
 
-const nullableObject = z.nullable(object);
-
 /** A lead as `GET /leads/{lead_id}` and the lead events show it: 22 keys; JSON members are null when absent. */
 export const LEAD_SHAPE = {
   id: member("id", leads.id, uuid),
-  status: member("status", leads.status, z.string()),
+  status: member("status", leads.status, string),
   ecosystem: member("ecosystemId", leads.ecosystemId, uuid),
-  financial_entity_id: member("financialEntityId", leads.financialEntityId, z.nullable(uuid)),
-  converted_user_id: member("convertedClientId", leads.convertedClientId, z.nullable(uuid)),
-  converted_at: member("convertedAt", isoTime(leads.convertedAt), z.nullable(time)),
+  financial_entity_id: member("financialEntityId", leads.financialEntityId, () => z.nullable(uuid())),
+  converted_user_id: member("convertedClientId", leads.convertedClientId, () => z.nullable(uuid())),
+  converted_at: member("convertedAt", isoTime(leads.convertedAt), () => z.nullable(time())),
   created_at: member("createdAt", isoTime(leads.createdAt), time),
   image: member("image", leads.image, text),
   name: member("name", leads.name, text),
@@ -98,7 +107,7 @@ export const LEAD_SHAPE = {
   history: member(
     "history",
     jsonArrayOrNull(leads.history).mapWith(leads.history),
-    z.nullable(z.array(z.unknown())),
+    () => z.nullable(z.array(z.unknown())),
     true,
   ),
   score: member("score", numberOrNull(leads.score), number),

@@ -10,10 +10,19 @@ import type { LeadView } from "../domain/read-lead";
 /** The body of a value under a shape: each wire name with the value's field, in the shape's order. */
 export type BodyOf<S extends WireShape, V> = { -readonly [K in keyof S]: V[S[K]["field"] & keyof V] };
 
-/** The zod schema of a shape's body: every member present, no other. */
+/**
+ * The zod schema of a shape's body (every member present, no other), built on
+ * first use and then the same object wherever it is used, so the OpenAPI
+ * document refers to it by its id. The Worker, which serves the document
+ * written at build time, never builds it.
+ */
 function schemaOf<S extends WireShape>(shape: S) {
-  const members = Object.fromEntries(Object.entries(shape).map(([wire, m]) => [wire, m.wire]));
-  return z.strictObject(members as { [K in keyof S]: S[K]["wire"] });
+  type Members = { [K in keyof S]: ReturnType<S[K]["wire"]> };
+  let schema: z.ZodMiniObject<Members, z.core.$strict> | undefined;
+  return () =>
+    (schema ??= z.strictObject(
+      Object.fromEntries(Object.entries(shape).map(([wire, m]) => [wire, m.wire()])) as Members,
+    ));
 }
 
 /** The mapper of a shape: a domain value as its body, keys in the documented order, every one present. */
