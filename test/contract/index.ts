@@ -4,6 +4,7 @@ import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
 import { link, linkRoundTrips } from "./link";
+import { nitIdentity } from "./nit";
 import { races } from "./races";
 import { readRoundTrips, reads } from "./reads";
 import { refusals } from "./refusals";
@@ -25,6 +26,7 @@ export const CONTRACT = [
   bulkRoundTrips,
   link,
   linkRoundTrips,
+  nitIdentity,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
@@ -38,4 +40,5 @@ export const CONTRACT_WITHOUT_COUNTS = [
   reads,
   bulkConversion,
   link,
+  nitIdentity,
 ];
