@@ -6,8 +6,10 @@ import { createApiKeyStore } from "./db/api-key-store";
 import { createBulkConversionStore } from "./db/bulk-conversion-store";
 import type { Database } from "./db/client";
 import { createConversionStore } from "./db/conversion-store";
+import { createAssignmentStore } from "./db/lead-assignment-store";
 import { createReadStore } from "./db/read-store";
 import type { ConversionStore } from "./domain/conversion";
+import type { Announce } from "./http/announce";
 import {
   createInProcessRateLimiter,
   createTokenVerifier,
@@ -22,8 +24,9 @@ import { requestId } from "./http/request-id";
 import { requestLog } from "./http/request-log";
 import { apiKeysRoutes } from "./http/routes/api-keys";
 import { docsRoutes, type StaticAssets } from "./http/routes/docs";
-import { type Announce, eventsRoutes } from "./http/routes/events";
+import { eventsRoutes } from "./http/routes/events";
 import { healthRoutes } from "./http/routes/health";
+import { leadAssignmentRoutes } from "./http/routes/lead-assignment";
 import { leadsRoute } from "./http/routes/leads";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
 import { turnLeadsIntoClientsRoute } from "./http/routes/turn-leads-into-clients";
@@ -150,6 +153,15 @@ export function createApp({
     )
     .route("/", usersRoute({ reader, verifyToken, requests: rateLimits.requests }))
     .route("/", leadsRoute({ reader, verifyToken, requests: rateLimits.requests }))
+    .route(
+      "/",
+      leadAssignmentRoutes({
+        store: createAssignmentStore(db, { timeoutMs: databaseTimeoutMs }),
+        verifyToken,
+        announce,
+        requests: rateLimits.requests,
+      }),
+    )
     .route("/", healthRoutes({ db, databaseTimeoutMs }))
     .route("/", docsRoutes({ assets }));
 }

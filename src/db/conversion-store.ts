@@ -3,16 +3,12 @@ import { and, eq, fillPlaceholders, isNull, ne, notExists, or, type SQL, sql } f
 import { alias, type SelectedFields } from "drizzle-orm/sqlite-core";
 import type { ApiKeySnapshot } from "../domain/api-key";
 import { type Client, CONVERTED_LEAD_STATUS, NEW_CLIENT_STATUS } from "../domain/client";
-import {
-  CONVERT_SCOPE,
-  type ConversionCommand,
-  type ConversionSnapshot,
-  type ConversionStore,
-} from "../domain/conversion";
-import { buildConversionEventStatements } from "../webhooks/outbox";
+import type { ConversionCommand, ConversionSnapshot, ConversionStore } from "../domain/conversion";
+import { CONVERT_SCOPE } from "../domain/scopes";
 import { type BulkItems, bulkItems, itemsParameter } from "./bulk-items";
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
+import { buildConversionEventStatements } from "./outbox";
 import { clientColumns } from "./read-store";
 import { apiKeys, clients, financialEntities, leadConversions, leads, webhookDeliveries } from "./schema";
 import { jsonObjectOrEmpty, numberOrNull, StoredValueError } from "./stored-values";

@@ -1,9 +1,9 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import type { Credential } from "../domain/api-key";
+import type { Acting } from "../domain/caller";
 import type { Client } from "../domain/client";
 import type { ClientReader } from "../domain/read-client";
 import type { LeadLookup, LeadReader } from "../domain/read-lead";
-import { actingAs } from "../webhooks/credential";
+import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
 import { callDatabase } from "./errors";
 import { clients, financialEntities, leads } from "./schema";
@@ -40,7 +40,7 @@ export const clientColumns = {
   additionalData: jsonObjectOrEmpty(clients.additionalData).mapWith(clients.additionalData),
 };
 
-const leadColumns = {
+export const leadColumns = {
   id: leads.id,
   status: leads.status,
   ecosystemId: leads.ecosystemId,
@@ -89,12 +89,12 @@ export interface ReadStoreOptions {
  *
  * @example
  * const reads = createReadStore(db, { timeoutMs: 5_000 });
- * const { client } = await reads.findClient(clientId, { entityId }, "users:read");
+ * const { client } = await reads.findClient(clientId, { caller, at }, "users:read");
  */
 export function createReadStore(db: Database, options: ReadStoreOptions): ClientReader & LeadReader {
   /** Runs the read between the credential's own statements, as one batch. */
   async function acting<T>(
-    as: Credential,
+    as: Acting,
     scope: string,
     build: (entity: SQL) => {
       getQuery(): { sql: string; params: unknown[] };

@@ -1,4 +1,5 @@
 import { access } from "./access";
+import { assignment, assignmentRoundTrips } from "./assignment";
 import { bulkConversion, bulkRoundTrips } from "./bulk";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
@@ -26,6 +27,8 @@ export const CONTRACT = [
   bulkRoundTrips,
   link,
   linkRoundTrips,
+  assignment,
+  assignmentRoundTrips,
   nitIdentity,
 ];
 
@@ -40,5 +43,6 @@ export const CONTRACT_WITHOUT_COUNTS = [
   reads,
   bulkConversion,
   link,
+  assignment,
   nitIdentity,
 ];

@@ -11,9 +11,9 @@ import {
   type TokenVerifier,
 } from "../auth";
 import { toLeadBody } from "../lead-body";
+import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
-import { pathId } from "./path-id";
 
 export const LEAD_PATH = "/leads/:lead_id";
 

@@ -1,22 +1,21 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
+import { DEFAULT_EVENT_TYPES, EVENT_TYPES } from "../../domain/events";
 import { destinationProblem } from "../../webhooks/destination";
-import { LEAD_CONVERTED } from "../../webhooks/outbox";
 import type { SecretBox } from "../../webhooks/secrets";
 import { generateSecret } from "../../webhooks/sign";
 import type { EndpointRow, WebhookStore } from "../../webhooks/store";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
 import { ApiError } from "../problem";
+import { endpointNotFound } from "../refusals";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
-import { accepted, credentialOf, requireWebhooksScope } from "./webhook-scope";
+import { accepted, credentialOf, requireWebhooksScope } from "../webhook-scope";
 
 export const WEBHOOK_ENDPOINTS_PATH = "/webhook-endpoints";
 /** After a rotation the old secret keeps signing this long, so receivers can switch without losing events. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
-
-export const EVENT_TYPES = [LEAD_CONVERTED] as const;
 
 const destination = (allowInsecure: boolean) =>
   z.string({ error: "url must be a string" }).check(
@@ -35,7 +34,7 @@ const eventTypes = z
   .array(z.enum(EVENT_TYPES, { error: `event_types may only list ${EVENT_TYPES.join(", ")}` }))
   .check(z.minLength(1, "event_types must list at least one event type"));
 
-/** `POST /webhook-endpoints`: where to send, and which events (all of them by default). */
+/** `POST /webhook-endpoints`: where to send, and which events (`lead.converted` by default). */
 export const createEndpointBody = (allowInsecure: boolean) =>
   z.object(
     { url: destination(allowInsecure), description: z.optional(description), event_types: z.optional(eventTypes) },
@@ -64,9 +63,6 @@ export const toEndpointBody = (row: EndpointRow) => ({
   disabled_reason: row.disabledReason,
   created_at: row.createdAt,
 });
-
-export const endpointNotFound = () =>
-  new ApiError("webhook_endpoint_not_found", "No webhook endpoint with this id exists for the financial entity.");
 
 export interface WebhookEndpointsDeps {
   store: WebhookStore;
@@ -112,7 +108,7 @@ export function webhookEndpointsRoutes({
             id,
             url: body.url,
             description: body.description ?? null,
-            eventTypes: [...new Set(body.event_types ?? EVENT_TYPES)],
+            eventTypes: [...new Set(body.event_types ?? DEFAULT_EVENT_TYPES)],
             storedSecret: await secrets.seal(secret, id),
             at: new Date().toISOString(),
           }),

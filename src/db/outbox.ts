@@ -1,11 +1,9 @@
 import { sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
-import type { BulkItems } from "../db/bulk-items";
-import { clientColumns } from "../db/read-store";
-import { clients, leadConversions, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
-
-/** The one event type there is today. */
-export const LEAD_CONVERTED = "lead.converted";
+import { LEAD_CONVERTED } from "../domain/events";
+import type { BulkItems } from "./bulk-items";
+import { clientColumns } from "./read-store";
+import { clients, leadConversions, webhookDeliveries, webhookEndpoints, webhookEvents } from "./schema";
 
 const param = (name: "eventId" | "auditId" | "requestId" | "at") => sql.placeholder(name);
 
