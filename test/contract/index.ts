@@ -5,6 +5,7 @@ import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
 import { link, linkRoundTrips } from "./link";
+import { listRoundTrips, lists } from "./lists";
 import { nitIdentity } from "./nit";
 import { races } from "./races";
 import { readRoundTrips, reads } from "./reads";
@@ -29,6 +30,8 @@ export const CONTRACT = [
   linkRoundTrips,
   assignment,
   assignmentRoundTrips,
+  lists,
+  listRoundTrips,
   nitIdentity,
 ];
 
@@ -44,5 +47,6 @@ export const CONTRACT_WITHOUT_COUNTS = [
   bulkConversion,
   link,
   assignment,
+  lists,
   nitIdentity,
 ];

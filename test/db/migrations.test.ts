@@ -159,10 +159,10 @@ describe("the NIT key migration (0001_nit_key) and the key backfill", () => {
   });
 });
 
-describe("a change of the NIT key rule (0005_nit_key_rule)", () => {
-  /** A database at 0004_link holding rows keyed by the first rule, as that version of the service wrote them. */
+describe("a change of the NIT key rule (0006_nit_key_rule)", () => {
+  /** A database before 0006_nit_key_rule holding rows keyed by the first rule, as that version of the service wrote them. */
   async function keyedByTheFirstRule() {
-    const at = await databaseAt("0004_link");
+    const at = await databaseAt("0005_list_indexes");
     const ecosystem = crypto.randomUUID();
     const entity = crypto.randomUUID();
     const ids = {
