@@ -7,6 +7,7 @@ import { integrationKeys, keyRoundTrips } from "./keys";
 import { leadKeyRoundTrips, leadKeys } from "./lead-keys";
 import { link, linkRoundTrips } from "./link";
 import { listRoundTrips, lists } from "./lists";
+import { nitIdentity } from "./nit";
 import { races } from "./races";
 import { readRoundTrips, reads } from "./reads";
 import { refusals } from "./refusals";
@@ -34,6 +35,7 @@ export const CONTRACT = [
   listRoundTrips,
   leadKeys,
   leadKeyRoundTrips,
+  nitIdentity,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
@@ -50,4 +52,5 @@ export const CONTRACT_WITHOUT_COUNTS = [
   assignment,
   lists,
   leadKeys,
+  nitIdentity,
 ];
