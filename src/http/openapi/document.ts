@@ -8,6 +8,7 @@ import { eventsContract } from "../routes/events";
 import { healthContract } from "../routes/health";
 import { leadAssignmentContract } from "../routes/lead-assignment";
 import { leadsContract } from "../routes/leads";
+import { leadListContract, userListContract } from "../routes/lists";
 import { turnLeadIntoClientContract } from "../routes/turn-lead-into-client";
 import { turnLeadsIntoClientsContract } from "../routes/turn-leads-into-clients";
 import { usersContract } from "../routes/users";
@@ -23,8 +24,10 @@ import { sharedSchemas } from "./schemas";
 const CONTRACTS: (() => RouteContract)[] = [
   turnLeadIntoClientContract,
   turnLeadsIntoClientsContract,
+  leadListContract,
   leadsContract,
   leadAssignmentContract,
+  userListContract,
   usersContract,
   webhookEndpointsContract,
   eventsContract,
