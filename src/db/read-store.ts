@@ -40,7 +40,7 @@ export const clientColumns = {
   additionalData: jsonObjectOrEmpty(clients.additionalData).mapWith(clients.additionalData),
 };
 
-const leadColumns = {
+export const leadColumns = {
   id: leads.id,
   status: leads.status,
   ecosystemId: leads.ecosystemId,

@@ -23,6 +23,7 @@ export const PROBLEMS = {
   lead_assigned_to_other_entity: { status: 409, title: "The lead is assigned to another financial entity" },
   lead_already_converted: { status: 409, title: "The lead was already converted" },
   client_already_exists: { status: 409, title: "A client with the same NIT already exists" },
+  limit_reached: { status: 409, title: "A limit of the financial entity is reached" },
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   rate_limited: { status: 429, title: "Too many requests" },

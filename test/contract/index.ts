@@ -1,9 +1,11 @@
 import { access } from "./access";
+import { assignment, assignmentRoundTrips } from "./assignment";
 import { bulkConversion, bulkRoundTrips } from "./bulk";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
 import { link, linkRoundTrips } from "./link";
+import { listRoundTrips, lists } from "./lists";
 import { races } from "./races";
 import { readRoundTrips, reads } from "./reads";
 import { refusals } from "./refusals";
@@ -25,6 +27,10 @@ export const CONTRACT = [
   bulkRoundTrips,
   link,
   linkRoundTrips,
+  assignment,
+  assignmentRoundTrips,
+  lists,
+  listRoundTrips,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
@@ -38,4 +44,6 @@ export const CONTRACT_WITHOUT_COUNTS = [
   reads,
   bulkConversion,
   link,
+  assignment,
+  lists,
 ];

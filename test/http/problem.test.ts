@@ -25,6 +25,8 @@ const CONTRACT_TABLE = {
   api_key_not_found: 404,
   // shared/spec/bulk-and-reads.md
   user_not_found: 404,
+  // shared/spec/limits.md
+  limit_reached: 409,
 };
 
 describe("the problem table", () => {

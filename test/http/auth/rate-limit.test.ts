@@ -38,14 +38,27 @@ describe("the in-process limiter", () => {
     expect((await limiter.take("a", 1)).allowed).toBe(false);
   });
 
-  it("remembers a bounded number of identities", async () => {
-    const limiter = createInProcessRateLimiter({ name: "requests", limit: 1, maxIdentities: 2, now: () => T0 });
+  it("remembers a bounded number of identities below their limit, the oldest forgotten first", async () => {
+    const limiter = createInProcessRateLimiter({ name: "requests", limit: 2, maxIdentities: 2, now: () => T0 });
     await limiter.take("a");
     await limiter.take("b");
     await limiter.take("c");
-    // "a" was forgotten, the most recent ones were not.
+    // "a" was forgotten: it may use its whole budget again; "c" was not.
     expect((await limiter.take("a")).allowed).toBe(true);
+    expect((await limiter.take("a")).allowed).toBe(true);
+    expect((await limiter.take("c")).allowed).toBe(true);
     expect((await limiter.take("c")).allowed).toBe(false);
+  });
+
+  it("never forgets a throttled identity before its window turns, however many others arrive", async () => {
+    let now = T0;
+    const limiter = createInProcessRateLimiter({ name: "requests", limit: 1, now: () => now });
+    await limiter.take("throttled");
+    expect((await limiter.take("throttled")).allowed).toBe(false);
+    for (let i = 0; i < 100_001; i++) await limiter.take(`other-${i}`);
+    expect((await limiter.take("throttled")).allowed).toBe(false);
+    now = T0 + MINUTE;
+    expect((await limiter.take("throttled")).allowed).toBe(true);
   });
 
   it("refuses a budget that is not a positive integer", () => {
@@ -251,7 +264,7 @@ describe("rate limits in the app", () => {
   it("the webhook endpoints and events API spend the same other budget", async () => {
     freshApp({ conversions: 5, requests: 2 });
     const entity = await givenEntity(database.db);
-    const jwt = await tokenFor(entity.id, { scope: "webhooks:manage keys:manage" });
+    const jwt = await tokenFor(entity.id, { scope: "webhooks:manage events:read keys:manage" });
     const get = (path: string) => app.request(path, { headers: { Authorization: `Bearer ${jwt}` } });
     expect((await get("/webhook-endpoints")).status).toBe(200);
     expect((await get("/events")).status).toBe(200);
