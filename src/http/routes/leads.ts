@@ -10,7 +10,7 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
-import { toLeadBody } from "../lead-body";
+import { toLeadBody } from "../bodies";
 import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_LEAD } from "../openapi/examples";
 import { problem, ref } from "../openapi/parts";
