@@ -6,16 +6,9 @@ import type { LeadLookup, LeadReader } from "../domain/read-lead";
 import { actingAs } from "../webhooks/credential";
 import { type Database, toStatement } from "./client";
 import { callDatabase } from "./errors";
+import { leadColumnsOf } from "./lead-columns";
 import { clients, financialEntities, leads } from "./schema";
-import {
-  isoTime,
-  jsonArrayOrEmpty,
-  jsonArrayOrNull,
-  jsonObjectOrEmpty,
-  jsonObjectOrNull,
-  numberOrNull,
-  StoredValueError,
-} from "./stored-values";
+import { jsonArrayOrEmpty, jsonObjectOrEmpty, numberOrNull, StoredValueError } from "./stored-values";
 
 /** A client row as the domain's {@link Client}, stored values normalized to what the body promises. */
 export const clientColumns = {
@@ -40,30 +33,7 @@ export const clientColumns = {
   additionalData: jsonObjectOrEmpty(clients.additionalData).mapWith(clients.additionalData),
 };
 
-const leadColumns = {
-  id: leads.id,
-  status: leads.status,
-  ecosystemId: leads.ecosystemId,
-  financialEntityId: leads.financialEntityId,
-  convertedClientId: leads.convertedClientId,
-  convertedAt: isoTime(leads.convertedAt),
-  createdAt: isoTime(leads.createdAt),
-  image: leads.image,
-  name: leads.name,
-  lastname: leads.lastname,
-  businessName: leads.businessName,
-  quota: numberOrNull(leads.quota),
-  phone: leads.phone,
-  email: leads.email,
-  nit: leads.nit,
-  address: leads.address,
-  history: jsonArrayOrNull(leads.history).mapWith(leads.history),
-  score: numberOrNull(leads.score),
-  paymentData: jsonObjectOrNull(leads.paymentData).mapWith(leads.paymentData),
-  apnToken: leads.apnToken,
-  businessEntity: leads.businessEntity,
-  additionalData: jsonObjectOrNull(leads.additionalData).mapWith(leads.additionalData),
-};
+const leadColumns = leadColumnsOf(leads);
 
 async function decoded<T>(read: () => Promise<T>): Promise<T> {
   try {

@@ -1,5 +1,5 @@
 /** What an integration key may be allowed to do. `keys:manage` is never among them: keys cannot manage keys. */
-export const API_KEY_SCOPES = ["leads:convert", "leads:read", "users:read", "webhooks:manage"] as const;
+export const API_KEY_SCOPES = ["leads:convert", "leads:read", "leads:write", "users:read", "webhooks:manage"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** The scope a token needs (when it carries scopes) to create, list and revoke keys. */

@@ -6,6 +6,9 @@ export const USERS_READ_SCOPE = "users:read";
 /** The scope a token needs to read leads (`GET /leads/{lead_id}`). */
 export const LEADS_READ_SCOPE = "leads:read";
 
+/** The scope a token needs to create and change leads (`POST /leads`, `POST /leads/bulk`, `PATCH /leads/{lead_id}`). */
+export const LEADS_WRITE_SCOPE = "leads:write";
+
 /**
  * Whether the actor's token grants `scope`. A token that carries no scope claim
  * at all carries every scope of its entity.

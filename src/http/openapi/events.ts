@@ -1,4 +1,6 @@
 import * as z from "zod/mini";
+import { LEAD_EVENT_TYPES } from "../../domain/lead-events";
+import { LEAD_CONVERTED } from "../../webhooks/outbox";
 import { DEFAULT_RATE_LIMITS } from "../auth";
 import { PROBLEMS, type ProblemCode } from "../problem";
 import { eventsQuery, redeliverBody } from "../routes/events";
@@ -6,7 +8,7 @@ import { createEndpointBody, EVENT_TYPES, updateEndpointBody } from "../routes/w
 import { WEBHOOKS_SCOPE } from "../routes/webhook-scope";
 import { MAX_BODY_BYTES } from "../validation";
 import { describeCodes, header, problem, problemContent, ref } from "./parts";
-import { userBodySchema } from "./schemas";
+import { leadBodySchema, userBodySchema } from "./schemas";
 
 // The events part of the OpenAPI document: /webhook-endpoints and /events, from
 // the validators' own schemas (requests) and these shapes (responses).
@@ -33,10 +35,10 @@ export const webhookEndpointCreatedSchema = z.strictObject({
 // Fresh copies: each component stands alone in the document (no $ref between components).
 export const webhookEndpointListSchema = z.strictObject({ data: z.array(endpointShape()) });
 export const secretSchema = z.strictObject({ secret: z.string() });
-const eventShape = () =>
+const convertedEventShape = () =>
   z.strictObject({
     id: z.string(),
-    type: z.enum(EVENT_TYPES),
+    type: z.literal(LEAD_CONVERTED),
     timestamp: z.string(),
     data: z.strictObject({
       lead_id: z.string(),
@@ -49,6 +51,21 @@ const eventShape = () =>
       linked: z.optional(z.literal(true)),
     }),
   });
+const leadEventShape = () =>
+  z.strictObject({
+    id: z.string(),
+    type: z.enum(LEAD_EVENT_TYPES),
+    timestamp: z.string(),
+    data: z.strictObject({
+      lead: z.strictObject({ ...leadBodySchema.def.shape }),
+      /** The entity whose request made the change. */
+      financial_entity_id: z.string(),
+      request_id: z.string(),
+      /** `lead.updated` only: the fields the change gave new values. */
+      changed: z.optional(z.array(z.string())),
+    }),
+  });
+const eventShape = () => z.union([convertedEventShape(), leadEventShape()]);
 export const eventSchema = eventShape();
 export const eventListSchema = z.strictObject({ data: z.array(eventShape()), next_after: nullableText });
 export const deliveryAttemptListSchema = z.strictObject({

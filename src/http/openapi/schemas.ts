@@ -81,6 +81,7 @@ export const problemSchema = z.strictObject({
     ),
   ),
   existing_user_id: z.optional(uuid),
+  existing_lead_id: z.optional(uuid),
 });
 
 const scopes = z.array(z.enum(API_KEY_SCOPES));

@@ -10,6 +10,7 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
+import { leadETag, noneMatchHits } from "../etag";
 import { toLeadBody } from "../lead-body";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
@@ -29,7 +30,8 @@ const notFound = () => new ApiError("lead_not_found", "No lead with this id is v
 /**
  * `GET /leads/{lead_id}`: a lead of the token's ecosystem that is unassigned,
  * assigned to the token's entity, or converted by it. Any other lead is
- * answered exactly like a missing one.
+ * answered exactly like a missing one. The answer carries the lead's `ETag`;
+ * an `If-None-Match` naming it is answered 304 without a body.
  */
 export function leadsRoute({ reader, verifyToken, requests }: LeadsRouteDeps) {
   return new Hono<AppEnv>().get(LEAD_PATH, bearerAuth({ verifyToken }), rateLimit(requests), async (c) => {
@@ -42,9 +44,15 @@ export function leadsRoute({ reader, verifyToken, requests }: LeadsRouteDeps) {
         ? { kind: "lead_not_found" as const }
         : await readLead({ ctx: { actor, reader }, input: { leadId: leadId ?? c.req.param("lead_id") } });
     switch (outcome.kind) {
-      case "found":
+      case "found": {
+        const etag = leadETag(outcome.lead.version);
+        if (noneMatchHits(c.req.header("If-None-Match"), outcome.lead.version)) {
+          c.set("outcome", "not_modified");
+          return c.body(null, 304, { ETag: etag });
+        }
         c.set("outcome", "found");
-        return c.json(toLeadBody(outcome.lead), 200);
+        return c.json(toLeadBody(outcome.lead), 200, { ETag: etag });
+      }
       case "unauthorized":
         throw invalidToken(INVALID_KEY_DESCRIPTION);
       case "insufficient_scope":

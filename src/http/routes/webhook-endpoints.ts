@@ -1,6 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
+import { LEAD_CREATED, LEAD_UPDATED } from "../../domain/lead-events";
 import { destinationProblem } from "../../webhooks/destination";
 import { LEAD_CONVERTED } from "../../webhooks/outbox";
 import type { SecretBox } from "../../webhooks/secrets";
@@ -16,7 +17,8 @@ export const WEBHOOK_ENDPOINTS_PATH = "/webhook-endpoints";
 /** After a rotation the old secret keeps signing this long, so receivers can switch without losing events. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
-export const EVENT_TYPES = [LEAD_CONVERTED] as const;
+/** Every event type an endpoint may subscribe to; an endpoint that names none gets `lead.converted` only. */
+export const EVENT_TYPES = [LEAD_CONVERTED, LEAD_CREATED, LEAD_UPDATED] as const;
 
 const destination = (allowInsecure: boolean) =>
   z.string({ error: "url must be a string" }).check(
@@ -35,7 +37,7 @@ const eventTypes = z
   .array(z.enum(EVENT_TYPES, { error: `event_types may only list ${EVENT_TYPES.join(", ")}` }))
   .check(z.minLength(1, "event_types must list at least one event type"));
 
-/** `POST /webhook-endpoints`: where to send, and which events (all of them by default). */
+/** `POST /webhook-endpoints`: where to send, and which events (`lead.converted` by default). */
 export const createEndpointBody = (allowInsecure: boolean) =>
   z.object(
     { url: destination(allowInsecure), description: z.optional(description), event_types: z.optional(eventTypes) },
@@ -112,7 +114,7 @@ export function webhookEndpointsRoutes({
             id,
             url: body.url,
             description: body.description ?? null,
-            eventTypes: [...new Set(body.event_types ?? EVENT_TYPES)],
+            eventTypes: [...new Set(body.event_types ?? [LEAD_CONVERTED])],
             storedSecret: await secrets.seal(secret, id),
             at: new Date().toISOString(),
           }),
