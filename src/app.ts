@@ -6,10 +6,12 @@ import { createApiKeyStore } from "./db/api-key-store";
 import { createBulkConversionStore } from "./db/bulk-conversion-store";
 import type { Database } from "./db/client";
 import { createConversionStore } from "./db/conversion-store";
+import { createAssignmentStore } from "./db/lead-assignment-store";
 import { createLeadChangeStore } from "./db/lead-change-store";
 import { createLeadIntakeStore } from "./db/lead-intake-store";
 import { createReadStore } from "./db/read-store";
 import type { ConversionStore } from "./domain/conversion";
+import type { Announce } from "./http/announce";
 import {
   createInProcessRateLimiter,
   createTokenVerifier,
@@ -24,8 +26,9 @@ import { requestId } from "./http/request-id";
 import { requestLog } from "./http/request-log";
 import { apiKeysRoutes } from "./http/routes/api-keys";
 import { docsRoutes, type StaticAssets } from "./http/routes/docs";
-import { type Announce, eventsRoutes } from "./http/routes/events";
+import { eventsRoutes } from "./http/routes/events";
 import { healthRoutes } from "./http/routes/health";
+import { leadAssignmentRoutes } from "./http/routes/lead-assignment";
 import { leadWritesRoutes } from "./http/routes/lead-writes";
 import { leadsRoute } from "./http/routes/leads";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
@@ -165,6 +168,15 @@ export function createApp({
       }),
     )
     .route("/", leadsRoute({ reader, verifyToken, requests: rateLimits.requests }))
+    .route(
+      "/",
+      leadAssignmentRoutes({
+        store: createAssignmentStore(db, { timeoutMs: databaseTimeoutMs }),
+        verifyToken,
+        announce,
+        requests: rateLimits.requests,
+      }),
+    )
     .route("/", healthRoutes({ db, databaseTimeoutMs }))
     .route("/", docsRoutes({ assets }));
 }

@@ -1,12 +1,5 @@
 import * as z from "zod/mini";
-import {
-  createJwksCache,
-  DEFAULT_RATE_LIMITS,
-  JWKS_ALGORITHMS,
-  type JwksAlgorithm,
-  secretByteLength,
-  type TokenVerifierOptions,
-} from "./http/auth";
+import { DEFAULT_RATE_LIMITS, JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength } from "./http/auth";
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./webhooks/schedule";
 
 const optionalText = z.pipe(
@@ -42,7 +35,8 @@ const integerBetween = (min: number, max: number, fallback: number) =>
     }),
   );
 
-const envSchema = z.object({
+/** The environment variables, as they are spelled and checked; {@link configSchema} names them for the code. */
+export const envVariables = z.object({
   TURSO_DATABASE_URL: z
     .string({ error: "is required" })
     .check(z.regex(/^(libsql|https?|file):/, "must be a libsql:, https:, http: or file: URL")),
@@ -136,36 +130,68 @@ function isBase64Key(key: string): boolean {
   }
 }
 
-export type Config = {
-  databaseUrl: string;
-  databaseAuthToken: string | undefined;
-  jwtSecret: string;
-  jwtIssuer: string | undefined;
-  jwtAudience: string | undefined;
+/**
+ * The checked variables under the names the code uses, each written once.
+ *
+ * @example
+ * z.pipe(envVariables, z.transform(toConfig)) // configSchema
+ */
+export const toConfig = (e: z.output<typeof envVariables>) => ({
+  databaseUrl: e.TURSO_DATABASE_URL,
+  databaseAuthToken: e.TURSO_AUTH_TOKEN,
+  jwtSecret: e.JWT_SECRET,
+  jwtIssuer: e.JWT_ISSUER,
+  jwtAudience: e.JWT_AUDIENCE,
   /** How long one database call may take before the request answers 503. */
-  databaseTimeoutMs: number;
+  databaseTimeoutMs: e.DATABASE_TIMEOUT_MS,
   /** When set, RS/ES/PS tokens are verified against this key set, alongside HS256. */
-  jwksUrl: string | undefined;
-  jwksAlgorithms: JwksAlgorithm[];
-  jwksCacheSeconds: number;
+  jwksUrl: e.JWT_JWKS_URL,
+  jwksAlgorithms: e.JWT_JWKS_ALGORITHMS,
+  jwksCacheSeconds: e.JWT_JWKS_CACHE_SECONDS,
   /** Browser origins allowed by CORS; empty means no CORS. */
-  corsOrigins: string[];
+  corsOrigins: e.CORS_ALLOWED_ORIGINS,
   /** Seconds between webhook attempts (the first is the initial send). */
-  webhookRetrySchedule: number[];
+  webhookRetrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
   /** Local development only: webhook URLs may be http: and point anywhere. */
-  webhookAllowInsecureUrls: boolean;
+  webhookAllowInsecureUrls: e.WEBHOOK_ALLOW_INSECURE_URLS,
   /** AES-256-GCM key (base64) that seals endpoint secrets at rest; unset stores them as they are. */
-  webhookSecretKey: string | undefined;
+  webhookSecretKey: e.WEBHOOK_SECRET_KEY,
   /**
    * Each credential's budgets per minute. The Node entry counts them itself; in
    * the Worker the rate-limit bindings count, and these are what `RateLimit-Policy` announces.
    */
-  rateLimits: { conversions: number; requests: number };
-};
+  rateLimits: { conversions: e.RATE_LIMIT_CONVERSIONS_PER_MINUTE, requests: e.RATE_LIMIT_REQUESTS_PER_MINUTE },
+});
+
+/**
+ * The parsed environment under the names the code uses. {@link Config} is
+ * inferred from it: there is no hand-written twin to keep in step.
+ */
+export const configSchema = z.pipe(envVariables, z.transform(toConfig));
+
+/** The service's configuration, as {@link parseEnv} returns it. */
+export type Config = z.output<typeof configSchema>;
 
 /** The configuration is unusable; the message names every offending variable, never a value. */
 export class ConfigError extends Error {
   override name = "ConfigError";
+}
+
+/**
+ * Parses an entry's environment with `schema` ({@link configSchema}, or an
+ * entry's own that adds its bindings). Throws {@link ConfigError} naming each
+ * missing or invalid variable, never its value.
+ *
+ * @example
+ * const { config, bindings } = parseWith(workerEnvSchema, env);
+ */
+export function parseWith<S extends z.ZodMiniType>(schema: S, env: Record<string, unknown>): z.output<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  return result.data;
 }
 
 /**
@@ -176,44 +202,5 @@ export class ConfigError extends Error {
  * const config = parseEnv(process.env);
  */
 export function parseEnv(env: Record<string, unknown>): Config {
-  const result = envSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
-  }
-  const e = result.data;
-  return {
-    databaseUrl: e.TURSO_DATABASE_URL,
-    databaseAuthToken: e.TURSO_AUTH_TOKEN,
-    jwtSecret: e.JWT_SECRET,
-    jwtIssuer: e.JWT_ISSUER,
-    jwtAudience: e.JWT_AUDIENCE,
-    databaseTimeoutMs: e.DATABASE_TIMEOUT_MS,
-    jwksUrl: e.JWT_JWKS_URL,
-    jwksAlgorithms: e.JWT_JWKS_ALGORITHMS,
-    jwksCacheSeconds: e.JWT_JWKS_CACHE_SECONDS,
-    corsOrigins: e.CORS_ALLOWED_ORIGINS,
-    webhookRetrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
-    webhookAllowInsecureUrls: e.WEBHOOK_ALLOW_INSECURE_URLS,
-    webhookSecretKey: e.WEBHOOK_SECRET_KEY,
-    rateLimits: { conversions: e.RATE_LIMIT_CONVERSIONS_PER_MINUTE, requests: e.RATE_LIMIT_REQUESTS_PER_MINUTE },
-  };
-}
-
-/**
- * How tokens are verified under this configuration. Call once per app: the
- * JWKS cache it creates lives as long as the app.
- */
-export function authOptions(config: Config): TokenVerifierOptions {
-  return {
-    secret: config.jwtSecret,
-    issuer: config.jwtIssuer,
-    audience: config.jwtAudience,
-    jwks: config.jwksUrl
-      ? {
-          keys: createJwksCache({ url: config.jwksUrl, maxAgeSeconds: config.jwksCacheSeconds }),
-          algorithms: config.jwksAlgorithms,
-        }
-      : undefined,
-  };
+  return parseWith(configSchema, env);
 }

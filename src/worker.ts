@@ -1,8 +1,8 @@
 import type { ExecutionContext } from "hono";
 import { createApp, inProcessRateLimits } from "./app";
 import { openRemoteDatabase } from "./db/client";
-import { authOptions, type Config, ConfigError, parseEnv } from "./env";
-import { createWorkersRateLimiter, type RateLimitBinding, type RateLimits } from "./http/auth/rate-limit";
+import { ConfigError } from "./env";
+import { authOptions, createWorkersRateLimiter, type RateLimits } from "./http/auth";
 import { createMisconfiguredApp } from "./http/misconfigured";
 import { jsonLogger } from "./log";
 import {
@@ -14,20 +14,17 @@ import {
 } from "./webhooks/queue";
 import type { RunnerDeps } from "./webhooks/run";
 import { webhookRunnerDeps } from "./webhooks/runner-deps";
+import { parseWorkerEnv, type WorkerEnv } from "./worker-env";
 
 type Fetch = (request: Request, env: unknown, ctx: ExecutionContext) => Response | Promise<Response>;
-
-/** Workers static assets: the OpenAPI document and Scalar's browser bundle, written by scripts/assets.ts. */
-type AssetsBinding = { fetch(request: Request | URL): Promise<Response> };
 
 /**
  * The `[[ratelimits]]` bindings of wrangler.toml. Without them (a deployment
  * that dropped them) each isolate still counts for itself rather than not at all.
  */
-function workerRateLimits(config: Config, env: Record<string, unknown>): RateLimits {
-  const conversions = env.CONVERSIONS_RATE_LIMITER as RateLimitBinding | undefined;
-  const requests = env.REQUESTS_RATE_LIMITER as RateLimitBinding | undefined;
-  if (!conversions || !requests) return inProcessRateLimits(config.rateLimits);
+function workerRateLimits({ config, bindings }: WorkerEnv): RateLimits {
+  if (!bindings.rateLimiters) return inProcessRateLimits(config.rateLimits);
+  const { conversions, requests } = bindings.rateLimiters;
   return {
     conversions: createWorkersRateLimiter({
       name: "conversions",
@@ -44,9 +41,9 @@ interface Runtime {
   webhooks?: { deps: RunnerDeps; queue: EventsQueue };
 }
 
-function buildApp(config: Config, env: Record<string, unknown>): Runtime {
-  const assets = env.ASSETS as AssetsBinding | undefined;
-  const queue = env.EVENTS_QUEUE as EventsQueue | undefined;
+function buildApp(env: WorkerEnv): Runtime {
+  const { config } = env;
+  const { assets, queue } = env.bindings;
   const db = openRemoteDatabase({
     url: config.databaseUrl,
     authToken: config.databaseAuthToken,
@@ -58,7 +55,7 @@ function buildApp(config: Config, env: Record<string, unknown>): Runtime {
     corsOrigins: config.corsOrigins,
     databaseTimeoutMs: config.databaseTimeoutMs,
     logger: jsonLogger,
-    rateLimits: workerRateLimits(config, env),
+    rateLimits: workerRateLimits(env),
     assets: async (path, request) => {
       const res = await assets?.fetch(new URL(path, request.url));
       return res?.ok ? res : null;
@@ -72,19 +69,9 @@ function buildApp(config: Config, env: Record<string, unknown>): Runtime {
   return { app, webhooks: queue ? { deps: webhookRunnerDeps(db, config, jsonLogger), queue } : undefined };
 }
 
-function parseWorkerEnv(env: Record<string, unknown>): Config {
-  const config = parseEnv(env);
-  if (config.databaseUrl.startsWith("file:")) {
-    throw new ConfigError(
-      "invalid configuration: TURSO_DATABASE_URL must be a libsql:, https: or http: URL in a Worker (npm start serves a file: database over HTTP)",
-    );
-  }
-  return config;
-}
-
 function runtimeForEnv(env: Record<string, unknown>): Runtime {
   try {
-    return buildApp(parseWorkerEnv(env), env);
+    return buildApp(parseWorkerEnv(env));
   } catch (error) {
     // A broken configuration must fail closed: every request answers 500, and the log names the
     // variable. Only the client's error code is kept: its message may quote the URL, token and all.

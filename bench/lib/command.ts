@@ -11,7 +11,7 @@ import { conversionCommand } from "../../src/domain/convert-lead-to-client";
  */
 export function benchCommand(leadId: string, entityId: string, at = new Date().toISOString()): ConversionCommand {
   return conversionCommand(
-    { actor: { financialEntityId: entityId, subject: entityId, scopes: null }, requestId: "bench" },
+    { actor: { kind: "jwt", financialEntityId: entityId, subject: entityId, scopes: null }, requestId: "bench" },
     { leadId, financialEntityId: entityId },
     at,
   );

@@ -8,7 +8,8 @@ export interface ExecuteOutcome {
   /** Raw engine values, one array per row. */
   rows: unknown[][];
   affectedRowCount: number;
-  lastInsertRowid: bigint;
+  /** The rowid this statement inserted, as sqld reports it; null for a statement that inserted nothing. */
+  lastInsertRowid: bigint | null;
   durationMs: number;
 }
 
@@ -26,11 +27,16 @@ const LEADING_TRIVIA = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/.source;
 const LEADING_EXPLAIN = new RegExp(`${LEADING_TRIVIA}EXPLAIN\\b`, "i");
 // A statement that changes the schema can change what compiled statements return.
 const CHANGES_SCHEMA = new RegExp(`${LEADING_TRIVIA}(?:CREATE|ALTER|DROP)\\b`, "i");
+// A statement that may insert rows (an INSERT, REPLACE or upsert, possibly behind a WITH clause).
+const MAY_INSERT = /\b(?:INSERT|REPLACE)\b/i;
 
 type Columns = ExecuteOutcome["cols"];
 
 interface KeptStatement {
   statement: Database.Statement;
+  // Whether the text names INSERT or REPLACE: with a changed row count, the sign that the statement inserted
+  // even when the new rowid equals the connection's previous one (a row of another table).
+  mayInsert: boolean;
   // What the statement returns (null: no rows), read after its first run; kept until the schema changes, when
   // every kept statement is dropped (see #statement): asking the engine costs a native call per run, the column list more.
   columns?: Columns | null;
@@ -52,8 +58,9 @@ export class SqlConnection {
   readonly #db: Database.Database;
   readonly #counters: Database.Statement;
   readonly #statements = new Map<string, KeptStatement>();
-  // total_changes() after the last statement this connection ran, when nothing may have changed it since.
-  #knownTotalChanges: bigint | undefined;
+  // total_changes() and last_insert_rowid() after the last statement this connection ran, when nothing may have
+  // changed them since.
+  #known: { totalChanges: bigint; lastInsertRowid: bigint } | undefined;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -106,7 +113,7 @@ export class SqlConnection {
     }
     let kept = this.#statements.get(sql);
     if (kept) this.#statements.delete(sql);
-    else kept = { statement: this.#db.prepare(sql) };
+    else kept = { statement: this.#db.prepare(sql), mayInsert: MAY_INSERT.test(sql) };
     this.#statements.set(sql, kept);
     if (this.#statements.size > STATEMENTS_KEPT) this.#statements.delete(this.#statements.keys().next().value!);
     return kept;
@@ -114,7 +121,7 @@ export class SqlConnection {
 
   /** Runs statements separated by semicolons, ignoring their rows. */
   executeSequence(sql: string): void {
-    this.#knownTotalChanges = undefined;
+    this.#known = undefined;
     SqlConnection.#schemaChanges += 1;
     this.#db.exec(sql);
   }
@@ -157,8 +164,8 @@ export class SqlConnection {
   #run(kept: KeptStatement, args: SqlValue[], wantRows: boolean): ExecuteOutcome {
     const { statement } = kept;
     const started = performance.now();
-    const totalBefore = this.#knownTotalChanges ?? this.#readCounters()[1];
-    this.#knownTotalChanges = undefined;
+    const before = this.#known ?? this.#countersNow();
+    this.#known = undefined;
     let columns = kept.columns;
     const reader = columns === undefined ? statement.reader : columns !== null;
     let rows: unknown[][] = [];
@@ -173,7 +180,11 @@ export class SqlConnection {
       throw error;
     }
     const [changes, totalAfter, lastInsertRowid] = this.#readCounters();
-    this.#knownTotalChanges = totalAfter;
+    this.#known = { totalChanges: totalAfter, lastInsertRowid };
+    const changed = totalAfter !== before.totalChanges;
+    // last_insert_rowid() is the connection's, and a pooled connection served other requests before: report it
+    // only for a statement that inserted, as sqld does (a SELECT on a fresh request must not answer a stale rowid).
+    const inserted = changed && (lastInsertRowid !== before.lastInsertRowid || kept.mayInsert);
     if (columns === undefined) {
       // Read after the first run: compiling may have used a schema another connection has changed since,
       // and the run compiles the statement again when it finds that.
@@ -184,14 +195,19 @@ export class SqlConnection {
       cols: columns ?? [],
       rows: wantRows ? rows : [],
       // changes() still holds the last INSERT/UPDATE/DELETE's count after a plain SELECT.
-      affectedRowCount: totalAfter === totalBefore ? 0 : Number(changes),
-      lastInsertRowid,
+      affectedRowCount: changed ? Number(changes) : 0,
+      lastInsertRowid: inserted ? lastInsertRowid : null,
       durationMs: performance.now() - started,
     };
   }
 
   #readCounters(): Counters {
     return this.#counters.get() as Counters;
+  }
+
+  #countersNow(): { totalChanges: bigint; lastInsertRowid: bigint } {
+    const [, totalChanges, lastInsertRowid] = this.#readCounters();
+    return { totalChanges, lastInsertRowid };
   }
 
   // EXPLAIN rows: addr, opcode, p1, p2, p3, p4, p5, comment.

@@ -35,7 +35,7 @@ export async function executeStmt(stream: Stream, stmt: Stmt): Promise<StmtResul
       cols: outcome.cols,
       rows: outcome.rows.map((row) => row.map(valueToProto)),
       affected_row_count: outcome.affectedRowCount,
-      last_insert_rowid: outcome.lastInsertRowid.toString(),
+      last_insert_rowid: outcome.lastInsertRowid?.toString() ?? null,
       query_duration_ms: outcome.durationMs,
     };
   } catch (error) {

@@ -89,6 +89,8 @@ export const PipelineRequestBody = z.object({
 export interface ProtoError {
   message: string;
   code: string;
+  /** SQLite's extended code when it differs from `code` (not part of Hrana; clients ignore it). */
+  extended_code?: string;
 }
 
 export interface Col {

@@ -3,11 +3,11 @@ import { eq, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { LeadChangeCommand, LeadChangeSnapshot, LeadChangeStore } from "../domain/change-lead";
 import { CONVERTED_LEAD_STATUS } from "../domain/client";
-import { LEAD_UPDATED } from "../domain/lead-events";
+import { LEAD_UPDATED } from "../domain/events";
 import type { LeadProfile } from "../domain/lead-intake";
 import type { LeadView } from "../domain/read-lead";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
-import { actingAs } from "../webhooks/credential";
+import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
 import { callDatabase } from "./errors";
 import { leadColumnsOf, leadJsonOf } from "./lead-columns";
@@ -17,7 +17,7 @@ import {
   newEventId,
   ofThisCall,
   selectEventsToAnnounce,
-} from "./lead-events";
+} from "./lead-outbox";
 import { clients, financialEntities, leads, webhookEvents } from "./schema";
 import { jsonObjectOrNull, StoredValueError } from "./stored-values";
 
@@ -80,7 +80,7 @@ function patchedValues(command: LeadChangeCommand) {
  * 4. the event's deliveries; 5. the read-back; 6. the events to announce.
  */
 function changeStatements(db: Database, command: LeadChangeCommand) {
-  const around = actingAs(command.credential, { writes: true, scope: LEADS_WRITE_SCOPE });
+  const around = actingAs(command.acting, { writes: true, scope: LEADS_WRITE_SCOPE });
   const { entity } = around;
   const fe = financialEntities;
   const l = leads;

@@ -1,62 +1,76 @@
 import { type SQL, sql } from "drizzle-orm";
-import { epochMs } from "../webhooks/outbox";
-import { webhookDeliveries, webhookEndpoints, webhookEvents } from "./schema";
+import { epochMs } from "./outbox";
+import { leadColumns } from "./read-store";
+import { financialEntities, leads, webhookDeliveries, webhookEndpoints, webhookEvents } from "./schema";
 
-// The outbox statements of the lead.* events. A call's events share the first
-// 19 characters of their ids (a fresh UUID's, one per call; the rest is random,
-// made by the database): that prefix is how the call's later statements find
-// the events it wrote, by a range of the events' unique index.
+const l = leadColumns;
+
+/** The lead row as `GET /leads/{lead_id}` shows it, as a JSON object built in SQL from the same checked columns. */
+export const leadJson = (): SQL => sql`json_object(
+  'id', ${l.id}, 'status', ${l.status}, 'ecosystem', ${l.ecosystemId}, 'financial_entity_id', ${l.financialEntityId},
+  'converted_user_id', ${l.convertedClientId}, 'converted_at', ${l.convertedAt}, 'created_at', ${l.createdAt},
+  'image', ${l.image}, 'name', ${l.name}, 'lastname', ${l.lastname}, 'business_name', ${l.businessName},
+  'quota', ${l.quota}, 'phone', ${l.phone}, 'email', ${l.email}, 'nit', ${l.nit}, 'address', ${l.address},
+  'history', json(${l.history}), 'score', ${l.score}, 'payment_data', json(${l.paymentData}),
+  'apn_token', ${l.apnToken}, 'business_entity', ${l.businessEntity}, 'additional_data', json(${l.additionalData}))`;
+
+/** A new event id in SQL: a version 4 UUID, for events a statement writes for several entities at once. */
+const newUuid = sql`lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'
+  || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`;
+
+const ev = webhookEvents;
+const ep = webhookEndpoints;
+
+/** The events one attempt wrote: its own event (always the first), and those written after it in the same transaction. */
+export const eventsOfAttempt = (eventId: string) =>
+  sql`${ev.seq} >= (select ${ev.seq} from ${ev} where ${ev.id} = ${eventId})`;
+
+const subscribes = (type: SQL) => sql`${ep.status} = 'enabled' and ${ep.deletedAt} is null
+  and exists (select 1 from json_each(${ep.eventTypes}) where value = ${type})`;
 
 /**
- * A new event id, UUID-shaped, that starts with the call's prefix.
+ * The outbox statements of a lead change, run after the change itself. The
+ * change exists exactly when the attempt's event `eventId` does (it is written
+ * first, as the decision), so these act only for an attempt that changed the
+ * lead:
+ * 1. the event's body, built from the lead row as it now stands;
+ * 2. with `announceToPool`, a copy of the event (its own id) to every other
+ *    active entity of the lead's ecosystem with an endpoint subscribed to it;
+ * 3. one pending delivery per enabled endpoint of each recipient that
+ *    subscribes to the event's type.
  *
  * @example
- * sql`insert into webhook_events (id, …) select ${newEventId(prefix)}, …`
+ * const statements = leadEventStatements({ eventId, leadId, at, requestId, announceToPool: true });
  */
-export const newEventId = (prefix: unknown): SQL =>
-  sql`${prefix} || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))`;
-
-/** The events whose id starts with `prefix`: this call's. */
-export const ofThisCall = (prefix: unknown): SQL =>
-  sql`${webhookEvents.id} >= ${prefix} and ${webhookEvents.id} < ${prefix} || 'g'`;
-
-/**
- * Whether `entityId` has an endpoint that would get an event of `type`: enabled,
- * not deleted, and subscribed to it.
- */
-export function subscribes(entityId: SQL, type: string): SQL {
-  const ep = webhookEndpoints;
-  return sql`exists (select 1 from ${ep} where ${ep.financialEntityId} = ${entityId} and ${ep.status} = 'enabled'
-    and ${ep.deletedAt} is null and exists (select 1 from json_each(${ep.eventTypes}) where value = ${type}))`;
-}
-
-/**
- * An event's body, built in SQL: `{ type, timestamp, data: { lead, financial_entity_id, request_id, …extra } }`.
- * `lead` is JSON (see `leadJsonOf`), `extra` pairs of `key, value` for `json_object`.
- */
-export function leadEventBody(
-  type: string,
-  parts: { lead: SQL; financialEntityId: SQL; requestId: unknown; at: unknown; extra?: SQL },
-): SQL {
-  const extra = parts.extra ? sql`, ${parts.extra}` : sql``;
-  return sql`json_object('type', ${type}, 'timestamp', ${parts.at}, 'data', json_object('lead', ${parts.lead},
-    'financial_entity_id', ${parts.financialEntityId}, 'request_id', ${parts.requestId}${extra}))`;
-}
-
-/** One pending delivery of each of this call's events to every endpoint of its entity that subscribes to its type. */
-export function insertDeliveriesOfThisCall(prefix: unknown, at: unknown): SQL {
-  const ep = webhookEndpoints;
-  const ev = webhookEvents;
-  return sql`insert into ${webhookDeliveries} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")
+export function leadEventStatements(attempt: {
+  eventId: string;
+  leadId: string;
+  at: string;
+  requestId: string;
+  announceToPool: boolean;
+}): SQL[] {
+  const { eventId, leadId, at, requestId } = attempt;
+  const lead = sql`(select ${leadJson()} from ${leads} where ${leads.id} = ${leadId})`;
+  const body = sql`update ${ev} set "payload" = json_object('type', ${ev.type}, 'timestamp', ${at}, 'data',
+      json_object('lead', json(${lead}), 'financial_entity_id', ${ev.financialEntityId}, 'request_id', ${requestId}))
+    where ${ev.id} = ${eventId}`;
+  const other = financialEntities;
+  const toPool = sql`insert into ${ev} ("id", "financial_entity_id", "type", "payload", "created_at")
+    select ${newUuid}, ${other.id}, ${ev.type}, ${ev.payload}, ${ev.createdAt}
+    from ${ev} join ${leads} on ${leads.id} = ${leadId}
+      join ${other} on ${other.ecosystemId} = ${leads.ecosystemId} and ${other.id} <> ${ev.financialEntityId}
+    where ${ev.id} = ${eventId} and ${other.status} = 'active'
+      and exists (select 1 from ${ep} where ${ep.financialEntityId} = ${other.id} and ${subscribes(sql`${ev.type}`)})
+    order by ${other.id}`;
+  const d = webhookDeliveries;
+  const deliveries = sql`insert into ${d} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")
     select lower(hex(randomblob(16))), ${ev.id}, ${ep.id}, 'pending', 0, ${epochMs(at)}, ${at}
     from ${ev} join ${ep} on ${ep.financialEntityId} = ${ev.financialEntityId}
-    where ${ofThisCall(prefix)} and ${ep.status} = 'enabled' and ${ep.deletedAt} is null
-      and exists (select 1 from json_each(${ep.eventTypes}) where value = ${ev.type})`;
+    where ${eventsOfAttempt(eventId)} and ${subscribes(sql`${ev.type}`)}`;
+  return [body, ...(attempt.announceToPool ? [toPool] : []), deliveries];
 }
 
-/** The ids of this call's events that have deliveries to send: what the runtime's webhook driver is handed. */
-export function selectEventsToAnnounce(prefix: unknown): SQL {
-  const ev = webhookEvents;
-  return sql`select ${ev.id} as id from ${ev} where ${ofThisCall(prefix)}
-    and exists (select 1 from ${webhookDeliveries} where ${webhookDeliveries.eventId} = ${ev.id})`;
-}
+/** The ids of the attempt's events that have deliveries to send, as a JSON array (for the read-back). */
+export const eventsToSend = (eventId: string) =>
+  sql<string>`(select json_group_array(distinct ${webhookDeliveries.eventId}) from ${webhookDeliveries}
+    join ${ev} on ${ev.id} = ${webhookDeliveries.eventId} where ${eventsOfAttempt(eventId)})`;

@@ -2,7 +2,7 @@ import type { ResultSet } from "@libsql/client/http";
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { CONVERTED_LEAD_STATUS } from "../domain/client";
-import { LEAD_CREATED } from "../domain/lead-events";
+import { LEAD_CREATED } from "../domain/events";
 import type {
   LeadIntakeCall,
   LeadIntakeSnapshot,
@@ -12,7 +12,7 @@ import type {
 } from "../domain/lead-intake";
 import type { LeadView } from "../domain/read-lead";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
-import { actingAs } from "../webhooks/credential";
+import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
 import { callDatabase } from "./errors";
 import { leadColumnsOf, leadJsonOf } from "./lead-columns";
@@ -22,7 +22,7 @@ import {
   newEventId,
   selectEventsToAnnounce,
   subscribes,
-} from "./lead-events";
+} from "./lead-outbox";
 import { clients, financialEntities, leads } from "./schema";
 import { StoredValueError } from "./stored-values";
 
@@ -84,7 +84,7 @@ const member = (row: string, name: string, kind: "text" | "json" = "text") =>
  * With an integration key, its row is read by the same batch (`actingAs`).
  */
 function intakeStatements(db: Database, call: LeadIntakeCall) {
-  const around = actingAs(call.credential, { writes: true, scope: LEADS_WRITE_SCOPE });
+  const around = actingAs(call.acting, { writes: true, scope: LEADS_WRITE_SCOPE });
   const entity = around.entity;
   const items = sql`(select "key" as "ord", "value" as "v" from json_each(${itemsParameter(call.leads)}))`;
   const fe = financialEntities;

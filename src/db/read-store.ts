@@ -1,9 +1,9 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import type { Credential } from "../domain/api-key";
+import type { Acting } from "../domain/caller";
 import type { Client } from "../domain/client";
 import type { ClientReader } from "../domain/read-client";
 import type { LeadLookup, LeadReader } from "../domain/read-lead";
-import { actingAs } from "../webhooks/credential";
+import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
 import { callDatabase } from "./errors";
 import { leadColumnsOf } from "./lead-columns";
@@ -33,7 +33,8 @@ export const clientColumns = {
   additionalData: jsonObjectOrEmpty(clients.additionalData).mapWith(clients.additionalData),
 };
 
-const leadColumns = leadColumnsOf(leads);
+/** A lead row as the domain's `LeadView` (with its `version`): the one declaration in `lead-columns.ts`. */
+export const leadColumns = leadColumnsOf(leads);
 
 async function decoded<T>(read: () => Promise<T>): Promise<T> {
   try {
@@ -59,12 +60,12 @@ export interface ReadStoreOptions {
  *
  * @example
  * const reads = createReadStore(db, { timeoutMs: 5_000 });
- * const { client } = await reads.findClient(clientId, { entityId }, "users:read");
+ * const { client } = await reads.findClient(clientId, { caller, at }, "users:read");
  */
 export function createReadStore(db: Database, options: ReadStoreOptions): ClientReader & LeadReader {
   /** Runs the read between the credential's own statements, as one batch. */
   async function acting<T>(
-    as: Credential,
+    as: Acting,
     scope: string,
     build: (entity: SQL) => {
       getQuery(): { sql: string; params: unknown[] };

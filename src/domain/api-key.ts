@@ -1,9 +1,4 @@
-/** What an integration key may be allowed to do. `keys:manage` is never among them: keys cannot manage keys. */
-export const API_KEY_SCOPES = ["leads:convert", "leads:read", "leads:write", "users:read", "webhooks:manage"] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
-
-/** The scope a token needs (when it carries scopes) to create, list and revoke keys. */
-export const MANAGE_KEYS_SCOPE = "keys:manage";
+import type { ApiKeyScope } from "./scopes";
 
 /** An integration key as its owner sees it; the key text itself is never stored. */
 export interface ApiKey {
@@ -26,14 +21,6 @@ export interface ApiKeySnapshot {
   expiresAt: string | null;
   revokedAt: string | null;
 }
-
-/**
- * Who a read or a webhook request acts for, as its one database request needs
- * it: a verified token's entity, or an integration key known only by its hash
- * (its row is read by the same request). `at` is the request's instant, against
- * which the batch and the domain judge the key's expiry.
- */
-export type Credential = { entityId: string } | { keyHash: string; at: string };
 
 export type KeyRefusal = { kind: "unauthorized" } | { kind: "insufficient_scope" } | { kind: "forbidden" };
 

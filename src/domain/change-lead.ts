@@ -1,10 +1,10 @@
-import { type ApiKeySnapshot, type Credential, decideOwnKeyAccess } from "./api-key";
+import { type ApiKeySnapshot, decideOwnKeyAccess } from "./api-key";
+import type { Acting, Caller } from "./caller";
 import { CONVERTED_LEAD_STATUS } from "./client";
-import type { Caller } from "./conversion";
 import type { LeadProfile, OpenLeadStatus } from "./lead-intake";
 import { nitKey } from "./nit-key";
 import { isLeadVisibleTo, type LeadLookup, type LeadView } from "./read-lead";
-import { actorHasScope, LEADS_WRITE_SCOPE } from "./scopes";
+import { LEADS_WRITE_SCOPE, tokenHasScope } from "./scopes";
 
 /** A merge patch of a lead, by the domain's names: a member present is set (null clears it), one absent is kept. */
 export interface LeadPatch {
@@ -18,7 +18,7 @@ export type LeadPrecondition = { versions: readonly number[] } | "any";
 /** What the store writes for one change. */
 export interface LeadChangeCommand {
   leadId: string;
-  credential: Credential;
+  acting: Acting;
   patch: LeadPatch;
   /** The key of the patch's NIT, when the patch sets one: the store compares keys, it never computes one. */
   nitKey: string | null;
@@ -83,12 +83,12 @@ export async function changeLead({
   input: { leadId: string; patch: LeadPatch; precondition: LeadPrecondition | null };
 }): Promise<LeadChangeOutcome> {
   const { actor } = ctx;
-  if (actor.kind !== "key" && !actorHasScope(actor, LEADS_WRITE_SCOPE)) return { kind: "insufficient_scope" };
+  if (actor.kind !== "key" && !tokenHasScope(actor, LEADS_WRITE_SCOPE)) return { kind: "insufficient_scope" };
   const at = (ctx.now?.() ?? new Date()).toISOString();
   const newId = ctx.newId ?? (() => crypto.randomUUID());
   const snapshot = await ctx.store.changeLead({
     leadId: input.leadId,
-    credential: actor.kind === "key" ? { keyHash: actor.keyHash, at } : { entityId: actor.financialEntityId },
+    acting: { caller: actor, at },
     patch: input.patch,
     nitKey: input.patch.profile.nit === undefined ? null : nitKey(input.patch.profile.nit),
     precondition: input.precondition,

@@ -1,34 +1,7 @@
 import type { ApiKeySnapshot } from "./api-key";
+import type { TokenCaller } from "./caller";
 import { type Client, CONVERTED_LEAD_STATUS } from "./client";
-import { actorHasScope } from "./scopes";
-
-/** The scope a token needs, when it carries scopes at all. */
-export const CONVERT_SCOPE = "leads:convert";
-
-/** Who is asking: taken from the verified token, never from the request body. */
-export interface Actor {
-  kind?: "token";
-  financialEntityId: string;
-  /** The token's `sub`, recorded in the audit trail. */
-  subject: string;
-  /** The token's scopes, or null when the token carries no `scope` claim. */
-  scopes: readonly string[] | null;
-}
-
-/**
- * A caller holding an integration key. Its entity, scopes and validity live in
- * the database and are read inside the request's own batch, so none is known here.
- */
-export interface KeyActor {
-  kind: "key";
-  /** SHA-256 (hex) of the key text: how the database knows it. */
-  keyHash: string;
-  /** The key's display prefix, safe to log. */
-  prefix: string;
-}
-
-/** Whoever a request speaks for: a verified token's actor, or an integration key still to be looked up. */
-export type Caller = Actor | KeyActor;
+import { CONVERT_SCOPE, tokenHasScope } from "./scopes";
 
 /**
  * What to do when the entity already has a client with the lead's NIT key:
@@ -117,8 +90,8 @@ export class ConversionInvariantError extends Error {
  * The checks that need only the token: scope first, then that the token acts
  * for the entity named in the request.
  */
-export function authorizeConversion(actor: Actor, request: ConversionRequest): ConversionRefusal | null {
-  if (!actorHasScope(actor, CONVERT_SCOPE)) {
+export function authorizeConversion(actor: TokenCaller, request: ConversionRequest): ConversionRefusal | null {
+  if (!tokenHasScope(actor, CONVERT_SCOPE)) {
     return { kind: "insufficient_scope" };
   }
   if (actor.financialEntityId !== request.financialEntityId) {

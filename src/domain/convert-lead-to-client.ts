@@ -1,8 +1,7 @@
 import { decideKeyAccess, type KeyRefusal } from "./api-key";
+import type { Caller } from "./caller";
 import {
   authorizeConversion,
-  type Caller,
-  CONVERT_SCOPE,
   type ConversionCommand,
   type ConversionOutcome,
   type ConversionRequest,
@@ -10,6 +9,7 @@ import {
   type ConversionStore,
   decideConversion,
 } from "./conversion";
+import { CONVERT_SCOPE } from "./scopes";
 
 export interface ConversionContext {
   actor: Caller;

@@ -1,6 +1,6 @@
+import type { Caller } from "./caller";
 import {
   authorizeConversion,
-  type Caller,
   type ConversionCommand,
   type ConversionOutcome,
   type ConversionSnapshot,

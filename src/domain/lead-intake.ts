@@ -1,9 +1,9 @@
-import { type ApiKeySnapshot, type Credential, decideOwnKeyAccess } from "./api-key";
-import type { Caller } from "./conversion";
+import { type ApiKeySnapshot, decideOwnKeyAccess } from "./api-key";
+import type { Acting, Caller } from "./caller";
 import type { LeadStatus } from "./lead";
 import { nitKey } from "./nit-key";
 import { isLeadVisibleTo, type LeadLookup, type LeadView } from "./read-lead";
-import { actorHasScope, LEADS_WRITE_SCOPE } from "./scopes";
+import { LEADS_WRITE_SCOPE, tokenHasScope } from "./scopes";
 
 /** The most leads one `POST /leads/bulk` may carry (Salesforce's composite takes 200, HubSpot's batch 100). */
 export const MAX_BULK_NEW_LEADS = 500;
@@ -75,7 +75,7 @@ export interface NewLeadCommand {
 
 /** One call's writes: one lead (`POST /leads`) or many (`POST /leads/bulk`), decided in order in one database request. */
 export interface LeadIntakeCall {
-  credential: Credential;
+  acting: Acting;
   /** The entity ids the leads name: the batch writes nothing unless each is the caller's own. */
   namedEntityIds: string[];
   requestId: string;
@@ -162,7 +162,7 @@ export async function createLeads({
   const { actor } = ctx;
   const named = [...new Set(input.leads.flatMap((lead) => (lead.financialEntityId ? [lead.financialEntityId] : [])))];
   if (actor.kind !== "key") {
-    if (!actorHasScope(actor, LEADS_WRITE_SCOPE)) return { kind: "insufficient_scope" };
+    if (!tokenHasScope(actor, LEADS_WRITE_SCOPE)) return { kind: "insufficient_scope" };
     if (named.some((id) => id !== actor.financialEntityId)) return { kind: "forbidden" };
   }
   const at = (ctx.now?.() ?? new Date()).toISOString();
@@ -179,7 +179,7 @@ export async function createLeads({
     })),
   );
   const snapshot = await ctx.store.createLeads({
-    credential: actor.kind === "key" ? { keyHash: actor.keyHash, at } : { entityId: actor.financialEntityId },
+    acting: { caller: actor, at },
     namedEntityIds: named,
     requestId: ctx.requestId,
     at,

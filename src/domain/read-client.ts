@@ -1,7 +1,7 @@
-import { type ApiKeySnapshot, type Credential, decideOwnKeyAccess } from "./api-key";
+import { type ApiKeySnapshot, decideOwnKeyAccess } from "./api-key";
+import type { Acting, Caller } from "./caller";
 import type { Client } from "./client";
-import type { Caller } from "./conversion";
-import { actorHasScope, USERS_READ_SCOPE } from "./scopes";
+import { tokenHasScope, USERS_READ_SCOPE } from "./scopes";
 
 /**
  * Where clients are read from: one database request per call, which for a key
@@ -10,7 +10,7 @@ import { actorHasScope, USERS_READ_SCOPE } from "./scopes";
 export interface ClientReader {
   findClient(
     clientId: string,
-    as: Credential,
+    as: Acting,
     scope: string,
   ): Promise<{ client: Client | null; apiKey?: ApiKeySnapshot | null }>;
 }
@@ -38,20 +38,16 @@ export async function readClient({
   input: { clientId: string };
 }): Promise<ClientReadOutcome> {
   const { actor, reader } = ctx;
+  const at = (ctx.now?.() ?? new Date()).toISOString();
   if (actor.kind === "key") {
-    const at = (ctx.now?.() ?? new Date()).toISOString();
-    const { client, apiKey } = await reader.findClient(
-      input.clientId,
-      { keyHash: actor.keyHash, at },
-      USERS_READ_SCOPE,
-    );
+    const { client, apiKey } = await reader.findClient(input.clientId, { caller: actor, at }, USERS_READ_SCOPE);
     const refusal = decideOwnKeyAccess(apiKey, { at, scope: USERS_READ_SCOPE });
     if (refusal !== null) return refusal;
     if (client === null || client.financialEntityId !== apiKey!.financialEntityId) return { kind: "user_not_found" };
     return { kind: "found", client };
   }
-  if (!actorHasScope(actor, USERS_READ_SCOPE)) return { kind: "insufficient_scope" };
-  const { client } = await reader.findClient(input.clientId, { entityId: actor.financialEntityId }, USERS_READ_SCOPE);
+  if (!tokenHasScope(actor, USERS_READ_SCOPE)) return { kind: "insufficient_scope" };
+  const { client } = await reader.findClient(input.clientId, { caller: actor, at }, USERS_READ_SCOPE);
   if (client === null || client.financialEntityId !== actor.financialEntityId) return { kind: "user_not_found" };
   return { kind: "found", client };
 }

@@ -1,6 +1,6 @@
-import { type ApiKeySnapshot, type Credential, decideOwnKeyAccess } from "./api-key";
-import type { Caller } from "./conversion";
-import { actorHasScope, LEADS_READ_SCOPE } from "./scopes";
+import { type ApiKeySnapshot, decideOwnKeyAccess } from "./api-key";
+import type { Acting, Caller } from "./caller";
+import { LEADS_READ_SCOPE, tokenHasScope } from "./scopes";
 
 /** A lead as `GET /leads/{lead_id}` shows it. JSON members are null when absent or not of their type. */
 export interface LeadView {
@@ -46,7 +46,7 @@ export interface LeadLookup {
 export interface LeadReader {
   findLead(
     leadId: string,
-    as: Credential,
+    as: Acting,
     scope: string,
   ): Promise<{ found: LeadLookup | null; apiKey?: ApiKeySnapshot | null }>;
 }
@@ -87,15 +87,15 @@ export async function readLead({
 }): Promise<LeadReadOutcome> {
   const { actor, reader } = ctx;
   let found: LeadLookup | null;
+  const at = (ctx.now?.() ?? new Date()).toISOString();
   if (actor.kind === "key") {
-    const at = (ctx.now?.() ?? new Date()).toISOString();
-    const read = await reader.findLead(input.leadId, { keyHash: actor.keyHash, at }, LEADS_READ_SCOPE);
+    const read = await reader.findLead(input.leadId, { caller: actor, at }, LEADS_READ_SCOPE);
     const refusal = decideOwnKeyAccess(read.apiKey, { at, scope: LEADS_READ_SCOPE });
     if (refusal !== null) return refusal;
     found = read.found;
   } else {
-    if (!actorHasScope(actor, LEADS_READ_SCOPE)) return { kind: "insufficient_scope" };
-    found = (await reader.findLead(input.leadId, { entityId: actor.financialEntityId }, LEADS_READ_SCOPE)).found;
+    if (!tokenHasScope(actor, LEADS_READ_SCOPE)) return { kind: "insufficient_scope" };
+    found = (await reader.findLead(input.leadId, { caller: actor, at }, LEADS_READ_SCOPE)).found;
   }
   if (found === null || !isLeadVisibleTo(found)) return { kind: "lead_not_found" };
   return { kind: "found", lead: found.lead };

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import type { Caller } from "../domain/conversion";
+import type { Caller } from "../domain/caller";
 import type { Logger } from "../log";
 import type { AppEnv } from "./types";
 

@@ -1,5 +1,5 @@
 import type { RequestIdVariables } from "hono/request-id";
-import type { Caller } from "../domain/conversion";
+import type { Caller } from "../domain/caller";
 
 /** The Hono env of every app, middleware and route here. */
 export type AppEnv = {

@@ -1,15 +1,15 @@
 import type { ResultSet, Row } from "@libsql/client/http";
 import { type SQL, sql } from "drizzle-orm";
+import { type Acted, actingAs } from "../db/acting-as";
 import { type Database, toStatement } from "../db/client";
 import { callDatabase } from "../db/errors";
 import { financialEntities, webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
-import type { Credential } from "../domain/api-key";
-import { type Acted, actingAs } from "./credential";
+import type { Acting } from "../domain/caller";
 
 // The webhook tables' queries. Every operation is one batch (one request to the
 // database) whose statements decide for themselves, like the conversion's. The
 // operations of the API act for a credential: with an integration key, the
-// key's row is read by the same batch (see credential.ts).
+// key's row is read by the same batch (see db/acting-as.ts).
 
 const ep = webhookEndpoints;
 const ev = webhookEvents;
@@ -79,7 +79,7 @@ export type ClaimFilter = { eventId: string } | { deliveryId: string } | { any: 
  *
  * @example
  * const store = createWebhookStore(db, { timeoutMs: 5_000 });
- * const { apiKey, result: endpoints } = await store.listEndpoints({ keyHash, at });
+ * const { apiKey, result: endpoints } = await store.listEndpoints({ caller, at });
  */
 export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: number }) {
   const batch = (queries: SQL[]): Promise<ResultSet[]> =>
@@ -89,7 +89,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
 
   /** Runs a request's statements as one batch, inside the credential's own (see {@link actingAs}). */
   const acting = async (
-    who: Credential,
+    who: Acting,
     mode: "read" | "write",
     queries: (entity: SQL) => SQL[],
   ): Promise<Acted<ResultSet[]>> => {
@@ -105,7 +105,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
   return {
     /** Registers an endpoint; null when the entity does not exist (or the key may not act). */
     async createEndpoint(
-      who: Credential,
+      who: Acting,
       input: {
         id: string;
         url: string;
@@ -127,14 +127,14 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
       });
     },
 
-    async listEndpoints(who: Credential): Promise<Acted<EndpointRow[]>> {
+    async listEndpoints(who: Acting): Promise<Acted<EndpointRow[]>> {
       const done = await acting(who, "read", (entity) => [
         sql`select ${endpointColumns} from ${ep} where ${ep.financialEntityId} = ${entity} and ${ep.deletedAt} is null order by ${ep.createdAt}, ${ep.id}`,
       ]);
       return then(done, ([rows]) => rows!.rows.map(toEndpoint));
     },
 
-    async getEndpoint(who: Credential, id: string): Promise<Acted<EndpointRow | null>> {
+    async getEndpoint(who: Acting, id: string): Promise<Acted<EndpointRow | null>> {
       const done = await acting(who, "read", (entity) => [
         sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entity, id)}`,
       ]);
@@ -146,7 +146,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
 
     /** Applies a change; re-enabling clears the reason and the failure streak, so pending deliveries resume. */
     async updateEndpoint(
-      who: Credential,
+      who: Acting,
       id: string,
       change: { url?: string; description?: string | null; eventTypes?: string[]; status?: EndpointStatus },
     ): Promise<Acted<EndpointRow | null>> {
@@ -172,7 +172,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** Deletes an endpoint and cancels what was still to be delivered to it; false when there was none. */
-    async deleteEndpoint(who: Credential, id: string, deletedAt: string): Promise<Acted<boolean>> {
+    async deleteEndpoint(who: Acting, id: string, deletedAt: string): Promise<Acted<boolean>> {
       const done = await acting(who, "write", (entity) => [
         sql`update ${ep} set "deleted_at" = ${deletedAt}, "status" = 'disabled', "disabled_reason" = 'deleted' where ${liveEndpoint(entity, id)}`,
         sql`update ${dl} set "status" = 'canceled', "locked_until" = null, "lock_id" = null
@@ -183,12 +183,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** Replaces the secret; the old one keeps signing until `previousUntil` (epoch ms). */
-    async rotateSecret(
-      who: Credential,
-      id: string,
-      storedSecret: string,
-      previousUntil: number,
-    ): Promise<Acted<boolean>> {
+    async rotateSecret(who: Acting, id: string, storedSecret: string, previousUntil: number): Promise<Acted<boolean>> {
       const done = await acting(who, "write", (entity) => [
         sql`update ${ep} set "previous_secret" = "secret", "previous_secret_until" = ${previousUntil}, "secret" = ${storedSecret}
           where ${liveEndpoint(entity, id)}`,
@@ -197,7 +192,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** A page of the entity's events after `after` (oldest first); null when `after` is not one of its events. */
-    async eventsAfter(who: Credential, after: string | undefined, limit: number) {
+    async eventsAfter(who: Acting, after: string | undefined, limit: number) {
       const done = await acting(who, "read", (entity) => {
         const start =
           after === undefined
@@ -221,7 +216,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     },
 
     /** Every attempt made for an event of the entity, oldest first; null when the event is not the entity's. */
-    async attemptsFor(who: Credential, eventId: string) {
+    async attemptsFor(who: Acting, eventId: string) {
       const done = await acting(who, "read", (entity) => [
         sql`select 1 as found from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entity}`,
         sql`select ${at.endpointId} as endpoint_id, ${at.attempt} as attempt, ${at.statusCode} as status_code, ${at.error} as error,
@@ -246,7 +241,7 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
      * New deliveries of an event: to one endpoint of the entity, or to every
      * enabled one. Reports whether the event and the endpoint were found.
      */
-    async redeliver(who: Credential, eventId: string, endpointId: string | undefined, now: number, createdAt: string) {
+    async redeliver(who: Acting, eventId: string, endpointId: string | undefined, now: number, createdAt: string) {
       const which = endpointId === undefined ? sql`${ep.status} = 'enabled'` : sql`${ep.id} = ${endpointId}`;
       const done = await acting(who, "write", (entity) => [
         sql`insert into ${dl} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")

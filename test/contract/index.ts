@@ -1,4 +1,5 @@
 import { access } from "./access";
+import { assignment, assignmentRoundTrips } from "./assignment";
 import { bulkConversion, bulkRoundTrips } from "./bulk";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
@@ -25,6 +26,8 @@ export const CONTRACT = [
   bulkRoundTrips,
   link,
   linkRoundTrips,
+  assignment,
+  assignmentRoundTrips,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
@@ -38,4 +41,5 @@ export const CONTRACT_WITHOUT_COUNTS = [
   reads,
   bulkConversion,
   link,
+  assignment,
 ];

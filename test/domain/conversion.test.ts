@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { TokenCaller } from "../../src/domain/caller";
 import type { Client } from "../../src/domain/client";
 import {
-  type Actor,
   authorizeConversion,
   ConversionInvariantError,
   type ConversionSnapshot,
@@ -193,7 +193,8 @@ describe("decideConversion", () => {
 });
 
 describe("authorizeConversion", () => {
-  const actor = (overrides: Partial<Actor> = {}): Actor => ({
+  const actor = (overrides: Partial<TokenCaller> = {}): TokenCaller => ({
+    kind: "jwt",
     financialEntityId: ENTITY,
     subject: "svc",
     scopes: null,

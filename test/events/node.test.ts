@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import { type HttpTarget, startNodeTarget } from "../support/targets";
+import { leadEventsSuite } from "./lead-events";
 import { eventsSuite, TEST_VARS } from "./suite";
 
 describe.concurrent("conversion events — Node entry (in-process dispatcher)", () => {
@@ -9,4 +10,5 @@ describe.concurrent("conversion events — Node entry (in-process dispatcher)", 
   });
   afterAll(() => target?.close());
   eventsSuite(() => target);
+  leadEventsSuite(() => target);
 });

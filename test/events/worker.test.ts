@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { webhookDeliveries, webhookEvents } from "../../src/db/schema";
 import { startWorkerTarget } from "../support/targets";
+import { leadEventsSuite } from "./lead-events";
 import { verifyWith } from "./receiver";
 import { eventsSuite, givenSubscriber, TEST_VARS } from "./suite";
 
@@ -15,6 +16,7 @@ describe.concurrent("conversion events — Worker in workerd (Queues consumer, C
   });
   afterAll(() => target?.close());
   eventsSuite(() => target);
+  leadEventsSuite(() => target);
 
   it("a delivery whose queue send was lost is picked up by the Cron sweep", async () => {
     const { receiver, entity, endpoint } = await givenSubscriber(target);

@@ -41,6 +41,17 @@ describe("health", () => {
     expect(counted.calls()).toBe(1);
   });
 
+  it("GET /readyz asks the database at most once a second, however often it is called", async () => {
+    const { app, counted } = appWithLogs();
+    const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await app.request("/readyz")).status));
+    for (let i = 0; i < 50; i++) statuses.push((await app.request("/readyz")).status);
+    expect(statuses).toEqual(Array(100).fill(200));
+    expect(counted.calls()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    expect((await app.request("/readyz")).status).toBe(200);
+    expect(counted.calls()).toBe(2);
+  });
+
   it("GET /readyz is a 503 problem when the database cannot answer", async () => {
     const app = createApp({
       db: openRemoteDatabase({ url: "http://127.0.0.1:9", timeoutMs: 1_000 }),

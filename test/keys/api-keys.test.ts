@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { parseIntegrationKey } from "../../src/http/auth";
 import { expectProblem } from "../contract/expect";
-import { readApiKey } from "../support/api-keys";
+import { givenApiKey, inThePast, readApiKey } from "../support/api-keys";
 import { givenConvertibleLead, givenEntity } from "../support/builders";
 import { countingDatabase, createTestDatabase, type TestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
@@ -92,19 +92,38 @@ describe("/api-keys — happy path", () => {
     expect(after.last_used_at).not.toBeNull();
   });
 
-  it("a token without any scope claim may manage keys; expires_at is kept in UTC", async () => {
+  it("expires_at is kept in UTC", async () => {
     const entity = await givenEntity(database.db);
-    const jwt = await tokenFor(entity.id, { scope: undefined });
-    const created = await call("POST", "/api-keys", jwt, {
+    const created = await call("POST", "/api-keys", await manager(entity.id), {
       name: "Zapier",
       scopes: ["leads:convert", "leads:read", "leads:convert"],
-      expires_at: "2099-01-01T05:00:00-05:00",
+      expires_at: "2030-01-01T05:00:00-05:00",
     });
     expect(created.res.status).toBe(201);
     expect(await jsonOf(created.res)).toMatchObject({
       scopes: ["leads:convert", "leads:read"],
-      expires_at: "2099-01-01T10:00:00.000Z",
+      expires_at: "2030-01-01T10:00:00.000Z",
     });
+  });
+
+  it("expires_at up to 10 years ahead is accepted, and the key works", async () => {
+    const { entity, lead } = await givenConvertibleLead(database.db);
+    const almostTen = new Date();
+    almostTen.setUTCFullYear(almostTen.getUTCFullYear() + 10);
+    almostTen.setUTCDate(almostTen.getUTCDate() - 1);
+    const created = await call("POST", "/api-keys", await manager(entity.id), {
+      name: "long-lived",
+      scopes: ["leads:convert"],
+      expires_at: almostTen.toISOString(),
+    });
+    expect(created.res.status).toBe(201);
+    const { key } = await jsonOf(created.res);
+    const res = await app.request(CONVERT_PATH, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ lead_id: lead.id, financial_entity_id: entity.id }),
+    });
+    expect(res.status).toBe(200);
   });
 
   it("revoking is 204, again 204, keeps the first revocation time, and lists the key as revoked", async () => {
@@ -161,6 +180,21 @@ describe("/api-keys — errors", () => {
     }
   });
 
+  it("a token without any scope claim is 403 insufficient_scope: keys:manage must be named", async () => {
+    const entity = await givenEntity(database.db);
+    const unscoped = await tokenFor(entity.id, { scope: undefined });
+    for (const [method, path, body] of [
+      ["POST", "/api-keys", { name: "forever", scopes: ["leads:convert"] }],
+      ["GET", "/api-keys", undefined],
+      ["DELETE", `/api-keys/${crypto.randomUUID()}`, undefined],
+    ] as const) {
+      const { res, dbCalls } = await call(method, path, unscoped, body);
+      expect(res.headers.get("www-authenticate")).toMatch(/error="insufficient_scope", scope="keys:manage"/);
+      await expectProblem(res, 403, "insufficient_scope");
+      expect(dbCalls).toBe(0);
+    }
+  });
+
   it("no token is 401", async () => {
     for (const [method, path] of [
       ["POST", "/api-keys"],
@@ -191,6 +225,16 @@ describe("/api-keys — errors", () => {
       "expires_at",
     ],
     ["expires_at that is not a date", { name: "x", scopes: ["leads:convert"], expires_at: "tomorrow" }, "expires_at"],
+    [
+      "expires_at in the year 9999 (an instant in year 10000 in UTC)",
+      { name: "x", scopes: ["leads:convert"], expires_at: "9999-12-31T23:00:00-05:00" },
+      "expires_at",
+    ],
+    [
+      "expires_at more than 10 years ahead",
+      { name: "x", scopes: ["leads:convert"], expires_at: `${new Date().getUTCFullYear() + 11}-01-01T00:00:00Z` },
+      "expires_at",
+    ],
   ])("%s is 400 validation_error naming the field", async (_, body, path) => {
     const entity = await givenEntity(database.db);
     const { res, dbCalls } = await call("POST", "/api-keys", await manager(entity.id), body);
@@ -221,6 +265,24 @@ describe("/api-keys — errors", () => {
     });
     await expectProblem(res, 404, "financial_entity_not_found");
     expect(dbCalls).toBe(1);
+  });
+
+  it("the 101st key that is not revoked is 409 limit_reached, in one request; revoking one makes room", async () => {
+    const entity = await givenEntity(database.db);
+    const jwt = await manager(entity.id);
+    const keys = [];
+    for (let i = 0; i < 99; i++) keys.push(await givenApiKey(database.db, entity.id));
+    await givenApiKey(database.db, entity.id, { revokedAt: inThePast() });
+    const hundredth = await call("POST", "/api-keys", jwt, { name: "100th", scopes: ["leads:read"] });
+    expect(hundredth.res.status).toBe(201);
+
+    const over = await call("POST", "/api-keys", jwt, { name: "101st", scopes: ["leads:read"] });
+    await expectProblem(over.res, 409, "limit_reached");
+    expect(over.dbCalls).toBe(1);
+    expect((await call("GET", "/api-keys", jwt)).res.status).toBe(200);
+
+    expect((await call("DELETE", `/api-keys/${keys[0]!.id}`, jwt)).res.status).toBe(204);
+    expect((await call("POST", "/api-keys", jwt, { name: "again", scopes: ["leads:read"] })).res.status).toBe(201);
   });
 
   it("other methods are 405 with Allow", async () => {

@@ -38,14 +38,27 @@ describe("the in-process limiter", () => {
     expect((await limiter.take("a", 1)).allowed).toBe(false);
   });
 
-  it("remembers a bounded number of identities", async () => {
-    const limiter = createInProcessRateLimiter({ name: "requests", limit: 1, maxIdentities: 2, now: () => T0 });
+  it("remembers a bounded number of identities below their limit, the oldest forgotten first", async () => {
+    const limiter = createInProcessRateLimiter({ name: "requests", limit: 2, maxIdentities: 2, now: () => T0 });
     await limiter.take("a");
     await limiter.take("b");
     await limiter.take("c");
-    // "a" was forgotten, the most recent ones were not.
+    // "a" was forgotten: it may use its whole budget again; "c" was not.
     expect((await limiter.take("a")).allowed).toBe(true);
+    expect((await limiter.take("a")).allowed).toBe(true);
+    expect((await limiter.take("c")).allowed).toBe(true);
     expect((await limiter.take("c")).allowed).toBe(false);
+  });
+
+  it("never forgets a throttled identity before its window turns, however many others arrive", async () => {
+    let now = T0;
+    const limiter = createInProcessRateLimiter({ name: "requests", limit: 1, now: () => now });
+    await limiter.take("throttled");
+    expect((await limiter.take("throttled")).allowed).toBe(false);
+    for (let i = 0; i < 100_001; i++) await limiter.take(`other-${i}`);
+    expect((await limiter.take("throttled")).allowed).toBe(false);
+    now = T0 + MINUTE;
+    expect((await limiter.take("throttled")).allowed).toBe(true);
   });
 
   it("refuses a budget that is not a positive integer", () => {

@@ -103,7 +103,27 @@ describe("executing statements", () => {
     expect(insert.rowsAffected).toBe(3);
     expect(insert.lastInsertRowid).toBe(9n);
     expect(update.rowsAffected).toBe(2);
+    expect(update.lastInsertRowid).toBeUndefined();
     expect(remove.rowsAffected).toBe(3);
+    expect(remove.lastInsertRowid).toBeUndefined();
+  });
+
+  it("reports no rowid for a statement that inserted nothing, whatever the pooled connection inserted before", async () => {
+    const client = newClient();
+    const table = await createTable(client, "id INTEGER PRIMARY KEY, name TEXT UNIQUE");
+    const other = await createTable(client, "id INTEGER PRIMARY KEY");
+    await client.execute(`INSERT INTO ${table} (id, name) VALUES (41, 'ada')`);
+
+    // Each execute is a request of its own, served by a connection the previous request left in the pool.
+    const select = await client.execute("SELECT 1");
+    const ignored = await client.execute(`INSERT OR IGNORE INTO ${table} (id, name) VALUES (42, 'ada')`);
+    const sameRowid = await client.execute(`INSERT INTO ${other} (id) VALUES (41)`);
+
+    expect(select.lastInsertRowid).toBeUndefined();
+    expect(ignored.rowsAffected).toBe(0);
+    expect(ignored.lastInsertRowid).toBeUndefined();
+    // An insert whose rowid equals the connection's previous one is still an insert.
+    expect(sameRowid.lastInsertRowid).toBe(41n);
   });
 
   it("returns the rows of INSERT … RETURNING together with the count of inserted rows", async () => {
@@ -157,7 +177,7 @@ describe("executing statements", () => {
 });
 
 describe("errors", () => {
-  it("passes constraint violations through with SQLite's extended codes", async () => {
+  it("reports constraint violations with SQLite's primary code, as sqld does over HTTP", async () => {
     const client = newClient();
     const parent = await createTable(client, "id INTEGER PRIMARY KEY, email TEXT UNIQUE, age INTEGER CHECK (age >= 0)");
     const child = await createTable(
@@ -174,12 +194,45 @@ describe("errors", () => {
     const foreignKey = await rejection(client.execute(`INSERT INTO ${child} (parent_id) VALUES (999)`));
     const notNull = await rejection(client.execute(`INSERT INTO ${child} (parent_id) VALUES (NULL)`));
 
-    expect(unique.code).toBe("SQLITE_CONSTRAINT_UNIQUE");
+    for (const error of [unique, primaryKey, check, foreignKey, notNull]) {
+      expect(error.code).toBe("SQLITE_CONSTRAINT");
+      // The official client parses no extended code over HTTP: what sqld sends is all it can see.
+      expect(error.extendedCode).toBeUndefined();
+    }
     expect(unique.message).toContain(`UNIQUE constraint failed: ${parent}.email`);
-    expect(primaryKey.code).toBe("SQLITE_CONSTRAINT_PRIMARYKEY");
-    expect(check.code).toBe("SQLITE_CONSTRAINT_CHECK");
-    expect(foreignKey.code).toBe("SQLITE_CONSTRAINT_FOREIGNKEY");
-    expect(notNull.code).toBe("SQLITE_CONSTRAINT_NOTNULL");
+    expect(primaryKey.message).toContain(`UNIQUE constraint failed: ${parent}.id`);
+    expect(check.message).toContain("CHECK constraint failed");
+    expect(foreignKey.message).toContain("FOREIGN KEY constraint failed");
+    expect(notNull.message).toContain(`NOT NULL constraint failed: ${child}.parent_id`);
+  });
+
+  it("sends the extended code beside the primary one, in a field of its own", async () => {
+    const client = newClient();
+    const table = await createTable(client, "id INTEGER PRIMARY KEY, email TEXT UNIQUE");
+    await client.execute(`INSERT INTO ${table} (id, email) VALUES (1, 'ada@example.com')`);
+
+    const response = await fetch(`${fixture.server.url}/v2/pipeline`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        baton: null,
+        requests: [
+          { type: "execute", stmt: { sql: `INSERT INTO ${table} (id, email) VALUES (2, 'ada@example.com')` } },
+          { type: "execute", stmt: { sql: `INSERT INTO ${table} (id) VALUES (1)` } },
+          { type: "close" },
+        ],
+      }),
+    });
+    const { results } = (await response.json()) as { results: { type: string; error?: Record<string, string> }[] };
+
+    expect(results[0]).toMatchObject({
+      type: "error",
+      error: { code: "SQLITE_CONSTRAINT", extended_code: "SQLITE_CONSTRAINT_UNIQUE" },
+    });
+    expect(results[1]).toMatchObject({
+      type: "error",
+      error: { code: "SQLITE_CONSTRAINT", extended_code: "SQLITE_CONSTRAINT_PRIMARYKEY" },
+    });
   });
 
   it("reports a syntax error or a missing table as SQLITE_ERROR with SQLite's message", async () => {

@@ -54,7 +54,7 @@ describe("batches", () => {
 
     expect(error).toBeInstanceOf(LibsqlBatchError);
     expect((error as LibsqlBatchError).statementIndex).toBe(1);
-    expect((error as LibsqlBatchError).code).toBe("SQLITE_CONSTRAINT_UNIQUE");
+    expect((error as LibsqlBatchError).code).toBe("SQLITE_CONSTRAINT");
     expect(await namesIn(client, table)).toEqual(["taken"]);
   });
 
@@ -119,7 +119,7 @@ describe("interactive transactions", () => {
     await transaction.execute(`INSERT INTO ${table} (name) VALUES ('after')`);
     await transaction.commit();
 
-    expect((failure as LibsqlError).code).toBe("SQLITE_CONSTRAINT_UNIQUE");
+    expect((failure as LibsqlError).code).toBe("SQLITE_CONSTRAINT");
     expect(await namesIn(client, table)).toEqual(["kept", "after"]);
   });
 

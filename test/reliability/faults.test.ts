@@ -121,8 +121,11 @@ describe("faults between the service and the database", () => {
   });
 
   it("readiness reports the outage too", async () => {
+    // /readyz asks at most once a second: the outage is asked about only after the last answer is a second old.
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
     target.server.failNext(1, "503");
     await expectUnavailable(await target.fetch("/readyz"));
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
     expect((await target.fetch("/readyz")).status).toBe(200);
   });
 });

@@ -1,10 +1,10 @@
-import type { Actor } from "../../domain/conversion";
+import type { TokenCaller } from "../../domain/caller";
 import { InvalidTokenError } from "./errors";
 import type { KeepAlive } from "./jwks";
 import { createJwtVerifier, type JwtOptions } from "./jwt";
 
 /** Turns a bearer token into the actor it speaks for, or throws {@link InvalidTokenError}. */
-export type TokenVerifier = (token: string, keepAlive?: KeepAlive) => Promise<Actor>;
+export type TokenVerifier = (token: string, keepAlive?: KeepAlive) => Promise<TokenCaller>;
 
 export type TokenVerifierOptions = JwtOptions;
 
@@ -27,7 +27,7 @@ function parseScopes(claim: unknown): readonly string[] {
  * @example
  * actorFromClaims({ sub: "svc-7", financial_entity_id: entityId, scope: ["leads:convert"] });
  */
-export function actorFromClaims(claims: Record<string, unknown>): Actor {
+export function actorFromClaims(claims: Record<string, unknown>): TokenCaller {
   const { sub } = claims;
   if (sub !== undefined && typeof sub !== "string")
     throw new InvalidTokenError("The token's sub claim is not a string.");
@@ -40,6 +40,7 @@ export function actorFromClaims(claims: Record<string, unknown>): Actor {
   const financialEntityId = claimed.toLowerCase();
   const scopeClaim = claims.scope !== undefined ? claims.scope : claims.scp;
   return {
+    kind: "jwt",
     financialEntityId,
     subject: sub ?? financialEntityId,
     scopes: scopeClaim === undefined ? null : parseScopes(scopeClaim),
@@ -61,7 +62,7 @@ export function actorFromClaims(claims: Record<string, unknown>): Actor {
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const { clockSkewSeconds = 60, now = Date.now } = options;
   const verifyJwt = createJwtVerifier(options);
-  const verified = new Map<string, { actor: Actor; validUntil: number }>();
+  const verified = new Map<string, { actor: TokenCaller; validUntil: number }>();
 
   return async function verifyToken(token, keepAlive) {
     const remembered = verified.get(token);

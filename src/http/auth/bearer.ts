@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { CONVERT_SCOPE } from "../../domain/conversion";
+import { CONVERT_SCOPE } from "../../domain/scopes";
 import { executionContextOf } from "../execution-context";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";

@@ -4,6 +4,7 @@ export { InvalidTokenError } from "./errors";
 export { generateIntegrationKey, KEY_PREFIX, parseIntegrationKey } from "./integration-keys";
 export { createJwksCache, type JwksCache, type JwksCacheOptions, JwksUnavailableError, type KeepAlive } from "./jwks";
 export { JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength } from "./jwt";
+export { type AuthSettings, authOptions } from "./options";
 export {
   createInProcessRateLimiter,
   createWorkersRateLimiter,

@@ -1,15 +1,23 @@
 import * as z from "zod/mini";
-import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
-import { CONVERT_SCOPE } from "../../domain/conversion";
+import { MAX_LIVE_API_KEYS } from "../../db/api-key-store";
 import { MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
-import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../../domain/scopes";
+import {
+  API_KEY_SCOPES,
+  CONVERT_SCOPE,
+  LEADS_READ_SCOPE,
+  MANAGE_KEYS_SCOPE,
+  USERS_READ_SCOPE,
+} from "../../domain/scopes";
 import { AUTH_REALM, DEFAULT_RATE_LIMITS, insufficientScopeError } from "../auth";
 import { RETRY_AFTER_SECONDS } from "../error-handler";
+import { refusalError } from "../refusals";
 import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
-import { refusalError, TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/turn-lead-into-client";
+import { TURN_LEAD_INTO_CLIENT_PATH, turnLeadIntoClientBody } from "../routes/turn-lead-into-client";
 import { TURN_LEADS_INTO_CLIENTS_PATH, toBulkItem, turnLeadsIntoClientsBody } from "../routes/turn-leads-into-clients";
 import { MAX_BODY_BYTES } from "../validation";
 import { eventPaths, registerEventSchemas } from "./events";
+import { leadAssignmentPaths } from "./lead-assignment";
+import { leadPatchOperation, leadWriteHeaders, leadWritePaths, registerLeadWriteSchemas } from "./lead-writes";
 import { describeCodes, example, header, type ProblemExample, problem, problemContent, ref } from "./parts";
 import {
   apiKeyListSchema,
@@ -61,9 +69,11 @@ function componentSchemas() {
   });
   registry.add(healthSchema, { id: "Health" });
   registerEventSchemas(registry);
+  registerLeadWriteSchemas(registry);
   registry.add(createApiKeyBody, {
     id: "CreateApiKeyRequest",
-    description: "`expires_at`, when given, is ISO 8601 with a zone and must lie in the future.",
+    description:
+      "`expires_at`, when given, is ISO 8601 with a zone, must lie in the future and at most 10 years ahead; it is stored as that instant in UTC.",
   });
   registry.add(createdApiKeySchema, {
     id: "CreatedApiKey",
@@ -209,7 +219,7 @@ export function buildOpenApiDocument(version: string) {
     { "WWW-Authenticate": header("WWWAuthenticate") },
   );
   const keyManagementForbidden = problemResponse(
-    `\`forbidden\`: an integration key was sent (keys cannot manage keys); \`insufficient_scope\`: the token carries scopes without \`${MANAGE_KEYS_SCOPE}\`.`,
+    `\`forbidden\`: an integration key was sent (keys cannot manage keys); \`insufficient_scope\`: the token does not name \`${MANAGE_KEYS_SCOPE}\` in its scopes.`,
     [
       problem("forbidden", "Integration keys cannot manage keys; use a token."),
       example(insufficientScopeError(MANAGE_KEYS_SCOPE)),
@@ -320,7 +330,8 @@ export function buildOpenApiDocument(version: string) {
           description: [
             "Integration keys are static credentials for tools that cannot mint tokens (HubSpot workflows, Zapier, Make, n8n): send `Authorization: Bearer lck_…` wherever a token is accepted, except here.",
             "The key text is in this answer only; the service keeps its SHA-256. Revoking a key stops it on the very next request.",
-            `Management needs a token (with \`${MANAGE_KEYS_SCOPE}\` when the token carries scopes). Scopes a key may carry: ${describeCodes([...API_KEY_SCOPES])}.`,
+            `Management needs a token that names \`${MANAGE_KEYS_SCOPE}\` in its scopes (a token without a scope claim carries every other scope, not this one). Scopes a key may carry: ${describeCodes([...API_KEY_SCOPES])}.`,
+            `An entity holds at most ${MAX_LIVE_API_KEYS} keys that are not revoked; the next is 409 \`limit_reached\` (revoke one first).`,
           ].join("\n\n"),
           security: keysSecurity,
           requestBody: {
@@ -339,7 +350,7 @@ export function buildOpenApiDocument(version: string) {
               content: { "application/json": { schema: ref("CreatedApiKey") } },
             },
             400: problemResponse(
-              "Malformed JSON, a missing name or scope, an unknown scope, or an `expires_at` that is not a future ISO 8601 date-time.",
+              "Malformed JSON, a missing name or scope, an unknown scope, or an `expires_at` that is not an ISO 8601 date-time in the future and at most 10 years ahead.",
               [
                 problem("validation_error", "The request body is not valid.", {
                   extensions: { errors: [{ path: "expires_at", message: "expires_at must lie in the future" }] },
@@ -352,6 +363,12 @@ export function buildOpenApiDocument(version: string) {
               problem("financial_entity_not_found", "No financial entity exists with this id."),
             ]),
             405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts GET, POST.")]),
+            409: problemResponse(`The entity already holds ${MAX_LIVE_API_KEYS} keys that are not revoked.`, [
+              problem(
+                "limit_reached",
+                `The financial entity already holds ${MAX_LIVE_API_KEYS} integration keys that are not revoked; revoke one first.`,
+              ),
+            ]),
             413: payloadTooLargeResponse(MAX_API_KEY_BODY_BYTES),
             415: unsupportedMediaTypeResponse(),
             429: rateLimited("requests"),
@@ -495,11 +512,25 @@ export function buildOpenApiDocument(version: string) {
           description:
             "Visible to an entity of the lead's ecosystem while the lead is unassigned, assigned to it, or converted by it. One database request.",
           security: [{ bearerAuth: [LEADS_READ_SCOPE] }],
-          parameters: [pathParameter("lead_id", "The lead's id, in any letter case.")],
+          parameters: [
+            pathParameter("lead_id", "The lead's id, in any letter case."),
+            {
+              name: "If-None-Match",
+              in: "header",
+              required: false,
+              description:
+                "ETags you hold (or `*`): when one is the lead's current one, the answer is 304 without a body.",
+              schema: { type: "string" },
+            },
+          ],
           responses: {
+            304: {
+              description: "The lead has not changed since the ETag in `If-None-Match`.",
+              headers: { "X-Request-Id": header("XRequestId"), ETag: header("ETag") },
+            },
             200: {
-              description: "The lead.",
-              headers: commonHeaders(),
+              description: "The lead, with its `ETag`.",
+              headers: { ...commonHeaders(), ETag: header("ETag") },
               content: {
                 "application/json": {
                   schema: ref("Lead"),
@@ -534,11 +565,13 @@ export function buildOpenApiDocument(version: string) {
               "`lead_not_found`: no such lead, a lead of another ecosystem, assigned to or converted by another entity (indistinguishable), or an id that is not a UUID.",
               [problem("lead_not_found", "No lead with this id is visible to the financial entity.")],
             ),
-            ...readResponses(LEADS_READ_SCOPE, "GET, HEAD", internal, unavailable),
+            ...readResponses(LEADS_READ_SCOPE, "GET, HEAD, PATCH", internal, unavailable),
             429: rateLimited("requests"),
           },
         },
+        patch: leadPatchOperation(pathParameter("lead_id", "The lead's id, in any letter case.")),
       },
+      ...leadWritePaths(),
       "/healthz": {
         get: {
           operationId: "health",
@@ -567,6 +600,7 @@ export function buildOpenApiDocument(version: string) {
         },
       },
       ...eventPaths(),
+      ...leadAssignmentPaths(),
       "/openapi.json": {
         get: {
           operationId: "openapi",
@@ -623,6 +657,7 @@ export function buildOpenApiDocument(version: string) {
         },
       },
       headers: {
+        ...leadWriteHeaders(),
         XRequestId: {
           description:
             "The request id: yours when you send an `X-Request-Id` of 1–200 visible ASCII characters without spaces or quotes, else a new UUID.",

@@ -1,11 +1,10 @@
 import * as z from "zod/mini";
-import { LEAD_EVENT_TYPES } from "../../domain/lead-events";
-import { LEAD_CONVERTED } from "../../webhooks/outbox";
+import { EVENT_TYPES } from "../../domain/events";
+import { WEBHOOKS_SCOPE } from "../../domain/scopes";
 import { DEFAULT_RATE_LIMITS } from "../auth";
 import { PROBLEMS, type ProblemCode } from "../problem";
 import { eventsQuery, redeliverBody } from "../routes/events";
-import { createEndpointBody, EVENT_TYPES, updateEndpointBody } from "../routes/webhook-endpoints";
-import { WEBHOOKS_SCOPE } from "../routes/webhook-scope";
+import { createEndpointBody, updateEndpointBody } from "../routes/webhook-endpoints";
 import { MAX_BODY_BYTES } from "../validation";
 import { describeCodes, header, problem, problemContent, ref } from "./parts";
 import { leadBodySchema, userBodySchema } from "./schemas";
@@ -35,10 +34,11 @@ export const webhookEndpointCreatedSchema = z.strictObject({
 // Fresh copies: each component stands alone in the document (no $ref between components).
 export const webhookEndpointListSchema = z.strictObject({ data: z.array(endpointShape()) });
 export const secretSchema = z.strictObject({ secret: z.string() });
+const LEAD_EVENT_TYPES = EVENT_TYPES.filter((type) => type !== "lead.converted") as [string, ...string[]];
 const convertedEventShape = () =>
   z.strictObject({
     id: z.string(),
-    type: z.literal(LEAD_CONVERTED),
+    type: z.literal("lead.converted"),
     timestamp: z.string(),
     data: z.strictObject({
       lead_id: z.string(),
@@ -51,6 +51,7 @@ const convertedEventShape = () =>
       linked: z.optional(z.literal(true)),
     }),
   });
+/** `lead.created`, `lead.updated`, `lead.assigned`, `lead.unassigned`: the lead as `GET /leads/{lead_id}` shows it after the change. */
 const leadEventShape = () =>
   z.strictObject({
     id: z.string(),
@@ -131,10 +132,10 @@ const ok = (description: string, schema: string) => ({
 });
 
 /** A problem an operation may answer: its code and the detail of its example. */
-type Documented = [code: ProblemCode, detail: string];
+export type Documented = [code: ProblemCode, detail: string];
 
 /** The error responses of an operation: one per status (as PROBLEMS maps each code), listing its codes in the order given. */
-function problems(codes: Documented[]) {
+export function problems(codes: Documented[]) {
   const byStatus = new Map<number, Documented[]>();
   for (const documented of codes) {
     const { status } = PROBLEMS[documented[0]];

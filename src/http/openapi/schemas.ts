@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { API_KEY_SCOPES } from "../../domain/api-key";
+import { API_KEY_SCOPES } from "../../domain/scopes";
 import { PROBLEMS } from "../problem";
 
 // Response shapes, described for the OpenAPI document only: the runtime builds

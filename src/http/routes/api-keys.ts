@@ -1,11 +1,11 @@
 import { zValidator } from "@hono/zod-validator";
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
-import type { ApiKeyStore } from "../../db/api-key-store";
-import { API_KEY_SCOPES, type ApiKey, MANAGE_KEYS_SCOPE } from "../../domain/api-key";
-import type { Actor } from "../../domain/conversion";
-import { actorHasScope } from "../../domain/scopes";
+import { type ApiKeyStore, MAX_LIVE_API_KEYS } from "../../db/api-key-store";
+import type { ApiKey } from "../../domain/api-key";
+import type { TokenCaller } from "../../domain/caller";
+import { API_KEY_SCOPES, MANAGE_KEYS_SCOPE, tokenHasScope } from "../../domain/scopes";
 import {
   bearerAuth,
   generateIntegrationKey,
@@ -14,16 +14,25 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
+import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, requireJsonBody, validationHook } from "../validation";
-import { pathId } from "./path-id";
 
 export const API_KEYS_PATH = "/api-keys";
 export const MAX_API_KEY_BODY_BYTES = 4 * 1024;
 
 // RFC 3339: a date-time with seconds optional and a zone required. (zod's ISO checker would add ~1 KiB to the Worker.)
 const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** How far ahead `expires_at` may lie: every instant up to it has a four-digit year, so stored times compare as text. */
+export const MAX_KEY_LIFETIME_YEARS = 10;
+
+function latestExpiry(now: Date): number {
+  const latest = new Date(now);
+  latest.setUTCFullYear(latest.getUTCFullYear() + MAX_KEY_LIFETIME_YEARS);
+  return latest.getTime();
+}
 
 /** The body of `POST /api-keys`; other members are ignored. */
 export const createApiKeyBody = z.object(
@@ -44,6 +53,10 @@ export const createApiKeyBody = z.object(
           abort: true,
         }),
         z.refine((value) => Date.parse(value) > Date.now(), "expires_at must lie in the future"),
+        z.refine(
+          (value) => Date.parse(value) <= latestExpiry(new Date()),
+          `expires_at must lie at most ${MAX_KEY_LIFETIME_YEARS} years ahead`,
+        ),
       ),
     ),
   },
@@ -65,20 +78,17 @@ export function toApiKeyBody(key: ApiKey) {
 }
 
 /**
- * Key management takes a JWT (with `keys:manage` when the token carries
- * scopes): an integration key may never create, list or revoke keys, not even
- * itself. Decided without the database.
+ * The token managing keys — it must name `keys:manage` in its scopes (a token
+ * without a scope claim does not carry it): an integration key may never
+ * create, list or revoke keys, not even itself.
+ * Decided without the database.
  */
-function requireKeyManager(): MiddlewareHandler<AppEnv> {
-  return async function requireKeyManager(c, next) {
-    const actor = c.get("actor");
-    if (actor.kind === "key") throw new ApiError("forbidden", "Integration keys cannot manage keys; use a token.");
-    if (!actorHasScope(actor, MANAGE_KEYS_SCOPE)) throw insufficientScopeError(MANAGE_KEYS_SCOPE);
-    await next();
-  };
+function keyManager(c: Context<AppEnv>): TokenCaller {
+  const actor = c.get("actor");
+  if (actor.kind === "key") throw new ApiError("forbidden", "Integration keys cannot manage keys; use a token.");
+  if (!tokenHasScope(actor, MANAGE_KEYS_SCOPE)) throw insufficientScopeError(MANAGE_KEYS_SCOPE);
+  return actor;
 }
-
-const tokenActor = (actor: AppEnv["Variables"]["actor"]) => actor as Actor;
 
 export interface ApiKeysDeps {
   keys: ApiKeyStore;
@@ -102,10 +112,9 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
       ...auth,
       requireJsonBody(),
       zValidator("json", createApiKeyBody, validationHook),
-      requireKeyManager(),
       async (c) => {
+        const actor = keyManager(c);
         const body = c.req.valid("json");
-        const actor = tokenActor(c.get("actor"));
         const generated = await generateIntegrationKey();
         const created = await keys.create({
           id: crypto.randomUUID(),
@@ -119,21 +128,27 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
           // Stored in one format, so that the batch can compare it with the request's time as text.
           expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null,
         });
-        if (created === null)
+        if (created.kind === "financial_entity_not_found")
           throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
+        if (created.kind === "limit_reached") {
+          throw new ApiError(
+            "limit_reached",
+            `The financial entity already holds ${MAX_LIVE_API_KEYS} integration keys that are not revoked; revoke one first.`,
+          );
+        }
         c.set("outcome", "api_key_created");
-        const { revoked_at: _, last_used_at: __, ...shown } = toApiKeyBody(created);
+        const { revoked_at: _, last_used_at: __, ...shown } = toApiKeyBody(created.key);
         return c.json({ ...shown, key: generated.key }, 201);
       },
     )
-    .get(API_KEYS_PATH, ...auth, requireKeyManager(), async (c) => {
-      const list = await keys.list(tokenActor(c.get("actor")).financialEntityId);
+    .get(API_KEYS_PATH, ...auth, async (c) => {
+      const list = await keys.list(keyManager(c).financialEntityId);
       return c.json({ data: list.map(toApiKeyBody) }, 200);
     })
-    .delete(`${API_KEYS_PATH}/:id`, ...auth, requireKeyManager(), async (c) => {
+    .delete(`${API_KEYS_PATH}/:id`, ...auth, async (c) => {
+      const { financialEntityId } = keyManager(c);
       const id = pathId(c.req.param("id"));
-      const found =
-        id !== null && (await keys.revoke(tokenActor(c.get("actor")).financialEntityId, id, now().toISOString()));
+      const found = id !== null && (await keys.revoke(financialEntityId, id, now().toISOString()));
       if (!found)
         throw new ApiError("api_key_not_found", "No integration key with this id exists for this financial entity.");
       c.set("outcome", "api_key_revoked");

@@ -1,15 +1,15 @@
 import { zValidator } from "@hono/zod-validator";
-import type { ExecutionContext } from "hono";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { WebhookStore } from "../../webhooks/store";
+import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
 import { executionContextOf } from "../execution-context";
 import { ApiError } from "../problem";
+import { endpointNotFound, eventNotFound } from "../refusals";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, toValidationIssues } from "../validation";
-import { endpointNotFound } from "./webhook-endpoints";
-import { accepted, credentialOf, requireWebhooksScope } from "./webhook-scope";
+import { accepted, credentialOf, requireWebhooksScope } from "../webhook-scope";
 
 export const EVENTS_PATH = "/events";
 
@@ -28,11 +28,6 @@ export const redeliverBody = z.object(
   { endpoint_id: z.optional(z.string({ error: "endpoint_id must be a string" })) },
   { error: "The body must be a JSON object" },
 );
-
-/** Called with a new event (or redelivery) so the runtime's driver sends it now rather than at the next sweep. */
-export type Announce = (eventId: string, executionCtx: ExecutionContext | undefined) => void;
-
-const eventNotFound = () => new ApiError("event_not_found", "No event with this id exists for the financial entity.");
 
 function invalid(issues: Parameters<typeof toValidationIssues>[0], what: string): ApiError {
   return new ApiError("validation_error", `The ${what} is not valid.`, {

@@ -12,9 +12,9 @@ import {
 } from "../auth";
 import { leadETag, noneMatchHits } from "../etag";
 import { toLeadBody } from "../lead-body";
+import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
-import { pathId } from "./path-id";
 
 export const LEAD_PATH = "/leads/:lead_id";
 

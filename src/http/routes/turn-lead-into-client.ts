@@ -1,42 +1,18 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
-import type { ConversionRefusal, ConversionStore } from "../../domain/conversion";
+import type { ConversionStore } from "../../domain/conversion";
 import { convertLeadToClient } from "../../domain/convert-lead-to-client";
-import {
-  bearerAuth,
-  INVALID_KEY_DESCRIPTION,
-  insufficientScopeError,
-  invalidToken,
-  type RateLimiter,
-  rateLimit,
-  type TokenVerifier,
-} from "../auth";
+import type { Announce } from "../announce";
+import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
 import { executionContextOf } from "../execution-context";
-import { ApiError } from "../problem";
+import { onExistingClientField, uuidField } from "../fields";
+import { refusalError } from "../refusals";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
-import type { Announce } from "./events";
 
 export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";
-
-/** A UUID member of a body, lower-cased: ids are compared in lowercase, whatever case the caller used. */
-export const uuidField = (field: string) =>
-  z.pipe(
-    z
-      .string({
-        error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`),
-      })
-      .check(z.guid({ error: `${field} must be a UUID` })),
-    // Ids are compared in lowercase, whatever case the caller used.
-    z.transform((value: string) => value.toLowerCase()),
-  );
-
-/** `on_existing_client`: refuse a lead whose NIT the entity already has as a client (default), or link it into that client. */
-export const onExistingClientField = z.optional(
-  z.enum(["reject", "link"], { error: 'on_existing_client must be "reject" or "link"' }),
-);
 
 /** The header that says the lead went into a client the entity already had. */
 export const LEAD_LINKED_HEADER = "Lead-Linked";
@@ -50,26 +26,6 @@ export const turnLeadIntoClientBody = z.object(
   },
   { error: "The body must be a JSON object" },
 );
-
-const REFUSAL_DETAILS: Record<Exclude<ConversionRefusal["kind"], "insufficient_scope" | "unauthorized">, string> = {
-  forbidden: "The token does not act for this financial entity.",
-  financial_entity_not_found: "No financial entity exists with this id.",
-  financial_entity_suspended: "The financial entity is suspended and cannot take new clients.",
-  lead_not_found: "No lead with this id exists in the financial entity's ecosystem.",
-  lead_assigned_to_other_entity: "The lead is assigned to another financial entity of the ecosystem.",
-  lead_already_converted: "The lead was already converted into a client of another financial entity.",
-  client_already_exists: "The financial entity already has a client with the same NIT.",
-};
-
-/** A refusal of the domain, as the problem the caller gets. */
-export function refusalError(refusal: ConversionRefusal): ApiError {
-  if (refusal.kind === "insufficient_scope") return insufficientScopeError();
-  // Unknown, revoked and expired keys: one answer, the same as a malformed key's.
-  if (refusal.kind === "unauthorized") return invalidToken(INVALID_KEY_DESCRIPTION);
-  const extensions =
-    refusal.kind === "client_already_exists" ? { existing_user_id: refusal.existingClientId } : undefined;
-  return new ApiError(refusal.kind, REFUSAL_DETAILS[refusal.kind], { extensions });
-}
 
 export interface TurnLeadIntoClientDeps {
   store: ConversionStore;

@@ -3,14 +3,15 @@ import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { ConversionOutcome } from "../../domain/conversion";
 import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
+import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, spendBudget, type TokenVerifier } from "../auth";
 import { executionContextOf } from "../execution-context";
+import { onExistingClientField, uuidField } from "../fields";
 import { problemBody } from "../problem";
+import { refusalError } from "../refusals";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
-import type { Announce } from "./events";
-import { onExistingClientField, refusalError, uuidField } from "./turn-lead-into-client";
 
 export const TURN_LEADS_INTO_CLIENTS_PATH = "/turn-leads-into-clients";
 

@@ -10,10 +10,10 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
+import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { toUserBody } from "../user-body";
-import { pathId } from "./path-id";
 
 export const USER_PATH = "/users/:user_id";
 

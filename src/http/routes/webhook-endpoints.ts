@@ -1,24 +1,21 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
-import { LEAD_CREATED, LEAD_UPDATED } from "../../domain/lead-events";
+import { DEFAULT_EVENT_TYPES, EVENT_TYPES } from "../../domain/events";
 import { destinationProblem } from "../../webhooks/destination";
-import { LEAD_CONVERTED } from "../../webhooks/outbox";
 import type { SecretBox } from "../../webhooks/secrets";
 import { generateSecret } from "../../webhooks/sign";
 import type { EndpointRow, WebhookStore } from "../../webhooks/store";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
 import { ApiError } from "../problem";
+import { endpointNotFound } from "../refusals";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
-import { accepted, credentialOf, requireWebhooksScope } from "./webhook-scope";
+import { accepted, credentialOf, requireWebhooksScope } from "../webhook-scope";
 
 export const WEBHOOK_ENDPOINTS_PATH = "/webhook-endpoints";
 /** After a rotation the old secret keeps signing this long, so receivers can switch without losing events. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
-
-/** Every event type an endpoint may subscribe to; an endpoint that names none gets `lead.converted` only. */
-export const EVENT_TYPES = [LEAD_CONVERTED, LEAD_CREATED, LEAD_UPDATED] as const;
 
 const destination = (allowInsecure: boolean) =>
   z.string({ error: "url must be a string" }).check(
@@ -67,9 +64,6 @@ export const toEndpointBody = (row: EndpointRow) => ({
   created_at: row.createdAt,
 });
 
-export const endpointNotFound = () =>
-  new ApiError("webhook_endpoint_not_found", "No webhook endpoint with this id exists for the financial entity.");
-
 export interface WebhookEndpointsDeps {
   store: WebhookStore;
   secrets: SecretBox;
@@ -114,7 +108,7 @@ export function webhookEndpointsRoutes({
             id,
             url: body.url,
             description: body.description ?? null,
-            eventTypes: [...new Set(body.event_types ?? [LEAD_CONVERTED])],
+            eventTypes: [...new Set(body.event_types ?? DEFAULT_EVENT_TYPES)],
             storedSecret: await secrets.seal(secret, id),
             at: new Date().toISOString(),
           }),

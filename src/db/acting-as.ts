@@ -1,10 +1,9 @@
 import type { ResultSet, Row } from "@libsql/client/http";
 import { type SQL, sql } from "drizzle-orm";
-import { apiKeys } from "../db/schema";
-import type { ApiKeySnapshot, Credential } from "../domain/api-key";
-
-/** The scope that manages webhook endpoints and reads events, when a credential carries scopes. */
-export const WEBHOOKS_SCOPE = "webhooks:manage";
+import type { ApiKeySnapshot } from "../domain/api-key";
+import type { Acting } from "../domain/caller";
+import { WEBHOOKS_SCOPE } from "../domain/scopes";
+import { apiKeys } from "./schema";
 
 /** What a batch reports beside its own results: the key's row as it saw it, for a key. */
 export interface Acted<T> {
@@ -19,8 +18,8 @@ const keyIsUsable = (keyHash: string, at: string) =>
   sql`${k.keyHash} = ${keyHash} and ${k.revokedAt} is null and (${k.expiresAt} is null or ${k.expiresAt} > ${at})`;
 
 /**
- * The statements one webhook request runs around its own, so that the whole
- * request stays one batch. For a token, the entity is a bound value and
+ * The statements one request (a read, a webhook or events call) runs around
+ * its own, so that the whole request stays one batch. For a token, the entity is a bound value and
  * nothing is added. For a key, the entity is the key's own — a subquery that
  * is NULL unless the key is live and carries the scope (`webhooks:manage` by
  * default; the reads pass theirs), so every
@@ -30,23 +29,23 @@ const keyIsUsable = (keyHash: string, at: string) =>
  * revoked and expired keys run exactly these statements; only the hash differs.
  *
  * @example
- * const acting = actingAs(credential, { writes: true });
+ * const acting = actingAs({ caller, at }, { writes: true });
  * const results = await batch([...acting.before, sql`update … where entity = ${acting.entity}`, ...acting.after]);
  * const { apiKey, result } = acting.split(results);
  */
 export function actingAs(
-  credential: Credential,
+  { caller, at }: Acting,
   { writes, scope = WEBHOOKS_SCOPE }: { writes: boolean; scope?: string },
 ) {
-  if ("entityId" in credential) {
+  if (caller.kind === "jwt") {
     return {
-      entity: sql`${credential.entityId}`,
+      entity: sql`${caller.financialEntityId}`,
       before: [] as SQL[],
       after: [] as SQL[],
       split: (results: ResultSet[]): Acted<ResultSet[]> => ({ result: results }),
     };
   }
-  const { keyHash, at } = credential;
+  const { keyHash } = caller;
   const before = writes ? [sql`update ${k} set "last_used_at" = ${at} where ${keyIsUsable(keyHash, at)}`] : [];
   return {
     entity: sql`(select ${k.financialEntityId} from ${k} where ${keyIsUsable(keyHash, at)}

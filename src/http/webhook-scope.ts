@@ -1,11 +1,10 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { type Credential, decideOwnKeyAccess } from "../../domain/api-key";
-import { actorHasScope } from "../../domain/scopes";
-import { type Acted, WEBHOOKS_SCOPE } from "../../webhooks/credential";
-import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "../auth";
-import type { AppEnv } from "../types";
-
-export { WEBHOOKS_SCOPE };
+import type { Acted } from "../db/acting-as";
+import { decideOwnKeyAccess } from "../domain/api-key";
+import type { Acting } from "../domain/caller";
+import { tokenHasScope, WEBHOOKS_SCOPE } from "../domain/scopes";
+import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "./auth";
+import type { AppEnv } from "./types";
 
 /**
  * Refuses a token whose scopes lack `webhooks:manage`; one without a `scope`
@@ -15,7 +14,7 @@ export { WEBHOOKS_SCOPE };
 export function requireWebhooksScope(): MiddlewareHandler<AppEnv> {
   return async function requireWebhooksScope(c, next) {
     const actor = c.get("actor");
-    if (actor.kind !== "key" && !actorHasScope(actor, WEBHOOKS_SCOPE)) {
+    if (actor.kind !== "key" && !tokenHasScope(actor, WEBHOOKS_SCOPE)) {
       throw insufficientScopeError(WEBHOOKS_SCOPE);
     }
     await next();
@@ -23,14 +22,11 @@ export function requireWebhooksScope(): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * Who the request acts for, as the webhook store takes it: a token's entity,
- * or a key's hash with the instant its expiry is judged at.
+ * Who the request acts for, as the webhook store takes it: the caller, with
+ * the instant a key's expiry is judged at.
  */
-export function credentialOf(c: Context<AppEnv>, now: () => Date = () => new Date()): Credential {
-  const actor = c.get("actor");
-  return actor.kind === "key"
-    ? { keyHash: actor.keyHash, at: now().toISOString() }
-    : { entityId: actor.financialEntityId };
+export function credentialOf(c: Context<AppEnv>, now: () => Date = () => new Date()): Acting {
+  return { caller: c.get("actor"), at: now().toISOString() };
 }
 
 /**
@@ -42,8 +38,8 @@ export function credentialOf(c: Context<AppEnv>, now: () => Date = () => new Dat
  * @example
  * const rows = accepted(who, await store.listEndpoints(who));
  */
-export function accepted<T>(who: Credential, { apiKey, result }: Acted<T>): T {
-  if ("keyHash" in who) {
+export function accepted<T>(who: Acting, { apiKey, result }: Acted<T>): T {
+  if (who.caller.kind === "key") {
     const refusal = decideOwnKeyAccess(apiKey, { at: who.at, scope: WEBHOOKS_SCOPE });
     if (refusal?.kind === "unauthorized") throw invalidToken(INVALID_KEY_DESCRIPTION);
     if (refusal?.kind === "insufficient_scope") throw insufficientScopeError(WEBHOOKS_SCOPE);
