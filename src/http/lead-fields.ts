@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import type { LeadProfile, NewLead, OpenLeadStatus } from "../domain/lead-intake";
+import { type LeadProfile, MAX_BULK_NEW_LEADS, type NewLead, type OpenLeadStatus } from "../domain/lead-intake";
 
 /** A text field's longest value, in characters (code points). */
 export const MAX_LEAD_TEXT_CHARS = 1_000;
@@ -192,3 +192,23 @@ export function toNewLead(body: NewLeadBody): NewLead {
     ...(body.financial_entity_id === undefined ? {} : { financialEntityId: body.financial_entity_id }),
   };
 }
+
+/** The largest `POST /leads/bulk` body: 500 leads of about 2 KiB each. */
+export const MAX_BULK_LEADS_BODY_BYTES = 1024 * 1024;
+/** The media types `PATCH /leads/{lead_id}` takes: a JSON merge patch (RFC 7396), or plain JSON read as one. */
+export const LEAD_PATCH_MEDIA_TYPES = ["application/merge-patch+json", "application/json"] as const;
+
+/** `POST /leads/bulk`: 1–500 leads, each read as `POST /leads` reads its body. */
+export const newLeadsBody = z.object(
+  {
+    leads: z
+      .array(z.unknown(), {
+        error: (issue) => (issue.input === undefined ? "leads is required" : "leads must be an array"),
+      })
+      .check(
+        z.minLength(1, { error: "leads must hold at least one lead" }),
+        z.maxLength(MAX_BULK_NEW_LEADS, { error: `leads must hold at most ${MAX_BULK_NEW_LEADS} leads` }),
+      ),
+  },
+  { error: "The body must be a JSON object" },
+);

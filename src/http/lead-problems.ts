@@ -2,7 +2,8 @@ import type { LeadChangeOutcome } from "../domain/change-lead";
 import type { LeadIntakeRefusal, NewLeadOutcome } from "../domain/lead-intake";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
 import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "./auth";
-import { ApiError } from "./problem";
+import { toLeadBody } from "./lead-body";
+import { ApiError, problemBody } from "./problem";
 
 /** Every refusal of the lead writes, by its kind. */
 export type LeadRefusal =
@@ -40,4 +41,15 @@ export function leadRefusalError(refusal: LeadRefusal): ApiError {
       ? { existing_lead_id: refusal.existingLeadId }
       : undefined;
   return new ApiError(refusal.kind, DETAILS[refusal.kind], { extensions: existing });
+}
+
+/** One item of a bulk answer, from the outcome the single create would have had. */
+export function toBulkLeadItem(index: number, outcome: NewLeadOutcome | ApiError) {
+  if (outcome instanceof ApiError || (outcome.kind !== "created" && outcome.kind !== "replayed")) {
+    const error = outcome instanceof ApiError ? outcome : leadRefusalError(outcome);
+    // The single create's problem body; the request id is the call's, in its X-Request-Id.
+    const { request_id: _, ...problem } = problemBody(error, "");
+    return { index, status: error.status, problem };
+  }
+  return { index, status: outcome.kind === "created" ? 201 : 200, lead: toLeadBody(outcome.lead) };
 }

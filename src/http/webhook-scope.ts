@@ -3,8 +3,10 @@ import type { Acted } from "../db/acting-as";
 import { decideOwnKeyAccess } from "../domain/api-key";
 import type { Acting } from "../domain/caller";
 import { tokenHasScope, WEBHOOKS_SCOPE } from "../domain/scopes";
-import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "./auth";
+import { DEFAULT_RATE_LIMITS, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "./auth";
+import { type DocumentedProblem, problemsByStatus } from "./openapi/responses";
 import type { AppEnv } from "./types";
+import { MAX_BODY_BYTES } from "./validation";
 
 /**
  * Refuses a token whose scopes lack `webhooks:manage`; one without a `scope`
@@ -46,3 +48,44 @@ export function accepted<T>(who: Acting, { apiKey, result }: Acted<T>): T {
   }
   return result;
 }
+
+/** The document's 413 of the webhooks and events operations that take a body. */
+export const tooLargeProblem: DocumentedProblem = [
+  "payload_too_large",
+  `The request body must not exceed ${MAX_BODY_BYTES} bytes.`,
+];
+
+/**
+ * The error responses every webhooks and events operation documents (credential, scope, rate limit,
+ * failures), with its own `extra` ones among them.
+ */
+export const webhooksProblems = (extra: DocumentedProblem[] = []) =>
+  problemsByStatus([
+    ["unauthorized", "A bearer token is required in the Authorization header."],
+    ["insufficient_scope", `The token's scope does not include "${WEBHOOKS_SCOPE}".`],
+    ...extra,
+    ["rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS.requests} requests per minute.`],
+    ["internal_error", "An unexpected error occurred."],
+    ["service_unavailable", "The database is unavailable right now; retrying is safe."],
+  ]);
+
+/** {@link webhooksProblems} of an operation that takes a JSON body. */
+export const webhooksBodyProblems = (extra: DocumentedProblem[] = []) =>
+  webhooksProblems([
+    ["validation_error", "The request body is not valid."],
+    ...extra,
+    tooLargeProblem,
+    ["unsupported_media_type", "The request body must be application/json."],
+  ]);
+
+/** The security requirement of every webhooks and events operation. */
+export const webhooksSecurity = () => [{ bearerAuth: [WEBHOOKS_SCOPE] }];
+
+/** A path parameter the webhooks and events operations name their resource by (not necessarily a UUID). */
+export const idParameter = (name: string, description: string) => ({
+  name,
+  in: "path",
+  required: true,
+  description,
+  schema: { type: "string" },
+});

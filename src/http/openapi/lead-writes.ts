@@ -2,13 +2,21 @@ import * as z from "zod/mini";
 import { MAX_BULK_NEW_LEADS } from "../../domain/lead-intake";
 import { LEADS_WRITE_SCOPE } from "../../domain/scopes";
 import { DEFAULT_RATE_LIMITS } from "../auth";
-import { leadPatchBody, MAX_LEAD_JSON_BYTES, MAX_LEAD_TEXT_CHARS, newLeadBody } from "../lead-fields";
-import { leadRefusalError } from "../lead-problems";
+import {
+  LEAD_PATCH_MEDIA_TYPES,
+  leadPatchBody,
+  MAX_BULK_LEADS_BODY_BYTES,
+  MAX_LEAD_JSON_BYTES,
+  MAX_LEAD_TEXT_CHARS,
+  newLeadBody,
+  newLeadsBody,
+} from "../lead-fields";
+import { leadRefusalError, toBulkLeadItem } from "../lead-problems";
 import { ApiError } from "../problem";
-import { LEAD_PATCH_MEDIA_TYPES, MAX_BULK_LEADS_BODY_BYTES, newLeadsBody, toBulkLeadItem } from "../routes/lead-writes";
 import { MAX_BODY_BYTES } from "../validation";
-import { type Documented, problems } from "./events";
+import type { SchemaComponent } from "./contract";
 import { example, header, problemContent, ref } from "./parts";
+import { type DocumentedProblem as Documented, problemsByStatus as problems } from "./responses";
 import { leadBodySchema, problemSchema } from "./schemas";
 
 // The lead writes of the OpenAPI document: POST /leads, POST /leads/bulk, PATCH /leads/{lead_id}.
@@ -17,44 +25,44 @@ const EXAMPLE_LEAD_ID = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c01";
 const EXAMPLE_OTHER_LEAD_ID = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02";
 
 /** `POST /leads/bulk`'s answer: one result per lead, index-aligned. */
-export const bulkLeadResultsSchema = z.strictObject({
+export const bulkLeadResultsSchema: z.core.$ZodType = z.strictObject({
   results: z.array(
     z.union([
       z.strictObject({
         index: z.int(),
         status: z.union([z.literal(201), z.literal(200)]),
-        lead: z.strictObject({ ...leadBodySchema.def.shape }),
+        lead: z.strictObject({ ...leadBodySchema().def.shape }),
       }),
       z.strictObject({
         index: z.int(),
         status: z.union([z.literal(400), z.literal(409)]),
-        problem: z.omit(problemSchema, { request_id: true }),
+        problem: z.omit(problemSchema(), { request_id: true }),
       }),
     ]),
   ),
 });
 
-/** Adds the lead writes' schemas to the document's registry. */
-export function registerLeadWriteSchemas(registry: z.core.$ZodRegistry<{ id: string; description?: string }>) {
-  registry.add(newLeadBody, {
-    id: "NewLeadRequest",
+/** The component schemas of the lead writes. */
+export const leadWriteSchemas = (): Record<string, SchemaComponent> => ({
+  NewLeadRequest: {
+    schema: newLeadBody,
     description: `Every member optional. Text at most ${MAX_LEAD_TEXT_CHARS} characters (no NUL); \`history\` an array, \`payment_data\` and \`additional_data\` objects, each at most ${MAX_LEAD_JSON_BYTES} bytes as JSON; \`quota\` and \`score\` numbers (or numeric strings). \`status\` defaults to \`new\` (never \`converted\`). \`external_id\`: your own id for the lead, 1–128 visible ASCII characters. \`financial_entity_id\`: absent or your entity's id assigns the lead to you; null puts it in the ecosystem's shared pool. Other members are ignored.`,
-  });
-  registry.add(newLeadsBody, {
-    id: "NewLeadsRequest",
+  },
+  NewLeadsRequest: {
+    schema: newLeadsBody,
     description: `1–${MAX_BULK_NEW_LEADS} leads, each as \`POST /leads\` takes one; no two with one \`external_id\`.`,
-  });
-  registry.add(leadPatchBody, {
-    id: "LeadPatch",
+  },
+  LeadPatch: {
+    schema: leadPatchBody,
     description:
       "A JSON merge patch (RFC 7396) of the profile and `status`: a member set to null clears the field, `payment_data` and `additional_data` are merged member by member, any other member replaces the value; members left out stay. `id`, `external_id`, `financial_entity_id`, `ecosystem`, `converted_user_id`, `converted_at` and `created_at` cannot be changed; other members are ignored.",
-  });
-  registry.add(bulkLeadResultsSchema, {
-    id: "BulkLeadResults",
+  },
+  BulkLeadResults: {
+    schema: bulkLeadResultsSchema,
     description:
       "One result per lead, index-aligned with `leads`: 201 (created) or 200 (a replay) with the lead, or 400/409 with the problem `POST /leads` would answer.",
-  });
-}
+  },
+});
 
 const leadAnswer = (description: string, extra: Record<string, unknown> = {}) => ({
   description,
@@ -111,7 +119,6 @@ export function leadWritePaths() {
     "/leads": {
       post: {
         operationId: "createLead",
-        tags: ["Leads"],
         summary: "Create a lead: assigned to the credential's entity, or in the ecosystem's shared pool",
         description: [
           "One database request. Retrying with the same `external_id` and the same fields is a replay: the same lead, `200` with `Idempotent-Replayed: true`, nothing written; simultaneous identical requests make exactly one lead. Without `external_id`, two identical requests make two leads unless the NIT rule stops the second.",
@@ -150,7 +157,6 @@ export function leadWritePaths() {
     "/leads/bulk": {
       post: {
         operationId: "createLeads",
-        tags: ["Leads"],
         summary: `Create up to ${MAX_BULK_NEW_LEADS} leads in one call`,
         description: [
           "Each lead is decided exactly as `POST /leads` decides it, in request order (of two leads with one NIT, the later gets `lead_already_exists` naming the earlier), each on its own: partial success. Results are index-aligned.",
@@ -211,7 +217,6 @@ export function leadWritePaths() {
 export function leadPatchOperation(leadIdParameter: object) {
   return {
     operationId: "updateLead",
-    tags: ["Leads"],
     summary: "Change a lead the credential's entity holds, with a JSON merge patch",
     description: [
       "Only the entity the lead is assigned to changes it, while it is not converted: a pool lead is 409 `lead_not_assigned` (assign it first), a converted one 409 `lead_already_converted`; a lead of another entity or ecosystem is 404, as for reads.",

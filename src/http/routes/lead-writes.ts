@@ -1,43 +1,33 @@
 import { zValidator } from "@hono/zod-validator";
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import * as z from "zod/mini";
 import { changeLead, type LeadChangeStore } from "../../domain/change-lead";
-import { createLeads, type LeadIntakeStore, MAX_BULK_NEW_LEADS, type NewLeadOutcome } from "../../domain/lead-intake";
+import { createLeads, type LeadIntakeStore } from "../../domain/lead-intake";
 import type { LeadView } from "../../domain/read-lead";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, spendBudget, type TokenVerifier } from "../auth";
 import { ifMatchPrecondition, leadETag } from "../etag";
 import { executionContextOf } from "../execution-context";
 import { toLeadBody } from "../lead-body";
-import { leadPatchBody, newLeadBody, toLeadProfile, toNewLead } from "../lead-fields";
-import { leadRefusalError } from "../lead-problems";
+import {
+  LEAD_PATCH_MEDIA_TYPES,
+  leadPatchBody,
+  MAX_BULK_LEADS_BODY_BYTES,
+  newLeadBody,
+  newLeadsBody,
+  toLeadProfile,
+  toNewLead,
+} from "../lead-fields";
+import { leadRefusalError, toBulkLeadItem } from "../lead-problems";
+import type { RouteContract } from "../openapi/contract";
+import { leadWritePaths, leadWriteSchemas } from "../openapi/lead-writes";
 import { pathId } from "../path-id";
-import { ApiError, problemBody } from "../problem";
+import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, toValidationIssues, validationHook } from "../validation";
 
 export const LEADS_PATH = "/leads";
 export const LEADS_BULK_PATH = "/leads/bulk";
-/** The largest `POST /leads/bulk` body: 500 leads of about 2 KiB each. */
-export const MAX_BULK_LEADS_BODY_BYTES = 1024 * 1024;
-/** The media types `PATCH /leads/{lead_id}` takes: a JSON merge patch (RFC 7396), or plain JSON read as one. */
-export const LEAD_PATCH_MEDIA_TYPES = ["application/merge-patch+json", "application/json"] as const;
-
-/** `POST /leads/bulk`: 1–500 leads, each read as `POST /leads` reads its body. */
-export const newLeadsBody = z.object(
-  {
-    leads: z
-      .array(z.unknown(), {
-        error: (issue) => (issue.input === undefined ? "leads is required" : "leads must be an array"),
-      })
-      .check(
-        z.minLength(1, { error: "leads must hold at least one lead" }),
-        z.maxLength(MAX_BULK_NEW_LEADS, { error: `leads must hold at most ${MAX_BULK_NEW_LEADS} leads` }),
-      ),
-  },
-  { error: "The body must be a JSON object" },
-);
 
 export interface LeadWritesDeps {
   intake: LeadIntakeStore;
@@ -51,17 +41,6 @@ export interface LeadWritesDeps {
 
 /** The headers every answer carrying a lead has: where it lives, and its validator. */
 const leadHeaders = (lead: LeadView) => ({ Location: `${LEADS_PATH}/${lead.id}`, ETag: leadETag(lead.version) });
-
-/** One item of a bulk answer, from the outcome the single create would have had. */
-export function toBulkLeadItem(index: number, outcome: NewLeadOutcome | ApiError) {
-  if (outcome instanceof ApiError || (outcome.kind !== "created" && outcome.kind !== "replayed")) {
-    const error = outcome instanceof ApiError ? outcome : leadRefusalError(outcome);
-    // The single create's problem body; the request id is the call's, in its X-Request-Id.
-    const { request_id: _, ...problem } = problemBody(error, "");
-    return { index, status: error.status, problem };
-  }
-  return { index, status: outcome.kind === "created" ? 201 : 200, lead: toLeadBody(outcome.lead) };
-}
 
 /**
  * The lead writes: `POST /leads`, `POST /leads/bulk` and `PATCH /leads/{lead_id}`.
@@ -174,3 +153,10 @@ function repeatedExternalIds(items: readonly unknown[]) {
     throw new ApiError("validation_error", "The request body is not valid.", { extensions: { errors } });
   }
 }
+
+/** `POST /leads` and `POST /leads/bulk`, as /openapi.json documents them (the `PATCH` is on `GET /leads/{lead_id}`'s path, in `leadsContract`). */
+export const leadWritesContract = (): RouteContract => ({
+  tag: "Leads",
+  schemas: leadWriteSchemas(),
+  paths: leadWritePaths(),
+});

@@ -7,11 +7,23 @@ import type { SecretBox } from "../../webhooks/secrets";
 import { generateSecret } from "../../webhooks/sign";
 import type { EndpointRow, WebhookStore } from "../../webhooks/store";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
+import type { RouteContract } from "../openapi/contract";
+import { header, ref } from "../openapi/parts";
+import { type DocumentedProblem, jsonBody, jsonResponse } from "../openapi/responses";
 import { ApiError } from "../problem";
 import { endpointNotFound } from "../refusals";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
-import { accepted, credentialOf, requireWebhooksScope } from "../webhook-scope";
+import {
+  accepted,
+  credentialOf,
+  idParameter,
+  requireWebhooksScope,
+  tooLargeProblem,
+  webhooksBodyProblems,
+  webhooksProblems,
+  webhooksSecurity,
+} from "../webhook-scope";
 
 export const WEBHOOK_ENDPOINTS_PATH = "/webhook-endpoints";
 /** After a rotation the old secret keeps signing this long, so receivers can switch without losing events. */
@@ -168,4 +180,127 @@ export function webhookEndpointsRoutes({
       if (!rotated) throw endpointNotFound();
       return c.json({ secret }, 200);
     });
+}
+
+/** The shapes of the answers; each component stands alone in the document (no $ref between them). */
+function endpointSchemas() {
+  const nullableText = z.nullable(z.string());
+  const fields = () => ({
+    id: z.string(),
+    url: z.string(),
+    description: nullableText,
+    event_types: z.array(z.enum(EVENT_TYPES)),
+    status: z.enum(["enabled", "disabled"]),
+  });
+  const endpoint = () => z.strictObject({ ...fields(), disabled_reason: nullableText, created_at: z.string() });
+  return {
+    endpoint: endpoint(),
+    created: z.strictObject({ ...fields(), created_at: z.string(), secret: z.string() }),
+    list: z.strictObject({ data: z.array(endpoint()) }),
+    secret: z.strictObject({ secret: z.string() }),
+  };
+}
+
+/** `/webhook-endpoints`, as /openapi.json documents it. */
+export function webhookEndpointsContract(): RouteContract {
+  const security = webhooksSecurity();
+  const endpointId = idParameter("id", "The endpoint's id.");
+  const ok = (description: string, schema: string) =>
+    jsonResponse(description, ref(schema), { headers: { "X-Request-Id": header("XRequestId") } });
+  const missing: DocumentedProblem = [
+    "webhook_endpoint_not_found",
+    "No webhook endpoint with this id exists for the financial entity.",
+  ];
+  const schemas = endpointSchemas();
+  return {
+    tag: "Webhooks",
+    schemas: {
+      CreateWebhookEndpointRequest: {
+        schema: createEndpointBody(false),
+        description:
+          "`url` must be https, with no user-info, and not point to localhost or a private, loopback, link-local, unique-local, CGNAT or unspecified address.",
+      },
+      UpdateWebhookEndpointRequest: {
+        schema: updateEndpointBody(false),
+        description: "Any of the fields. Re-enabling an endpoint resumes its pending deliveries.",
+      },
+      WebhookEndpoint: {
+        schema: schemas.endpoint,
+        description:
+          "A destination for the entity's events. Its secret is never shown again after creation or rotation.",
+      },
+      WebhookEndpointCreated: {
+        schema: schemas.created,
+        description: "The new endpoint and its signing secret (`whsec_` + base64 of 32 bytes), shown only here.",
+      },
+      WebhookEndpointList: { schema: schemas.list },
+      WebhookSecret: {
+        schema: schemas.secret,
+        description: "The new signing secret; for 24 h deliveries carry signatures with both the old and the new one.",
+      },
+    },
+    paths: {
+      [WEBHOOK_ENDPOINTS_PATH]: {
+        post: {
+          operationId: "createWebhookEndpoint",
+          summary: "Register a webhook endpoint for the entity's events",
+          description:
+            "Deliveries are signed with Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`). The secret is in this answer only.",
+          security,
+          requestBody: jsonBody("CreateWebhookEndpointRequest", {
+            url: "https://crm.example.com/hooks/leads",
+            description: "CRM",
+            event_types: ["lead.converted"],
+          }),
+          responses: {
+            201: ok("The endpoint, with its secret.", "WebhookEndpointCreated"),
+            ...webhooksBodyProblems([["financial_entity_not_found", "No financial entity exists with this id."]]),
+          },
+        },
+        get: {
+          operationId: "listWebhookEndpoints",
+          summary: "List the entity's webhook endpoints",
+          security,
+          responses: { 200: ok("The endpoints, without secrets.", "WebhookEndpointList"), ...webhooksProblems() },
+        },
+      },
+      [`${WEBHOOK_ENDPOINTS_PATH}/{id}`]: {
+        parameters: [endpointId],
+        get: {
+          operationId: "getWebhookEndpoint",
+          summary: "Read one endpoint",
+          security,
+          responses: { 200: ok("The endpoint.", "WebhookEndpoint"), ...webhooksProblems([missing]) },
+        },
+        patch: {
+          operationId: "updateWebhookEndpoint",
+          summary: "Change an endpoint; enable or disable it",
+          security,
+          requestBody: jsonBody("UpdateWebhookEndpointRequest", { status: "enabled" }),
+          responses: { 200: ok("The endpoint.", "WebhookEndpoint"), ...webhooksBodyProblems([missing]) },
+        },
+        delete: {
+          operationId: "deleteWebhookEndpoint",
+          summary: "Delete an endpoint; nothing more is delivered to it",
+          security,
+          responses: {
+            204: { description: "Deleted.", headers: { "X-Request-Id": header("XRequestId") } },
+            ...webhooksProblems([missing]),
+          },
+        },
+      },
+      [`${WEBHOOK_ENDPOINTS_PATH}/{id}/rotate-secret`]: {
+        parameters: [endpointId],
+        post: {
+          operationId: "rotateWebhookSecret",
+          summary: "Replace the endpoint's secret; the old one keeps signing for 24 h",
+          security,
+          responses: {
+            200: ok("The new secret, shown only here.", "WebhookSecret"),
+            ...webhooksProblems([missing, tooLargeProblem]),
+          },
+        },
+      },
+    },
+  };
 }
