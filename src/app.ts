@@ -9,6 +9,7 @@ import { createConversionStore } from "./db/conversion-store";
 import { createAssignmentStore } from "./db/lead-assignment-store";
 import { createLeadChangeStore } from "./db/lead-change-store";
 import { createLeadIntakeStore } from "./db/lead-intake-store";
+import { createListStore } from "./db/list-store";
 import { createReadStore } from "./db/read-store";
 import type { ConversionStore } from "./domain/conversion";
 import type { Announce } from "./http/announce";
@@ -31,6 +32,7 @@ import { healthRoutes } from "./http/routes/health";
 import { leadAssignmentRoutes } from "./http/routes/lead-assignment";
 import { leadWritesRoutes } from "./http/routes/lead-writes";
 import { leadsRoute } from "./http/routes/leads";
+import { listRoutes } from "./http/routes/lists";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
 import { turnLeadsIntoClientsRoute } from "./http/routes/turn-leads-into-clients";
 import { usersRoute } from "./http/routes/users";
@@ -164,6 +166,14 @@ export function createApp({
         changes: createLeadChangeStore(db, { timeoutMs: databaseTimeoutMs }),
         verifyToken,
         announce,
+        requests: rateLimits.requests,
+      }),
+    )
+    .route(
+      "/",
+      listRoutes({
+        store: createListStore(db, { timeoutMs: databaseTimeoutMs }),
+        verifyToken,
         requests: rateLimits.requests,
       }),
     )

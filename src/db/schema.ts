@@ -86,7 +86,7 @@ export const leads = sqliteTable(
     /** SHA-256 of the create request as normalized, so a retry with the same `external_id` can tell a replay from a conflict. */
     createDigest: text("create_digest"),
     /**
-     * Bumped by every change to the row, by a trigger (migrations/0005), whoever writes it:
+     * Bumped by every change to the row, by a trigger (migrations/0006), whoever writes it:
      * the lead's `ETag` is made from it.
      */
     version: integer().notNull().default(1),
@@ -106,8 +106,11 @@ export const leads = sqliteTable(
     uniqueIndex("leads_created_by_external_id_uq")
       .on(t.createdBy, t.externalId)
       .where(sql`${t.externalId} is not null`),
-    // The NIT dedupe of lead intake: unconverted leads of one ecosystem by key.
-    index("leads_ecosystem_nit_key_idx").on(t.ecosystemId, t.nitKey),
+    // GET /leads: the pool (financial_entity_id NULL) and an entity's own leads are ranges of these, in page order.
+    index("leads_list_idx").on(t.ecosystemId, t.financialEntityId, t.createdAt, t.id),
+    index("leads_list_status_idx").on(t.ecosystemId, t.financialEntityId, t.status, t.createdAt, t.id),
+    // Also the NIT dedupe of lead intake (unconverted leads of one ecosystem by key): its first two columns.
+    index("leads_list_nit_idx").on(t.ecosystemId, t.nitKey, t.financialEntityId, t.createdAt, t.id),
     check("leads_conversion_ck", sql`(${t.convertedClientId} is null) = (${t.convertedAt} is null)`),
   ],
 );
@@ -145,6 +148,9 @@ export const clients = sqliteTable(
     }),
     uniqueIndex("clients_lead_uq").on(t.leadId),
     uniqueIndex("clients_entity_nit_uq").on(t.financialEntityId, t.nitKey).where(sql`${t.nitKey} <> ''`),
+    // GET /users, in page order; by email compared case-insensitively.
+    index("clients_list_idx").on(t.financialEntityId, t.createdAt, t.id),
+    index("clients_list_email_idx").on(t.financialEntityId, sql`lower(${t.email})`, t.createdAt, t.id),
   ],
 );
 

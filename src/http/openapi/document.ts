@@ -9,6 +9,7 @@ import { healthContract } from "../routes/health";
 import { leadAssignmentContract } from "../routes/lead-assignment";
 import { leadWritesContract } from "../routes/lead-writes";
 import { leadsContract } from "../routes/leads";
+import { leadListContract, userListContract } from "../routes/lists";
 import { turnLeadIntoClientContract } from "../routes/turn-lead-into-client";
 import { turnLeadsIntoClientsContract } from "../routes/turn-leads-into-clients";
 import { usersContract } from "../routes/users";
@@ -25,9 +26,11 @@ import { sharedSchemas } from "./schemas";
 const CONTRACTS: (() => RouteContract)[] = [
   turnLeadIntoClientContract,
   turnLeadsIntoClientsContract,
+  leadListContract,
   leadsContract,
   leadWritesContract,
   leadAssignmentContract,
+  userListContract,
   usersContract,
   webhookEndpointsContract,
   eventsContract,
@@ -132,8 +135,17 @@ export function buildOpenApiDocument(version: string) {
   const schemas: Record<string, SchemaComponent> = sharedSchemas();
   for (const contract of contracts) {
     for (const [path, item] of Object.entries(contract.paths)) {
-      if (path in paths) throw new Error(`${path} is declared by two route contracts`);
-      paths[path] = tagged(item, contract.tag);
+      // Two modules may share a path (GET /leads lists, POST /leads creates), never an operation.
+      const existing = paths[path];
+      const added = tagged(item, contract.tag);
+      if (existing) {
+        for (const method of METHODS) {
+          if (existing[method] && added[method])
+            throw new Error(`${method} ${path} is declared by two route contracts`);
+        }
+        if (existing.parameters && added.parameters) throw new Error(`${path} has parameters from two route contracts`);
+      }
+      paths[path] = { ...existing, ...added };
     }
     for (const [id, component] of Object.entries(contract.schemas ?? {})) {
       if (id in schemas) throw new Error(`the component schema ${id} is declared twice`);
@@ -157,7 +169,7 @@ export function buildOpenApiDocument(version: string) {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: `An integration key (\`lck_…\`, created with \`POST /api-keys\`; accepted wherever a token is, except key management), or a JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include \`${CONVERT_SCOPE}\` to convert, and \`webhooks:manage\` for webhook endpoints and events; \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
+          description: `An integration key (\`lck_…\`, created with \`POST /api-keys\`; accepted wherever a token is, except key management), or a JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include \`${CONVERT_SCOPE}\` to convert, \`webhooks:manage\` for webhook endpoints and redelivery, and \`events:read\` to read events and their deliveries; \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
         },
       },
       headers: componentHeaders(),

@@ -20,7 +20,8 @@ import {
 } from "../lead-fields";
 import { leadRefusalError, toBulkLeadItem } from "../lead-problems";
 import type { RouteContract } from "../openapi/contract";
-import { leadWritePaths, leadWriteSchemas } from "../openapi/lead-writes";
+import { leadPatchOperation, leadWritePaths, leadWriteSchemas } from "../openapi/lead-writes";
+import { pathParameter } from "../openapi/responses";
 import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
@@ -154,9 +155,12 @@ function repeatedExternalIds(items: readonly unknown[]) {
   }
 }
 
-/** `POST /leads` and `POST /leads/bulk`, as /openapi.json documents them (the `PATCH` is on `GET /leads/{lead_id}`'s path, in `leadsContract`). */
+/** `POST /leads`, `POST /leads/bulk` and `PATCH /leads/{lead_id}`, as /openapi.json documents them. */
 export const leadWritesContract = (): RouteContract => ({
   tag: "Leads",
   schemas: leadWriteSchemas(),
-  paths: leadWritePaths(),
+  paths: {
+    ...leadWritePaths(),
+    "/leads/{lead_id}": { patch: leadPatchOperation(pathParameter("lead_id", "The lead's id, in any letter case.")) },
+  },
 });

@@ -14,7 +14,6 @@ import { leadETag, noneMatchHits } from "../etag";
 import { toLeadBody } from "../lead-body";
 import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_LEAD } from "../openapi/examples";
-import { leadPatchOperation } from "../openapi/lead-writes";
 import { header, problem, ref } from "../openapi/parts";
 import { commonHeaders, jsonResponse, pathParameter, problemResponse, readResponses } from "../openapi/responses";
 import { leadBodySchema } from "../openapi/schemas";
@@ -69,7 +68,7 @@ export function leadsRoute({ reader, verifyToken, requests }: LeadsRouteDeps) {
   });
 }
 
-/** `GET /leads/{lead_id}` (and the `PATCH` that shares its path), as /openapi.json documents it. */
+/** `GET /leads/{lead_id}`, as /openapi.json documents it. */
 export const leadsContract = (): RouteContract => ({
   tag: "Leads",
   schemas: {
@@ -137,7 +136,6 @@ export const leadsContract = (): RouteContract => ({
           ...readResponses(LEADS_READ_SCOPE, "GET, HEAD, PATCH"),
         },
       },
-      patch: leadPatchOperation(pathParameter("lead_id", "The lead's id, in any letter case.")),
     },
   },
 });

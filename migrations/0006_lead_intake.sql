@@ -11,3 +11,4 @@ CREATE TRIGGER `leads_version_bump` AFTER UPDATE ON `leads` FOR EACH ROW WHEN NE
 BEGIN
   UPDATE `leads` SET `version` = OLD.`version` + 1 WHERE `id` = NEW.`id`;
 END;
+
