@@ -9,8 +9,8 @@ import type { LeadView } from "../domain/read-lead";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
 import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
+import { jsonObjectOf, LEAD_SHAPE, leadColumnsOf } from "./columns";
 import { callDatabase } from "./errors";
-import { leadColumnsOf, leadJsonOf } from "./lead-columns";
 import {
   insertDeliveriesOfThisCall,
   leadEventBody,
@@ -128,7 +128,7 @@ function changeStatements(db: Database, command: LeadChangeCommand) {
   const updateLead = sql`update ${l} set ${sql.join(sets, sql`, `)}
     where ${l.id} = ${command.leadId} and exists (select 1 from ${webhookEvents} where ${ofThisCall(prefix)})`;
   const fillEvent = sql`update ${webhookEvents} set "payload" = json_set("payload", '$.data.lead',
-      json((select ${leadJsonOf(l)} from ${l} where ${l.id} = ${command.leadId})))
+      json((select ${jsonObjectOf(LEAD_SHAPE)} from ${l} where ${l.id} = ${command.leadId})))
     where ${ofThisCall(prefix)}`;
 
   const readBack = db

@@ -14,8 +14,8 @@ import type { LeadView } from "../domain/read-lead";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
 import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
+import { jsonObjectOf, LEAD_SHAPE, leadColumnsOf } from "./columns";
 import { callDatabase } from "./errors";
-import { leadColumnsOf, leadJsonOf } from "./lead-columns";
 import {
   insertDeliveriesOfThisCall,
   leadEventBody,
@@ -118,7 +118,7 @@ function intakeStatements(db: Database, call: LeadIntakeCall) {
   const made = sql`${items} as "item" join ${l} on ${l.id} = ${member("item", "lead_id")}`;
   const event = (recipient: SQL) =>
     sql`${newEventId(call.eventIdPrefix)}, ${recipient}, ${LEAD_CREATED}, ${leadEventBody(LEAD_CREATED, {
-      lead: leadJsonOf(l),
+      lead: jsonObjectOf(LEAD_SHAPE),
       financialEntityId: sql`${l.createdBy}`,
       requestId: call.requestId,
       at: call.at,

@@ -5,36 +5,10 @@ import type { ClientReader } from "../domain/read-client";
 import type { LeadLookup, LeadReader } from "../domain/read-lead";
 import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
+import { clientColumns, leadColumns } from "./columns";
 import { callDatabase } from "./errors";
-import { leadColumnsOf } from "./lead-columns";
 import { clients, financialEntities, leads } from "./schema";
-import { jsonArrayOrEmpty, jsonObjectOrEmpty, numberOrNull, StoredValueError } from "./stored-values";
-
-/** A client row as the domain's {@link Client}, stored values normalized to what the body promises. */
-export const clientColumns = {
-  id: clients.id,
-  financialEntityId: clients.financialEntityId,
-  ecosystemId: clients.ecosystemId,
-  image: clients.image,
-  name: clients.name,
-  lastname: clients.lastname,
-  businessName: clients.businessName,
-  quota: numberOrNull(clients.quota),
-  status: clients.status,
-  phone: clients.phone,
-  email: clients.email,
-  nit: clients.nit,
-  address: clients.address,
-  history: jsonArrayOrEmpty(clients.history).mapWith(clients.history),
-  score: numberOrNull(clients.score),
-  paymentData: jsonObjectOrEmpty(clients.paymentData).mapWith(clients.paymentData),
-  apnToken: clients.apnToken,
-  businessEntity: clients.businessEntity,
-  additionalData: jsonObjectOrEmpty(clients.additionalData).mapWith(clients.additionalData),
-};
-
-/** A lead row as the domain's `LeadView` (with its `version`): the one declaration in `lead-columns.ts`. */
-export const leadColumns = leadColumnsOf(leads);
+import { StoredValueError } from "./stored-values";
 
 async function decoded<T>(read: () => Promise<T>): Promise<T> {
   try {

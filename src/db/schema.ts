@@ -86,7 +86,7 @@ export const leads = sqliteTable(
     /** SHA-256 of the create request as normalized, so a retry with the same `external_id` can tell a replay from a conflict. */
     createDigest: text("create_digest"),
     /**
-     * Bumped by every change to the row, by a trigger (migrations/0006), whoever writes it:
+     * Bumped by every change to the row, by a trigger (migrations/0007), whoever writes it:
      * the lead's `ETag` is made from it.
      */
     version: integer().notNull().default(1),
@@ -152,6 +152,20 @@ export const clients = sqliteTable(
     index("clients_list_idx").on(t.financialEntityId, t.createdAt, t.id),
     index("clients_list_email_idx").on(t.financialEntityId, sql`lower(${t.email})`, t.createdAt, t.id),
   ],
+);
+
+/**
+ * One row: the version of the NIT key rule (`NIT_KEY_RULE_VERSION`,
+ * src/domain/nit-key.ts) the stored keys were computed with. The migrate
+ * runner recomputes every key when it is older than the code's rule.
+ */
+export const nitKeyRule = sqliteTable(
+  "nit_key_rule",
+  {
+    id: integer().primaryKey(),
+    version: integer().notNull(),
+  },
+  (t) => [check("nit_key_rule_one_row", sql`${t.id} = 1`)],
 );
 
 /** One row per conversion: who converted which lead into which client, and when. */

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { type LeadProfile, MAX_BULK_NEW_LEADS, type NewLead, type OpenLeadStatus } from "../domain/lead-intake";
+import { nitCheckDigitMessage, nitCheckDigitProblem } from "../domain/nit-key";
 
 /** A text field's longest value, in characters (code points). */
 export const MAX_LEAD_TEXT_CHARS = 1_000;
@@ -28,21 +29,33 @@ function isSafeJson(value: unknown, depth = 0): boolean {
   return Object.entries(value).every(([key, member]) => !LONE_SURROGATE.test(key) && isSafeJson(member, depth + 1));
 }
 
+/** What every text field must be: at most 1,000 characters, no NUL, well-formed Unicode. */
+const textChecks = (field: string) => [
+  z.refine<string>((value) => [...value].length <= MAX_LEAD_TEXT_CHARS, {
+    error: `${field} must be at most ${MAX_LEAD_TEXT_CHARS} characters`,
+  }),
+  // The embedded engine reads text only up to a NUL: text holding one would come back cut short.
+  z.refine<string>((value) => !value.includes("\u0000"), {
+    error: `${field} must not contain a NUL character (U+0000)`,
+  }),
+  z.refine<string>((value) => !LONE_SURROGATE.test(value), {
+    error: `${field} must be well-formed Unicode (no lone surrogate)`,
+  }),
+];
+
 const textField = (field: string) =>
-  z.nullable(
-    z.string({ error: `${field} must be a string or null` }).check(
-      z.refine((value: string) => [...value].length <= MAX_LEAD_TEXT_CHARS, {
-        error: `${field} must be at most ${MAX_LEAD_TEXT_CHARS} characters`,
-      }),
-      // The embedded engine reads text only up to a NUL: text holding one would come back cut short.
-      z.refine((value: string) => !value.includes("\u0000"), {
-        error: `${field} must not contain a NUL character (U+0000)`,
-      }),
-      z.refine((value: string) => !LONE_SURROGATE.test(value), {
-        error: `${field} must be well-formed Unicode (no lone surrogate)`,
-      }),
-    ),
-  );
+  z.nullable(z.string({ error: `${field} must be a string or null` }).check(...textChecks(field)));
+
+/** A NIT: text, and when written with a DV after a dash, the right one (`nit.md`: a wrong DV is refused at intake). */
+const nitField = z.nullable(
+  z.string({ error: "nit must be a string or null" }).check(
+    ...textChecks("nit"),
+    z.superRefine((nit: string, ctx) => {
+      const problem = nitCheckDigitProblem(nit);
+      if (problem !== null) ctx.issues.push({ code: "custom", message: nitCheckDigitMessage(problem), input: nit });
+    }),
+  ),
+);
 
 /** A number, or a string that is one (as the loader takes them). */
 const numberField = (field: string) =>
@@ -81,7 +94,7 @@ const profileFields = {
   quota: z.optional(numberField("quota")),
   phone: z.optional(textField("phone")),
   email: z.optional(textField("email")),
-  nit: z.optional(textField("nit")),
+  nit: z.optional(nitField),
   address: z.optional(textField("address")),
   history: z.optional(arrayField("history")),
   score: z.optional(numberField("score")),

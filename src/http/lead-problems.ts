@@ -2,7 +2,7 @@ import type { LeadChangeOutcome } from "../domain/change-lead";
 import type { LeadIntakeRefusal, NewLeadOutcome } from "../domain/lead-intake";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
 import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "./auth";
-import { toLeadBody } from "./lead-body";
+import { toLeadBody } from "./bodies";
 import { ApiError, problemBody } from "./problem";
 
 /** Every refusal of the lead writes, by its kind. */

@@ -6,9 +6,9 @@ import { createLeads, type LeadIntakeStore } from "../../domain/lead-intake";
 import type { LeadView } from "../../domain/read-lead";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, spendBudget, type TokenVerifier } from "../auth";
+import { toLeadBody } from "../bodies";
 import { ifMatchPrecondition, leadETag } from "../etag";
 import { executionContextOf } from "../execution-context";
-import { toLeadBody } from "../lead-body";
 import {
   LEAD_PATCH_MEDIA_TYPES,
   leadPatchBody,

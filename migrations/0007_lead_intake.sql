@@ -4,7 +4,6 @@ ALTER TABLE `leads` ADD `create_digest` text;--> statement-breakpoint
 ALTER TABLE `leads` ADD `version` integer DEFAULT 1 NOT NULL;--> statement-breakpoint
 ALTER TABLE `leads` ADD `updated_at` text;--> statement-breakpoint
 CREATE UNIQUE INDEX `leads_created_by_external_id_uq` ON `leads` (`created_by`,`external_id`) WHERE "leads"."external_id" is not null;--> statement-breakpoint
-CREATE INDEX `leads_ecosystem_nit_key_idx` ON `leads` (`ecosystem_id`,`nit_key`);--> statement-breakpoint
 -- Every change to a lead, by this service or any other writer, gives it a new version: its ETag changes with it.
 -- A writer that sets the version itself (PATCH /leads/{id}) is left alone.
 CREATE TRIGGER `leads_version_bump` AFTER UPDATE ON `leads` FOR EACH ROW WHEN NEW.`version` = OLD.`version`
