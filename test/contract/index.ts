@@ -5,6 +5,7 @@ import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
 import { link, linkRoundTrips } from "./link";
+import { listRoundTrips, lists } from "./lists";
 import { races } from "./races";
 import { readRoundTrips, reads } from "./reads";
 import { refusals } from "./refusals";
@@ -28,6 +29,8 @@ export const CONTRACT = [
   linkRoundTrips,
   assignment,
   assignmentRoundTrips,
+  lists,
+  listRoundTrips,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
@@ -42,4 +45,5 @@ export const CONTRACT_WITHOUT_COUNTS = [
   bulkConversion,
   link,
   assignment,
+  lists,
 ];

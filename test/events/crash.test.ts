@@ -23,7 +23,7 @@ describe("conversion events — crash of the Node entry", () => {
     try {
       const entity = await givenEntity(database.db);
       const leadIds = await givenManyLeads(database.db, entity.ecosystemId, 20);
-      const token = await tokenFor(entity.id, { scope: "leads:convert webhooks:manage" });
+      const token = await tokenFor(entity.id, { scope: "leads:convert webhooks:manage events:read" });
       // Ten attempts a second apart: none is exhausted before the receiver recovers.
       const env = {
         TURSO_DATABASE_URL: database.url,

@@ -5,7 +5,7 @@ import { tokenFor } from "../support/tokens";
 import { type Receiver, startReceiver, verifyWith } from "./receiver";
 import { type EventsTarget, json, register } from "./suite";
 
-const SCOPES = "leads:write leads:read webhooks:manage";
+const SCOPES = "leads:write leads:read webhooks:manage events:read";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

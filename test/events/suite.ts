@@ -16,7 +16,7 @@ export interface EventsTarget {
   close(): Promise<void>;
 }
 
-const SCOPES = "leads:convert webhooks:manage";
+const SCOPES = "leads:convert webhooks:manage events:read";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An entity with a token that may convert and manage webhooks, and a receiver registered for its events. */

@@ -341,7 +341,7 @@ describe("integration keys on key management — refused without the database", 
 
   it("a key on the webhook endpoints and events API is judged by the request's own database request (not refused up front)", async () => {
     const entity = await givenEntity(database.db);
-    const manager = await givenApiKey(database.db, entity.id, { scopes: ["webhooks:manage"] });
+    const manager = await givenApiKey(database.db, entity.id, { scopes: ["webhooks:manage", "events:read"] });
     const converter = await givenApiKey(database.db, entity.id, { scopes: ["leads:convert"] });
     for (const [method, path] of [
       ["GET", "/webhook-endpoints"],

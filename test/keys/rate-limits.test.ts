@@ -264,7 +264,7 @@ describe("rate limits in the app", () => {
   it("the webhook endpoints and events API spend the same other budget", async () => {
     freshApp({ conversions: 5, requests: 2 });
     const entity = await givenEntity(database.db);
-    const jwt = await tokenFor(entity.id, { scope: "webhooks:manage keys:manage" });
+    const jwt = await tokenFor(entity.id, { scope: "webhooks:manage events:read keys:manage" });
     const get = (path: string) => app.request(path, { headers: { Authorization: `Bearer ${jwt}` } });
     expect((await get("/webhook-endpoints")).status).toBe(200);
     expect((await get("/events")).status).toBe(200);

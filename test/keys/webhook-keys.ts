@@ -160,10 +160,10 @@ export const webhookKeys = (target: () => WebhookKeysTarget) =>
       });
     });
 
-    it("a key with webhooks:manage lists events and their deliveries and redelivers — one database request each", async () => {
+    it("a key with webhooks:manage and events:read lists events and their deliveries and redelivers — one database request each", async () => {
       const db = target().db;
       const { entity, lead } = await givenConvertibleLead(db);
-      const key = await givenApiKey(db, entity.id, { scopes: ["leads:convert", ...MANAGE] });
+      const key = await givenApiKey(db, entity.id, { scopes: ["leads:convert", ...MANAGE, "events:read"] });
       const endpointId = await givenEndpoint(db, entity.id);
       const eventId = await givenEvent(target(), entity.id, lead.id, endpointId);
 
@@ -273,7 +273,8 @@ export const webhookKeys = (target: () => WebhookKeysTarget) =>
         const answer = await measure(path, send(method, key.key, body));
         expect({ method, path, ...result(answer) }).toEqual({ method, path, status: 403, round_trips: 1 });
         expect(answer.body.code).toBe("insufficient_scope");
-        expect(answer.res.headers.get("www-authenticate")).toMatch(/scope="webhooks:manage"/);
+        const scope = path === "/events" ? "events:read" : "webhooks:manage";
+        expect(answer.res.headers.get("www-authenticate")).toContain(`scope="${scope}"`);
       }
       expect(await endpointRow(db, endpointId)).toEqual(endpointBefore);
       expect(await endpointsOf(db, entity.id)).toBe(1);
@@ -284,7 +285,7 @@ export const webhookKeys = (target: () => WebhookKeysTarget) =>
       const db = target().db;
       const mine = await givenEntity(db);
       const { entity: theirs, lead } = await givenConvertibleLead(db);
-      const key = await givenApiKey(db, mine.id, { scopes: MANAGE });
+      const key = await givenApiKey(db, mine.id, { scopes: [...MANAGE, "events:read"] });
       const endpointId = await givenEndpoint(db, theirs.id);
       const eventId = await givenEvent(target(), theirs.id, lead.id, endpointId);
       const endpointBefore = await endpointRow(db, endpointId);

@@ -8,6 +8,7 @@ import { eventsContract } from "../routes/events";
 import { healthContract } from "../routes/health";
 import { leadAssignmentContract } from "../routes/lead-assignment";
 import { leadsContract } from "../routes/leads";
+import { leadListContract, userListContract } from "../routes/lists";
 import { turnLeadIntoClientContract } from "../routes/turn-lead-into-client";
 import { turnLeadsIntoClientsContract } from "../routes/turn-leads-into-clients";
 import { usersContract } from "../routes/users";
@@ -24,8 +25,10 @@ import { sharedSchemas } from "./schemas";
 const CONTRACTS: (() => RouteContract)[] = [
   turnLeadIntoClientContract,
   turnLeadsIntoClientsContract,
+  leadListContract,
   leadsContract,
   leadAssignmentContract,
+  userListContract,
   usersContract,
   webhookEndpointsContract,
   eventsContract,
@@ -153,7 +156,7 @@ export function buildOpenApiDocument(version: string) {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: `An integration key (\`lck_…\`, created with \`POST /api-keys\`; accepted wherever a token is, except key management), or a JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include \`${CONVERT_SCOPE}\` to convert, and \`webhooks:manage\` for webhook endpoints and events; \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
+          description: `An integration key (\`lck_…\`, created with \`POST /api-keys\`; accepted wherever a token is, except key management), or a JWT (HS256 with the shared secret; RS256/ES256 from your identity provider when a JWKS is configured). It must carry \`exp\`; it acts for the entity in \`financial_entity_id\`, or else \`sub\`; its \`scope\` claim, or else \`scp\` (a space-separated string or an array), must include \`${CONVERT_SCOPE}\` to convert, \`webhooks:manage\` for webhook endpoints and redelivery, and \`events:read\` to read events and their deliveries; \`typ\` may be absent, \`JWT\` or \`at+jwt\`. Realm: \`${AUTH_REALM}\`.`,
         },
       },
       headers: componentHeaders(),

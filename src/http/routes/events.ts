@@ -2,6 +2,7 @@ import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import { EVENT_TYPES } from "../../domain/events";
+import { EVENTS_READ_SCOPE } from "../../domain/scopes";
 import type { WebhookStore } from "../../webhooks/store";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
@@ -63,17 +64,19 @@ export interface EventsDeps {
  */
 export function eventsRoutes({ store, verifyToken, announce, requests }: EventsDeps) {
   const auth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope()] as const;
+  // The log and its attempts carry every converted client's data: they need `events:read`, not `webhooks:manage`.
+  const readAuth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope(EVENTS_READ_SCOPE)] as const;
   return new Hono<AppEnv>()
     .get(
       EVENTS_PATH,
-      ...auth,
+      ...readAuth,
       zValidator("query", eventsQuery, (result) => {
         if (!result.success) throw invalid(result.error.issues, "query");
       }),
       async (c) => {
         const { after, limit = 50 } = c.req.valid("query");
         const who = credentialOf(c);
-        const page = accepted(who, await store.eventsAfter(who, after, limit));
+        const page = accepted(who, await store.eventsAfter(who, after, limit), EVENTS_READ_SCOPE);
         if (page === null) {
           throw new ApiError("validation_error", "The query is not valid.", {
             extensions: { errors: [{ path: "after", message: "after must be the id of one of your events" }] },
@@ -83,9 +86,9 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
         return c.json({ data, next_after: page.more ? (data.at(-1)?.id ?? null) : null }, 200);
       },
     )
-    .get(`${EVENTS_PATH}/:id/deliveries`, ...auth, async (c) => {
+    .get(`${EVENTS_PATH}/:id/deliveries`, ...readAuth, async (c) => {
       const who = credentialOf(c);
-      const attempts = accepted(who, await store.attemptsFor(who, c.req.param("id")));
+      const attempts = accepted(who, await store.attemptsFor(who, c.req.param("id")), EVENTS_READ_SCOPE);
       if (attempts === null) throw eventNotFound();
       return c.json(
         {
@@ -182,6 +185,8 @@ function eventSchemas() {
 /** `/events`, as /openapi.json documents it. */
 export function eventsContract(): RouteContract {
   const security = webhooksSecurity();
+  // The log and its attempts carry every converted client's data: their own scope.
+  const readSecurity = webhooksSecurity(EVENTS_READ_SCOPE);
   const eventId = idParameter("id", "The event's id (the `webhook-id` of its deliveries).");
   const ok = (description: string, schema: string) =>
     jsonResponse(description, ref(schema), { headers: { "X-Request-Id": header("XRequestId") } });
@@ -218,7 +223,7 @@ export function eventsContract(): RouteContract {
         get: {
           operationId: "listEvents",
           summary: "The entity's events, oldest first (reconcile after downtime)",
-          security,
+          security: readSecurity,
           parameters: [
             {
               name: "after",
@@ -237,7 +242,7 @@ export function eventsContract(): RouteContract {
           ],
           responses: {
             200: ok("A page of events.", "EventList"),
-            ...webhooksProblems([["validation_error", "The query is not valid."]]),
+            ...webhooksProblems([["validation_error", "The query is not valid."]], EVENTS_READ_SCOPE),
           },
         },
       },
@@ -246,10 +251,10 @@ export function eventsContract(): RouteContract {
         get: {
           operationId: "listEventDeliveries",
           summary: "Every delivery attempt of an event",
-          security,
+          security: readSecurity,
           responses: {
             200: ok("The attempts, oldest first.", "DeliveryAttemptList"),
-            ...webhooksProblems([eventMissing]),
+            ...webhooksProblems([eventMissing], EVENTS_READ_SCOPE),
           },
         },
       },

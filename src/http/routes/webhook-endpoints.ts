@@ -1,7 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
-import { DEFAULT_EVENT_TYPES, EVENT_TYPES } from "../../domain/events";
+import { DEFAULT_EVENT_TYPES, EVENT_TYPES, MAX_ENDPOINTS_PER_ENTITY } from "../../domain/events";
 import { destinationProblem } from "../../webhooks/destination";
 import type { SecretBox } from "../../webhooks/secrets";
 import { generateSecret } from "../../webhooks/sign";
@@ -114,7 +114,7 @@ export function webhookEndpointsRoutes({
         const id = crypto.randomUUID();
         const secret = generateSecret();
         const who = credentialOf(c);
-        const row = accepted(
+        const created = accepted(
           who,
           await store.createEndpoint(who, {
             id,
@@ -125,8 +125,15 @@ export function webhookEndpointsRoutes({
             at: new Date().toISOString(),
           }),
         );
-        if (row === null) throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
-        const { disabled_reason: _, ...shown } = toEndpointBody(row);
+        if (created.kind === "no_entity")
+          throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
+        if (created.kind === "limit_reached") {
+          throw new ApiError(
+            "limit_reached",
+            `The financial entity already has ${MAX_ENDPOINTS_PER_ENTITY} webhook endpoints; delete one first.`,
+          );
+        }
+        const { disabled_reason: _, ...shown } = toEndpointBody(created.endpoint);
         return c.json({ ...shown, secret }, 201);
       },
     )
@@ -254,7 +261,13 @@ export function webhookEndpointsContract(): RouteContract {
           }),
           responses: {
             201: ok("The endpoint, with its secret.", "WebhookEndpointCreated"),
-            ...webhooksBodyProblems([["financial_entity_not_found", "No financial entity exists with this id."]]),
+            ...webhooksBodyProblems([
+              ["financial_entity_not_found", "No financial entity exists with this id."],
+              [
+                "limit_reached",
+                `The financial entity already has ${MAX_ENDPOINTS_PER_ENTITY} webhook endpoints (the most it may have); delete one first.`,
+              ],
+            ]),
           },
         },
         get: {
