@@ -4,8 +4,8 @@ import type { ApiKeySnapshot } from "../domain/api-key";
 import type { Client } from "../domain/client";
 import type { ConversionSnapshot } from "../domain/conversion";
 import type { Database } from "./client";
+import { clientColumns } from "./columns";
 import type { CommandValue, ConversionRules } from "./conversion-rules";
-import { clientColumns } from "./read-store";
 import { apiKeys, clients, financialEntities, leadConversions, leads, webhookDeliveries } from "./schema";
 import { StoredValueError } from "./stored-values";
 

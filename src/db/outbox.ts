@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { LEAD_CONVERTED } from "../domain/events";
 import type { BulkItems } from "./bulk-items";
-import { clientColumns } from "./read-store";
+import { jsonObjectOf, USER_SHAPE } from "./columns";
 import { clients, leadConversions, webhookDeliveries, webhookEndpoints, webhookEvents } from "./schema";
 
 const param = (name: "eventId" | "auditId" | "requestId" | "at") => sql.placeholder(name);
@@ -20,14 +20,8 @@ export const epochMs = (iso: unknown) => sql`cast(round((julianday(${iso}) - 244
  * it is written once and every attempt sends the same bytes.
  */
 function insertEvent(eventId: SQL | ReturnType<typeof sql.placeholder>, audits: SQL): SQL {
-  const c = clientColumns;
   // The client as the 200 body shows it: the same checked columns, so values other tools stored come out the same.
-  const user = sql`json_object(
-    '_id', ${c.id}, 'image', ${c.image}, 'name', ${c.name}, 'lastname', ${c.lastname},
-    'business_name', ${c.businessName}, 'quota', ${c.quota}, 'status', ${c.status}, 'phone', ${c.phone},
-    'email', ${c.email}, 'nit', ${c.nit}, 'address', ${c.address}, 'history', json(${c.history}),
-    'score', ${c.score}, 'payment_data', json(${c.paymentData}), 'apn_token', ${c.apnToken},
-    'ecosystem', ${c.ecosystemId}, 'business_entity', ${c.businessEntity}, 'additional_data', json(${c.additionalData}))`;
+  const user = jsonObjectOf(USER_SHAPE);
   const a = leadConversions;
   return sql`insert into ${webhookEvents} ("id", "financial_entity_id", "type", "payload", "created_at")
     select ${eventId}, ${clients.financialEntityId}, ${LEAD_CONVERTED},

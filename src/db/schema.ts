@@ -137,6 +137,20 @@ export const clients = sqliteTable(
   ],
 );
 
+/**
+ * One row: the version of the NIT key rule (`NIT_KEY_RULE_VERSION`,
+ * src/domain/nit-key.ts) the stored keys were computed with. The migrate
+ * runner recomputes every key when it is older than the code's rule.
+ */
+export const nitKeyRule = sqliteTable(
+  "nit_key_rule",
+  {
+    id: integer().primaryKey(),
+    version: integer().notNull(),
+  },
+  (t) => [check("nit_key_rule_one_row", sql`${t.id} = 1`)],
+);
+
 /** One row per conversion: who converted which lead into which client, and when. */
 export const leadConversions = sqliteTable(
   "lead_conversions",

@@ -6,6 +6,7 @@ import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
 import { link, linkRoundTrips } from "./link";
 import { listRoundTrips, lists } from "./lists";
+import { nitIdentity } from "./nit";
 import { races } from "./races";
 import { readRoundTrips, reads } from "./reads";
 import { refusals } from "./refusals";
@@ -31,6 +32,7 @@ export const CONTRACT = [
   assignmentRoundTrips,
   lists,
   listRoundTrips,
+  nitIdentity,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
@@ -46,4 +48,5 @@ export const CONTRACT_WITHOUT_COUNTS = [
   link,
   assignment,
   lists,
+  nitIdentity,
 ];

@@ -132,7 +132,7 @@ describe("stored values that do not fit", () => {
     const app = createApp({ db: database.db, auth: { secret: TEST_SECRET }, logger: logs });
     const entity = await givenEntity(database.db);
     const leadId = await givenRawLead(database.db, entity.ecosystemId, {
-      additional_data: "not json: 900.123.456-7",
+      additional_data: "not json: 900.123.456-8",
       payment_data: "[1,2]",
       quota: "abc 555 0102",
     });
@@ -167,7 +167,7 @@ describe("stored values that do not fit", () => {
     // As if the database had handed back a JSON column that does not parse.
     const tampered = {
       ...read,
-      rows: [Array.from(read.rows[0]!).map((v) => (v === "{}" ? "not json: 900.123.456-7" : v))],
+      rows: [Array.from(read.rows[0]!).map((v) => (v === "{}" ? "not json: 900.123.456-8" : v))],
     };
 
     const error = (() => {

@@ -16,7 +16,7 @@ export const EXAMPLE_USER = {
   status: "active",
   phone: "+57 300 555 0101",
   email: "laura.gomez@example.com",
-  nit: "901.234.567-1",
+  nit: "901.234.567-7",
   address: "Calle 10 # 43-12, Medellín",
   history: [],
   score: 742,

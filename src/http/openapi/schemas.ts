@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { userBodySchema } from "../bodies";
 import { PROBLEMS } from "../problem";
 
 // The wire shapes several routes answer with, described for the OpenAPI
@@ -9,73 +10,11 @@ import { PROBLEMS } from "../problem";
 // object wherever it is used, so the document refers to it by its id.
 
 const uuid = () => z.string().check(z.guid());
-const text = () => z.nullable(z.string());
-const number = () => z.nullable(z.number());
-const object = () => z.record(z.string(), z.unknown());
 
-let user: ReturnType<typeof buildUserBodySchema> | undefined;
 let problem: ReturnType<typeof buildProblemSchema> | undefined;
-let lead: ReturnType<typeof buildLeadBodySchema> | undefined;
 
-const buildUserBodySchema = () =>
-  z.strictObject({
-    _id: uuid(),
-    image: text(),
-    name: text(),
-    lastname: text(),
-    business_name: text(),
-    quota: number(),
-    status: z.string(),
-    phone: text(),
-    email: text(),
-    nit: text(),
-    address: text(),
-    history: z.array(z.unknown()),
-    score: number(),
-    payment_data: object(),
-    apn_token: z.string(),
-    ecosystem: uuid(),
-    business_entity: text(),
-    additional_data: object(),
-  });
-
-/** The client (the API's "user"), 18 keys in this order: the conversion's 200 body. */
-export const userBodySchema = () => (user ??= buildUserBodySchema());
-
-const buildLeadBodySchema = () => {
-  const uuid = z.string().check(z.guid());
-  const text = z.nullable(z.string());
-  const number = z.nullable(z.number());
-  const time = z.string().check(z.iso.datetime());
-  const object = z.nullable(z.record(z.string(), z.unknown()));
-  return z.strictObject({
-    id: uuid,
-    status: z.string(),
-    ecosystem: uuid,
-    financial_entity_id: z.nullable(uuid),
-    converted_user_id: z.nullable(uuid),
-    converted_at: z.nullable(time),
-    created_at: time,
-    image: text,
-    name: text,
-    lastname: text,
-    business_name: text,
-    quota: number,
-    phone: text,
-    email: text,
-    nit: text,
-    address: text,
-    history: z.nullable(z.array(z.unknown())),
-    score: number,
-    payment_data: object,
-    apn_token: text,
-    business_entity: text,
-    additional_data: object,
-  });
-};
-
-/** The lead, 22 keys in this order (`GET /leads/{lead_id}`, and the lead events); JSON members are null when the lead has none. */
-export const leadBodySchema = () => (lead ??= buildLeadBodySchema());
+// The user and lead bodies are declared once, with their columns (src/db/columns.ts), and derived in ../bodies.ts.
+export { leadBodySchema, userBodySchema } from "../bodies";
 
 const buildProblemSchema = () => {
   const codes = Object.keys(PROBLEMS) as [keyof typeof PROBLEMS, ...(keyof typeof PROBLEMS)[]];

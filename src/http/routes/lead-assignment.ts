@@ -4,8 +4,8 @@ import { type AssignmentAction, type AssignmentStore, changeAssignment } from ".
 import { LEADS_WRITE_SCOPE, tokenHasScope } from "../../domain/scopes";
 import type { Announce } from "../announce";
 import { bearerAuth, DEFAULT_RATE_LIMITS, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
+import { toLeadBody } from "../bodies";
 import { executionContextOf } from "../execution-context";
-import { toLeadBody } from "../lead-body";
 import type { RouteContract } from "../openapi/contract";
 import { header, ref } from "../openapi/parts";
 import { type DocumentedProblem, problemsByStatus } from "../openapi/responses";

@@ -10,7 +10,7 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
-import { toLeadBody } from "../lead-body";
+import { toLeadBody } from "../bodies";
 import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_LEAD } from "../openapi/examples";
 import { problem, ref } from "../openapi/parts";
@@ -96,7 +96,7 @@ export const leadsContract = (): RouteContract => ({
               quota: 15000000,
               phone: "+57 300 555 0101",
               email: "laura.gomez@example.com",
-              nit: "901.234.567-1",
+              nit: "901.234.567-7",
               address: "Calle 10 # 43-12, Medellín",
               history: [{ event: "called" }],
               score: 742,

@@ -6,6 +6,7 @@ import { convertLeadToClient } from "../../domain/convert-lead-to-client";
 import { CONVERT_SCOPE } from "../../domain/scopes";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
+import { toUserBody } from "../bodies";
 import { executionContextOf } from "../execution-context";
 import { onExistingClientField, uuidField } from "../fields";
 import type { RouteContract } from "../openapi/contract";
@@ -28,7 +29,6 @@ import {
 } from "../openapi/responses";
 import { refusalError } from "../refusals";
 import type { AppEnv } from "../types";
-import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
 
 export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";

@@ -6,6 +6,7 @@ import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from 
 import { CONVERT_SCOPE } from "../../domain/scopes";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, spendBudget, type TokenVerifier } from "../auth";
+import { toUserBody } from "../bodies";
 import { executionContextOf } from "../execution-context";
 import { onExistingClientField, uuidField } from "../fields";
 import type { RouteContract } from "../openapi/contract";
@@ -31,7 +32,6 @@ import { problemSchema, userBodySchema } from "../openapi/schemas";
 import { problemBody } from "../problem";
 import { refusalError } from "../refusals";
 import type { AppEnv } from "../types";
-import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
 
 export const TURN_LEADS_INTO_CLIENTS_PATH = "/turn-leads-into-clients";

@@ -10,6 +10,7 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
+import { toUserBody } from "../bodies";
 import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_USER } from "../openapi/examples";
 import { problem, ref } from "../openapi/parts";
@@ -17,7 +18,6 @@ import { jsonResponse, pathParameter, problemResponse, readResponses } from "../
 import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
-import { toUserBody } from "../user-body";
 
 export const USER_PATH = "/users/:user_id";
 
