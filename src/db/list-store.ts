@@ -5,8 +5,8 @@ import type { LeadView } from "../domain/read-lead";
 import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../domain/scopes";
 import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
+import { clientColumns, leadColumns } from "./columns";
 import { callDatabase } from "./errors";
-import { clientColumns, leadColumns } from "./read-store";
 import { clients, financialEntities, leads } from "./schema";
 import { StoredValueError } from "./stored-values";
 

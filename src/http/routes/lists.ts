@@ -15,15 +15,14 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
+import { toLeadBody, toUserBody } from "../bodies";
 import { decodeCursor, encodeCursor } from "../cursor";
-import { toLeadBody } from "../lead-body";
 import type { RouteContract } from "../openapi/contract";
 import { header, ref } from "../openapi/parts";
 import { type DocumentedProblem, problemsByStatus } from "../openapi/responses";
 import { leadBodySchema, userBodySchema } from "../openapi/schemas";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
-import { toUserBody } from "../user-body";
 import { toValidationIssues } from "../validation";
 
 export const LEADS_PATH = "/leads";

@@ -4,15 +4,15 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
-import { nodeAssets, SCALAR_BUNDLE } from "../../src/assets-node";
-import { parseEnv } from "../../src/env";
-import { TAGS } from "../../src/http/openapi/contract";
-import { startNodeServer } from "../../src/node";
-import { expectProblem } from "../contract/expect";
-import { createTestDatabase, type TestDatabase } from "../support/database";
-import { silentLogger } from "../support/logs";
-import { TEST_SECRET } from "../support/tokens";
+import { createApp } from "../../../src/app";
+import { nodeAssets, SCALAR_BUNDLE } from "../../../src/assets-node";
+import { parseEnv } from "../../../src/env";
+import { TAGS } from "../../../src/http/openapi/contract";
+import { startNodeServer } from "../../../src/node";
+import { expectProblem } from "../../contract/expect";
+import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { silentLogger } from "../../support/logs";
+import { TEST_SECRET } from "../../support/tokens";
 
 // Debian's chromium, installed by .ci/run; the flags keep it off the network it does not have.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

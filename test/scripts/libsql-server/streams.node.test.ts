@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, LibsqlError } from "@libsql/client/web";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { PipelineResponseBody, StmtResult } from "../../scripts/libsql-server/protocol";
-import { startLibsqlServer } from "../../scripts/libsql-server/server";
+import type { PipelineResponseBody, StmtResult } from "../../../scripts/libsql-server/protocol";
+import { startLibsqlServer } from "../../../scripts/libsql-server/server";
 import { useLibsqlServer } from "./fixture";
 
 // These tests speak the protocol directly, to see what the client hides: batons, request order, errors.

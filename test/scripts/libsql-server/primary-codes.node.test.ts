@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LibsqlError } from "@libsql/client/web";
 import { describe, expect, it } from "vitest";
-import { primaryCode } from "../../scripts/libsql-server/errors";
-import { callDatabase, DatabaseUnavailableError } from "../../src/db/errors";
+import { primaryCode } from "../../../scripts/libsql-server/errors";
+import { callDatabase, DatabaseUnavailableError } from "../../../src/db/errors";
 import { createTable, useLibsqlServer } from "./fixture";
 
 // What Turso sends over HTTP is SQLite's primary code; the local server sends the same (issue 22). The product's
@@ -28,7 +28,7 @@ describe("SQLite's primary codes over HTTP", () => {
 
   it("product code matches no extended SQLite code", () => {
     const extended = /["'`]SQLITE_[A-Z]+_[A-Z_]+["'`]/;
-    const offenders = sourceFiles(join(import.meta.dirname, "../../src")).filter((file) =>
+    const offenders = sourceFiles(join(import.meta.dirname, "../../../src")).filter((file) =>
       extended.test(readFileSync(file, "utf8")),
     );
     expect(offenders).toEqual([]);

@@ -1,6 +1,6 @@
-import { CONTRACT } from "./contract";
-import { describeContract } from "./contract/target";
-import { startWorkerTarget } from "./support/targets";
+import { startWorkerTarget } from "../support/targets";
+import { CONTRACT } from ".";
+import { describeContract } from "./target";
 
 // The production path: the Worker in workerd, reaching its database over HTTP
 // (Hrana), as it reaches Turso. The server's counter sees every round trip.

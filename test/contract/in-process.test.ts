@@ -1,9 +1,9 @@
-import { createApp } from "../src/app";
-import { CONTRACT } from "./contract";
-import { describeContract } from "./contract/target";
-import { countingDatabase, createTestDatabase } from "./support/database";
-import { silentLogger } from "./support/logs";
-import { TEST_SECRET } from "./support/tokens";
+import { createApp } from "../../src/app";
+import { countingDatabase, createTestDatabase } from "../support/database";
+import { silentLogger } from "../support/logs";
+import { TEST_SECRET } from "../support/tokens";
+import { CONTRACT } from ".";
+import { describeContract } from "./target";
 
 describeContract(
   "in-process app",

@@ -1,13 +1,13 @@
 import { createHmac } from "node:crypto";
 import { sign } from "hono/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
-import { expectProblem } from "../contract/expect";
-import { auditFor, givenConvertibleLead, givenEntity, writesFor } from "../support/builders";
-import { countingDatabase, createTestDatabase, type TestDatabase } from "../support/database";
-import { silentLogger } from "../support/logs";
-import { CONVERT_PATH, jsonOf } from "../support/requests";
-import { nowSeconds, TEST_SECRET, tokenFor } from "../support/tokens";
+import { createApp } from "../../../src/app";
+import { expectProblem } from "../../contract/expect";
+import { auditFor, givenConvertibleLead, givenEntity, writesFor } from "../../support/builders";
+import { countingDatabase, createTestDatabase, type TestDatabase } from "../../support/database";
+import { silentLogger } from "../../support/logs";
+import { CONVERT_PATH, jsonOf } from "../../support/requests";
+import { nowSeconds, TEST_SECRET, tokenFor } from "../../support/tokens";
 
 const ISSUER = "https://id.example.com/";
 const AUDIENCE = "lead-conversion-api";

@@ -6,7 +6,7 @@ import {
   hashKey,
   keyChecksum,
   parseIntegrationKey,
-} from "../../src/http/auth/integration-keys";
+} from "../../../src/http/auth/integration-keys";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

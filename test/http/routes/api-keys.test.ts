@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
-import { parseIntegrationKey } from "../../src/http/auth";
-import { expectProblem } from "../contract/expect";
-import { givenApiKey, inThePast, readApiKey } from "../support/api-keys";
-import { givenConvertibleLead, givenEntity } from "../support/builders";
-import { countingDatabase, createTestDatabase, type TestDatabase } from "../support/database";
-import { silentLogger } from "../support/logs";
-import { expectDocumentedResponse } from "../support/openapi";
-import { CONVERT_PATH, jsonOf } from "../support/requests";
-import { TEST_SECRET, tokenFor } from "../support/tokens";
+import { createApp } from "../../../src/app";
+import { parseIntegrationKey } from "../../../src/http/auth";
+import { expectProblem } from "../../contract/expect";
+import { givenApiKey, inThePast, readApiKey } from "../../support/api-keys";
+import { givenConvertibleLead, givenEntity } from "../../support/builders";
+import { countingDatabase, createTestDatabase, type TestDatabase } from "../../support/database";
+import { silentLogger } from "../../support/logs";
+import { expectDocumentedResponse } from "../../support/openapi";
+import { CONVERT_PATH, jsonOf } from "../../support/requests";
+import { TEST_SECRET, tokenFor } from "../../support/tokens";
 
 let database: TestDatabase;
 let counted: ReturnType<typeof countingDatabase>;

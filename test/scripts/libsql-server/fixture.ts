@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Client, type Config, createClient } from "@libsql/client/web";
 import { afterAll, beforeAll, onTestFinished } from "vitest";
-import { type LibsqlServer, type LibsqlServerOptions, startLibsqlServer } from "../../scripts/libsql-server/server";
+import { type LibsqlServer, type LibsqlServerOptions, startLibsqlServer } from "../../../scripts/libsql-server/server";
 
 /**
  * One local libSQL server for the test file, on a database file of its own;

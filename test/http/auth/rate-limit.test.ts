@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
-import { createApp } from "../../src/app";
-import { parseEnv } from "../../src/env";
-import { createInProcessRateLimiter, DEFAULT_RATE_LIMITS, type RateLimits } from "../../src/http/auth";
-import { rateLimitPolicy } from "../../src/http/auth/rate-limit";
-import { expectProblem } from "../contract/expect";
-import { givenApiKey } from "../support/api-keys";
-import { givenConvertibleLead, givenEntity, givenManyLeads } from "../support/builders";
-import { countingDatabase, createTestDatabase, type TestDatabase } from "../support/database";
-import { silentLogger } from "../support/logs";
-import { expectDocumentedResponse } from "../support/openapi";
-import { awayFromWindowEdge } from "../support/rate-limits";
-import { CONVERT_PATH, conversionRequest } from "../support/requests";
-import { TEST_SECRET, tokenFor } from "../support/tokens";
+import { createApp } from "../../../src/app";
+import { parseEnv } from "../../../src/env";
+import { createInProcessRateLimiter, DEFAULT_RATE_LIMITS, type RateLimits } from "../../../src/http/auth";
+import { rateLimitPolicy } from "../../../src/http/auth/rate-limit";
+import { expectProblem } from "../../contract/expect";
+import { givenApiKey } from "../../support/api-keys";
+import { givenConvertibleLead, givenEntity, givenManyLeads } from "../../support/builders";
+import { countingDatabase, createTestDatabase, type TestDatabase } from "../../support/database";
+import { silentLogger } from "../../support/logs";
+import { expectDocumentedResponse } from "../../support/openapi";
+import { awayFromWindowEdge } from "../../support/rate-limits";
+import { CONVERT_PATH, conversionRequest } from "../../support/requests";
+import { TEST_SECRET, tokenFor } from "../../support/tokens";
 
 const MINUTE = 60_000;
 // Mid-window: the windows are aligned to the clock, and these tests must not straddle one.

@@ -1,16 +1,16 @@
 import type { Client, InStatement } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
-import { createDatabase } from "../../src/db/client";
-import { generateIntegrationKey } from "../../src/http/auth";
-import { keyChecksum } from "../../src/http/auth/integration-keys";
-import { expectProblem } from "../contract/expect";
-import { givenApiKey, inTheFuture, inThePast, readApiKey } from "../support/api-keys";
-import { auditFor, givenConvertibleLead, givenEntity, readLead, writesFor } from "../support/builders";
-import { createTestDatabase, type TestDatabase } from "../support/database";
-import { silentLogger } from "../support/logs";
-import { CONVERT_PATH, jsonOf } from "../support/requests";
-import { TEST_SECRET, tokenFor } from "../support/tokens";
+import { createApp } from "../../../src/app";
+import { createDatabase } from "../../../src/db/client";
+import { generateIntegrationKey } from "../../../src/http/auth";
+import { keyChecksum } from "../../../src/http/auth/integration-keys";
+import { expectProblem } from "../../contract/expect";
+import { givenApiKey, inTheFuture, inThePast, readApiKey } from "../../support/api-keys";
+import { auditFor, givenConvertibleLead, givenEntity, readLead, writesFor } from "../../support/builders";
+import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { silentLogger } from "../../support/logs";
+import { CONVERT_PATH, jsonOf } from "../../support/requests";
+import { TEST_SECRET, tokenFor } from "../../support/tokens";
 
 /** The database seen through a client that counts every call and keeps every batch's SQL. */
 function recordingDatabase(client: Client) {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectProblem } from "../contract/expect";
-import { givenApiKey } from "../support/api-keys";
-import { givenEntity, givenManyLeads } from "../support/builders";
-import { awayFromWindowEdge } from "../support/rate-limits";
-import { CONVERT_PATH, conversionRequest } from "../support/requests";
-import { type HttpTarget, startNodeTarget, startWorkerTarget } from "../support/targets";
-import { tokenFor } from "../support/tokens";
+import { expectProblem } from "../../contract/expect";
+import { givenApiKey } from "../../support/api-keys";
+import { givenEntity, givenManyLeads } from "../../support/builders";
+import { awayFromWindowEdge } from "../../support/rate-limits";
+import { CONVERT_PATH, conversionRequest } from "../../support/requests";
+import { type HttpTarget, startNodeTarget, startWorkerTarget } from "../../support/targets";
+import { tokenFor } from "../../support/tokens";
 
 const BUDGET = { conversions: 4, requests: 3 };
 

@@ -1,6 +1,6 @@
 import { describeContract } from "../contract/target";
 import { startWorkerTarget } from "../support/targets";
-import { type WebhookKeysTarget, webhookKeys } from "./webhook-keys";
+import { type WebhookKeysTarget, webhookKeys } from "./webhook-scope";
 
 // The production path: the Worker in workerd over HTTP (Hrana) to a libSQL
 // server, whose pipeline counter sees every database request the Worker makes.

@@ -3,7 +3,7 @@ import { describeContract } from "../contract/target";
 import { countingDatabase, createTestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
 import { TEST_SECRET } from "../support/tokens";
-import { type WebhookKeysTarget, webhookKeys } from "./webhook-keys";
+import { type WebhookKeysTarget, webhookKeys } from "./webhook-scope";
 
 describeContract("in-process app", async (): Promise<WebhookKeysTarget> => {
   const database = await createTestDatabase();

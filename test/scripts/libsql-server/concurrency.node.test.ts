@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { LibsqlError } from "@libsql/client/web";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { startLibsqlServer } from "../../scripts/libsql-server/server";
+import { startLibsqlServer } from "../../../scripts/libsql-server/server";
 import { createTable, useLibsqlServer } from "./fixture";
 
 const fixture = useLibsqlServer();

@@ -1,14 +1,14 @@
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
-import { webhookDeliveries, webhookEndpoints, webhookEvents } from "../../src/db/schema";
-import { expectProblem } from "../contract/expect";
-import { givenConvertibleLead, givenEntity, givenLead, writesFor } from "../support/builders";
-import { countingDatabase, createTestDatabase, type TestDatabase } from "../support/database";
-import { silentLogger } from "../support/logs";
-import { CONVERT_PATH, conversionRequest } from "../support/requests";
-import { TEST_SECRET, tokenFor } from "../support/tokens";
-import { json } from "./suite";
+import { createApp } from "../../../src/app";
+import { webhookDeliveries, webhookEndpoints, webhookEvents } from "../../../src/db/schema";
+import { expectProblem } from "../../contract/expect";
+import { givenConvertibleLead, givenEntity, givenLead, writesFor } from "../../support/builders";
+import { countingDatabase, createTestDatabase, type TestDatabase } from "../../support/database";
+import { silentLogger } from "../../support/logs";
+import { CONVERT_PATH, conversionRequest } from "../../support/requests";
+import { TEST_SECRET, tokenFor } from "../../support/tokens";
+import { json } from "../../webhooks/suite";
 
 let database: TestDatabase;
 let counted: ReturnType<typeof countingDatabase>;

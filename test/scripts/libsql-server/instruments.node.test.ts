@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Client, createClient, LibsqlError } from "@libsql/client/web";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { type LibsqlServer, startLibsqlServer } from "../../scripts/libsql-server/server";
+import { type LibsqlServer, startLibsqlServer } from "../../../scripts/libsql-server/server";
 
 // Every test starts its own server: the instruments are per server, and tests must not share them.
 

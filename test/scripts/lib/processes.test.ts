@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { judgeMemory, NODE_ENTRY_FLAGS } from "../../scripts/lib/processes";
+import { judgeMemory, NODE_ENTRY_FLAGS } from "../../../scripts/lib/processes";
 
 // The flags measured by the benchmark are the ones users start the Node entry with.
 describe("the Node entry's start commands", () => {
-  const scripts = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).scripts as Record<
+  const scripts = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")).scripts as Record<
     string,
     string
   >;
