@@ -6,6 +6,10 @@ import { createApiKeyStore } from "./db/api-key-store";
 import { createBulkConversionStore } from "./db/bulk-conversion-store";
 import type { Database } from "./db/client";
 import { createConversionStore } from "./db/conversion-store";
+import { createAssignmentStore } from "./db/lead-assignment-store";
+import { createLeadChangeStore } from "./db/lead-change-store";
+import { createLeadIntakeStore } from "./db/lead-intake-store";
+import { createListStore } from "./db/list-store";
 import { createReadStore } from "./db/read-store";
 import type { ConversionStore } from "./domain/conversion";
 import type { Announce } from "./http/announce";
@@ -25,7 +29,10 @@ import { apiKeysRoutes } from "./http/routes/api-keys";
 import { docsRoutes, type StaticAssets } from "./http/routes/docs";
 import { eventsRoutes } from "./http/routes/events";
 import { healthRoutes } from "./http/routes/health";
+import { leadAssignmentRoutes } from "./http/routes/lead-assignment";
+import { leadWritesRoutes } from "./http/routes/lead-writes";
 import { leadsRoute } from "./http/routes/leads";
+import { listRoutes } from "./http/routes/lists";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
 import { turnLeadsIntoClientsRoute } from "./http/routes/turn-leads-into-clients";
 import { usersRoute } from "./http/routes/users";
@@ -106,11 +113,13 @@ export function createApp({
       cors({
         origin: [...corsOrigins],
         allowMethods: ["POST", "GET", "PATCH", "DELETE"],
-        allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+        allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "If-Match", "If-None-Match"],
         exposeHeaders: [
           "X-Request-Id",
           "Idempotent-Replayed",
           "Lead-Linked",
+          "ETag",
+          "Location",
           "Retry-After",
           "WWW-Authenticate",
           "RateLimit-Policy",
@@ -150,7 +159,34 @@ export function createApp({
       turnLeadsIntoClientsRoute({ store: bulkStore, verifyToken, announce, conversions: rateLimits.conversions }),
     )
     .route("/", usersRoute({ reader, verifyToken, requests: rateLimits.requests }))
+    .route(
+      "/",
+      leadWritesRoutes({
+        intake: createLeadIntakeStore(db, { timeoutMs: databaseTimeoutMs }),
+        changes: createLeadChangeStore(db, { timeoutMs: databaseTimeoutMs }),
+        verifyToken,
+        announce,
+        requests: rateLimits.requests,
+      }),
+    )
+    .route(
+      "/",
+      listRoutes({
+        store: createListStore(db, { timeoutMs: databaseTimeoutMs }),
+        verifyToken,
+        requests: rateLimits.requests,
+      }),
+    )
     .route("/", leadsRoute({ reader, verifyToken, requests: rateLimits.requests }))
+    .route(
+      "/",
+      leadAssignmentRoutes({
+        store: createAssignmentStore(db, { timeoutMs: databaseTimeoutMs }),
+        verifyToken,
+        announce,
+        requests: rateLimits.requests,
+      }),
+    )
     .route("/", healthRoutes({ db, databaseTimeoutMs }))
     .route("/", docsRoutes({ assets }));
 }

@@ -15,10 +15,26 @@ export const jsonLogger: Logger = {
   error: (record) => console.error(JSON.stringify({ level: "error", ...record })),
 };
 
-/** What an error says about itself in a log: kind, message, and the chain of causes. */
+/**
+ * Whether an error's message quotes a query: Drizzle wraps every failed query
+ * of its builder in an error reading "Failed query: <SQL> params: <values>" —
+ * key hashes, prefixes, a token's `sub`, NITs, emails. The engine's own
+ * messages ("database is locked", "UNIQUE constraint failed: t.c", a trigger's
+ * RAISE) never carry bound values and are kept.
+ */
+function quotesQuery(error: Error): boolean {
+  return "query" in error || "params" in error || error.message.startsWith("Failed query:");
+}
+
+/**
+ * What an error says about itself in a log: kind, message, and the chain of
+ * causes — for an error that quotes its query, only its kind, and then its cause.
+ */
 export function describeError(error: unknown, depth = 0): LogRecord {
   if (!(error instanceof Error)) return { value: String(error) };
-  const described: LogRecord = { name: error.name, message: error.message };
+  const described: LogRecord = quotesQuery(error)
+    ? { name: error.constructor?.name || error.name, message: "a database query failed" }
+    : { name: error.name, message: error.message };
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string") described.code = code;
   if (error.cause !== undefined && depth < 3) described.cause = describeError(error.cause, depth + 1);

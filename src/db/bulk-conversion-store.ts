@@ -1,7 +1,8 @@
 import type { InStatement } from "@libsql/client/http";
 import type { BulkConversionStore } from "../domain/convert-leads-to-clients";
+import { prepareBulkConversionBatch } from "./bulk-conversion-batch";
 import type { Database } from "./client";
-import { prepareBulkConversionBatch, prepareConversionBatch } from "./conversion-store";
+import { prepareConversionBatch } from "./conversion-batch";
 import { callDatabase } from "./errors";
 
 export interface BulkConversionStoreOptions {

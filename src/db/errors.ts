@@ -22,7 +22,8 @@ const UNAVAILABLE_CODES = [
   "CLIENT_CLOSED",
 ];
 
-function isUnavailable(error: unknown): boolean {
+function isUnavailableItself(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
   if (error instanceof LibsqlError) {
     if (error.code === "SERVER_ERROR") {
       const status = (error.cause as { status?: unknown } | undefined)?.status;
@@ -35,6 +36,19 @@ function isUnavailable(error: unknown): boolean {
   // (src/db/client.ts). Anything else — a TypeError included — is a bug of ours
   // or an SQL error, and must not be answered as "retry".
   return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+}
+
+/**
+ * Whether the error, or one it wraps (Drizzle wraps every failed query of its
+ * builder in an error whose `cause` is the client's), says the database could
+ * not be reached, was busy or did not answer.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== undefined && depth < 5; depth++) {
+    if (isUnavailableItself(current)) return true;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return false;
 }
 
 /**
@@ -56,7 +70,7 @@ export async function callDatabase<T>(call: () => Promise<T>, timeoutMs: number)
   try {
     return await Promise.race([call(), deadline]);
   } catch (error) {
-    if (error instanceof DatabaseUnavailableError || !isUnavailable(error)) throw error;
+    if (error instanceof DatabaseUnavailableError || !isDatabaseUnavailable(error)) throw error;
     throw new DatabaseUnavailableError("the database is unavailable", { cause: error });
   } finally {
     clearTimeout(timer);

@@ -1,4 +1,6 @@
 import type { ConversionRefusal } from "../domain/conversion";
+import type { AssignmentRefusal } from "../domain/lead-assignment";
+import { LEADS_WRITE_SCOPE } from "../domain/scopes";
 import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "./auth";
 import { ApiError } from "./problem";
 
@@ -28,6 +30,23 @@ export function refusalError(refusal: ConversionRefusal): ApiError {
   const extensions =
     refusal.kind === "client_already_exists" ? { existing_user_id: refusal.existingClientId } : undefined;
   return new ApiError(refusal.kind, CONVERSION_DETAILS[refusal.kind], { extensions });
+}
+
+export const ASSIGNMENT_DETAILS: Record<
+  Exclude<AssignmentRefusal["kind"], "insufficient_scope" | "unauthorized">,
+  string
+> = {
+  financial_entity_suspended: "The financial entity is suspended and cannot take leads.",
+  lead_not_found: "No lead with this id is visible to the financial entity.",
+  lead_assigned_to_other_entity: "The lead is assigned to another financial entity of the ecosystem.",
+  lead_already_converted: "The lead was already converted into a client.",
+};
+
+/** A refusal of an assign or unassign, as the problem the caller gets. */
+export function assignmentRefusalError(refusal: AssignmentRefusal): ApiError {
+  if (refusal.kind === "insufficient_scope") return insufficientScopeError(LEADS_WRITE_SCOPE);
+  if (refusal.kind === "unauthorized") return invalidToken(INVALID_KEY_DESCRIPTION);
+  return new ApiError(refusal.kind, ASSIGNMENT_DETAILS[refusal.kind]);
 }
 
 /** No endpoint with the id exists for the caller's entity (another entity's endpoints do not exist here). */

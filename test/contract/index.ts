@@ -1,9 +1,13 @@
 import { access } from "./access";
+import { assignment, assignmentRoundTrips } from "./assignment";
 import { bulkConversion, bulkRoundTrips } from "./bulk";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
+import { leadKeyRoundTrips, leadKeys } from "./lead-keys";
 import { link, linkRoundTrips } from "./link";
+import { listRoundTrips, lists } from "./lists";
+import { nitIdentity } from "./nit";
 import { races } from "./races";
 import { readRoundTrips, reads } from "./reads";
 import { refusals } from "./refusals";
@@ -25,6 +29,13 @@ export const CONTRACT = [
   bulkRoundTrips,
   link,
   linkRoundTrips,
+  assignment,
+  assignmentRoundTrips,
+  lists,
+  listRoundTrips,
+  leadKeys,
+  leadKeyRoundTrips,
+  nitIdentity,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
@@ -38,4 +49,8 @@ export const CONTRACT_WITHOUT_COUNTS = [
   reads,
   bulkConversion,
   link,
+  assignment,
+  lists,
+  leadKeys,
+  nitIdentity,
 ];

@@ -33,7 +33,11 @@ export interface InProcessRateLimiterOptions {
   name: BudgetName;
   limit: number;
   windowSeconds?: number;
-  /** Identities remembered per window; past it the oldest is forgotten, so a flood of new identities cannot exhaust memory. */
+  /**
+   * Identities counted per window below their limit; past it the oldest of those is forgotten, so a flood of new
+   * identities cannot exhaust memory. An identity that reached its limit is never forgotten before the window turns
+   * (there can be at most one per `limit` uses).
+   */
   maxIdentities?: number;
   now?: () => number;
 }
@@ -52,6 +56,7 @@ export function createInProcessRateLimiter(options: InProcessRateLimiterOptions)
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`the ${name} rate limit must be a positive integer`);
   let window = -1;
   const counts = new Map<string, number>();
+  const throttled = new Set<string>();
   return {
     name,
     limit,
@@ -62,13 +67,19 @@ export function createInProcessRateLimiter(options: InProcessRateLimiterOptions)
       if (current !== window) {
         window = current;
         counts.clear();
+        throttled.clear();
       }
-      const used = counts.get(identity) ?? 0;
       const retryAfterSeconds = secondsToNextWindow(at, windowSeconds);
+      if (throttled.has(identity)) return { allowed: false, retryAfterSeconds };
+      const used = counts.get(identity) ?? 0;
       // Like the Workers binding: allowed while below the limit, then the cost is added.
-      if (used >= limit) return { allowed: false, retryAfterSeconds };
-      if (!counts.has(identity) && counts.size >= maxIdentities) counts.delete(counts.keys().next().value!);
-      counts.set(identity, used + cost);
+      if (used + cost >= limit) {
+        counts.delete(identity);
+        throttled.add(identity);
+      } else {
+        if (!counts.has(identity) && counts.size >= maxIdentities) counts.delete(counts.keys().next().value!);
+        counts.set(identity, used + cost);
+      }
       return { allowed: true, retryAfterSeconds };
     },
   };
