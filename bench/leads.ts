@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { issueToken } from "../scripts/lib/token";
 import { createApp, inProcessRateLimits } from "../src/app";
 import type { Database } from "../src/db/client";
+import { LEADS_READ_SCOPE, LEADS_WRITE_SCOPE } from "../src/domain/scopes";
 import { BENCH_SECRET, type EdgeEnv } from "./lib/edge-env";
 import { freshDatabase } from "./lib/fresh-database";
 import { percentile, round } from "./lib/stats";
@@ -63,11 +64,16 @@ const leadBody = (tag: string) => {
  * grow with the table.
  */
 export async function measureLeads(env: EdgeEnv, sizes: LeadsSizes): Promise<LeadsResult> {
+  const writer = await issueToken({
+    secret: BENCH_SECRET,
+    financialEntityId: env.data.entityId,
+    scope: `${LEADS_WRITE_SCOPE} ${LEADS_READ_SCOPE}`,
+  });
   const creates: number[] = [];
   const singleStarted = performance.now();
   for (let i = 0; i < sizes.creates; i += 1) {
     const at = performance.now();
-    const res = await env.postInProcess(LEADS_PATH, leadBody("single"));
+    const res = await env.postInProcess(LEADS_PATH, leadBody("single"), writer);
     await res.arrayBuffer();
     if (res.status !== 201) throw new Error(`POST /leads answered ${res.status}`);
     creates.push(performance.now() - at);
@@ -81,7 +87,7 @@ export async function measureLeads(env: EdgeEnv, sizes: LeadsSizes): Promise<Lea
     const leads = Array.from({ length: Math.min(BULK_SIZE, sizes.bulkLeads - i) }, () => leadBody("bulk"));
     const at = performance.now();
     const requests = await env.counted(async () => {
-      const res = await env.postInProcess(BULK_PATH, { leads });
+      const res = await env.postInProcess(BULK_PATH, { leads }, writer);
       if (res.status !== 200) throw new Error(`POST /leads/bulk answered ${res.status}`);
       const { results } = (await res.json()) as { results: { status: number }[] };
       const created = results.filter((item) => item.status === 201).length;
@@ -126,7 +132,7 @@ async function listPages(total: number, pages: number): Promise<number> {
       rateLimits: inProcessRateLimits({ conversions: 1_000_000, requests: 1_000_000 }),
       logger: { info: () => {}, error: () => {} },
     });
-    const token = await issueToken({ secret: BENCH_SECRET, financialEntityId: data.entityId });
+    const token = await issueToken({ secret: BENCH_SECRET, financialEntityId: data.entityId, scope: LEADS_READ_SCOPE });
     const headers = { Authorization: `Bearer ${token}` };
     const times: number[] = [];
     let after: string | null = null;

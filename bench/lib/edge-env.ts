@@ -44,8 +44,8 @@ export interface EdgeEnv {
   takeLeads(count: number): string[];
   /** Converts through the app in this process. */
   convertInProcess: Convert;
-  /** POSTs a JSON body with the bench token to the app in this process. */
-  postInProcess(path: string, body: unknown): Promise<Response>;
+  /** POSTs a JSON body with the bench token (or `bearer`) to the app in this process. */
+  postInProcess(path: string, body: unknown, bearer?: string): Promise<Response>;
   /** Converts through the Worker in workerd (wrangler's local proxy in front). */
   convertOnWorker(leadId: string, entityId?: string, bearer?: string): Promise<number>;
   /** `GET /healthz` on the Worker: the same hop, no database. */
@@ -131,8 +131,8 @@ export async function openEdgeEnv({ leads }: { leads: number }): Promise<EdgeEnv
       await res.arrayBuffer();
       return res.status;
     },
-    postInProcess(path, body) {
-      return Promise.resolve(app.request(path, postJson(token, body)));
+    postInProcess(path, body, bearer = token) {
+      return Promise.resolve(app.request(path, postJson(bearer, body)));
     },
     async convertOnWorker(leadId, entityId = data.entityId, bearer = token) {
       const res = await fetch(new URL(CONVERT_PATH, worker.url), conversionRequest(leadId, entityId, bearer));
