@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { $ZodIssue } from "zod/v4/core";
+import { INVALID_BODY, NOT_JSON, tooLarge } from "./details";
 import { ApiError, type ValidationIssue } from "./problem";
 import type { AppEnv } from "./types";
 
@@ -17,7 +18,7 @@ export function validationHook(
   result: { success: true } | { success: false; error: { issues: readonly $ZodIssue[] } },
 ): void {
   if (!result.success) {
-    throw new ApiError("validation_error", "The request body is not valid.", {
+    throw new ApiError("validation_error", INVALID_BODY, {
       extensions: { errors: toValidationIssues(result.error.issues) },
     });
   }
@@ -46,7 +47,7 @@ export function requireJsonBody(): MiddlewareHandler<AppEnv> {
     }
     const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
     if (mediaType !== "application/json") {
-      throw new ApiError("unsupported_media_type", "The request body must be application/json.", {
+      throw new ApiError("unsupported_media_type", NOT_JSON, {
         headers: { Accept: "application/json" },
       });
     }
@@ -70,7 +71,7 @@ export function jsonBodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new ApiError("payload_too_large", `The request body must not exceed ${maxBytes} bytes.`);
+      throw new ApiError("payload_too_large", tooLarge(maxBytes));
     },
   });
 }
