@@ -10,6 +10,7 @@ import { type Config, ConfigError, parseEnv } from "./env";
 import { authOptions } from "./http/auth";
 import { describeError, jsonLogger, type Logger } from "./log";
 import { startDispatcher } from "./webhooks/dispatcher";
+import { pinnedTransport, type ResolveHost } from "./webhooks/pinned-transport";
 import { webhookRunnerDeps } from "./webhooks/runner-deps";
 
 export const DEFAULT_DATABASE_URL = "file:.data/dev.db";
@@ -20,6 +21,8 @@ export interface NodeServerOptions {
   port?: number;
   hostname?: string;
   logger?: Logger;
+  /** How webhook host names are resolved before each send: node:dns unless told (tests point names at 127.0.0.1). */
+  resolveWebhookHost?: ResolveHost;
 }
 
 export interface NodeServer {
@@ -80,6 +83,7 @@ export async function startNodeServer({
   port = DEFAULT_PORT,
   hostname = "127.0.0.1",
   logger = jsonLogger,
+  resolveWebhookHost,
 }: NodeServerOptions): Promise<NodeServer> {
   const db = openNodeDatabase({
     url: config.databaseUrl,
@@ -88,7 +92,9 @@ export async function startNodeServer({
   });
   await migrateDatabase(db);
   // Conversion events: the in-process dispatcher over the webhook tables (src/webhooks/dispatcher.ts).
-  const dispatcher = startDispatcher(webhookRunnerDeps(db, config, logger));
+  // Each send resolves the host, checks every address and connects to those (Cloudflare does this on the Worker).
+  const transport = pinnedTransport({ allowInsecure: config.webhookAllowInsecureUrls, resolve: resolveWebhookHost });
+  const dispatcher = startDispatcher(webhookRunnerDeps(db, config, logger, transport));
   const app = createApp({
     db,
     auth: authOptions(config),

@@ -20,8 +20,10 @@ export const INVALID_BODY = "The request body is not valid.";
 export const MALFORMED_BODY = "The request body is not valid JSON.";
 /** A query string that does not match the operation's schema. */
 export const INVALID_QUERY = "The query is not valid.";
+/** A body of none of the media types an operation takes. */
+export const mustBeOfType = (mediaTypes: readonly string[]) => `The request body must be ${mediaTypes.join(" or ")}.`;
 /** A body that is not `application/json`. */
-export const NOT_JSON = "The request body must be application/json.";
+export const NOT_JSON = mustBeOfType(["application/json"]);
 /** A body over the operation's limit. */
 export const tooLarge = (maxBytes: number) => `The request body must not exceed ${maxBytes} bytes.`;
 /** A credential over one of its budgets. */

@@ -4,6 +4,7 @@ import { bulkConversion, bulkRoundTrips } from "./bulk";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
+import { leadKeyRoundTrips, leadKeys } from "./lead-keys";
 import { link, linkRoundTrips } from "./link";
 import { listRoundTrips, lists } from "./lists";
 import { nitIdentity } from "./nit";
@@ -32,6 +33,8 @@ export const CONTRACT = [
   assignmentRoundTrips,
   lists,
   listRoundTrips,
+  leadKeys,
+  leadKeyRoundTrips,
   nitIdentity,
 ];
 
@@ -48,5 +51,6 @@ export const CONTRACT_WITHOUT_COUNTS = [
   link,
   assignment,
   lists,
+  leadKeys,
   nitIdentity,
 ];
