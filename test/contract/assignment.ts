@@ -86,8 +86,14 @@ export const assignment: ContractSuite = (target) => {
       expect(res.headers.get("cache-control")).toBe("no-store");
       const body = await jsonOf(res);
       expect(body).toMatchObject({ id: lead.id, financial_entity_id: entity.id, converted_user_id: null });
-      expect(body).toEqual(await jsonOf(await getLead(target(), lead.id, entity.id)));
+      const read = await getLead(target(), lead.id, entity.id);
+      expect(body).toEqual(await jsonOf(read));
+      expect(res.headers.get("etag")).toMatch(/\S/);
+      expect(res.headers.get("etag")).toBe(read.headers.get("etag"));
       expect((await readLead(target().db, lead.id))!.financialEntityId).toBe(entity.id);
+      // The change is a new version of the lead: releasing it changes the ETag again.
+      const released = await unassign(lead.id, entity.id);
+      expect(released.headers.get("etag")).not.toBe(res.headers.get("etag"));
     });
 
     it("200 replay with Idempotent-Replayed: true when the entity already holds it; nothing more is written", async () => {

@@ -5,6 +5,7 @@ import { LEADS_WRITE_SCOPE, tokenHasScope } from "../../domain/scopes";
 import type { Announce } from "../announce";
 import { bearerAuth, DEFAULT_RATE_LIMITS, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
 import { toLeadBody } from "../bodies";
+import { leadETag } from "../etag";
 import { executionContextOf } from "../execution-context";
 import type { RouteContract } from "../openapi/contract";
 import { header, ref } from "../openapi/parts";
@@ -52,9 +53,12 @@ export function leadAssignmentRoutes({ store, verifyToken, announce, requests }:
       case "assigned":
       case "unassigned":
         for (const eventId of outcome.eventIds) announce?.(eventId, executionContextOf(c));
-        return c.json(toLeadBody(outcome.lead), 200);
+        return c.json(toLeadBody(outcome.lead), 200, { ETag: leadETag(outcome.lead.version) });
       case "replayed":
-        return c.json(toLeadBody(outcome.lead), 200, { "Idempotent-Replayed": "true" });
+        return c.json(toLeadBody(outcome.lead), 200, {
+          ETag: leadETag(outcome.lead.version),
+          "Idempotent-Replayed": "true",
+        });
       default:
         throw assignmentRefusalError(outcome);
     }
@@ -81,6 +85,7 @@ export function leadAssignmentContract(): RouteContract {
       "X-Request-Id": header("XRequestId"),
       "Cache-Control": header("CacheControlNoStore"),
       "Idempotent-Replayed": header("IdempotentReplayed"),
+      ETag: header("ETag"),
     },
     content: { "application/json": { schema: ref("Lead") } },
   });
