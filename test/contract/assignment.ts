@@ -55,6 +55,15 @@ export async function leadEvents(db: Database, leadId: string) {
     .filter((row) => row.payload.data?.lead?.id === leadId);
 }
 
+/**
+ * Cancels what these tests queued for hooks.example.com: on the Worker its queue would retry them seconds later,
+ * and those reads would be counted by whatever round-trip test runs then.
+ */
+async function cancelDeliveries(db: Database, eventIds: string[]) {
+  if (eventIds.length > 0)
+    await db.update(webhookDeliveries).set({ status: "canceled" }).where(inArray(webhookDeliveries.eventId, eventIds));
+}
+
 async function deliveriesOf(db: Database, eventIds: string[]) {
   if (eventIds.length === 0) return [];
   return db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.eventId, eventIds));
@@ -377,6 +386,7 @@ export const assignment: ContractSuite = (target) => {
         data: { lead: body, financial_entity_id: entity.id, request_id: res.headers.get("x-request-id") },
       });
       const deliveries = await deliveriesOf(target().db, [event!.id]);
+      await cancelDeliveries(target().db, [event!.id]);
       expect(deliveries.map((d) => d.endpointId)).toEqual([subscribed]);
     });
 
@@ -416,6 +426,10 @@ export const assignment: ContractSuite = (target) => {
         db,
         unassigned.map((e) => e.id),
       );
+      await cancelDeliveries(
+        db,
+        unassigned.map((e) => e.id),
+      );
       expect(deliveries.map((d) => d.endpointId).sort()).toEqual([own, theirs].sort());
     });
 
@@ -430,7 +444,12 @@ export const assignment: ContractSuite = (target) => {
       await assign(lead.id, rival.id);
       await unassign(lead.id, rival.id);
 
-      expect((await leadEvents(target().db, lead.id)).map((e) => e.type)).toEqual(["lead.assigned"]);
+      const written = await leadEvents(target().db, lead.id);
+      await cancelDeliveries(
+        target().db,
+        written.map((e) => e.id),
+      );
+      expect(written.map((e) => e.type)).toEqual(["lead.assigned"]);
     });
   });
 };
