@@ -15,6 +15,7 @@ import { turnLeadsIntoClientsContract } from "../routes/turn-leads-into-clients"
 import { usersContract } from "../routes/users";
 import { webhookEndpointsContract } from "../routes/webhook-endpoints";
 import { type Method, type PathItem, type RouteContract, type SchemaComponent, TAGS, type Tag } from "./contract";
+import { guideChapter, guideOverview } from "./guide";
 import { leadWriteHeaders } from "./lead-writes";
 import { sharedSchemas } from "./schemas";
 
@@ -157,10 +158,9 @@ export function buildOpenApiDocument(version: string) {
     info: {
       title: "Lead to client conversion API",
       version,
-      description:
-        "Turns a sales lead into a client of a financial entity. Retries are safe: a conversion that already happened is replayed, never repeated.",
+      description: guideOverview(),
     },
-    tags: TAGS.map((name) => ({ name })),
+    tags: TAGS.map((name) => ({ name, description: guideChapter(name) })),
     paths,
     components: {
       schemas: componentSchemas(schemas),
