@@ -17,6 +17,14 @@ import {
 } from "../auth";
 import { toLeadBody, toUserBody } from "../bodies";
 import { decodeCursor, encodeCursor } from "../cursor";
+import {
+  DATABASE_UNAVAILABLE,
+  INTERNAL_ERROR,
+  INVALID_QUERY,
+  MISSING_CREDENTIALS,
+  missingScope,
+  overBudget,
+} from "../details";
 import type { RouteContract } from "../openapi/contract";
 import { header, ref } from "../openapi/parts";
 import { type DocumentedProblem, problemsByStatus } from "../openapi/responses";
@@ -91,7 +99,7 @@ export const usersQuery = z.object({
 
 const invalidQuery = (result: { success: boolean; error?: { issues: readonly z.core.$ZodIssue[] } }) => {
   if (!result.success) {
-    throw new ApiError("validation_error", "The query is not valid.", {
+    throw new ApiError("validation_error", INVALID_QUERY, {
       extensions: { errors: toValidationIssues(result.error!.issues) },
     });
   }
@@ -189,12 +197,12 @@ const page = (description: string, list: string) => ({
 
 const described = "Oldest first; pass `next_after` as `after` for the next page (null on the last).";
 const refusals = (scope: string): DocumentedProblem[] => [
-  ["validation_error", "The query is not valid."],
-  ["unauthorized", "A bearer token is required in the Authorization header."],
-  ["insufficient_scope", `The token's scope does not include "${scope}".`],
-  ["rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS.requests} requests per minute.`],
-  ["internal_error", "An unexpected error occurred."],
-  ["service_unavailable", "The database is unavailable right now; retrying is safe."],
+  ["validation_error", INVALID_QUERY],
+  ["unauthorized", MISSING_CREDENTIALS],
+  ["insufficient_scope", missingScope(scope)],
+  ["rate_limited", overBudget(DEFAULT_RATE_LIMITS.requests, "requests")],
+  ["internal_error", INTERNAL_ERROR],
+  ["service_unavailable", DATABASE_UNAVAILABLE],
 ];
 
 /** A page of `item`s, as the list answers it. */
