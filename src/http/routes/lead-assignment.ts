@@ -13,6 +13,7 @@ import {
   overBudget,
   tooLarge,
 } from "../details";
+import { leadETag } from "../etag";
 import { executionContextOf } from "../execution-context";
 import type { RouteContract } from "../openapi/contract";
 import { header, ref } from "../openapi/parts";
@@ -60,9 +61,12 @@ export function leadAssignmentRoutes({ store, verifyToken, announce, requests }:
       case "assigned":
       case "unassigned":
         for (const eventId of outcome.eventIds) announce?.(eventId, executionContextOf(c));
-        return c.json(toLeadBody(outcome.lead), 200);
+        return c.json(toLeadBody(outcome.lead), 200, { ETag: leadETag(outcome.lead.version) });
       case "replayed":
-        return c.json(toLeadBody(outcome.lead), 200, { "Idempotent-Replayed": "true" });
+        return c.json(toLeadBody(outcome.lead), 200, {
+          ETag: leadETag(outcome.lead.version),
+          "Idempotent-Replayed": "true",
+        });
       default:
         throw assignmentRefusalError(outcome);
     }
@@ -89,6 +93,7 @@ export function leadAssignmentContract(): RouteContract {
       "X-Request-Id": header("XRequestId"),
       "Cache-Control": header("CacheControlNoStore"),
       "Idempotent-Replayed": header("IdempotentReplayed"),
+      ETag: header("ETag"),
     },
     content: { "application/json": { schema: ref("Lead") } },
   });

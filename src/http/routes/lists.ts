@@ -72,6 +72,9 @@ export const leadsQuery = z.object({
   status: z.optional(z.enum(LEAD_STATUSES, { error: `status must be one of ${LEAD_STATUSES.join(", ")}` })),
   assigned: z.optional(z.enum(["me", "unassigned"], { error: 'assigned must be "me" or "unassigned"' })),
   nit,
+  external_id: z.optional(
+    z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/, "external_id must be 1–128 visible ASCII characters")),
+  ),
   limit,
   after,
 });
@@ -134,7 +137,7 @@ export function listRoutes({ store, verifyToken, requests }: ListRoutesDeps) {
       const outcome = await listLeads({
         ctx: { actor: c.get("actor"), store },
         input: {
-          filters: { status: q.status, assigned: q.assigned, nit: q.nit },
+          filters: { status: q.status, assigned: q.assigned, nit: q.nit, externalId: q.external_id },
           after: q.after ?? null,
           limit: q.limit ?? DEFAULT_PAGE_SIZE,
         },
@@ -225,6 +228,10 @@ export function leadListContract(): RouteContract {
               enum: ["me", "unassigned"],
             }),
             nitFilter,
+            query("external_id", "Your own id for a lead your entity created (`POST /leads`).", {
+              type: "string",
+              pattern: "^[\\x21-\\x7e]{1,128}$",
+            }),
             ...paging,
           ],
           responses: { 200: page("A page of leads.", "LeadList"), ...problemsByStatus(refusals(LEADS_READ_SCOPE)) },
