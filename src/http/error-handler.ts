@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { DatabaseUnavailableError } from "../db/errors";
 import { describeError, type Logger } from "../log";
 import { JwksUnavailableError } from "./auth";
+import { DATABASE_UNAVAILABLE, INTERNAL_ERROR, MALFORMED_BODY } from "./details";
 import { ApiError, problemResponse } from "./problem";
 import type { AppEnv } from "./types";
 
@@ -13,13 +14,13 @@ function fromHttpException(error: HTTPException): ApiError {
   switch (error.status) {
     case 400:
       // Hono's JSON validator throws this for a body that does not parse.
-      return new ApiError("validation_error", "The request body is not valid JSON.", {
+      return new ApiError("validation_error", MALFORMED_BODY, {
         extensions: { errors: [{ path: "", message: "Malformed JSON" }] },
       });
     case 413:
       return new ApiError("payload_too_large", "The request body is too large.");
     default:
-      return new ApiError("internal_error", "An unexpected error occurred.", { cause: error });
+      return new ApiError("internal_error", INTERNAL_ERROR, { cause: error });
   }
 }
 
@@ -27,7 +28,7 @@ function fromHttpException(error: HTTPException): ApiError {
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof DatabaseUnavailableError) {
-    return new ApiError("service_unavailable", "The database is unavailable right now; retrying is safe.", {
+    return new ApiError("service_unavailable", DATABASE_UNAVAILABLE, {
       headers: { "Retry-After": String(RETRY_AFTER_SECONDS) },
       cause: error,
     });
@@ -43,7 +44,7 @@ export function toApiError(error: unknown): ApiError {
     );
   }
   if (error instanceof HTTPException) return fromHttpException(error);
-  return new ApiError("internal_error", "An unexpected error occurred.", { cause: error });
+  return new ApiError("internal_error", INTERNAL_ERROR, { cause: error });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { Caller } from "../../domain/caller";
+import { overBudget } from "../details";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 
@@ -159,12 +160,8 @@ export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
 export async function spendBudget(limiter: RateLimiter, actor: Caller, cost = 1): Promise<void> {
   const { allowed, retryAfterSeconds } = await limiter.take(rateLimitIdentity(actor), cost);
   if (!allowed) {
-    throw new ApiError(
-      "rate_limited",
-      `This credential is over its budget of ${limiter.limit} ${limiter.name} per minute.`,
-      {
-        headers: { "Retry-After": String(retryAfterSeconds), "RateLimit-Policy": rateLimitPolicy(limiter) },
-      },
-    );
+    throw new ApiError("rate_limited", overBudget(limiter.limit, limiter.name), {
+      headers: { "Retry-After": String(retryAfterSeconds), "RateLimit-Policy": rateLimitPolicy(limiter) },
+    });
   }
 }
