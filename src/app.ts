@@ -6,6 +6,7 @@ import { createApiKeyStore } from "./db/api-key-store";
 import { createBulkConversionStore } from "./db/bulk-conversion-store";
 import type { Database } from "./db/client";
 import { createConversionStore } from "./db/conversion-store";
+import { createKeyVerdicts } from "./db/key-gate";
 import { createAssignmentStore } from "./db/lead-assignment-store";
 import { createReadStore } from "./db/read-store";
 import type { ConversionStore } from "./domain/conversion";
@@ -93,12 +94,15 @@ export function createApp({
   webhooks = {},
   rateLimits = inProcessRateLimits(),
 }: AppDeps) {
-  store ??= createConversionStore(db, { timeoutMs: databaseTimeoutMs });
+  // What this isolate/process learns about keys from the database, shared by every store and the auth middleware.
+  const keyVerdicts = createKeyVerdicts();
+  const stored = { timeoutMs: databaseTimeoutMs, keyVerdicts };
+  store ??= createConversionStore(db, stored);
   const keys = createApiKeyStore(db, { timeoutMs: databaseTimeoutMs });
-  const bulkStore = createBulkConversionStore(db, { timeoutMs: databaseTimeoutMs });
-  const reader = createReadStore(db, { timeoutMs: databaseTimeoutMs });
+  const bulkStore = createBulkConversionStore(db, stored);
+  const reader = createReadStore(db, stored);
   const verifyToken = createTokenVerifier(auth);
-  const webhookStore = createWebhookStore(db, { timeoutMs: databaseTimeoutMs });
+  const webhookStore = createWebhookStore(db, stored);
   const { announce } = webhooks;
 
   const app = new Hono<AppEnv>();
@@ -156,7 +160,7 @@ export function createApp({
     .route(
       "/",
       leadAssignmentRoutes({
-        store: createAssignmentStore(db, { timeoutMs: databaseTimeoutMs }),
+        store: createAssignmentStore(db, stored),
         verifyToken,
         announce,
         requests: rateLimits.requests,

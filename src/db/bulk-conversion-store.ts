@@ -1,12 +1,15 @@
 import type { InStatement } from "@libsql/client/http";
 import type { BulkConversionStore } from "../domain/convert-leads-to-clients";
 import type { Database } from "./client";
-import { prepareBulkConversionBatch, prepareConversionBatch } from "./conversion-store";
+import { keyOfCommand, prepareBulkConversionBatch, prepareConversionBatch } from "./conversion-store";
 import { callDatabase } from "./errors";
+import { gatedBatch, type KeyVerdicts } from "./key-gate";
 
 export interface BulkConversionStoreOptions {
   /** How long one call may take before it is reported as unavailable. */
   timeoutMs: number;
+  /** What this isolate learned about keys: a refused key is never looked up again, and a known one waits for the lock. */
+  keyVerdicts?: KeyVerdicts;
 }
 
 /**
@@ -29,10 +32,12 @@ export function createBulkConversionStore(db: Database, options: BulkConversionS
   const allAtOnce = prepareBulkConversionBatch(db);
   return {
     async convertMany(commands) {
+      // Every command of a call shares the credential.
+      const key = commands[0] ? keyOfCommand(commands[0]) : null;
       if (commands[0]?.onExistingClient !== "link") {
         // "write" opens with BEGIN IMMEDIATE, as the single conversion does.
         const results = await callDatabase(
-          () => db.$client.batch(allAtOnce.statementsFor(commands), "write"),
+          () => gatedBatch(db, allAtOnce.statementsFor(commands), "write", key, options.keyVerdicts),
           options.timeoutMs,
         );
         return allAtOnce.snapshotsFrom(results);
@@ -40,7 +45,10 @@ export function createBulkConversionStore(db: Database, options: BulkConversionS
       const perCommand = commands.map((command) => batch.statementsFor(command));
       const statements: InStatement[] = perCommand.flat();
       // "write" opens with BEGIN IMMEDIATE, as the single conversion does.
-      const results = await callDatabase(() => db.$client.batch(statements, "write"), options.timeoutMs);
+      const results = await callDatabase(
+        () => gatedBatch(db, statements, "write", key, options.keyVerdicts),
+        options.timeoutMs,
+      );
       let offset = 0;
       return perCommand.map((own) => {
         const snapshot = batch.snapshotFrom(results.slice(offset, offset + own.length));

@@ -8,6 +8,7 @@ import { CONVERT_SCOPE } from "../domain/scopes";
 import { type BulkItems, bulkItems, itemsParameter } from "./bulk-items";
 import type { Database } from "./client";
 import { callDatabase } from "./errors";
+import { gatedBatch, type KeyVerdicts } from "./key-gate";
 import { buildConversionEventStatements } from "./outbox";
 import { clientColumns } from "./read-store";
 import { apiKeys, clients, financialEntities, leadConversions, leads, webhookDeliveries } from "./schema";
@@ -404,9 +405,15 @@ export function prepareBulkConversionBatch(db: Database) {
   };
 }
 
+/** The key a conversion command acts as, as {@link gatedBatch} takes it; null for a token. */
+export const keyOfCommand = (command: ConversionCommand) =>
+  command.keyHash === null ? null : { keyHash: command.keyHash, at: command.at };
+
 export interface ConversionStoreOptions {
   /** How long one attempt may take before it is reported as unavailable. */
   timeoutMs: number;
+  /** What this isolate learned about keys: a refused key is never looked up again, and a known one waits for the lock. */
+  keyVerdicts?: KeyVerdicts;
 }
 
 /**
@@ -424,7 +431,7 @@ export function createConversionStore(db: Database, options: ConversionStoreOpti
       // "write" opens with BEGIN IMMEDIATE: the attempt takes the write lock
       // before it reads, so concurrent attempts queue instead of failing.
       const results = await callDatabase(
-        () => db.$client.batch(batch.statementsFor(command), "write"),
+        () => gatedBatch(db, batch.statementsFor(command), "write", keyOfCommand(command), options.keyVerdicts),
         options.timeoutMs,
       );
       return batch.snapshotFrom(results);
