@@ -2,12 +2,15 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context } from "hono";
 import { createApp, inProcessRateLimits } from "./app";
 import { nodeAssets } from "./assets-node";
 import { openNodeDatabase } from "./db/client-node";
 import { migrateDatabase } from "./db/migrate";
 import { type Config, ConfigError, parseEnv } from "./env";
 import { authOptions } from "./http/auth";
+import type { AppEnv } from "./http/types";
 import { describeError, jsonLogger, type Logger } from "./log";
 import { startDispatcher } from "./webhooks/dispatcher";
 import { webhookRunnerDeps } from "./webhooks/runner-deps";
@@ -68,6 +71,26 @@ function closeHttpServer(server: Server, graceMs: number): Promise<void> {
 }
 
 /**
+ * The client address of a request to the Node entry: the socket's peer; with
+ * `TRUST_PROXY=true`, the last `X-Forwarded-For` entry — the one the proxy in
+ * front appended (earlier entries are the client's own word).
+ */
+export function nodeClientAddress(trustProxy: boolean) {
+  return (c: Context<AppEnv>): string | undefined => {
+    if (trustProxy) {
+      const forwarded = c.req.header("X-Forwarded-For")?.split(",").at(-1)?.trim();
+      if (forwarded) return forwarded;
+    }
+    try {
+      return getConnInfo(c).remote.address;
+    } catch {
+      // Not served by @hono/node-server (app.request in a test): no socket to ask.
+      return undefined;
+    }
+  };
+}
+
+/**
  * Serves the API from Node on an embedded (or remote) libSQL database,
  * migrating it first.
  *
@@ -102,6 +125,7 @@ export async function startNodeServer({
       announce: () => dispatcher.wake(),
     },
     rateLimits: inProcessRateLimits(config.rateLimits),
+    clientAddress: nodeClientAddress(config.trustProxy),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateIntegrationKey } from "../../src/http/auth/integration-keys";
 import { givenApiKey, inThePast } from "../support/api-keys";
 import { givenConvertibleLead, givenEntity, writesFor } from "../support/builders";
-import { CONVERT_PATH, conversionRequest } from "../support/requests";
+import { CONVERT_PATH } from "../support/requests";
 import { type HttpTarget, startNodeTarget, startWorkerTarget } from "../support/targets";
 
 // Generous against a slow shared machine, far below the lock wait (DATABASE_TIMEOUT_MS, 5 s): a request that queued
