@@ -9,6 +9,7 @@ import {
   USERS_READ_SCOPE,
 } from "../../domain/scopes";
 import { AUTH_REALM, DEFAULT_RATE_LIMITS, insufficientScopeError } from "../auth";
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE, ENTITY_BUDGET_FACTOR } from "../auth/credential-limits";
 import { RETRY_AFTER_SECONDS } from "../error-handler";
 import { refusalError } from "../refusals";
 import { API_KEYS_PATH, createApiKeyBody, MAX_API_KEY_BODY_BYTES } from "../routes/api-keys";
@@ -202,7 +203,7 @@ export function buildOpenApiDocument(version: string) {
   const unavailableExample = problem("service_unavailable", "The database is unavailable right now; retrying is safe.");
   const rateLimited = (budget: "conversions" | "requests") =>
     problemResponse(
-      `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute (the default); nothing was done. Checked right after the credential.`,
+      `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute (the default), or its entity over ${ENTITY_BUDGET_FACTOR}× that for all its credentials together (\`"entity-${budget}"\`), or — for an integration key not yet seen working — its client address sent ${DEFAULT_AUTH_FAILURES_PER_MINUTE} keys that failed in the last minute (\`"auth-failures"\`); nothing was done. Checked right after the credential.`,
       [
         problem(
           "rate_limited",
@@ -666,11 +667,11 @@ export function buildOpenApiDocument(version: string) {
         },
         RateLimitPolicy: {
           description:
-            'The budget that was exceeded (IETF httpapi-ratelimit-headers), e.g. `"conversions";q=600;w=60`.',
+            'The budget that was exceeded (IETF httpapi-ratelimit-headers), e.g. `"conversions";q=600;w=60`: the credential\'s (`conversions`, `requests`), its entity\'s — all its credentials together, 3× by default (`entity-conversions`, `entity-requests`) — or the client address\'s keys that failed (`"auth-failures";q=30;w=60`).',
           required: true,
           schema: {
             type: "string",
-            pattern: '^"(conversions|requests)";q=[0-9]+;w=60$',
+            pattern: '^"(conversions|requests|entity-conversions|entity-requests|auth-failures)";q=[0-9]+;w=60$',
             example: `"conversions";q=${DEFAULT_RATE_LIMITS.conversions};w=60`,
           },
         },
