@@ -197,14 +197,14 @@ async function requestsByOutcome(
   const clash = crypto.randomUUID();
   await db.insert(leads).values([
     { id: assigned, ecosystemId: data.ecosystemId, financialEntityId: rival, name: "Held" },
-    { id: clash, ecosystemId: data.ecosystemId, name: "Twin", nit: "55-5", nitKey: nitKey("55-5") },
+    { id: clash, ecosystemId: data.ecosystemId, name: "Twin", nit: "899.999.068-1", nitKey: nitKey("899.999.068-1") },
   ]);
   await db.insert(clients).values({
     id: crypto.randomUUID(),
     financialEntityId: data.entityId,
     ecosystemId: data.ecosystemId,
-    nit: "555",
-    nitKey: nitKey("555"),
+    nit: "899999068",
+    nitKey: nitKey("899999068"),
   });
   const [suspendedToken, rivalToken, ghostToken] = await Promise.all(
     [suspended, rival, ghost].map((financialEntityId) => issueToken({ secret: BENCH_SECRET, financialEntityId })),

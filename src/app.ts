@@ -8,6 +8,7 @@ import type { Database } from "./db/client";
 import { createConversionStore } from "./db/conversion-store";
 import { createKeyVerdicts } from "./db/key-gate";
 import { createAssignmentStore } from "./db/lead-assignment-store";
+import { createListStore } from "./db/list-store";
 import { createReadStore } from "./db/read-store";
 import type { ConversionStore } from "./domain/conversion";
 import type { Announce } from "./http/announce";
@@ -37,6 +38,7 @@ import { eventsRoutes } from "./http/routes/events";
 import { healthRoutes } from "./http/routes/health";
 import { leadAssignmentRoutes } from "./http/routes/lead-assignment";
 import { leadsRoute } from "./http/routes/leads";
+import { listRoutes } from "./http/routes/lists";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
 import { turnLeadsIntoClientsRoute } from "./http/routes/turn-leads-into-clients";
 import { usersRoute } from "./http/routes/users";
@@ -207,6 +209,14 @@ export function createApp({
       turnLeadsIntoClientsRoute({ store: bulkStore, verifyToken, announce, conversions: rateLimits.conversions }),
     )
     .route("/", usersRoute({ reader, verifyToken, requests: rateLimits.requests }))
+    .route(
+      "/",
+      listRoutes({
+        store: createListStore(db, { timeoutMs: databaseTimeoutMs }),
+        verifyToken,
+        requests: rateLimits.requests,
+      }),
+    )
     .route("/", leadsRoute({ reader, verifyToken, requests: rateLimits.requests }))
     .route(
       "/",

@@ -15,7 +15,7 @@ export async function printBanner(options: {
     secret: config.jwtSecret,
     financialEntityId: DEMO_ENTITY_ID,
     ttlSeconds: 24 * 3600,
-    scope: "leads:convert webhooks:manage",
+    scope: "leads:convert webhooks:manage events:read",
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
   });

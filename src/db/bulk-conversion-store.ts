@@ -1,7 +1,9 @@
 import type { InStatement } from "@libsql/client/http";
 import type { BulkConversionStore } from "../domain/convert-leads-to-clients";
+import { prepareBulkConversionBatch } from "./bulk-conversion-batch";
 import type { Database } from "./client";
-import { keyOfCommand, prepareBulkConversionBatch, prepareConversionBatch } from "./conversion-store";
+import { prepareConversionBatch } from "./conversion-batch";
+import { keyOfCommand } from "./conversion-store";
 import { callDatabase } from "./errors";
 import { gatedBatch, type KeyVerdicts } from "./key-gate";
 

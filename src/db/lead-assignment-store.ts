@@ -6,10 +6,10 @@ import type { LeadView } from "../domain/read-lead";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
 import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
+import { leadColumns } from "./columns";
 import { callDatabase } from "./errors";
 import { gatedBatch, gateKeyOf, type KeyVerdicts } from "./key-gate";
 import { eventsToSend, leadEventStatements } from "./lead-events";
-import { leadColumns } from "./read-store";
 import { clients, financialEntities, leads, webhookEvents } from "./schema";
 import { StoredValueError } from "./stored-values";
 

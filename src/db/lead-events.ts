@@ -1,18 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
+import { jsonObjectOf, LEAD_SHAPE } from "./columns";
 import { epochMs } from "./outbox";
-import { leadColumns } from "./read-store";
 import { financialEntities, leads, webhookDeliveries, webhookEndpoints, webhookEvents } from "./schema";
 
-const l = leadColumns;
-
 /** The lead row as `GET /leads/{lead_id}` shows it, as a JSON object built in SQL from the same checked columns. */
-export const leadJson = (): SQL => sql`json_object(
-  'id', ${l.id}, 'status', ${l.status}, 'ecosystem', ${l.ecosystemId}, 'financial_entity_id', ${l.financialEntityId},
-  'converted_user_id', ${l.convertedClientId}, 'converted_at', ${l.convertedAt}, 'created_at', ${l.createdAt},
-  'image', ${l.image}, 'name', ${l.name}, 'lastname', ${l.lastname}, 'business_name', ${l.businessName},
-  'quota', ${l.quota}, 'phone', ${l.phone}, 'email', ${l.email}, 'nit', ${l.nit}, 'address', ${l.address},
-  'history', json(${l.history}), 'score', ${l.score}, 'payment_data', json(${l.paymentData}),
-  'apn_token', ${l.apnToken}, 'business_entity', ${l.businessEntity}, 'additional_data', json(${l.additionalData}))`;
+export const leadJson = (): SQL => jsonObjectOf(LEAD_SHAPE);
 
 /** A new event id in SQL: a version 4 UUID, for events a statement writes for several entities at once. */
 const newUuid = sql`lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'

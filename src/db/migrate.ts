@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { projectRoot } from "../project-root";
 import type { Database } from "./client";
-import { describeNitKeyCollision, keyUnkeyedNits, type NitKeyBackfill } from "./nit-keys";
+import { describeNitKeyCollision, keyNits, type NitKeyBackfill } from "./nit-keys";
 
 /** The committed drizzle-kit output, found from the project root so any working directory will do. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("migrations", projectRoot()));
@@ -14,8 +14,9 @@ export interface MigrateOptions {
 
 /**
  * Brings a database up to the committed migrations, then runs the step SQL
- * cannot: computing the NIT key of every row that has none
- * ({@link keyUnkeyedNits}), reporting clients whose keys now collide. The one
+ * cannot: computing NIT keys ({@link keyNits}) — every key when the rule
+ * changed, else those of rows that have none — and reporting, by id, clients
+ * whose keys now collide. The one
  * migration path for development, tests and `npm run db:migrate`; safe to run
  * repeatedly.
  *
@@ -31,7 +32,7 @@ export async function migrateDatabase(
     await db.$client.execute("PRAGMA journal_mode = WAL");
   }
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  const backfill = await keyUnkeyedNits(db);
+  const backfill = await keyNits(db);
   for (const collision of backfill.collisions) warn(describeNitKeyCollision(collision));
   return backfill;
 }

@@ -5,66 +5,11 @@ import type { ClientReader } from "../domain/read-client";
 import type { LeadLookup, LeadReader } from "../domain/read-lead";
 import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
+import { clientColumns, leadColumns } from "./columns";
 import { callDatabase } from "./errors";
 import { gatedBatch, gateKeyOf, type KeyVerdicts } from "./key-gate";
 import { clients, financialEntities, leads } from "./schema";
-import {
-  isoTime,
-  jsonArrayOrEmpty,
-  jsonArrayOrNull,
-  jsonObjectOrEmpty,
-  jsonObjectOrNull,
-  numberOrNull,
-  StoredValueError,
-} from "./stored-values";
-
-/** A client row as the domain's {@link Client}, stored values normalized to what the body promises. */
-export const clientColumns = {
-  id: clients.id,
-  financialEntityId: clients.financialEntityId,
-  ecosystemId: clients.ecosystemId,
-  image: clients.image,
-  name: clients.name,
-  lastname: clients.lastname,
-  businessName: clients.businessName,
-  quota: numberOrNull(clients.quota),
-  status: clients.status,
-  phone: clients.phone,
-  email: clients.email,
-  nit: clients.nit,
-  address: clients.address,
-  history: jsonArrayOrEmpty(clients.history).mapWith(clients.history),
-  score: numberOrNull(clients.score),
-  paymentData: jsonObjectOrEmpty(clients.paymentData).mapWith(clients.paymentData),
-  apnToken: clients.apnToken,
-  businessEntity: clients.businessEntity,
-  additionalData: jsonObjectOrEmpty(clients.additionalData).mapWith(clients.additionalData),
-};
-
-export const leadColumns = {
-  id: leads.id,
-  status: leads.status,
-  ecosystemId: leads.ecosystemId,
-  financialEntityId: leads.financialEntityId,
-  convertedClientId: leads.convertedClientId,
-  convertedAt: isoTime(leads.convertedAt),
-  createdAt: isoTime(leads.createdAt),
-  image: leads.image,
-  name: leads.name,
-  lastname: leads.lastname,
-  businessName: leads.businessName,
-  quota: numberOrNull(leads.quota),
-  phone: leads.phone,
-  email: leads.email,
-  nit: leads.nit,
-  address: leads.address,
-  history: jsonArrayOrNull(leads.history).mapWith(leads.history),
-  score: numberOrNull(leads.score),
-  paymentData: jsonObjectOrNull(leads.paymentData).mapWith(leads.paymentData),
-  apnToken: leads.apnToken,
-  businessEntity: leads.businessEntity,
-  additionalData: jsonObjectOrNull(leads.additionalData).mapWith(leads.additionalData),
-};
+import { StoredValueError } from "./stored-values";
 
 async function decoded<T>(read: () => Promise<T>): Promise<T> {
   try {

@@ -90,6 +90,10 @@ export const leads = sqliteTable(
     index("leads_financial_entity_idx").on(t.financialEntityId),
     // Several leads may be converted into one client (on_existing_client: "link"): the lead holds the link.
     index("leads_converted_client_idx").on(t.convertedClientId),
+    // GET /leads: the pool (financial_entity_id NULL) and an entity's own leads are ranges of these, in page order.
+    index("leads_list_idx").on(t.ecosystemId, t.financialEntityId, t.createdAt, t.id),
+    index("leads_list_status_idx").on(t.ecosystemId, t.financialEntityId, t.status, t.createdAt, t.id),
+    index("leads_list_nit_idx").on(t.ecosystemId, t.nitKey, t.financialEntityId, t.createdAt, t.id),
     check("leads_conversion_ck", sql`(${t.convertedClientId} is null) = (${t.convertedAt} is null)`),
   ],
 );
@@ -127,7 +131,24 @@ export const clients = sqliteTable(
     }),
     uniqueIndex("clients_lead_uq").on(t.leadId),
     uniqueIndex("clients_entity_nit_uq").on(t.financialEntityId, t.nitKey).where(sql`${t.nitKey} <> ''`),
+    // GET /users, in page order; by email compared case-insensitively.
+    index("clients_list_idx").on(t.financialEntityId, t.createdAt, t.id),
+    index("clients_list_email_idx").on(t.financialEntityId, sql`lower(${t.email})`, t.createdAt, t.id),
   ],
+);
+
+/**
+ * One row: the version of the NIT key rule (`NIT_KEY_RULE_VERSION`,
+ * src/domain/nit-key.ts) the stored keys were computed with. The migrate
+ * runner recomputes every key when it is older than the code's rule.
+ */
+export const nitKeyRule = sqliteTable(
+  "nit_key_rule",
+  {
+    id: integer().primaryKey(),
+    version: integer().notNull(),
+  },
+  (t) => [check("nit_key_rule_one_row", sql`${t.id} = 1`)],
 );
 
 /** One row per conversion: who converted which lead into which client, and when. */

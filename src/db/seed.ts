@@ -2,7 +2,7 @@ import { and, eq, inArray, isNotNull, ne } from "drizzle-orm";
 import * as z from "zod";
 import { CONVERTED_LEAD_STATUS } from "../domain/client";
 import { LEAD_STATUSES } from "../domain/lead";
-import { nitKey } from "../domain/nit-key";
+import { nitCheckDigitMessage, nitCheckDigitProblem, nitKey } from "../domain/nit-key";
 import type { Database } from "./client";
 import { chunks } from "./nit-keys";
 import { clients, ecosystems, financialEntities, leadConversions, leads } from "./schema";
@@ -11,6 +11,13 @@ const uuid = z.guid("must be a UUID").transform((id) => id.toLowerCase());
 // The embedded engine reads text only up to a NUL: text holding one would come back cut short.
 const text = z.string().refine((value) => !value.includes("\u0000"), "must not contain a NUL character (U+0000)");
 const optionalText = text.nullish();
+// A NIT coming in with a wrong DV is refused (nit.md); stored data is never refused for it.
+const nit = text
+  .superRefine((value, ctx) => {
+    const problem = nitCheckDigitProblem(value);
+    if (problem !== null) ctx.addIssue({ code: "custom", message: nitCheckDigitMessage(problem) });
+  })
+  .nullish();
 const optionalNumber = z
   .union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, "must be a number")], "must be a number")
   .transform(Number)
@@ -26,7 +33,7 @@ const profile = {
   quota: optionalNumber,
   phone: optionalText,
   email: optionalText,
-  nit: optionalText,
+  nit,
   address: optionalText,
   history: z.array(z.unknown(), "must be an array").nullish(),
   score: optionalNumber,

@@ -9,3 +9,6 @@ export const LEAD_UNASSIGNED = "lead.unassigned";
 export const EVENT_TYPES = [LEAD_CONVERTED, LEAD_ASSIGNED, LEAD_UNASSIGNED] as const;
 /** What an endpoint created without `event_types` receives. */
 export const DEFAULT_EVENT_TYPES = [LEAD_CONVERTED] as const;
+
+/** At most this many webhook endpoints per financial entity (deleted ones do not count); the next is `limit_reached`. */
+export const MAX_ENDPOINTS_PER_ENTITY = 20;

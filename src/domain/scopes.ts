@@ -14,8 +14,14 @@ export const LEADS_READ_SCOPE = "leads:read";
 /** The scope a token needs to create, change, assign and unassign leads. */
 export const LEADS_WRITE_SCOPE = "leads:write";
 
-/** Managing webhook endpoints and reading events. */
+/** Managing webhook endpoints, and redelivering events to them. */
 export const WEBHOOKS_SCOPE = "webhooks:manage";
+
+/**
+ * Reading the event log and its delivery attempts (`GET /events`, `GET /events/{id}/deliveries`):
+ * events carry every converted client's data, so managing webhooks alone does not grant it.
+ */
+export const EVENTS_READ_SCOPE = "events:read";
 
 /** Creating, listing and revoking integration keys: a token's scope only, and only when the token names it. */
 export const MANAGE_KEYS_SCOPE = "keys:manage";
@@ -24,7 +30,13 @@ export const MANAGE_KEYS_SCOPE = "keys:manage";
 const EXPLICIT_ONLY_SCOPES: readonly string[] = [MANAGE_KEYS_SCOPE];
 
 /** What an integration key may be allowed to do. `keys:manage` is never among them: keys cannot manage keys. */
-export const API_KEY_SCOPES = [CONVERT_SCOPE, LEADS_READ_SCOPE, USERS_READ_SCOPE, WEBHOOKS_SCOPE] as const;
+export const API_KEY_SCOPES = [
+  CONVERT_SCOPE,
+  LEADS_READ_SCOPE,
+  USERS_READ_SCOPE,
+  WEBHOOKS_SCOPE,
+  EVENTS_READ_SCOPE,
+] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /**

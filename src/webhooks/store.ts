@@ -6,6 +6,8 @@ import { callDatabase } from "../db/errors";
 import { gatedBatch, gateKeyOf, type KeyVerdicts } from "../db/key-gate";
 import { financialEntities, webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
 import type { Acting } from "../domain/caller";
+import { MAX_ENDPOINTS_PER_ENTITY } from "../domain/events";
+import { EVENTS_READ_SCOPE, WEBHOOKS_SCOPE } from "../domain/scopes";
 
 // The webhook tables' queries. Every operation is one batch (one request to the
 // database) whose statements decide for themselves, like the conversion's. The
@@ -96,8 +98,9 @@ export function createWebhookStore(
     who: Acting,
     mode: "read" | "write",
     queries: (entity: SQL) => SQL[],
+    scope: string = WEBHOOKS_SCOPE,
   ): Promise<Acted<ResultSet[]>> => {
-    const around = actingAs(who, { writes: mode === "write" });
+    const around = actingAs(who, { writes: mode === "write", scope });
     const statements = [...around.before, ...queries(around.entity), ...around.after].map(toStatement);
     return around.split(
       await callDatabase(() => gatedBatch(db, statements, mode, gateKeyOf(who), keyVerdicts), timeoutMs),
@@ -109,7 +112,11 @@ export function createWebhookStore(
   });
 
   return {
-    /** Registers an endpoint; null when the entity does not exist (or the key may not act). */
+    /**
+     * Registers an endpoint, unless the entity already has
+     * {@link MAX_ENDPOINTS_PER_ENTITY} — decided by the insert itself, so two
+     * concurrent registrations cannot both take the last place.
+     */
     async createEndpoint(
       who: Acting,
       input: {
@@ -120,16 +127,19 @@ export function createWebhookStore(
         storedSecret: string;
         at: string;
       },
-    ): Promise<Acted<EndpointRow | null>> {
+    ): Promise<Acted<{ kind: "created"; endpoint: EndpointRow } | { kind: "limit_reached" } | { kind: "no_entity" }>> {
       const done = await acting(who, "write", (entity) => [
         sql`insert into ${ep} ("id", "financial_entity_id", "url", "description", "event_types", "status", "secret", "created_at")
           select ${input.id}, ${financialEntities.id}, ${input.url}, ${input.description}, ${JSON.stringify(input.eventTypes)}, 'enabled', ${input.storedSecret}, ${input.at}
-          from ${financialEntities} where ${financialEntities.id} = ${entity}`,
+          from ${financialEntities} where ${financialEntities.id} = ${entity}
+            and (select count(*) from ${ep} where ${ep.financialEntityId} = ${entity} and ${ep.deletedAt} is null) < ${MAX_ENDPOINTS_PER_ENTITY}`,
         sql`select ${endpointColumns} from ${ep} where ${liveEndpoint(entity, input.id)}`,
+        sql`select 1 from ${financialEntities} where ${financialEntities.id} = ${entity}`,
       ]);
-      return then(done, ([, rows]) => {
+      return then(done, ([, rows, known]) => {
         const row = rows!.rows[0];
-        return row ? toEndpoint(row) : null;
+        if (row) return { kind: "created", endpoint: toEndpoint(row) };
+        return known!.rows.length > 0 ? { kind: "limit_reached" } : { kind: "no_entity" };
       });
     },
 
@@ -199,17 +209,22 @@ export function createWebhookStore(
 
     /** A page of the entity's events after `after` (oldest first); null when `after` is not one of its events. */
     async eventsAfter(who: Acting, after: string | undefined, limit: number) {
-      const done = await acting(who, "read", (entity) => {
-        const start =
-          after === undefined
-            ? sql`0`
-            : sql`(select ${ev.seq} from ${ev} where ${ev.id} = ${after} and ${ev.financialEntityId} = ${entity})`;
-        return [
-          sql`select ${start} as seq`,
-          sql`select ${ev.id} as id, ${ev.type} as type, ${ev.payload} as payload from ${ev}
+      const done = await acting(
+        who,
+        "read",
+        (entity) => {
+          const start =
+            after === undefined
+              ? sql`0`
+              : sql`(select ${ev.seq} from ${ev} where ${ev.id} = ${after} and ${ev.financialEntityId} = ${entity})`;
+          return [
+            sql`select ${start} as seq`,
+            sql`select ${ev.id} as id, ${ev.type} as type, ${ev.payload} as payload from ${ev}
             where ${ev.financialEntityId} = ${entity} and ${ev.seq} > coalesce(${start}, 0) order by ${ev.seq} limit ${limit + 1}`,
-        ];
-      });
+          ];
+        },
+        EVENTS_READ_SCOPE,
+      );
       return then(done, ([known, rows]) => {
         if (known!.rows[0]?.seq === null) return null;
         const events = rows!.rows.map((row) => ({
@@ -223,13 +238,18 @@ export function createWebhookStore(
 
     /** Every attempt made for an event of the entity, oldest first; null when the event is not the entity's. */
     async attemptsFor(who: Acting, eventId: string) {
-      const done = await acting(who, "read", (entity) => [
-        sql`select 1 as found from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entity}`,
-        sql`select ${at.endpointId} as endpoint_id, ${at.attempt} as attempt, ${at.statusCode} as status_code, ${at.error} as error,
+      const done = await acting(
+        who,
+        "read",
+        (entity) => [
+          sql`select 1 as found from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entity}`,
+          sql`select ${at.endpointId} as endpoint_id, ${at.attempt} as attempt, ${at.statusCode} as status_code, ${at.error} as error,
             ${at.outcome} as outcome, ${at.at} as at
           from ${at} join ${ev} on ${ev.id} = ${at.eventId}
           where ${at.eventId} = ${eventId} and ${ev.financialEntityId} = ${entity} order by ${at.at}, ${at.attempt}`,
-      ]);
+        ],
+        EVENTS_READ_SCOPE,
+      );
       return then(done, ([found, rows]) => {
         if (found!.rows.length === 0) return null;
         return rows!.rows.map((row) => ({
@@ -245,7 +265,9 @@ export function createWebhookStore(
 
     /**
      * New deliveries of an event: to one endpoint of the entity, or to every
-     * enabled one. Reports whether the event and the endpoint were found.
+     * enabled one — except an endpoint that still has a pending delivery of
+     * the event, which gets nothing more. Reports whether the event and the
+     * endpoint were found, and how many deliveries were added.
      */
     async redeliver(who: Acting, eventId: string, endpointId: string | undefined, now: number, createdAt: string) {
       const which = endpointId === undefined ? sql`${ep.status} = 'enabled'` : sql`${ep.id} = ${endpointId}`;
@@ -253,7 +275,8 @@ export function createWebhookStore(
         sql`insert into ${dl} ("id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at")
           select lower(hex(randomblob(16))), ${ev.id}, ${ep.id}, 'pending', 0, ${now}, ${createdAt}
           from ${ev} join ${ep} on ${ep.financialEntityId} = ${ev.financialEntityId}
-          where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entity} and ${ep.deletedAt} is null and ${which}`,
+          where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entity} and ${ep.deletedAt} is null and ${which}
+            and not exists (select 1 from ${dl} where ${dl.eventId} = ${ev.id} and ${dl.endpointId} = ${ep.id} and ${dl.status} = 'pending')`,
         sql`select 1 from ${ev} where ${ev.id} = ${eventId} and ${ev.financialEntityId} = ${entity}`,
         endpointId === undefined ? sql`select 1` : sql`select 1 from ${ep} where ${liveEndpoint(entity, endpointId)}`,
       ]);

@@ -68,13 +68,13 @@ export const bulkConversion: ContractSuite = (target) => {
       const existing = await givenClient(db, {
         financialEntityId: entity.id,
         ecosystemId: entity.ecosystemId,
-        nit: "700.100.200-1",
+        nit: "800.100.200-8",
       });
-      const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "7001002001" });
+      const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "NIT 800100200" });
       const elsewhere = await givenLead(db, { ecosystemId: stranger.ecosystemId });
       const missing = crypto.randomUUID();
-      const firstTwin = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "800 555 111-9", name: "First" });
-      const secondTwin = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "800.555.111-9", name: "Second" });
+      const firstTwin = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "800 555 111-3", name: "First" });
+      const secondTwin = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "800555111", name: "Second" });
 
       const ids = [
         fresh.id.toUpperCase(),
@@ -130,7 +130,14 @@ export const bulkConversion: ContractSuite = (target) => {
       const rival = await givenEntity(db, { ecosystemId: entity.ecosystemId });
       const stranger = await givenEntity(db);
       const nit = (i: number) =>
-        ["901.222.333-4", "901 222 333 4", "9012223334", "901-222-333-4", "901222333-4", "901.222.3334"][i]!;
+        [
+          "901.222.333-9",
+          "901 222 333 - 9",
+          "901222333",
+          "NIT: 901.222.333-9",
+          "901222333-9",
+          "\uff19\uff10\uff11.\uff12\uff12\uff12.\uff13\uff13\uff13",
+        ][i]!;
       const held = await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: rival.id, nit: nit(0) });
       const elsewhere = await givenLead(db, { ecosystemId: stranger.ecosystemId, nit: nit(1) });
       const takenByRival = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: nit(2) });
@@ -395,8 +402,8 @@ export const bulkRoundTrips: ContractSuite = (target) =>
         [1, 2, 3].map(() => givenLead(db, { ecosystemId: entity.ecosystemId })),
       );
       const held = await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: rival.id });
-      await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "66-6" });
-      const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "666" });
+      await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "860.034.313-7" });
+      const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "860034313" });
       await results(await bulk(target(), entity.id, [earlier!.id]));
       await results(await bulk(target(), rival.id, [taken!.id]));
 

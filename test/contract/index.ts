@@ -4,7 +4,10 @@ import { bulkConversion, bulkRoundTrips } from "./bulk";
 import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
+import { leadKeyRoundTrips, leadKeys } from "./lead-keys";
 import { link, linkRoundTrips } from "./link";
+import { listRoundTrips, lists } from "./lists";
+import { nitIdentity } from "./nit";
 import { races } from "./races";
 import { readRoundTrips, reads } from "./reads";
 import { refusals } from "./refusals";
@@ -28,6 +31,11 @@ export const CONTRACT = [
   linkRoundTrips,
   assignment,
   assignmentRoundTrips,
+  lists,
+  listRoundTrips,
+  leadKeys,
+  leadKeyRoundTrips,
+  nitIdentity,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
@@ -42,4 +50,7 @@ export const CONTRACT_WITHOUT_COUNTS = [
   bulkConversion,
   link,
   assignment,
+  lists,
+  leadKeys,
+  nitIdentity,
 ];

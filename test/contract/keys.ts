@@ -135,8 +135,8 @@ export const keyRoundTrips: ContractSuite = (target) =>
       const taken = await givenConvertibleLead(db);
       const rival = await givenEntity(db, { ecosystemId: taken.entity.ecosystemId });
       await convert(taken.lead.id, taken.entity.id);
-      await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "77-7" });
-      const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "777" });
+      await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "890.903.938-8" });
+      const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "890903938" });
 
       expect(await convert(crypto.randomUUID(), suspended.id)).toEqual({ status: 403, round_trips: 1 });
       expect(await convert(crypto.randomUUID(), entity.id)).toEqual({ status: 404, round_trips: 1 });

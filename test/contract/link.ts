@@ -28,7 +28,7 @@ export const link: ContractSuite = (target) => {
     const existing = await givenClient(target().db, {
       financialEntityId: entity.id,
       ecosystemId: entity.ecosystemId,
-      nit: "901.555.000-7",
+      nit: "901.555.000-0",
       name: "Existing Name",
       phone: "+57 1 111 1111",
       quota: 100,
@@ -47,7 +47,7 @@ export const link: ContractSuite = (target) => {
     });
     const lead = await givenLead(target().db, {
       ecosystemId: entity.ecosystemId,
-      nit: "9015550007",
+      nit: "NIT 901555000",
       name: "Lead Name",
       lastname: "Lead Lastname",
       phone: "+57 2 222 2222",
@@ -92,7 +92,7 @@ export const link: ContractSuite = (target) => {
         quota: 100,
         // never touched
         status: "vip",
-        nit: "901.555.000-7",
+        nit: "901.555.000-0",
         history: [{ event: "opened" }],
         payment_data: { bank: "Kept" },
         additional_data: { kept: true },
@@ -143,7 +143,7 @@ export const link: ContractSuite = (target) => {
       await convert(lead.id, entity.id, "link");
       const second = await givenLead(target().db, {
         ecosystemId: entity.ecosystemId,
-        nit: "901 555 000 7",
+        nit: "901 555 000 - 0",
         lastname: "Second",
         email: "second@example.com",
       });
@@ -172,7 +172,7 @@ export const link: ContractSuite = (target) => {
       const held = await givenLead(target().db, {
         ecosystemId: entity.ecosystemId,
         financialEntityId: rival.id,
-        nit: "901.555.000-7",
+        nit: "901.555.000-0",
       });
 
       const res = await convert(fresh.id, entity.id, "link");
@@ -187,10 +187,10 @@ export const link: ContractSuite = (target) => {
       const clientId = crypto.randomUUID();
       await target().db.$client.execute({
         sql: `insert into clients (id, financial_entity_id, ecosystem_id, name, nit, nit_key, quota, score, history, payment_data, additional_data)
-              values (?, ?, ?, 'Odd', '901-777-1', '9017771', 'abc', 'high', 'not json', '[1,2]', '"text"')`,
+              values (?, ?, ?, 'Odd', '901.777.001-0', '901777001', 'abc', 'high', 'not json', '[1,2]', '"text"')`,
         args: [clientId, entity.id, entity.ecosystemId],
       });
-      const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "901.777.1" });
+      const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "901777001" });
 
       const res = await convert(lead.id, entity.id, "link");
 
@@ -228,10 +228,14 @@ export const link: ContractSuite = (target) => {
   describe("on_existing_client: link — the bulk endpoint", () => {
     it("links leads into the existing client and into a client made earlier in the same call, and replays them linked", async () => {
       const { entity, existing, lead } = await givenExistingClientAndLead();
-      const first = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "123-4", name: "First" });
+      const first = await givenLead(target().db, {
+        ecosystemId: entity.ecosystemId,
+        nit: "123.456.789-6",
+        name: "First",
+      });
       const twin = await givenLead(target().db, {
         ecosystemId: entity.ecosystemId,
-        nit: "1234",
+        nit: "123456789",
         name: "Twin",
         image: null,
       });
@@ -266,10 +270,14 @@ export const linkRoundTrips: ContractSuite = (target) =>
     it("one for a link, one for its replay, one for a bulk call that links", async () => {
       const requests = target().dbRequests!;
       const entity = await givenEntity(target().db);
-      await givenClient(target().db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "42-42" });
-      const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "4242" });
+      await givenClient(target().db, {
+        financialEntityId: entity.id,
+        ecosystemId: entity.ecosystemId,
+        nit: "420.042.004-3",
+      });
+      const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "420042004" });
       const others = await Promise.all(
-        [1, 2].map(() => givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "42.42" })),
+        [1, 2].map(() => givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "420.042.004" })),
       );
       const token = await tokenFor(entity.id);
       const body = { lead_id: lead.id, financial_entity_id: entity.id, on_existing_client: "link" };

@@ -125,9 +125,9 @@ export const refusals: ContractSuite = (target) => {
       const existing = await givenClient(target().db, {
         financialEntityId: entity.id,
         ecosystemId: entity.ecosystemId,
-        nit: "900.123.456-7 ab",
+        nit: "900.123.456-8 ab",
       });
-      const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: " 9001234567-AB" });
+      const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: " 9001234568-AB" });
 
       const body = await expectProblem(await convert(lead.id, entity.id), 409, "client_already_exists");
 
@@ -141,17 +141,20 @@ export const refusals: ContractSuite = (target) => {
       const existing = await givenClient(target().db, {
         financialEntityId: entity.id,
         ecosystemId: entity.ecosystemId,
-        nit: "900.123.456-7",
+        nit: "900.123.456-8",
       });
       const variants = {
-        "no-break space": "900\u00a0123\u00a0456\u00a07",
-        tab: "900\t123\t456\t7",
-        "en dash": "900\u2013123\u2013456\u20137",
-        "hyphen U+2010": "900\u2010123\u2010456\u20107",
-        "non-breaking hyphen U+2011": "900\u2011123\u2011456\u20117",
-        "full-width digits": "\uff19\uff10\uff10.\uff11\uff12\uff13.\uff14\uff15\uff16-\uff17",
-        "zero-width space": "900\u200b123\u200b456\u200b7",
-        "narrow no-break space and slash": "900\u202f123/456 7",
+        "no-break space": "900\u00a0123\u00a0456\u00a0-\u00a08",
+        tab: "900\t123\t456\t-8",
+        "en dash": "900.123.456\u20138",
+        "hyphen U+2010": "900123456\u20108",
+        "non-breaking hyphen U+2011": "900123456\u20118",
+        "minus sign U+2212": "900 123 456 \u2212 8",
+        "full-width digits and hyphen": "\uff19\uff10\uff10.\uff11\uff12\uff13.\uff14\uff15\uff16\uff0d\uff18",
+        "ideographic space": "900\u3000123\u3000456",
+        apostrophes: "900'123'456-8",
+        "zero-width space": "900\u200b123\u200b456",
+        "narrow no-break space and slash": "900\u202f123/456",
       };
       for (const [name, nit] of Object.entries(variants)) {
         const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit });
@@ -182,8 +185,12 @@ export const refusals: ContractSuite = (target) => {
     it("but a NIT held by a client of another entity is no conflict", async () => {
       const entity = await givenEntity(target().db);
       const other = await givenEntity(target().db, { ecosystemId: entity.ecosystemId });
-      await givenClient(target().db, { financialEntityId: other.id, ecosystemId: entity.ecosystemId, nit: "800-1" });
-      const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "8001" });
+      await givenClient(target().db, {
+        financialEntityId: other.id,
+        ecosystemId: entity.ecosystemId,
+        nit: "800.100.200-8",
+      });
+      const lead = await givenLead(target().db, { ecosystemId: entity.ecosystemId, nit: "800100200" });
 
       expect((await convert(lead.id, entity.id)).status).toBe(200);
     });

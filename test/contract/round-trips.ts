@@ -45,8 +45,8 @@ export const roundTrips: ContractSuite = (target) =>
       const taken = await givenConvertibleLead(db);
       const rival = await givenEntity(db, { ecosystemId: taken.entity.ecosystemId });
       await convert(taken.lead.id, taken.entity.id);
-      await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "55-5" });
-      const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "555" });
+      await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "899.999.068-1" });
+      const clash = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "NIT 899999068" });
 
       expect(await convert(crypto.randomUUID(), suspended.id)).toEqual({ status: 403, round_trips: 1 });
       expect(await convert(crypto.randomUUID(), crypto.randomUUID())).toEqual({ status: 404, round_trips: 1 });

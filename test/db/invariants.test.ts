@@ -20,9 +20,9 @@ async function givenLinkedLead() {
   const existing = await givenClient(db, {
     financialEntityId: entity.id,
     ecosystemId: entity.ecosystemId,
-    nit: "300-3",
+    nit: "300.300.300-0",
   });
-  const lead = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "3003" });
+  const lead = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "300300300" });
   const res = await app.request("/turn-lead-into-client", {
     method: "POST",
     headers: { Authorization: `Bearer ${await tokenFor(entity.id)}`, "Content-Type": "application/json" },

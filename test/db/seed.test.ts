@@ -38,7 +38,7 @@ function validFile() {
         financial_entity_id: null,
         name: "Ana",
         quota: 100,
-        nit: "1-1",
+        nit: "860.034.313-7",
       },
       {
         id: crypto.randomUUID(),
@@ -48,7 +48,7 @@ function validFile() {
         payment_data: { a: 1 },
       },
     ],
-    users: [{ id: crypto.randomUUID(), financial_entity_id: entity, name: "Client", nit: "900.1" }],
+    users: [{ id: crypto.randomUUID(), financial_entity_id: entity, name: "Client", nit: "890.903.938-8" }],
   };
 }
 
@@ -156,10 +156,19 @@ describe("the seed loader", () => {
       id: crypto.randomUUID(),
       financial_entity_id: file.users[0]!.financial_entity_id,
       name: "Twin",
-      nit: "9001",
+      nit: "890903938",
+    });
+    file.users.push({
+      id: crypto.randomUUID(),
+      financial_entity_id: file.users[0]!.financial_entity_id,
+      name: "Prefixed",
+      nit: "NIT: 890 903 938 - 8",
     });
 
-    await expectRefused(file, [{ path: "users[1].nit", message: /already has a client with this NIT/ }]);
+    await expectRefused(file, [
+      { path: "users[1].nit", message: /already has a client with this NIT/ },
+      { path: "users[2].nit", message: /already has a client with this NIT/ },
+    ]);
   });
 
   it("refuses two clients of one entity whose NITs differ only in Unicode separators, widths or case", async () => {
@@ -169,7 +178,7 @@ describe("the seed loader", () => {
       id: crypto.randomUUID(),
       financial_entity_id: entity,
       name: "Twin",
-      nit: "\uff19\uff10\uff10\u00a01",
+      nit: "\uff18\uff19\uff10\u00a0\uff19\uff10\uff13\u00a0\uff19\uff13\uff18\u2212\uff18",
     });
     file.users.push({ id: crypto.randomUUID(), financial_entity_id: entity, name: "Ñ", nit: "ÑAB.1" });
     file.users.push({ id: crypto.randomUUID(), financial_entity_id: entity, name: "ñ", nit: "ñab\u20131" });
@@ -185,7 +194,11 @@ describe("the seed loader", () => {
     await loadSeed(database.db, first);
 
     await expectRefused(
-      { users: [{ id: crypto.randomUUID(), financial_entity_id: first.financial_entities[0]!.id, nit: "900\u200b1" }] },
+      {
+        users: [
+          { id: crypto.randomUUID(), financial_entity_id: first.financial_entities[0]!.id, nit: "NIT 890903938" },
+        ],
+      },
       [{ path: "users[0].nit", message: /already has a client with this NIT/ }],
     );
   });
@@ -209,7 +222,36 @@ describe("the seed loader", () => {
       .where(eq(clients.id, file.users[0]!.id));
     expect(lead!.nitKey).toBe("9001Ñ");
     expect(withoutNit!.nitKey).toBe("");
-    expect(client!.nitKey).toBe("9001");
+    expect(client!.nitKey).toBe("890903938");
+  });
+
+  it("refuses a NIT whose check digit is wrong, naming the field and the right digit, writing nothing", async () => {
+    const file = validFile();
+    file.leads[0]!.nit = "900.123.456-7";
+    (file.leads[1] as Record<string, unknown>).nit = "NIT 900123456-8";
+    file.users[0]!.nit = "80.123.456-2";
+
+    await expectRefused(file, [
+      { path: "leads[0].nit", message: "the check digit of 900123456 is 8, not 7" },
+      { path: "users[0].nit", message: "the check digit of 80123456 is 4, not 2" },
+    ]);
+  });
+
+  it("takes NITs without a check digit, and what is not a Colombian NIT, as written", async () => {
+    const file = validFile();
+    file.leads[0]!.nit = "9001234567";
+    (file.leads[1] as Record<string, unknown>).nit = "CC 1.020.304.050";
+    file.users[0]!.nit = "900-123-456-7";
+
+    await loadSeed(database.db, file);
+    const stored = await database.db.select({ nit: leads.nit, nitKey: leads.nitKey }).from(leads);
+    expect(stored).toEqual(
+      expect.arrayContaining([
+        { nit: "9001234567", nitKey: "9001234567" },
+        { nit: "CC 1.020.304.050", nitKey: "CC1020304050" },
+      ]),
+    );
+    expect(await database.db.select({ nitKey: clients.nitKey }).from(clients)).toEqual([{ nitKey: "9001234567" }]);
   });
 
   it("refuses lead statuses outside the vocabulary", async () => {

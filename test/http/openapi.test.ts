@@ -5,13 +5,87 @@ import { describe, expect, it } from "vitest";
 import { writeAssets } from "../../scripts/assets";
 import { createApp } from "../../src/app";
 import { nodeAssets } from "../../src/assets-node";
+import { TAGS } from "../../src/http/openapi/contract";
 import { PROBLEMS } from "../../src/http/problem";
 import { createTestDatabase } from "../support/database";
 import { silentLogger } from "../support/logs";
 import { expectDocumentedResponse, openApiDocument } from "../support/openapi";
 import { TEST_SECRET } from "../support/tokens";
 
+type Operations = Record<string, Record<string, { tags?: string[] } | object[]>>;
+const METHODS = ["get", "post", "patch", "delete", "put", "head", "options"];
+
+/** `METHOD /path/{param}` of every operation the document describes. */
+function documentedOperations(document: { paths: Operations }): string[] {
+  return Object.entries(document.paths)
+    .flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((key) => METHODS.includes(key))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    )
+    .sort();
+}
+
+/**
+ * What the document promises, without its prose: every `summary` and `description` (text, not the
+ * members of schemas or examples that bear those names) taken out, so that rewording the guide
+ * needs no snapshot update while any change to statuses, headers, schemas, parameters, security,
+ * tags or examples does.
+ */
+function contractOf(value: unknown, inExample = false): unknown {
+  if (Array.isArray(value)) return value.map((item) => contractOf(item, inExample));
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(
+        ([key, member]) => inExample || typeof member !== "string" || (key !== "description" && key !== "summary"),
+      )
+      .map(([key, member]) => [key, contractOf(member, inExample || key === "example" || key === "examples")]),
+  );
+}
+
 describe("the OpenAPI document", () => {
+  it("describes exactly the routes the app registers: a route without a contract, or a contract without a route, fails", async () => {
+    const database = await createTestDatabase();
+    try {
+      const app = createApp({ db: database.db, auth: { secret: TEST_SECRET }, logger: silentLogger() });
+      const registered = [
+        ...new Set(
+          app.routes
+            .filter((route) => route.method !== "ALL")
+            .map((route) => `${route.method} ${route.path.replace(/:([^/]+)/g, "{$1}")}`),
+        ),
+      ].sort();
+      expect(
+        documentedOperations(openApiDocument),
+        "each route registered in createApp declares its operation in its module's …Contract(), listed in src/http/openapi/document.ts",
+      ).toEqual(registered);
+    } finally {
+      database.close();
+    }
+  });
+
+  it("lists every operation under one of the tags, in the tags' order, and every tag has operations", () => {
+    expect(openApiDocument.tags.map((tag: { name: string }) => tag.name)).toEqual([...TAGS]);
+    const used = new Set<string>();
+    for (const [path, item] of Object.entries(openApiDocument.paths as Operations)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (!METHODS.includes(method)) continue;
+        const tags = (operation as { tags?: string[] }).tags;
+        expect(tags, `${method.toUpperCase()} ${path}`).toHaveLength(1);
+        expect(TAGS as readonly string[], `${method.toUpperCase()} ${path}`).toContain(tags![0]);
+        used.add(tags![0]!);
+      }
+    }
+    expect([...used].sort()).toEqual([...TAGS].sort());
+  });
+
+  it("promises what the committed snapshot records (update it with -u when an operation changes on purpose)", async () => {
+    await expect(`${JSON.stringify(contractOf(openApiDocument), null, 2)}\n`).toMatchFileSnapshot(
+      "./__snapshots__/openapi.contract.json.snap",
+    );
+  });
+
   it("is served at GET /openapi.json", async () => {
     const database = await createTestDatabase();
     try {

@@ -11,7 +11,7 @@ import { TEST_SECRET, tokenFor } from "../support/tokens";
 // What a log line must never carry: SQL text, Drizzle's parameter dump, a key's hash or prefix, a NIT, an email, a
 // token's `sub` (here an email, as identity providers often make it).
 const SUBJECT = "ana.maria.lopez@example.com";
-const NIT = "900123456-7";
+const NIT = "900123456-8";
 const EMAIL = "ana.cliente@example.com";
 const SQL_TEXT = /\b(select|insert into|update|delete from|values|where|params)\b/i;
 

@@ -35,8 +35,8 @@ beforeAll(async () => {
   const db = database.db;
   const rival = await givenEntity(db, { ecosystemId: entity.ecosystemId });
   const suspended = await givenEntity(db, { ecosystemId: entity.ecosystemId, status: "suspended" });
-  const twin = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "800.555.111-2" });
-  await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "800555111 2" });
+  const twin = await givenLead(db, { ecosystemId: entity.ecosystemId, nit: "800.555.111-3" });
+  await givenClient(db, { financialEntityId: entity.id, ecosystemId: entity.ecosystemId, nit: "800555111" });
   refusedPairs = [
     {
       lead_id: (await givenLead(db, { ecosystemId: entity.ecosystemId, financialEntityId: rival.id })).id,

@@ -2,6 +2,7 @@ import { count, eq } from "drizzle-orm";
 import type { Database } from "../../src/db/client";
 import { clients, ecosystems, financialEntities, leadConversions, leads, webhookEvents } from "../../src/db/schema";
 import { nitKey } from "../../src/domain/nit-key";
+import { writtenNit } from "./nits";
 
 type LeadRow = typeof leads.$inferInsert;
 type ClientRow = typeof clients.$inferInsert;
@@ -28,7 +29,7 @@ export async function givenEntity(db: Database, overrides: Partial<typeof financ
 
 /** A lead with a full profile, unassigned unless `financialEntityId` is given; its NIT keyed as every writer keys it. */
 export async function givenLead(db: Database, overrides: Partial<LeadRow> & { ecosystemId: string }) {
-  const nit = "nit" in overrides ? overrides.nit : `${Math.floor(Math.random() * 1e9)}-1`;
+  const nit = "nit" in overrides ? overrides.nit : writtenNit();
   const [row] = await db
     .insert(leads)
     .values({

@@ -14,6 +14,19 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
+import type { RouteContract } from "../openapi/contract";
+import { describeCodes, example, header, problem, ref } from "../openapi/parts";
+import {
+  internalErrorResponse,
+  jsonBody,
+  jsonResponse,
+  payloadTooLargeResponse,
+  problemResponse,
+  rateLimitedResponse,
+  unavailableResponse,
+  unsupportedMediaTypeResponse,
+  validationErrorResponse,
+} from "../openapi/responses";
 import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
@@ -154,4 +167,135 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
       c.set("outcome", "api_key_revoked");
       return c.body(null, 204);
     });
+}
+
+/** The shapes of the answers: an integration key as listed (never the key text), and as created. */
+function apiKeySchemas() {
+  const uuid = z.string().check(z.guid());
+  const timestamp = z.string().check(z.iso.datetime());
+  const listed = z.strictObject({
+    id: uuid,
+    name: z.string(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    prefix: z.string().check(z.length(8)),
+    created_at: timestamp,
+    expires_at: z.nullable(timestamp),
+    revoked_at: z.nullable(timestamp),
+    last_used_at: z.nullable(timestamp),
+  });
+  return {
+    list: z.strictObject({ data: z.array(listed) }),
+    created: z.extend(z.omit(listed, { revoked_at: true, last_used_at: true }), {
+      key: z.string().check(z.regex(/^lck_[0-9A-Za-z]{43}_[0-9A-Za-z]{6}$/)),
+    }),
+  };
+}
+
+/** `/api-keys`, as /openapi.json documents it. */
+export function apiKeysContract(): RouteContract {
+  const keyUnauthorized = problemResponse(
+    "No token or key, a malformed Authorization header, an invalid token, or an integration key that is malformed, unknown, revoked or expired (all answered alike).",
+    [problem("unauthorized", "The integration key is not valid.")],
+    { "WWW-Authenticate": header("WWWAuthenticate") },
+  );
+  const keyManagementForbidden = problemResponse(
+    `\`forbidden\`: an integration key was sent (keys cannot manage keys); \`insufficient_scope\`: the token does not name \`${MANAGE_KEYS_SCOPE}\` in its scopes.`,
+    [
+      problem("forbidden", "Integration keys cannot manage keys; use a token."),
+      example(insufficientScopeError(MANAGE_KEYS_SCOPE)),
+    ],
+  );
+  const security = [{ bearerAuth: [MANAGE_KEYS_SCOPE] }];
+  const requestId = { "X-Request-Id": header("XRequestId") };
+  const schemas = apiKeySchemas();
+  return {
+    tag: "Integration keys",
+    schemas: {
+      CreateApiKeyRequest: {
+        schema: createApiKeyBody,
+        description:
+          "`expires_at`, when given, is ISO 8601 with a zone, must lie in the future and at most 10 years ahead; it is stored as that instant in UTC.",
+      },
+      CreatedApiKey: { schema: schemas.created, description: "The new key: `key` is shown this once and never again." },
+      ApiKeyList: { schema: schemas.list, description: "Integration keys as listed: never the key text." },
+    },
+    paths: {
+      [API_KEYS_PATH]: {
+        post: {
+          operationId: "createApiKey",
+          summary: "Create an integration key for the token's entity",
+          description: [
+            "Integration keys are static credentials for tools that cannot mint tokens (HubSpot workflows, Zapier, Make, n8n): send `Authorization: Bearer lck_…` wherever a token is accepted, except here.",
+            "The key text is in this answer only; the service keeps its SHA-256. Revoking a key stops it on the very next request.",
+            `Management needs a token that names \`${MANAGE_KEYS_SCOPE}\` in its scopes (a token without a scope claim carries every other scope, not this one). Scopes a key may carry: ${describeCodes([...API_KEY_SCOPES])}.`,
+            `An entity holds at most ${MAX_LIVE_API_KEYS} keys that are not revoked; the next is 409 \`limit_reached\` (revoke one first).`,
+          ].join("\n\n"),
+          security,
+          requestBody: jsonBody("CreateApiKeyRequest", {
+            name: "HubSpot workflow",
+            scopes: ["leads:convert"],
+            expires_at: "2027-12-31T23:59:59Z",
+          }),
+          responses: {
+            201: jsonResponse("The key; `key` is never shown again.", ref("CreatedApiKey"), { headers: requestId }),
+            400: validationErrorResponse(
+              "Malformed JSON, a missing name or scope, an unknown scope, or an `expires_at` that is not an ISO 8601 date-time in the future and at most 10 years ahead.",
+              "expires_at",
+              "expires_at must lie in the future",
+            ),
+            401: keyUnauthorized,
+            403: keyManagementForbidden,
+            404: problemResponse("The token's entity does not exist.", [
+              problem("financial_entity_not_found", "No financial entity exists with this id."),
+            ]),
+            405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts GET, POST.")]),
+            409: problemResponse(`The entity already holds ${MAX_LIVE_API_KEYS} keys that are not revoked.`, [
+              problem(
+                "limit_reached",
+                `The financial entity already holds ${MAX_LIVE_API_KEYS} integration keys that are not revoked; revoke one first.`,
+              ),
+            ]),
+            413: payloadTooLargeResponse(MAX_API_KEY_BODY_BYTES),
+            415: unsupportedMediaTypeResponse(),
+            429: rateLimitedResponse("requests"),
+            500: internalErrorResponse(),
+            503: unavailableResponse(),
+          },
+        },
+        get: {
+          operationId: "listApiKeys",
+          summary: "List the integration keys of the token's entity, revoked ones included",
+          security,
+          responses: {
+            200: jsonResponse("Every key of the entity, oldest first.", ref("ApiKeyList"), { headers: requestId }),
+            401: keyUnauthorized,
+            403: keyManagementForbidden,
+            429: rateLimitedResponse("requests"),
+            500: internalErrorResponse(),
+            503: unavailableResponse(),
+          },
+        },
+      },
+      [`${API_KEYS_PATH}/{id}`]: {
+        delete: {
+          operationId: "revokeApiKey",
+          summary: "Revoke an integration key: refused from the very next request",
+          security,
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+          responses: {
+            204: { description: "Revoked (or already revoked).", headers: requestId },
+            401: keyUnauthorized,
+            403: keyManagementForbidden,
+            404: problemResponse("No key with this id belongs to the token's entity.", [
+              problem("api_key_not_found", "No integration key with this id exists for this financial entity."),
+            ]),
+            405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts DELETE.")]),
+            429: rateLimitedResponse("requests"),
+            500: internalErrorResponse(),
+            503: unavailableResponse(),
+          },
+        },
+      },
+    },
+  };
 }

@@ -2,6 +2,9 @@ import { Scalar } from "@scalar/hono-api-reference";
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono/tiny";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { RouteContract } from "../openapi/contract";
+import { header, problem } from "../openapi/parts";
+import { cacheControl, commonHeaders, problemResponse } from "../openapi/responses";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
 
@@ -69,3 +72,60 @@ export function docsRoutes({ assets }: { assets?: StaticAssets }) {
     })
     .get("/docs", requireScript, page);
 }
+
+const docsNotInstalledResponse = () =>
+  problemResponse(
+    "The API reference is not installed here (a production-only install that never ran `npm run assets`).",
+    [problem("service_unavailable", "The API reference is not installed here.")],
+  );
+
+/** `GET /openapi.json`, `GET /docs` and its script, as /openapi.json documents them. */
+export const docsContract = (): RouteContract => ({
+  tag: "Operations",
+  paths: {
+    [OPENAPI_PATH]: {
+      get: {
+        operationId: "openapi",
+        summary: "This document",
+        responses: {
+          200: {
+            description: "The OpenAPI 3.1 document; public, revalidated on every use (a deploy changes it).",
+            headers: { "X-Request-Id": header("XRequestId"), "Cache-Control": cacheControl("no-cache") },
+            content: { "application/json": { schema: { type: "object" } } },
+          },
+          404: problemResponse("This deployment has no OpenAPI document.", [
+            problem("not_found", "This deployment has no OpenAPI document."),
+          ]),
+        },
+      },
+    },
+    "/docs": {
+      get: {
+        operationId: "docs",
+        summary: "The interactive API reference (Scalar), served with its own script: nothing from a CDN",
+        responses: {
+          200: {
+            description: "The page.",
+            headers: commonHeaders(),
+            content: { "text/html": { schema: { type: "string" } } },
+          },
+          503: docsNotInstalledResponse(),
+        },
+      },
+    },
+    [SCALAR_SCRIPT_PATH]: {
+      get: {
+        operationId: "docsScript",
+        summary: "The docs page's script: this service's copy of one pinned Scalar version",
+        responses: {
+          200: {
+            description: "The script; public and cached for a day.",
+            headers: { "X-Request-Id": header("XRequestId"), "Cache-Control": cacheControl("public, max-age=86400") },
+            content: { "text/javascript": { schema: { type: "string" } } },
+          },
+          503: docsNotInstalledResponse(),
+        },
+      },
+    },
+  },
+});

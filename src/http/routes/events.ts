@@ -1,15 +1,30 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
+import { EVENT_TYPES } from "../../domain/events";
+import { EVENTS_READ_SCOPE } from "../../domain/scopes";
 import type { WebhookStore } from "../../webhooks/store";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
 import { executionContextOf } from "../execution-context";
+import type { RouteContract } from "../openapi/contract";
+import { EXAMPLE_ENDPOINT } from "../openapi/examples";
+import { header, ref } from "../openapi/parts";
+import { type DocumentedProblem, jsonBody, jsonResponse } from "../openapi/responses";
+import { leadBodySchema, userBodySchema } from "../openapi/schemas";
 import { ApiError } from "../problem";
 import { endpointNotFound, eventNotFound } from "../refusals";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, toValidationIssues } from "../validation";
-import { accepted, credentialOf, requireWebhooksScope } from "../webhook-scope";
+import {
+  accepted,
+  credentialOf,
+  idParameter,
+  requireWebhooksScope,
+  tooLargeProblem,
+  webhooksProblems,
+  webhooksSecurity,
+} from "../webhook-scope";
 
 export const EVENTS_PATH = "/events";
 
@@ -49,17 +64,19 @@ export interface EventsDeps {
  */
 export function eventsRoutes({ store, verifyToken, announce, requests }: EventsDeps) {
   const auth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope()] as const;
+  // The log and its attempts carry every converted client's data: they need `events:read`, not `webhooks:manage`.
+  const readAuth = [bearerAuth({ verifyToken }), rateLimit(requests), requireWebhooksScope(EVENTS_READ_SCOPE)] as const;
   return new Hono<AppEnv>()
     .get(
       EVENTS_PATH,
-      ...auth,
+      ...readAuth,
       zValidator("query", eventsQuery, (result) => {
         if (!result.success) throw invalid(result.error.issues, "query");
       }),
       async (c) => {
         const { after, limit = 50 } = c.req.valid("query");
         const who = credentialOf(c);
-        const page = accepted(who, await store.eventsAfter(who, after, limit));
+        const page = accepted(who, await store.eventsAfter(who, after, limit), EVENTS_READ_SCOPE);
         if (page === null) {
           throw new ApiError("validation_error", "The query is not valid.", {
             extensions: { errors: [{ path: "after", message: "after must be the id of one of your events" }] },
@@ -69,9 +86,9 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
         return c.json({ data, next_after: page.more ? (data.at(-1)?.id ?? null) : null }, 200);
       },
     )
-    .get(`${EVENTS_PATH}/:id/deliveries`, ...auth, async (c) => {
+    .get(`${EVENTS_PATH}/:id/deliveries`, ...readAuth, async (c) => {
       const who = credentialOf(c);
-      const attempts = accepted(who, await store.attemptsFor(who, c.req.param("id")));
+      const attempts = accepted(who, await store.attemptsFor(who, c.req.param("id")), EVENTS_READ_SCOPE);
       if (attempts === null) throw eventNotFound();
       return c.json(
         {
@@ -113,4 +130,152 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
       if (outcome.deliveries > 0) announce?.(eventId, executionContextOf(c));
       return c.body(null, 202);
     });
+}
+
+/** The shapes of the answers; each component stands alone in the document (no $ref between them). */
+function eventSchemas() {
+  const nullableText = z.nullable(z.string());
+  const convertedEvent = () =>
+    z.strictObject({
+      id: z.string(),
+      type: z.literal("lead.converted"),
+      timestamp: z.string(),
+      data: z.strictObject({
+        lead_id: z.string(),
+        financial_entity_id: z.string(),
+        ecosystem: z.string(),
+        request_id: z.string(),
+        converted_at: z.string(),
+        user: z.strictObject({ ...userBodySchema().def.shape }),
+        /** Present when the lead went into a client the entity already had (`on_existing_client: "link"`). */
+        linked: z.optional(z.literal(true)),
+      }),
+    });
+  /** `lead.assigned`, `lead.unassigned`: the lead as `GET /leads/{lead_id}` shows it after the change. */
+  const leadEvent = () =>
+    z.strictObject({
+      id: z.string(),
+      type: z.enum(EVENT_TYPES.filter((type) => type !== "lead.converted") as [string, ...string[]]),
+      timestamp: z.string(),
+      data: z.strictObject({
+        lead: z.strictObject({ ...leadBodySchema().def.shape }),
+        financial_entity_id: z.string(),
+        request_id: z.string(),
+      }),
+    });
+  const event = () => z.union([convertedEvent(), leadEvent()]);
+  return {
+    event: event(),
+    list: z.strictObject({ data: z.array(event()), next_after: nullableText }),
+    attempts: z.strictObject({
+      data: z.array(
+        z.strictObject({
+          endpoint_id: z.string(),
+          attempt: z.int(),
+          status_code: z.nullable(z.int()),
+          error: nullableText,
+          outcome: z.enum(["succeeded", "retrying", "failed"]),
+          at: z.string(),
+        }),
+      ),
+    }),
+  };
+}
+
+/** `/events`, as /openapi.json documents it. */
+export function eventsContract(): RouteContract {
+  const security = webhooksSecurity();
+  // The log and its attempts carry every converted client's data: their own scope.
+  const readSecurity = webhooksSecurity(EVENTS_READ_SCOPE);
+  const eventId = idParameter("id", "The event's id (the `webhook-id` of its deliveries).");
+  const ok = (description: string, schema: string) =>
+    jsonResponse(description, ref(schema), { headers: { "X-Request-Id": header("XRequestId") } });
+  const eventMissing: DocumentedProblem = ["event_not_found", "No event with this id exists for the financial entity."];
+  const endpointMissing: DocumentedProblem = [
+    "webhook_endpoint_not_found",
+    "No webhook endpoint with this id exists for the financial entity.",
+  ];
+  const query = z.toJSONSchema(eventsQuery, { io: "input" }) as { properties: Record<string, object> };
+  const schemas = eventSchemas();
+  return {
+    tag: "Events",
+    schemas: {
+      RedeliverRequest: {
+        schema: redeliverBody,
+        description: "One endpoint of yours; without it (or with an empty body), every enabled endpoint.",
+      },
+      Event: {
+        schema: schemas.event,
+        description: "The event as delivered (the webhook body), with its id (the `webhook-id` header).",
+      },
+      EventList: {
+        schema: schemas.list,
+        description: "Oldest first; pass `next_after` as `after` for the next page (null when there is none).",
+      },
+      DeliveryAttemptList: {
+        schema: schemas.attempts,
+        description:
+          "Every attempt, oldest first. `outcome` is `retrying` when another attempt is scheduled and `failed` when the delivery gave up.",
+      },
+    },
+    paths: {
+      [EVENTS_PATH]: {
+        get: {
+          operationId: "listEvents",
+          summary: "The entity's events, oldest first (reconcile after downtime)",
+          security: readSecurity,
+          parameters: [
+            {
+              name: "after",
+              in: "query",
+              required: false,
+              description: "The last event id you have; omit to start at the oldest.",
+              schema: query.properties.after,
+            },
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              description: "1–100, default 50.",
+              schema: { type: "integer", minimum: 1, maximum: 100, default: 50 },
+            },
+          ],
+          responses: {
+            200: ok("A page of events.", "EventList"),
+            ...webhooksProblems([["validation_error", "The query is not valid."]], EVENTS_READ_SCOPE),
+          },
+        },
+      },
+      [`${EVENTS_PATH}/{id}/deliveries`]: {
+        parameters: [eventId],
+        get: {
+          operationId: "listEventDeliveries",
+          summary: "Every delivery attempt of an event",
+          security: readSecurity,
+          responses: {
+            200: ok("The attempts, oldest first.", "DeliveryAttemptList"),
+            ...webhooksProblems([eventMissing], EVENTS_READ_SCOPE),
+          },
+        },
+      },
+      [`${EVENTS_PATH}/{id}/redeliver`]: {
+        parameters: [eventId],
+        post: {
+          operationId: "redeliverEvent",
+          summary: "Send an event again (same webhook-id), to one endpoint or every enabled one",
+          security,
+          requestBody: jsonBody("RedeliverRequest", { endpoint_id: EXAMPLE_ENDPOINT }, false),
+          responses: {
+            202: { description: "Queued.", headers: { "X-Request-Id": header("XRequestId") } },
+            ...webhooksProblems([
+              ["validation_error", "The request body is not valid."],
+              eventMissing,
+              endpointMissing,
+              tooLargeProblem,
+            ]),
+          },
+        },
+      },
+    },
+  };
 }

@@ -1,6 +1,10 @@
 import { Hono } from "hono/tiny";
+import * as z from "zod/mini";
 import type { Database } from "../../db/client";
 import { callDatabase } from "../../db/errors";
+import type { RouteContract } from "../openapi/contract";
+import { ref } from "../openapi/parts";
+import { jsonResponse, notReadyResponse } from "../openapi/responses";
 import type { AppEnv } from "../types";
 
 /** `/readyz` asks the database at most this often per isolate/process, however often it is called. */
@@ -47,3 +51,25 @@ export function healthRoutes(deps: HealthDeps) {
       return c.json({ status: "ok" as const }, 200);
     });
 }
+
+/** `GET /healthz` and `GET /readyz`, as /openapi.json documents them. */
+export const healthContract = (): RouteContract => ({
+  tag: "Operations",
+  schemas: { Health: { schema: z.strictObject({ status: z.literal("ok") }) } },
+  paths: {
+    "/healthz": {
+      get: {
+        operationId: "health",
+        summary: "Liveness: the service answers (the database is not consulted)",
+        responses: { 200: jsonResponse("Alive.", ref("Health")) },
+      },
+    },
+    "/readyz": {
+      get: {
+        operationId: "ready",
+        summary: "Readiness: the database answers a trivial query",
+        responses: { 200: jsonResponse("Ready.", ref("Health")), 503: notReadyResponse() },
+      },
+    },
+  },
+});

@@ -3,11 +3,14 @@ import { Hono } from "hono/tiny";
 import { type AssignmentAction, type AssignmentStore, changeAssignment } from "../../domain/lead-assignment";
 import { LEADS_WRITE_SCOPE, tokenHasScope } from "../../domain/scopes";
 import type { Announce } from "../announce";
-import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
+import { bearerAuth, DEFAULT_RATE_LIMITS, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
+import { toLeadBody } from "../bodies";
 import { executionContextOf } from "../execution-context";
-import { toLeadBody } from "../lead-body";
+import type { RouteContract } from "../openapi/contract";
+import { header, ref } from "../openapi/parts";
+import { type DocumentedProblem, problemsByStatus } from "../openapi/responses";
 import { pathId } from "../path-id";
-import { assignmentRefusalError } from "../refusals";
+import { ASSIGNMENT_DETAILS, assignmentRefusalError } from "../refusals";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES } from "../validation";
 
@@ -60,4 +63,78 @@ export function leadAssignmentRoutes({ store, verifyToken, announce, requests }:
   return new Hono<AppEnv>()
     .post(LEAD_ASSIGN_PATH, ...before, handle("assign"))
     .post(LEAD_UNASSIGN_PATH, ...before, handle("unassign"));
+}
+
+/** `POST /leads/{lead_id}/assign` and `POST /leads/{lead_id}/unassign`, as /openapi.json documents them. */
+export function leadAssignmentContract(): RouteContract {
+  const security = [{ bearerAuth: [LEADS_WRITE_SCOPE] }];
+  const leadIdParameter = {
+    name: "lead_id",
+    in: "path",
+    required: true,
+    description: "The lead's id, in any letter case.",
+    schema: { type: "string" },
+  };
+  const answered = (description: string) => ({
+    description,
+    headers: {
+      "X-Request-Id": header("XRequestId"),
+      "Cache-Control": header("CacheControlNoStore"),
+      "Idempotent-Replayed": header("IdempotentReplayed"),
+    },
+    content: { "application/json": { schema: ref("Lead") } },
+  });
+  const common: DocumentedProblem[] = [
+    ["unauthorized", "A bearer token is required in the Authorization header."],
+    ["insufficient_scope", `The token's scope does not include "${LEADS_WRITE_SCOPE}".`],
+    ["lead_not_found", ASSIGNMENT_DETAILS.lead_not_found],
+    ["payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`],
+    ["rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS.requests} requests per minute.`],
+    ["internal_error", "An unexpected error occurred."],
+    ["service_unavailable", "The database is unavailable right now; retrying is safe."],
+  ];
+  return {
+    tag: "Leads",
+    paths: {
+      "/leads/{lead_id}/assign": {
+        parameters: [leadIdParameter],
+        post: {
+          operationId: "assignLead",
+          summary: "Take an unassigned lead of the ecosystem's pool for the credential's financial entity",
+          description:
+            "No body. One database request, race-safe: of any number of entities assigning one lead at once, exactly one gets 200 and the others 409 `lead_assigned_to_other_entity`. Assigning a lead the entity already holds is a replay (`Idempotent-Replayed: true`, even once the entity is suspended), which sends no event. The entity gets a `lead.assigned` event. A lead of another ecosystem, or none, is 404.",
+          security,
+          responses: {
+            200: answered("The lead, now assigned to the entity (or already, in a replay)."),
+            ...problemsByStatus([
+              ...common.slice(0, 2),
+              ["financial_entity_suspended", ASSIGNMENT_DETAILS.financial_entity_suspended],
+              ...common.slice(2, 3),
+              ["lead_assigned_to_other_entity", ASSIGNMENT_DETAILS.lead_assigned_to_other_entity],
+              ["lead_already_converted", ASSIGNMENT_DETAILS.lead_already_converted],
+              ...common.slice(3),
+            ]),
+          },
+        },
+      },
+      "/leads/{lead_id}/unassign": {
+        parameters: [leadIdParameter],
+        post: {
+          operationId: "unassignLead",
+          summary: "Give one of the entity's unconverted leads back to the ecosystem's pool",
+          description:
+            "No body. One database request. A lead already in the pool is a replay (`Idempotent-Replayed: true`) and sends nothing. The entity gets a `lead.unassigned` event, and so does every other active entity of the ecosystem with an endpoint subscribed to it (the lead is theirs to take). Another entity's lead, another ecosystem's, or none is 404; the entity's converted lead is 409.",
+          security,
+          responses: {
+            200: answered("The lead, now in the pool (or already, in a replay)."),
+            ...problemsByStatus([
+              ...common.slice(0, 3),
+              ["lead_already_converted", ASSIGNMENT_DETAILS.lead_already_converted],
+              ...common.slice(3),
+            ]),
+          },
+        },
+      },
+    },
+  };
 }

@@ -10,7 +10,12 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
-import { toLeadBody } from "../lead-body";
+import { toLeadBody } from "../bodies";
+import type { RouteContract } from "../openapi/contract";
+import { EXAMPLE_LEAD } from "../openapi/examples";
+import { problem, ref } from "../openapi/parts";
+import { jsonResponse, pathParameter, problemResponse, readResponses } from "../openapi/responses";
+import { leadBodySchema } from "../openapi/schemas";
 import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
@@ -54,3 +59,60 @@ export function leadsRoute({ reader, verifyToken, requests }: LeadsRouteDeps) {
     }
   });
 }
+
+/** `GET /leads/{lead_id}`, as /openapi.json documents it. */
+export const leadsContract = (): RouteContract => ({
+  tag: "Leads",
+  schemas: {
+    Lead: {
+      schema: leadBodySchema(),
+      description:
+        "A lead, as its ecosystem's entities may see it: always these 22 keys, in this order; times are ISO 8601 UTC.",
+    },
+  },
+  paths: {
+    "/leads/{lead_id}": {
+      get: {
+        operationId: "getLead",
+        summary: "Read a lead the token's financial entity may see",
+        description:
+          "Visible to an entity of the lead's ecosystem while the lead is unassigned, assigned to it, or converted by it. One database request.",
+        security: [{ bearerAuth: [LEADS_READ_SCOPE] }],
+        parameters: [pathParameter("lead_id", "The lead's id, in any letter case.")],
+        responses: {
+          200: jsonResponse("The lead.", ref("Lead"), {
+            example: {
+              id: EXAMPLE_LEAD,
+              status: "qualified",
+              ecosystem: "0b7c2a52-6f1e-4d7a-9a57-3f0c2d1e8a01",
+              financial_entity_id: null,
+              converted_user_id: null,
+              converted_at: null,
+              created_at: "2026-11-02T14:05:09.120Z",
+              image: null,
+              name: "Laura",
+              lastname: "Gómez",
+              business_name: "Panadería La Espiga S.A.S.",
+              quota: 15000000,
+              phone: "+57 300 555 0101",
+              email: "laura.gomez@example.com",
+              nit: "901.234.567-7",
+              address: "Calle 10 # 43-12, Medellín",
+              history: [{ event: "called" }],
+              score: 742,
+              payment_data: { bank: "Bancolombia" },
+              apn_token: null,
+              business_entity: "S.A.S.",
+              additional_data: {},
+            },
+          }),
+          404: problemResponse(
+            "`lead_not_found`: no such lead, a lead of another ecosystem, assigned to or converted by another entity (indistinguishable), or an id that is not a UUID.",
+            [problem("lead_not_found", "No lead with this id is visible to the financial entity.")],
+          ),
+          ...readResponses(LEADS_READ_SCOPE, "GET, HEAD"),
+        },
+      },
+    },
+  },
+});

@@ -3,13 +3,32 @@ import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { ConversionStore } from "../../domain/conversion";
 import { convertLeadToClient } from "../../domain/convert-lead-to-client";
+import { CONVERT_SCOPE } from "../../domain/scopes";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
+import { toUserBody } from "../bodies";
 import { executionContextOf } from "../execution-context";
 import { onExistingClientField, uuidField } from "../fields";
+import type { RouteContract } from "../openapi/contract";
+import { EXAMPLE_ENTITY, EXAMPLE_LEAD, EXAMPLE_USER } from "../openapi/examples";
+import { describeCodes, header, ref } from "../openapi/parts";
+import {
+  commonHeaders,
+  conversionForbiddenResponse,
+  internalErrorResponse,
+  jsonBody,
+  methodNotAllowedResponse,
+  payloadTooLargeResponse,
+  problemResponse,
+  rateLimitedResponse,
+  refusalExample,
+  unauthorizedResponse,
+  unavailableResponse,
+  unsupportedMediaTypeResponse,
+  validationErrorResponse,
+} from "../openapi/responses";
 import { refusalError } from "../refusals";
 import type { AppEnv } from "../types";
-import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
 
 export const TURN_LEAD_INTO_CLIENT_PATH = "/turn-lead-into-client";
@@ -76,3 +95,71 @@ export function turnLeadIntoClientRoute({ store, verifyToken, announce, conversi
     },
   );
 }
+
+/** `POST /turn-lead-into-client`, as /openapi.json documents it. */
+export const turnLeadIntoClientContract = (): RouteContract => ({
+  tag: "Conversions",
+  schemas: {
+    TurnLeadIntoClientRequest: {
+      schema: turnLeadIntoClientBody,
+      description:
+        "Both ids are UUIDs in any letter case; `on_existing_client` (default `reject`) says what to do when the entity already has a client with the lead's NIT: refuse with 409, or `link` the lead into it. Other members are ignored.",
+    },
+  },
+  paths: {
+    [TURN_LEAD_INTO_CLIENT_PATH]: {
+      post: {
+        operationId: "turnLeadIntoClient",
+        summary: "Convert a lead into a client of a financial entity",
+        description: [
+          "Creates the client from the lead's profile, marks the lead converted (its assignment becomes final) and records an audit entry — in one transaction.",
+          "Sending the same request again returns the same client with `Idempotent-Replayed: true` and writes nothing; simultaneous identical requests make exactly one client.",
+          'With `on_existing_client: "link"`, a lead whose NIT the entity already has as a client is converted into that client instead of a 409: the client\'s null `image`, `name`, `lastname`, `business_name`, `quota`, `phone`, `email`, `address`, `score` and `business_entity` are filled from the lead, nothing else changes, and the answer carries `Lead-Linked: true` (its replays too).',
+          `Checks run in this order: body size (${MAX_BODY_BYTES} bytes at most), token, rate limit, content type and body, scope and entity, then the data. With an integration key, the key's state, scope and entity are read in the conversion's own database request, after the body.`,
+        ].join("\n\n"),
+        security: [{ bearerAuth: [CONVERT_SCOPE] }],
+        requestBody: jsonBody("TurnLeadIntoClientRequest", {
+          lead_id: EXAMPLE_LEAD,
+          financial_entity_id: EXAMPLE_ENTITY,
+        }),
+        responses: {
+          200: {
+            description:
+              'The lead became a client of the entity — now, or in an earlier request (a replay); with `on_existing_client: "link"`, possibly the client the entity already had (`Lead-Linked: true`).',
+            headers: {
+              ...commonHeaders(),
+              "Idempotent-Replayed": header("IdempotentReplayed"),
+              [LEAD_LINKED_HEADER]: header("LeadLinked"),
+            },
+            content: { "application/json": { schema: ref("User"), example: EXAMPLE_USER } },
+          },
+          400: validationErrorResponse(
+            "Malformed JSON, a missing field, or an id that is not a UUID; `errors` names each field.",
+            "lead_id",
+            "lead_id must be a UUID",
+          ),
+          401: unauthorizedResponse(),
+          403: conversionForbiddenResponse(),
+          404: problemResponse(
+            `${describeCodes(["financial_entity_not_found", "lead_not_found"])}: a lead of another ecosystem is reported exactly like a missing one.`,
+            [refusalExample("financial_entity_not_found"), refusalExample("lead_not_found")],
+          ),
+          405: methodNotAllowedResponse("POST"),
+          409: problemResponse(
+            `${describeCodes(["lead_assigned_to_other_entity", "lead_already_converted", "client_already_exists"])}: \`client_already_exists\` carries \`existing_user_id\`.`,
+            [
+              refusalExample("lead_assigned_to_other_entity"),
+              refusalExample("lead_already_converted"),
+              refusalExample("client_already_exists"),
+            ],
+          ),
+          413: payloadTooLargeResponse(MAX_BODY_BYTES),
+          415: unsupportedMediaTypeResponse(),
+          429: rateLimitedResponse("conversions"),
+          500: internalErrorResponse(),
+          503: unavailableResponse(),
+        },
+      },
+    },
+  },
+});

@@ -3,14 +3,35 @@ import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { ConversionOutcome } from "../../domain/conversion";
 import { type BulkConversionStore, convertLeadsToClients, MAX_BULK_LEADS } from "../../domain/convert-leads-to-clients";
+import { CONVERT_SCOPE } from "../../domain/scopes";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, spendBudget, type TokenVerifier } from "../auth";
+import { toUserBody } from "../bodies";
 import { executionContextOf } from "../execution-context";
 import { onExistingClientField, uuidField } from "../fields";
+import type { RouteContract } from "../openapi/contract";
+import { EXAMPLE_ENTITY, EXAMPLE_EXISTING_CLIENT, EXAMPLE_LEAD, EXAMPLE_USER } from "../openapi/examples";
+import { ref } from "../openapi/parts";
+import {
+  commonHeaders,
+  conversionForbiddenResponse,
+  internalErrorResponse,
+  jsonBody,
+  jsonResponse,
+  methodNotAllowedResponse,
+  payloadTooLargeResponse,
+  problemResponse,
+  rateLimitedResponse,
+  refusalExample,
+  unauthorizedResponse,
+  unavailableResponse,
+  unsupportedMediaTypeResponse,
+  validationErrorResponse,
+} from "../openapi/responses";
+import { problemSchema, userBodySchema } from "../openapi/schemas";
 import { problemBody } from "../problem";
 import { refusalError } from "../refusals";
 import type { AppEnv } from "../types";
-import { toUserBody } from "../user-body";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
 
 export const TURN_LEADS_INTO_CLIENTS_PATH = "/turn-leads-into-clients";
@@ -101,3 +122,89 @@ export function turnLeadsIntoClientsRoute({ store, verifyToken, announce, conver
     },
   );
 }
+
+/** The 200 body: one result per requested lead, in the request's order. */
+const bulkResultsSchema = () => {
+  const uuid = z.string().check(z.guid());
+  // A refusal of one lead: the problem, without the call's request id, and never `errors` (those refuse the whole call).
+  const itemProblem = z.omit(problemSchema(), { request_id: true, errors: true });
+  return z.strictObject({
+    results: z.array(
+      z.union([
+        z.strictObject({
+          lead_id: uuid,
+          status: z.literal(200),
+          replayed: z.boolean(),
+          linked: z.boolean(),
+          user: userBodySchema(),
+        }),
+        z.strictObject({ lead_id: uuid, status: z.union([z.literal(404), z.literal(409)]), problem: itemProblem }),
+      ]),
+    ),
+  });
+};
+
+/** `POST /turn-leads-into-clients`, as /openapi.json documents it. */
+export const turnLeadsIntoClientsContract = (): RouteContract => ({
+  tag: "Conversions",
+  schemas: {
+    TurnLeadsIntoClientsRequest: {
+      schema: turnLeadsIntoClientsBody,
+      description: `1–${MAX_BULK_LEADS} distinct lead ids (compared in lowercase), UUIDs in any letter case; other members are ignored.`,
+    },
+    BulkResults: {
+      schema: bulkResultsSchema(),
+      description:
+        "One result per requested lead, index-aligned with `lead_ids`: a 200 item carries the client, a 404/409 item the problem the single endpoint would answer.",
+    },
+  },
+  paths: {
+    [TURN_LEADS_INTO_CLIENTS_PATH]: {
+      post: {
+        operationId: "turnLeadsIntoClients",
+        summary: `Convert up to ${MAX_BULK_LEADS} leads into clients of a financial entity, in one call`,
+        description: [
+          "Each lead is decided exactly as `POST /turn-lead-into-client` decides it, in request order (of two leads with the same NIT, the first converts and the later one gets `client_already_exists` naming it), and each is atomic on its own: partial success.",
+          "The whole call is one database request. Retrying it is safe: converted leads come back as replays.",
+          "Problems of the whole request (token, body, scope, entity) answer as on the single endpoint; a suspended entity gets 403 even when some leads would be replays.",
+        ].join("\n\n"),
+        security: [{ bearerAuth: [CONVERT_SCOPE] }],
+        requestBody: jsonBody("TurnLeadsIntoClientsRequest", {
+          financial_entity_id: EXAMPLE_ENTITY,
+          lead_ids: [EXAMPLE_LEAD, "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02"],
+        }),
+        responses: {
+          200: jsonResponse("One result per lead, in the request's order.", ref("BulkResults"), {
+            headers: commonHeaders(),
+            example: {
+              results: [
+                { lead_id: EXAMPLE_LEAD, status: 200, replayed: false, linked: false, user: EXAMPLE_USER },
+                toBulkItem("9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02", {
+                  kind: "client_already_exists",
+                  existingClientId: EXAMPLE_EXISTING_CLIENT,
+                }),
+              ],
+            },
+          }),
+          400: validationErrorResponse(
+            `Malformed JSON, a missing field, an id that is not a UUID, no ids, more than ${MAX_BULK_LEADS}, or a repeated id; \`errors\` names each field.`,
+            "lead_ids",
+            "lead_ids must not repeat an id (ids are compared in lowercase)",
+          ),
+          401: unauthorizedResponse(),
+          403: conversionForbiddenResponse(),
+          404: problemResponse(
+            "`financial_entity_not_found`: no such entity. (A missing lead is an item of the 200.)",
+            [refusalExample("financial_entity_not_found")],
+          ),
+          405: methodNotAllowedResponse("POST"),
+          413: payloadTooLargeResponse(MAX_BODY_BYTES),
+          415: unsupportedMediaTypeResponse(),
+          429: rateLimitedResponse("conversions"),
+          500: internalErrorResponse(),
+          503: unavailableResponse(),
+        },
+      },
+    },
+  },
+});

@@ -10,10 +10,14 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
+import { toUserBody } from "../bodies";
+import type { RouteContract } from "../openapi/contract";
+import { EXAMPLE_USER } from "../openapi/examples";
+import { problem, ref } from "../openapi/parts";
+import { jsonResponse, pathParameter, problemResponse, readResponses } from "../openapi/responses";
 import { pathId } from "../path-id";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
-import { toUserBody } from "../user-body";
 
 export const USER_PATH = "/users/:user_id";
 
@@ -52,3 +56,30 @@ export function usersRoute({ reader, verifyToken, requests }: UsersRouteDeps) {
     }
   });
 }
+
+/** `GET /users/{user_id}`, as /openapi.json documents it. */
+export const usersContract = (): RouteContract => ({
+  tag: "Clients",
+  paths: {
+    "/users/{user_id}": {
+      get: {
+        operationId: "getUser",
+        summary: "Read a client of the token's financial entity",
+        description:
+          "One database request. Another entity's client is answered exactly like a missing one: `404 user_not_found`.",
+        security: [{ bearerAuth: [USERS_READ_SCOPE] }],
+        parameters: [pathParameter("user_id", "The client's `_id`, in any letter case.")],
+        responses: {
+          200: jsonResponse("The client: the same 18 keys the conversion answers with.", ref("User"), {
+            example: EXAMPLE_USER,
+          }),
+          404: problemResponse(
+            "`user_not_found`: no such client, a client of another financial entity (indistinguishable), or an id that is not a UUID.",
+            [problem("user_not_found", "No user with this id exists for the financial entity.")],
+          ),
+          ...readResponses(USERS_READ_SCOPE, "GET, HEAD"),
+        },
+      },
+    },
+  },
+});

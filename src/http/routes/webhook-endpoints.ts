@@ -1,17 +1,29 @@
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
-import { DEFAULT_EVENT_TYPES, EVENT_TYPES } from "../../domain/events";
+import { DEFAULT_EVENT_TYPES, EVENT_TYPES, MAX_ENDPOINTS_PER_ENTITY } from "../../domain/events";
 import { destinationProblem } from "../../webhooks/destination";
 import type { SecretBox } from "../../webhooks/secrets";
 import { generateSecret } from "../../webhooks/sign";
 import type { EndpointRow, WebhookStore } from "../../webhooks/store";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
+import type { RouteContract } from "../openapi/contract";
+import { header, ref } from "../openapi/parts";
+import { type DocumentedProblem, jsonBody, jsonResponse } from "../openapi/responses";
 import { ApiError } from "../problem";
 import { endpointNotFound } from "../refusals";
 import type { AppEnv } from "../types";
 import { jsonBodyLimit, MAX_BODY_BYTES, requireJsonBody, validationHook } from "../validation";
-import { accepted, credentialOf, requireWebhooksScope } from "../webhook-scope";
+import {
+  accepted,
+  credentialOf,
+  idParameter,
+  requireWebhooksScope,
+  tooLargeProblem,
+  webhooksBodyProblems,
+  webhooksProblems,
+  webhooksSecurity,
+} from "../webhook-scope";
 
 export const WEBHOOK_ENDPOINTS_PATH = "/webhook-endpoints";
 /** After a rotation the old secret keeps signing this long, so receivers can switch without losing events. */
@@ -102,7 +114,7 @@ export function webhookEndpointsRoutes({
         const id = crypto.randomUUID();
         const secret = generateSecret();
         const who = credentialOf(c);
-        const row = accepted(
+        const created = accepted(
           who,
           await store.createEndpoint(who, {
             id,
@@ -113,8 +125,15 @@ export function webhookEndpointsRoutes({
             at: new Date().toISOString(),
           }),
         );
-        if (row === null) throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
-        const { disabled_reason: _, ...shown } = toEndpointBody(row);
+        if (created.kind === "no_entity")
+          throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
+        if (created.kind === "limit_reached") {
+          throw new ApiError(
+            "limit_reached",
+            `The financial entity already has ${MAX_ENDPOINTS_PER_ENTITY} webhook endpoints; delete one first.`,
+          );
+        }
+        const { disabled_reason: _, ...shown } = toEndpointBody(created.endpoint);
         return c.json({ ...shown, secret }, 201);
       },
     )
@@ -168,4 +187,133 @@ export function webhookEndpointsRoutes({
       if (!rotated) throw endpointNotFound();
       return c.json({ secret }, 200);
     });
+}
+
+/** The shapes of the answers; each component stands alone in the document (no $ref between them). */
+function endpointSchemas() {
+  const nullableText = z.nullable(z.string());
+  const fields = () => ({
+    id: z.string(),
+    url: z.string(),
+    description: nullableText,
+    event_types: z.array(z.enum(EVENT_TYPES)),
+    status: z.enum(["enabled", "disabled"]),
+  });
+  const endpoint = () => z.strictObject({ ...fields(), disabled_reason: nullableText, created_at: z.string() });
+  return {
+    endpoint: endpoint(),
+    created: z.strictObject({ ...fields(), created_at: z.string(), secret: z.string() }),
+    list: z.strictObject({ data: z.array(endpoint()) }),
+    secret: z.strictObject({ secret: z.string() }),
+  };
+}
+
+/** `/webhook-endpoints`, as /openapi.json documents it. */
+export function webhookEndpointsContract(): RouteContract {
+  const security = webhooksSecurity();
+  const endpointId = idParameter("id", "The endpoint's id.");
+  const ok = (description: string, schema: string) =>
+    jsonResponse(description, ref(schema), { headers: { "X-Request-Id": header("XRequestId") } });
+  const missing: DocumentedProblem = [
+    "webhook_endpoint_not_found",
+    "No webhook endpoint with this id exists for the financial entity.",
+  ];
+  const schemas = endpointSchemas();
+  return {
+    tag: "Webhooks",
+    schemas: {
+      CreateWebhookEndpointRequest: {
+        schema: createEndpointBody(false),
+        description:
+          "`url` must be https, with no user-info, and not point to localhost or a private, loopback, link-local, unique-local, CGNAT or unspecified address.",
+      },
+      UpdateWebhookEndpointRequest: {
+        schema: updateEndpointBody(false),
+        description: "Any of the fields. Re-enabling an endpoint resumes its pending deliveries.",
+      },
+      WebhookEndpoint: {
+        schema: schemas.endpoint,
+        description:
+          "A destination for the entity's events. Its secret is never shown again after creation or rotation.",
+      },
+      WebhookEndpointCreated: {
+        schema: schemas.created,
+        description: "The new endpoint and its signing secret (`whsec_` + base64 of 32 bytes), shown only here.",
+      },
+      WebhookEndpointList: { schema: schemas.list },
+      WebhookSecret: {
+        schema: schemas.secret,
+        description: "The new signing secret; for 24 h deliveries carry signatures with both the old and the new one.",
+      },
+    },
+    paths: {
+      [WEBHOOK_ENDPOINTS_PATH]: {
+        post: {
+          operationId: "createWebhookEndpoint",
+          summary: "Register a webhook endpoint for the entity's events",
+          description:
+            "Deliveries are signed with Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`). The secret is in this answer only.",
+          security,
+          requestBody: jsonBody("CreateWebhookEndpointRequest", {
+            url: "https://crm.example.com/hooks/leads",
+            description: "CRM",
+            event_types: ["lead.converted"],
+          }),
+          responses: {
+            201: ok("The endpoint, with its secret.", "WebhookEndpointCreated"),
+            ...webhooksBodyProblems([
+              ["financial_entity_not_found", "No financial entity exists with this id."],
+              [
+                "limit_reached",
+                `The financial entity already has ${MAX_ENDPOINTS_PER_ENTITY} webhook endpoints (the most it may have); delete one first.`,
+              ],
+            ]),
+          },
+        },
+        get: {
+          operationId: "listWebhookEndpoints",
+          summary: "List the entity's webhook endpoints",
+          security,
+          responses: { 200: ok("The endpoints, without secrets.", "WebhookEndpointList"), ...webhooksProblems() },
+        },
+      },
+      [`${WEBHOOK_ENDPOINTS_PATH}/{id}`]: {
+        parameters: [endpointId],
+        get: {
+          operationId: "getWebhookEndpoint",
+          summary: "Read one endpoint",
+          security,
+          responses: { 200: ok("The endpoint.", "WebhookEndpoint"), ...webhooksProblems([missing]) },
+        },
+        patch: {
+          operationId: "updateWebhookEndpoint",
+          summary: "Change an endpoint; enable or disable it",
+          security,
+          requestBody: jsonBody("UpdateWebhookEndpointRequest", { status: "enabled" }),
+          responses: { 200: ok("The endpoint.", "WebhookEndpoint"), ...webhooksBodyProblems([missing]) },
+        },
+        delete: {
+          operationId: "deleteWebhookEndpoint",
+          summary: "Delete an endpoint; nothing more is delivered to it",
+          security,
+          responses: {
+            204: { description: "Deleted.", headers: { "X-Request-Id": header("XRequestId") } },
+            ...webhooksProblems([missing]),
+          },
+        },
+      },
+      [`${WEBHOOK_ENDPOINTS_PATH}/{id}/rotate-secret`]: {
+        parameters: [endpointId],
+        post: {
+          operationId: "rotateWebhookSecret",
+          summary: "Replace the endpoint's secret; the old one keeps signing for 24 h",
+          security,
+          responses: {
+            200: ok("The new secret, shown only here.", "WebhookSecret"),
+            ...webhooksProblems([missing, tooLargeProblem]),
+          },
+        },
+      },
+    },
+  };
 }
