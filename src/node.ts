@@ -110,8 +110,18 @@ export async function startNodeServer({
     timeoutMs: config.databaseTimeoutMs,
   });
   await migrateDatabase(db);
-  // Conversion events: the in-process dispatcher over the webhook tables (src/webhooks/dispatcher.ts).
-  const dispatcher = startDispatcher(webhookRunnerDeps(db, config, logger));
+  // Conversion events: the in-process dispatcher over the webhook tables (src/webhooks/dispatcher.ts), on a
+  // connection of its own: an embedded client runs its calls one at a time, and a claim waiting for another
+  // process's write lock must not hold requests (a failed key's 401, a read) behind it.
+  // (An in-memory database exists once per connection: it is shared.)
+  const dispatcherDb = config.databaseUrl.includes(":memory:")
+    ? db
+    : openNodeDatabase({
+        url: config.databaseUrl,
+        authToken: config.databaseAuthToken,
+        timeoutMs: config.databaseTimeoutMs,
+      });
+  const dispatcher = startDispatcher(webhookRunnerDeps(dispatcherDb, config, logger));
   const app = createApp({
     db,
     auth: authOptions(config),
@@ -137,6 +147,9 @@ export async function startNodeServer({
   const closers: Closer[] = [
     () => closeHttpServer(server, SHUTDOWN_GRACE_MS),
     () => dispatcher.stop(),
+    () => {
+      if (dispatcherDb !== db) dispatcherDb.$client.close();
+    },
     () => db.$client.close(),
   ];
   let closing: Promise<void> | undefined;
