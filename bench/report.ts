@@ -239,7 +239,7 @@ function rows(r: Results): Row[] {
   ];
 }
 
-/** Why each missed target was missed, from the run's own figures where they tell, else from profiling (see the README). */
+/** Why each missed target was missed, from the run's own figures where they tell, else from profiling (see bench/RESULTS.md). */
 function missesExplained(r: Results): string {
   const hop = Math.max(0, r.db_batch_p50_ms - r.rtt_ms);
   // The local stand-in's own cost of any request (Node's fetch, the server's HTTP and JSON), and the batch's own work.
@@ -295,6 +295,45 @@ function missesExplained(r: Results): string {
   ].filter(Boolean);
   return missed.length === 0 ? "" : `\nTargets missed, and why:\n${missed.join("\n")}\n`;
 }
+
+/** Dated figures of earlier runs, which moved here from the README; every report keeps them. */
+const EARLIER_FIGURES = `
+## Figures kept from earlier runs
+
+Written by hand when they left the README (they are not re-measured by \`npm run bench\`; the soak's own
+figures are in \`bench/soak.json\`).
+
+**Soak, last run** (2026-11-29, \`npm run soak -- --duration 60 --rate 200 --rss-budget 150\`): 60 s at 200
+requests/s against the Node entry's production build, started as \`npm run serve\` does: 12,001 requests — 6,604
+conversions, 2,397 replays, 600 each of 401, 400, 403, 404 and 409 — with 0 unexpected statuses; p50 4.6 ms,
+p99 37 ms; RSS 88.1 MB at start, 124.8 MB at the peak and 124.8 MB at the end (after warm-up it moved
+1.0 MB); 6,604 clients for 6,604 confirmed conversions; 0 invariant violations. Figures in \`bench/soak.json\`.
+What brought the peak under the 150 MB budget (it was 303.5 MB in the first full \`npm run bench\` on Node 24):
+the embedded client compiling each SQL text once (the embedded client, src/db/embedded-client.ts), and 2 MB semi-spaces for V8 in the start command
+(\`bench/RESULTS.md\`, "Memory").
+
+The last full run (2026-11-29, load 1.69 at its start): 16 targets, 10 met — one database request on every path, bulk call
+and key conversion; contention 35.5× the interactive peer; peak RSS 114.7 MB; no event lost; the noisy neighbour's p99
+11.2 → 22.1 ms under a flood — and 6 missed, each explained in \`bench/RESULTS.md\`: the in-process edge p50 (32.2 ms
+against 30; 2.9 ms of it is the local libSQL server's own hop), the Worker overhead (11.9 ms against 2, most of it the
+database's side of the call and the local runtime's fetch), bulk (46.2× and 65.9 ms a call, against 50× and 40 ms — two
+targets), the throughput ratio (0.512 against 0.8: the raw limit rose to 610 conversions/s once statements were
+compiled once, the HTTP share did not shrink; throughput itself went from 164 to 312 conversions/s) and the bundle
+(76.3 KiB against 64 KiB gzip).
+
+**Bulk** (\`npm run bench\`, 2026-11-29, one sequential caller through the app, the local libSQL server at a
+simulated 25 ms round trip): 100-lead calls convert 1,429.6 leads/s against 31/s in single calls — 46.2× — always
+in one database request of seven statements a call; a 100-lead call takes 65.9 ms at p50, and its database batch
+alone as long: the single conversion's statements run once over the call's items (\`json_each\` of one JSON array,
+\`CROSS JOIN\` so SQLite starts from the items; the NIT clash between leads of one call is ranked once with
+\`row_number()\`), so the rules are the single conversion's own. Before that, each lead ran the statements on its
+own (seven per lead) and a call took 154.5 ms (19.5×). \`"link"\` still runs lead by lead: a client filled from
+several leads of one call takes their fields in request order. \`npx tsx bench/bulk.ts\` times the database's
+own work per batch.
+
+**Events, measured locally** (200 events, conversion answered → receiver got it): Node entry p50 2.8 ms,
+p99 223 ms; Worker in \`wrangler dev\` p50 11 ms, p99 303 ms.
+`;
 
 /** bench/RESULTS.md: the table, then the context needed to read it. */
 export function renderReport(r: Results): string {
@@ -381,5 +420,5 @@ How it was measured:
 - **Start-up.** \`wrangler check startup\` on the bundle \`wrangler deploy --dry-run\` builds: it evaluates the
   Worker's top level in a local workerd and profiles it; the figure is the profile's non-idle time
   (what wrangler prints as "Active"), ${r.startup_runs} run${r.startup_runs === 1 ? "" : "s"}. A loaded machine inflates it: samples are charged wall time.
-`;
+${EARLIER_FIGURES}`;
 }

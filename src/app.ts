@@ -8,6 +8,8 @@ import type { Database } from "./db/client";
 import { createConversionStore } from "./db/conversion-store";
 import { createKeyVerdicts } from "./db/key-gate";
 import { createAssignmentStore } from "./db/lead-assignment-store";
+import { createLeadChangeStore } from "./db/lead-change-store";
+import { createLeadIntakeStore } from "./db/lead-intake-store";
 import { createListStore } from "./db/list-store";
 import { createReadStore } from "./db/read-store";
 import type { ConversionStore } from "./domain/conversion";
@@ -37,6 +39,7 @@ import { docsRoutes, type StaticAssets } from "./http/routes/docs";
 import { eventsRoutes } from "./http/routes/events";
 import { healthRoutes } from "./http/routes/health";
 import { leadAssignmentRoutes } from "./http/routes/lead-assignment";
+import { leadWritesRoutes } from "./http/routes/lead-writes";
 import { leadsRoute } from "./http/routes/leads";
 import { listRoutes } from "./http/routes/lists";
 import { turnLeadIntoClientRoute } from "./http/routes/turn-lead-into-client";
@@ -165,11 +168,13 @@ export function createApp({
       cors({
         origin: [...corsOrigins],
         allowMethods: ["POST", "GET", "PATCH", "DELETE"],
-        allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+        allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "If-Match", "If-None-Match"],
         exposeHeaders: [
           "X-Request-Id",
           "Idempotent-Replayed",
           "Lead-Linked",
+          "ETag",
+          "Location",
           "Retry-After",
           "WWW-Authenticate",
           "RateLimit-Policy",
@@ -209,6 +214,16 @@ export function createApp({
       turnLeadsIntoClientsRoute({ store: bulkStore, verifyToken, announce, conversions: rateLimits.conversions }),
     )
     .route("/", usersRoute({ reader, verifyToken, requests: rateLimits.requests }))
+    .route(
+      "/",
+      leadWritesRoutes({
+        intake: createLeadIntakeStore(db, { timeoutMs: databaseTimeoutMs }),
+        changes: createLeadChangeStore(db, { timeoutMs: databaseTimeoutMs }),
+        verifyToken,
+        announce,
+        requests: rateLimits.requests,
+      }),
+    )
     .route(
       "/",
       listRoutes({

@@ -13,6 +13,7 @@ import { authOptions } from "./http/auth";
 import type { AppEnv } from "./http/types";
 import { describeError, jsonLogger, type Logger } from "./log";
 import { startDispatcher } from "./webhooks/dispatcher";
+import { pinnedTransport, type ResolveHost } from "./webhooks/pinned-transport";
 import { webhookRunnerDeps } from "./webhooks/runner-deps";
 
 export const DEFAULT_DATABASE_URL = "file:.data/dev.db";
@@ -23,6 +24,8 @@ export interface NodeServerOptions {
   port?: number;
   hostname?: string;
   logger?: Logger;
+  /** How webhook host names are resolved before each send: node:dns unless told (tests point names at 127.0.0.1). */
+  resolveWebhookHost?: ResolveHost;
 }
 
 export interface NodeServer {
@@ -103,6 +106,7 @@ export async function startNodeServer({
   port = DEFAULT_PORT,
   hostname = "127.0.0.1",
   logger = jsonLogger,
+  resolveWebhookHost,
 }: NodeServerOptions): Promise<NodeServer> {
   const db = openNodeDatabase({
     url: config.databaseUrl,
@@ -121,7 +125,9 @@ export async function startNodeServer({
         authToken: config.databaseAuthToken,
         timeoutMs: config.databaseTimeoutMs,
       });
-  const dispatcher = startDispatcher(webhookRunnerDeps(dispatcherDb, config, logger));
+  // Each send resolves the host, checks every address and connects to those (Cloudflare does this on the Worker).
+  const transport = pinnedTransport({ allowInsecure: config.webhookAllowInsecureUrls, resolve: resolveWebhookHost });
+  const dispatcher = startDispatcher(webhookRunnerDeps(dispatcherDb, config, logger, transport));
   const app = createApp({
     db,
     auth: authOptions(config),

@@ -1,4 +1,5 @@
 import { type Column, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import * as z from "zod/mini";
 import type { Client } from "../domain/client";
 import type { LeadView } from "../domain/read-lead";
@@ -86,46 +87,78 @@ export const USER_SHAPE = {
   ),
 } satisfies WireShape<keyof Client>;
 
+/** The leads table, or an alias of it (a statement that reads two leads at once). */
+type LeadTable = Record<
+  | "id"
+  | "status"
+  | "ecosystemId"
+  | "financialEntityId"
+  | "convertedClientId"
+  | "convertedAt"
+  | "createdAt"
+  | "image"
+  | "name"
+  | "lastname"
+  | "businessName"
+  | "quota"
+  | "phone"
+  | "email"
+  | "nit"
+  | "address"
+  | "history"
+  | "score"
+  | "paymentData"
+  | "apnToken"
+  | "businessEntity"
+  | "additionalData"
+  | "version",
+  SQLiteColumn
+>;
+
+/** {@link LEAD_SHAPE}, read from `t`: the leads table or an alias of it. */
+export const leadShapeOf = (leads: LeadTable) =>
+  ({
+    id: member("id", leads.id, uuid),
+    status: member("status", leads.status, string),
+    ecosystem: member("ecosystemId", leads.ecosystemId, uuid),
+    financial_entity_id: member("financialEntityId", leads.financialEntityId, () => z.nullable(uuid())),
+    converted_user_id: member("convertedClientId", leads.convertedClientId, () => z.nullable(uuid())),
+    converted_at: member("convertedAt", isoTime(leads.convertedAt), () => z.nullable(time())),
+    created_at: member("createdAt", isoTime(leads.createdAt), time),
+    image: member("image", leads.image, text),
+    name: member("name", leads.name, text),
+    lastname: member("lastname", leads.lastname, text),
+    business_name: member("businessName", leads.businessName, text),
+    quota: member("quota", numberOrNull(leads.quota), number),
+    phone: member("phone", leads.phone, text),
+    email: member("email", leads.email, text),
+    nit: member("nit", leads.nit, text),
+    address: member("address", leads.address, text),
+    history: member(
+      "history",
+      jsonArrayOrNull(leads.history).mapWith(leads.history),
+      () => z.nullable(z.array(z.unknown())),
+      true,
+    ),
+    score: member("score", numberOrNull(leads.score), number),
+    payment_data: member(
+      "paymentData",
+      jsonObjectOrNull(leads.paymentData).mapWith(leads.paymentData),
+      nullableObject,
+      true,
+    ),
+    apn_token: member("apnToken", leads.apnToken, text),
+    business_entity: member("businessEntity", leads.businessEntity, text),
+    additional_data: member(
+      "additionalData",
+      jsonObjectOrNull(leads.additionalData).mapWith(leads.additionalData),
+      nullableObject,
+      true,
+    ),
+  }) satisfies WireShape<keyof LeadView>;
+
 /** A lead as `GET /leads/{lead_id}` and the lead events show it: 22 keys; JSON members are null when absent. */
-export const LEAD_SHAPE = {
-  id: member("id", leads.id, uuid),
-  status: member("status", leads.status, string),
-  ecosystem: member("ecosystemId", leads.ecosystemId, uuid),
-  financial_entity_id: member("financialEntityId", leads.financialEntityId, () => z.nullable(uuid())),
-  converted_user_id: member("convertedClientId", leads.convertedClientId, () => z.nullable(uuid())),
-  converted_at: member("convertedAt", isoTime(leads.convertedAt), () => z.nullable(time())),
-  created_at: member("createdAt", isoTime(leads.createdAt), time),
-  image: member("image", leads.image, text),
-  name: member("name", leads.name, text),
-  lastname: member("lastname", leads.lastname, text),
-  business_name: member("businessName", leads.businessName, text),
-  quota: member("quota", numberOrNull(leads.quota), number),
-  phone: member("phone", leads.phone, text),
-  email: member("email", leads.email, text),
-  nit: member("nit", leads.nit, text),
-  address: member("address", leads.address, text),
-  history: member(
-    "history",
-    jsonArrayOrNull(leads.history).mapWith(leads.history),
-    () => z.nullable(z.array(z.unknown())),
-    true,
-  ),
-  score: member("score", numberOrNull(leads.score), number),
-  payment_data: member(
-    "paymentData",
-    jsonObjectOrNull(leads.paymentData).mapWith(leads.paymentData),
-    nullableObject,
-    true,
-  ),
-  apn_token: member("apnToken", leads.apnToken, text),
-  business_entity: member("businessEntity", leads.businessEntity, text),
-  additional_data: member(
-    "additionalData",
-    jsonObjectOrNull(leads.additionalData).mapWith(leads.additionalData),
-    nullableObject,
-    true,
-  ),
-} satisfies WireShape<keyof LeadView>;
+export const LEAD_SHAPE = leadShapeOf(leads);
 
 /** A shape's columns under their domain names, for a Drizzle select. */
 export type SelectOf<S extends WireShape> = { [K in keyof S as S[K]["field"]]: S[K]["column"] };
@@ -157,5 +190,14 @@ export function jsonObjectOf(shape: WireShape): SQL {
 /** A client row as the domain's {@link Client}: the user body's columns and the client's entity. */
 export const clientColumns = { financialEntityId: clients.financialEntityId, ...selectOf(USER_SHAPE) };
 
+/**
+ * A lead row as the domain's {@link LeadView}, with its `version` (the `ETag`
+ * is made from it), read from `t`: the leads table or an alias of it.
+ *
+ * @example
+ * db.select(leadColumnsOf(alias(leads, "same"))).from(…)
+ */
+export const leadColumnsOf = (t: LeadTable) => ({ ...selectOf(leadShapeOf(t)), version: t.version });
+
 /** A lead row as the domain's {@link LeadView}. */
-export const leadColumns = selectOf(LEAD_SHAPE);
+export const leadColumns = leadColumnsOf(leads);

@@ -79,6 +79,18 @@ export const leads = sqliteTable(
     convertedClientId: text("converted_client_id").references((): AnySQLiteColumn => clients.id),
     convertedAt: text("converted_at"),
     createdAt: text("created_at").notNull().default(now),
+    /** The caller's own id for the lead (`POST /leads`), unique per creating entity. */
+    externalId: text("external_id"),
+    /** The entity that created the lead through the API; null for leads that came another way. */
+    createdBy: text("created_by").references(() => financialEntities.id),
+    /** SHA-256 of the create request as normalized, so a retry with the same `external_id` can tell a replay from a conflict. */
+    createDigest: text("create_digest"),
+    /**
+     * Bumped by every change to the row, by a trigger (migrations/0007), whoever writes it:
+     * the lead's `ETag` is made from it.
+     */
+    version: integer().notNull().default(1),
+    updatedAt: text("updated_at"),
   },
   (t) => [
     foreignKey({
@@ -90,9 +102,14 @@ export const leads = sqliteTable(
     index("leads_financial_entity_idx").on(t.financialEntityId),
     // Several leads may be converted into one client (on_existing_client: "link"): the lead holds the link.
     index("leads_converted_client_idx").on(t.convertedClientId),
+    // One lead per external id and creating entity: the last word when creates race.
+    uniqueIndex("leads_created_by_external_id_uq")
+      .on(t.createdBy, t.externalId)
+      .where(sql`${t.externalId} is not null`),
     // GET /leads: the pool (financial_entity_id NULL) and an entity's own leads are ranges of these, in page order.
     index("leads_list_idx").on(t.ecosystemId, t.financialEntityId, t.createdAt, t.id),
     index("leads_list_status_idx").on(t.ecosystemId, t.financialEntityId, t.status, t.createdAt, t.id),
+    // Also the NIT dedupe of lead intake (unconverted leads of one ecosystem by key): its first two columns.
     index("leads_list_nit_idx").on(t.ecosystemId, t.nitKey, t.financialEntityId, t.createdAt, t.id),
     check("leads_conversion_ck", sql`(${t.convertedClientId} is null) = (${t.convertedAt} is null)`),
   ],

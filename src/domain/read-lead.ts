@@ -27,6 +27,8 @@ export interface LeadView {
   apnToken: string | null;
   businessEntity: string | null;
   additionalData: Record<string, unknown> | null;
+  /** Changes with every change to the lead: its `ETag`. */
+  version: number;
 }
 
 /** What one read finds: the lead, the entity asking (null when it does not exist), and who holds the lead's client. */

@@ -24,6 +24,10 @@ export const PROBLEMS = {
   lead_already_converted: { status: 409, title: "The lead was already converted" },
   client_already_exists: { status: 409, title: "A client with the same NIT already exists" },
   limit_reached: { status: 409, title: "A limit of the financial entity is reached" },
+  external_id_conflict: { status: 409, title: "The external id names another lead request" },
+  lead_already_exists: { status: 409, title: "A lead with the same NIT already exists" },
+  lead_not_assigned: { status: 409, title: "The lead is not assigned to the financial entity" },
+  precondition_failed: { status: 412, title: "The lead changed since the given ETag" },
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   rate_limited: { status: 429, title: "Too many requests" },
@@ -44,6 +48,7 @@ export interface ValidationIssue {
 export interface ProblemExtensions {
   errors?: ValidationIssue[];
   existing_user_id?: string;
+  existing_lead_id?: string;
 }
 
 export interface ProblemOptions {

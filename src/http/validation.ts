@@ -24,12 +24,25 @@ export function validationHook(
 }
 
 /**
- * Requires an uncompressed JSON body (`application/json`, parameters allowed).
- * Hono's JSON validator reads any other type as `{}`, which would turn a 415
- * into a 400, and it never decodes a `Content-Encoding`: a gzip body would be
- * "malformed JSON" and a `br` one read as if it were plain.
+ * Requires an uncompressed JSON body (`application/json` unless `mediaTypes`
+ * says otherwise, parameters allowed). Hono's JSON validator reads any other
+ * type as `{}`, which would turn a 415 into a 400, and it never decodes a
+ * `Content-Encoding`: a gzip body would be "malformed JSON" and a `br` one read
+ * as if it were plain. A refused type is answered with `Accept` naming the one
+ * accepted, or, for a PATCH taking several, `Accept-Patch` (RFC 5789) naming them.
+ *
+ * @example
+ * app.patch("/leads/:lead_id", requireJsonBody(["application/merge-patch+json", "application/json"]), handler);
  */
-export function requireJsonBody(): MiddlewareHandler<AppEnv> {
+export function requireJsonBody(mediaTypes: readonly string[] = ["application/json"]): MiddlewareHandler<AppEnv> {
+  const accepted = mediaTypes.map((type) => type.toLowerCase());
+  const refusal: { detail: string; headers: Record<string, string> } =
+    accepted.length === 1
+      ? { detail: `The request body must be ${accepted[0]}.`, headers: { Accept: accepted[0]! } }
+      : {
+          detail: `The request body must be ${accepted.join(" or ")}.`,
+          headers: { "Accept-Patch": accepted.join(", ") },
+        };
   return async function requireJsonBody(c, next) {
     const encodings = (c.req.header("Content-Encoding") ?? "")
       .split(",")
@@ -45,10 +58,8 @@ export function requireJsonBody(): MiddlewareHandler<AppEnv> {
       );
     }
     const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
-    if (mediaType !== "application/json") {
-      throw new ApiError("unsupported_media_type", "The request body must be application/json.", {
-        headers: { Accept: "application/json" },
-      });
+    if (mediaType === undefined || !accepted.includes(mediaType)) {
+      throw new ApiError("unsupported_media_type", refusal.detail, { headers: refusal.headers });
     }
     await next();
   };

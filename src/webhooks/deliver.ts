@@ -1,4 +1,5 @@
 import { version } from "../../package.json";
+import { DESTINATION_NOT_ALLOWED, DestinationNotAllowedError } from "./destination";
 import { type AttemptResult, parseRetryAfter } from "./schedule";
 import { signatureHeader } from "./sign";
 
@@ -16,6 +17,31 @@ export interface OutgoingWebhook {
   secrets: readonly string[];
 }
 
+/** What came back from one POST: its status, and its headers by name. */
+export interface TransportAnswer {
+  status: number;
+  header(name: string): string | null;
+}
+
+/**
+ * How one attempt reaches its receiver: a POST that follows no redirect and
+ * gives up when `signal` aborts. The Worker's is `fetch` (Cloudflare resolves
+ * and connects); the Node entry's resolves, checks and pins the address
+ * (see webhooks/pinned-transport.ts). It throws {@link DestinationNotAllowedError}
+ * for a destination it refuses.
+ */
+export type WebhookTransport = (
+  url: string,
+  request: { headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<TransportAnswer>;
+
+/** The runtime's `fetch`, never following a redirect. */
+export const fetchTransport: WebhookTransport = async (url, { headers, body, signal }) => {
+  const res = await fetch(url, { method: "POST", redirect: "manual", signal, headers, body });
+  await res.body?.cancel().catch(() => undefined);
+  return { status: res.status, header: (name) => res.headers.get(name) };
+};
+
 /**
  * Signs and sends one attempt (Standard Webhooks headers), never following a
  * redirect, and reports what came back. It never throws.
@@ -25,13 +51,15 @@ export interface OutgoingWebhook {
  */
 export async function sendWebhook(
   webhook: OutgoingWebhook,
-  { timeoutMs = DELIVERY_TIMEOUT_MS, now = Date.now }: { timeoutMs?: number; now?: () => number } = {},
+  {
+    timeoutMs = DELIVERY_TIMEOUT_MS,
+    now = Date.now,
+    transport = fetchTransport,
+  }: { timeoutMs?: number; now?: () => number; transport?: WebhookTransport } = {},
 ): Promise<AttemptResult> {
   const timestamp = Math.floor(now() / 1000);
   try {
-    const res = await fetch(webhook.url, {
-      method: "POST",
-      redirect: "manual",
+    const res = await transport(webhook.url, {
       signal: AbortSignal.timeout(timeoutMs),
       headers: {
         "Content-Type": "application/json",
@@ -42,13 +70,15 @@ export async function sendWebhook(
       },
       body: webhook.body,
     });
-    await res.body?.cancel().catch(() => undefined);
     return {
       statusCode: res.status,
       error: res.status >= 300 && res.status < 400 ? "redirects are not followed" : null,
-      retryAfterSeconds: parseRetryAfter(res.headers.get("Retry-After"), now()),
+      retryAfterSeconds: parseRetryAfter(res.header("Retry-After"), now()),
     };
   } catch (error) {
+    if (error instanceof DestinationNotAllowedError) {
+      return { statusCode: null, error: DESTINATION_NOT_ALLOWED, retryAfterSeconds: null };
+    }
     const name = error instanceof Error ? error.name : "";
     const reason =
       name === "TimeoutError" || name === "AbortError"

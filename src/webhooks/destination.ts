@@ -5,6 +5,14 @@
 
 type Range = readonly [base: number, bits: number];
 
+/** The `error` an attempt records when its destination is refused at send time. */
+export const DESTINATION_NOT_ALLOWED = "destination_not_allowed";
+
+/** A destination refused at send time (its URL, or an address its host name resolved to). */
+export class DestinationNotAllowedError extends Error {
+  override name = "DestinationNotAllowedError";
+}
+
 const ipv4 = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 
 const BLOCKED_V4: Range[] = [
@@ -43,7 +51,8 @@ function parseV6(host: string): number[] | null {
   }
   const [head, tail, ...rest] = text.split("::");
   if (rest.length > 0) return null;
-  const groups = (s: string | undefined) => (s ? s.split(":").map((g) => Number.parseInt(g, 16)) : []);
+  const groups = (s: string | undefined) =>
+    s ? s.split(":").map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? Number.parseInt(g, 16) : Number.NaN)) : [];
   const left = groups(head);
   const right = groups(tail);
   const fill = tail === undefined ? 0 : 8 - left.length - right.length;
@@ -52,14 +61,18 @@ function parseV6(host: string): number[] | null {
 }
 
 function blockedV6(g: number[]): boolean {
-  const [g0, g1, g2, g3, g4, g5, g6, g7] = g as [number, number, number, number, number, number, number, number];
+  const [g0, g1, g2, g3, g4, g5] = g as [number, number, number, number, number, number];
   const v4At = (hi: number, lo: number) => ((hi << 16) | lo) >>> 0;
-  if (g.slice(0, 7).every((x) => x === 0) && (g7 === 0 || g7 === 1)) return true; // :: and ::1
-  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && (g5 === 0xffff || g5 === 0)) {
-    return blockedV4(v4At(g6, g7)); // IPv4-mapped ::ffff:a.b.c.d and IPv4-compatible ::a.b.c.d
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0) {
+    // ::/96 (unspecified, loopback, IPv4-compatible), ::ffff:0:0/96 (IPv4-mapped) and
+    // ::ffff:0:0:0/96 (IPv4-translated): an IPv4 address in IPv6 clothes is never a webhook destination.
+    if (g4 === 0 && (g5 === 0 || g5 === 0xffff)) return true;
+    if (g4 === 0xffff && g5 === 0) return true;
   }
-  if (g0 === 0x64 && g1 === 0xff9b) return blockedV4(v4At(g6, g7)); // NAT64
-  if (g0 === 0x2002) return blockedV4(v4At(g1, g2)); // 6to4
+  if (g0 === 0x64 && g1 === 0xff9b && (g2 === 0 || g2 === 1)) return true; // NAT64 64:ff9b::/96 and 64:ff9b:1::/48
+  if (g0 === 0x0100 && g1 === 0 && g2 === 0 && g3 === 0) return true; // discard-only 100::/64
+  if (g0 === 0x2001 && g1 === 0) return true; // Teredo 2001::/32 (tunnels to an IPv4 address)
+  if (g0 === 0x2002) return blockedV4(v4At(g1, g2)); // 6to4 of a refused IPv4 address
   if ((g0 & 0xfe00) === 0xfc00) return true; // unique local fc00::/7
   if ((g0 & 0xffc0) === 0xfe80 || (g0 & 0xffc0) === 0xfec0) return true; // link-local, site-local
   if ((g0 & 0xff00) === 0xff00) return true; // multicast
@@ -68,10 +81,31 @@ function blockedV6(g: number[]): boolean {
 }
 
 /**
+ * Whether an IP address (as a resolver or a URL parser gives it: dotted IPv4,
+ * or IPv6 with or without brackets) lies in a range no webhook may reach. What
+ * is not an address at all is refused too.
+ *
+ * @example
+ * isRefusedAddress("10.0.0.1") // → true
+ * isRefusedAddress("::ffff:8.8.8.8") // → true (IPv4-mapped)
+ */
+export function isRefusedAddress(address: string): boolean {
+  const text = address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
+  if (text.includes(":")) {
+    const groups = parseV6(text.toLowerCase());
+    return groups === null || blockedV6(groups);
+  }
+  const v4 = parseV4(text);
+  return v4 === null || blockedV4(v4);
+}
+
+/**
  * Why a webhook destination is refused, or null when it may be used: `https:`
- * only, no user-info, and no `localhost` or IP literal in a loopback, private,
- * link-local, unique-local, CGNAT, multicast or unspecified range, in any
- * notation. `allowInsecure` (local development only) lifts every rule but the
+ * only, no user-info, and no `localhost` (with any number of trailing dots) or
+ * IP literal in a loopback, private, link-local, unique-local, CGNAT,
+ * multicast, unspecified, discard-only, Teredo, NAT64 or IPv4-mapped/-translated
+ * range (6to4 of such an IPv4 address too), in any notation. Checked when a URL
+ * is saved and again before every send. `allowInsecure` (local development only) lifts every rule but the
  * scheme being http(s).
  *
  * @example
@@ -87,15 +121,20 @@ export function destinationProblem(raw: string, { allowInsecure }: { allowInsecu
   if (url.protocol !== "https:" && !(allowInsecure && url.protocol === "http:")) return "url must use https";
   if (allowInsecure) return null;
   if (url.username !== "" || url.password !== "") return "url must not carry a user name or password";
-  const host = url.hostname.toLowerCase().replace(/\.$/, "");
-  if (host === "localhost" || host.endsWith(".localhost")) return "url must not point to localhost";
-  if (host.startsWith("[")) {
-    const groups = parseV6(host.slice(1, -1));
-    if (groups === null || blockedV6(groups)) return "url must not point to a private or local address";
-    return null;
+  // However many trailing dots: "localhost..", "127.0.0.1.." resolve as their dotless names do.
+  const bare = url.hostname.toLowerCase().replace(/\.+$/, "");
+  if (bare === "") return "url must name a host";
+  if (bare === "localhost" || bare.endsWith(".localhost")) return "url must not point to localhost";
+  // Parsed again without the dots, so that "127.0.0.1.." and "0x7f.1.." are seen as the addresses they name.
+  let host: string;
+  try {
+    host = new URL(`https://${bare}/`).hostname;
+  } catch {
+    return "url must name a valid host";
   }
-  const v4 = parseV4(host);
-  if (v4 !== null && blockedV4(v4)) return "url must not point to a private or local address";
+  if (host.startsWith("[") || parseV4(host) !== null) {
+    return isRefusedAddress(host) ? "url must not point to a private or local address" : null;
+  }
   // A host that is all digits, dots and hex yet not a valid address was refused by the URL parser already.
   return null;
 }

@@ -1,5 +1,6 @@
 import { describeError, type Logger } from "../log";
-import { sendWebhook } from "./deliver";
+import { sendWebhook, type WebhookTransport } from "./deliver";
+import { DESTINATION_NOT_ALLOWED, destinationProblem } from "./destination";
 import { decideNextAttempt } from "./schedule";
 import type { SecretBox } from "./secrets";
 import type { ClaimFilter, DueDelivery, WebhookStore } from "./store";
@@ -12,6 +13,10 @@ export interface RunnerDeps {
   secrets: SecretBox;
   retrySchedule: readonly number[];
   logger: Logger;
+  /** The destination rules in force now (WEBHOOK_ALLOW_INSECURE_URLS), checked again before every send. */
+  allowInsecureUrls: boolean;
+  /** How attempts are sent: `fetch` unless told (the Node entry pins resolved addresses). */
+  transport?: WebhookTransport;
   now?: () => number;
 }
 
@@ -53,7 +58,14 @@ export async function runDueDeliveries(filter: ClaimFilter, deps: RunnerDeps, li
         });
         return null;
       }
-      const result = await sendWebhook({ url: delivery.url, id: delivery.eventId, body: delivery.payload, secrets });
+      // A URL saved under other settings (insecure URLs allowed then) is not sent to under today's.
+      const result =
+        destinationProblem(delivery.url, { allowInsecure: deps.allowInsecureUrls }) === null
+          ? await sendWebhook(
+              { url: delivery.url, id: delivery.eventId, body: delivery.payload, secrets },
+              { transport: deps.transport },
+            )
+          : { statusCode: null, error: DESTINATION_NOT_ALLOWED, retryAfterSeconds: null };
       const at = now();
       const decision = decideNextAttempt({
         result,

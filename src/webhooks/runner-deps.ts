@@ -1,5 +1,6 @@
 import type { Database } from "../db/client";
 import type { Logger } from "../log";
+import type { WebhookTransport } from "./deliver";
 import type { RunnerDeps } from "./run";
 import { createSecretBox } from "./secrets";
 import { createWebhookStore } from "./store";
@@ -9,6 +10,7 @@ export interface WebhookRunnerSettings {
   databaseTimeoutMs: number;
   webhookSecretKey: string | undefined;
   webhookRetrySchedule: number[];
+  webhookAllowInsecureUrls: boolean;
 }
 
 /**
@@ -18,8 +20,15 @@ export interface WebhookRunnerSettings {
  * @example
  * const dispatcher = startDispatcher(webhookRunnerDeps(db, config, logger));
  */
-export function webhookRunnerDeps(db: Database, config: WebhookRunnerSettings, logger: Logger): RunnerDeps {
+export function webhookRunnerDeps(
+  db: Database,
+  config: WebhookRunnerSettings,
+  logger: Logger,
+  transport?: WebhookTransport,
+): RunnerDeps {
   return {
+    allowInsecureUrls: config.webhookAllowInsecureUrls,
+    transport,
     store: createWebhookStore(db, { timeoutMs: config.databaseTimeoutMs }),
     secrets: createSecretBox(config.webhookSecretKey),
     retrySchedule: config.webhookRetrySchedule,

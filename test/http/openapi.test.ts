@@ -67,6 +67,11 @@ describe("the OpenAPI document", () => {
 
   it("lists every operation under one of the tags, in the tags' order, and every tag has operations", () => {
     expect(openApiDocument.tags.map((tag: { name: string }) => tag.name)).toEqual([...TAGS]);
+    // Each group opens with its chapter of the guide (Markdown), and the document with the overview.
+    for (const tag of openApiDocument.tags as { name: string; description?: string }[]) {
+      expect(tag.description?.length ?? 0, tag.name).toBeGreaterThan(200);
+    }
+    expect(openApiDocument.info.description).toMatch(/## Authentication and tokens[\s\S]*## Errors[\s\S]*## Retries/);
     const used = new Set<string>();
     for (const [path, item] of Object.entries(openApiDocument.paths as Operations)) {
       for (const [method, operation] of Object.entries(item)) {

@@ -27,6 +27,11 @@ const CONTRACT_TABLE = {
   user_not_found: 404,
   // shared/spec/limits.md
   limit_reached: 409,
+  // shared/spec/leads.md
+  external_id_conflict: 409,
+  lead_already_exists: 409,
+  lead_not_assigned: 409,
+  precondition_failed: 412,
 };
 
 describe("the problem table", () => {

@@ -3,7 +3,7 @@ import { startWorker } from "../../scripts/lib/worker";
 import { type LibsqlServer, type LibsqlServerOptions, startLibsqlServer } from "../../scripts/libsql-server/server";
 import type { Database } from "../../src/db/client";
 import { parseEnv } from "../../src/env";
-import { startNodeServer } from "../../src/node";
+import { type NodeServerOptions, startNodeServer } from "../../src/node";
 import { createTestDatabase } from "./database";
 import { silentLogger } from "./logs";
 import { TEST_SECRET } from "./tokens";
@@ -21,13 +21,17 @@ export interface HttpTarget {
 }
 
 /** The Node entry over HTTP, on its own embedded database. */
-export async function startNodeTarget(env: Record<string, string> = {}): Promise<HttpTarget> {
+export async function startNodeTarget(
+  env: Record<string, string> = {},
+  options: Pick<NodeServerOptions, "resolveWebhookHost"> = {},
+): Promise<HttpTarget> {
   const database = await createTestDatabase();
   const logger = silentLogger();
   const server = await startNodeServer({
     config: parseEnv({ TURSO_DATABASE_URL: database.url, JWT_SECRET: TEST_SECRET, ...env }),
     port: 0,
     logger,
+    ...options,
   });
   const url = new URL(server.url);
   return {

@@ -172,6 +172,47 @@ export function webhookLimits(target: () => ContractTarget) {
       }
     });
 
+    it.each([
+      "https://localhost../hook",
+      "https://LOCALHOST.../hook",
+      "https://api.localhost../hook",
+      "https://127.0.0.1../hook",
+      "https://0x7f.1../hook",
+      "https://[::ffff:8.8.8.8]/hook", // IPv4-mapped, even of a public address
+      "https://[0:0:0:0:0:ffff:7f00:1]/hook",
+      "https://[::ffff:0:127.0.0.1]/hook", // IPv4-translated
+      "https://[::ffff:0:808:808]/hook",
+      "https://[::8.8.8.8]/hook", // IPv4-compatible
+      "https://[64:ff9b::8.8.8.8]/hook", // NAT64
+      "https://[64:ff9b:1::a00:1]/hook", // local-use NAT64
+      "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook", // Teredo
+      "https://[2002:7f00:1::1]/hook", // 6to4 of 127.0.0.1
+      "https://[2002:a00:1::]/hook", // 6to4 of 10.0.0.1
+      "https://[100::1]/hook", // discard-only
+      "https://[100::ffff:1]/hook",
+    ])("refuses %s with 400 validation_error at url", async (hostile) => {
+      const { entity } = await givenConvertibleLead(target().db);
+      const token = await tokenFor(entity.id, { scope: "webhooks:manage" });
+      const res = await target().fetch("/webhook-endpoints", json("POST", token, { url: hostile }));
+      const body = await expectProblem(res, 400, "validation_error");
+      expect(body.errors).toEqual([{ path: "url", message: expect.any(String) }]);
+    });
+
+    it("still accepts public addresses next to those ranges", async () => {
+      const { entity } = await givenConvertibleLead(target().db);
+      const token = await tokenFor(entity.id, { scope: "webhooks:manage" });
+      for (const publicUrl of [
+        "https://[2002:808:808::1]/hook", // 6to4 of 8.8.8.8
+        "https://[2001:4860:4860::8888]/hook",
+        "https://[101::1]/hook",
+        "https://hooks.example.com./hook",
+      ]) {
+        const res = await target().fetch("/webhook-endpoints", json("POST", token, { url: publicUrl }));
+        expect(res.status, publicUrl).toBe(201);
+        await res.arrayBuffer();
+      }
+    });
+
     it("a key may be created with events:read", async () => {
       const { entity } = await givenConvertibleLead(target().db);
       const admin = await tokenFor(entity.id, { scope: "keys:manage" });

@@ -1,9 +1,10 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { webhookDeliveries, webhookEvents } from "../../src/db/schema";
 import { startWorkerTarget } from "../support/targets";
 import { leadEventsSuite } from "./lead-events";
 import { verifyWith } from "./receiver";
-import { eventsSuite, givenSubscriber, TEST_VARS } from "./suite";
+import { convert, eventsSuite, givenSubscriber, TEST_VARS } from "./suite";
 
 describe.concurrent("conversion events — Worker in workerd (Queues consumer, Cron sweep)", () => {
   let target: Awaited<ReturnType<typeof startWorkerTarget>>;
@@ -19,7 +20,7 @@ describe.concurrent("conversion events — Worker in workerd (Queues consumer, C
   leadEventsSuite(() => target);
 
   it("a delivery whose queue send was lost is picked up by the Cron sweep", async () => {
-    const { receiver, entity, endpoint } = await givenSubscriber(target);
+    const { receiver, entity, lead, token, endpoint } = await givenSubscriber(target);
     try {
       // What a committed conversion leaves when its waitUntil send never reached the queue:
       // the event and a pending delivery in the tables, and no message anywhere.
@@ -44,12 +45,33 @@ describe.concurrent("conversion events — Worker in workerd (Queues consumer, C
         nextAttemptAt: at.getTime(),
         createdAt: at.toISOString(),
       });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(receiver.received).toHaveLength(0);
+      // A conversion after it: its event goes through the queue to the same receiver. Once that event has
+      // arrived, the consumer has run, and the lost delivery must still be untouched: only the sweep finds it.
+      const converted = await convert(target, token, lead.id, entity.id);
+      expect(converted.status).toBe(200);
+      const [sent] = await receiver.until((r) => r.length >= 1);
+      expect(sent!.id).not.toBe(eventId);
+      const deliveries = await target.db
+        .select({
+          eventId: webhookDeliveries.eventId,
+          status: webhookDeliveries.status,
+          attempts: webhookDeliveries.attempts,
+          lockedUntil: webhookDeliveries.lockedUntil,
+        })
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.endpointId, endpoint.id));
+      expect(deliveries).toHaveLength(2);
+      expect(deliveries.find((d) => d.eventId === eventId)).toEqual({
+        eventId,
+        status: "pending",
+        attempts: 0,
+        lockedUntil: null,
+      });
+      expect(receiver.received.map((hook) => hook.id)).toEqual([sent!.id]);
 
       const res = await target.fetch("/__scheduled?cron=*+*+*+*+*");
       expect(res.status).toBe(200);
-      const [hook] = await receiver.until((r) => r.length >= 1);
+      const hook = (await receiver.until((r) => r.length >= 2))[1];
       expect(hook!.id).toBe(eventId);
       expect(hook!.body).toBe(payload);
       verifyWith(endpoint.secret, hook!);

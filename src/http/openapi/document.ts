@@ -7,6 +7,7 @@ import { docsContract } from "../routes/docs";
 import { eventsContract } from "../routes/events";
 import { healthContract } from "../routes/health";
 import { leadAssignmentContract } from "../routes/lead-assignment";
+import { leadWritesContract } from "../routes/lead-writes";
 import { leadsContract } from "../routes/leads";
 import { leadListContract, userListContract } from "../routes/lists";
 import { turnLeadIntoClientContract } from "../routes/turn-lead-into-client";
@@ -14,6 +15,8 @@ import { turnLeadsIntoClientsContract } from "../routes/turn-leads-into-clients"
 import { usersContract } from "../routes/users";
 import { webhookEndpointsContract } from "../routes/webhook-endpoints";
 import { type Method, type PathItem, type RouteContract, type SchemaComponent, TAGS, type Tag } from "./contract";
+import { guideChapter, guideOverview } from "./guide";
+import { leadWriteHeaders } from "./lead-writes";
 import { sharedSchemas } from "./schemas";
 
 // Assembles the OpenAPI 3.1 document from what each route module declares
@@ -26,6 +29,7 @@ const CONTRACTS: (() => RouteContract)[] = [
   turnLeadsIntoClientsContract,
   leadListContract,
   leadsContract,
+  leadWritesContract,
   leadAssignmentContract,
   userListContract,
   usersContract,
@@ -65,6 +69,7 @@ function componentSchemas(schemas: Record<string, SchemaComponent>) {
 
 /** The headers responses refer to with `header(name)`. */
 const componentHeaders = () => ({
+  ...leadWriteHeaders(),
   XRequestId: {
     description:
       "The request id: yours when you send an `X-Request-Id` of 1–200 visible ASCII characters without spaces or quotes, else a new UUID.",
@@ -132,8 +137,17 @@ export function buildOpenApiDocument(version: string) {
   const schemas: Record<string, SchemaComponent> = sharedSchemas();
   for (const contract of contracts) {
     for (const [path, item] of Object.entries(contract.paths)) {
-      if (path in paths) throw new Error(`${path} is declared by two route contracts`);
-      paths[path] = tagged(item, contract.tag);
+      // Two modules may share a path (GET /leads lists, POST /leads creates), never an operation.
+      const existing = paths[path];
+      const added = tagged(item, contract.tag);
+      if (existing) {
+        for (const method of METHODS) {
+          if (existing[method] && added[method])
+            throw new Error(`${method} ${path} is declared by two route contracts`);
+        }
+        if (existing.parameters && added.parameters) throw new Error(`${path} has parameters from two route contracts`);
+      }
+      paths[path] = { ...existing, ...added };
     }
     for (const [id, component] of Object.entries(contract.schemas ?? {})) {
       if (id in schemas) throw new Error(`the component schema ${id} is declared twice`);
@@ -145,10 +159,9 @@ export function buildOpenApiDocument(version: string) {
     info: {
       title: "Lead to client conversion API",
       version,
-      description:
-        "Turns a sales lead into a client of a financial entity. Retries are safe: a conversion that already happened is replayed, never repeated.",
+      description: guideOverview(),
     },
-    tags: TAGS.map((name) => ({ name })),
+    tags: TAGS.map((name) => ({ name, description: guideChapter(name) })),
     paths,
     components: {
       schemas: componentSchemas(schemas),

@@ -27,6 +27,7 @@ const buildProblemSchema = () => {
     request_id: z.string(),
     errors: z.optional(z.array(z.strictObject({ path: z.string(), message: z.string() }))),
     existing_user_id: z.optional(uuid()),
+    existing_lead_id: z.optional(uuid()),
   });
 };
 

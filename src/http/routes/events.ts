@@ -151,7 +151,7 @@ function eventSchemas() {
         linked: z.optional(z.literal(true)),
       }),
     });
-  /** `lead.assigned`, `lead.unassigned`: the lead as `GET /leads/{lead_id}` shows it after the change. */
+  /** `lead.created`, `lead.updated`, `lead.assigned`, `lead.unassigned`: the lead as `GET /leads/{lead_id}` shows it after the change. */
   const leadEvent = () =>
     z.strictObject({
       id: z.string(),
@@ -161,6 +161,8 @@ function eventSchemas() {
         lead: z.strictObject({ ...leadBodySchema().def.shape }),
         financial_entity_id: z.string(),
         request_id: z.string(),
+        /** `lead.updated` only: the fields the change gave new values. */
+        changed: z.optional(z.array(z.string())),
       }),
     });
   const event = () => z.union([convertedEvent(), leadEvent()]);

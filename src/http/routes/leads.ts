@@ -11,10 +11,11 @@ import {
   type TokenVerifier,
 } from "../auth";
 import { toLeadBody } from "../bodies";
+import { leadETag, noneMatchHits } from "../etag";
 import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_LEAD } from "../openapi/examples";
-import { problem, ref } from "../openapi/parts";
-import { jsonResponse, pathParameter, problemResponse, readResponses } from "../openapi/responses";
+import { header, problem, ref } from "../openapi/parts";
+import { commonHeaders, jsonResponse, pathParameter, problemResponse, readResponses } from "../openapi/responses";
 import { leadBodySchema } from "../openapi/schemas";
 import { pathId } from "../path-id";
 import { ApiError } from "../problem";
@@ -34,7 +35,8 @@ const notFound = () => new ApiError("lead_not_found", "No lead with this id is v
 /**
  * `GET /leads/{lead_id}`: a lead of the token's ecosystem that is unassigned,
  * assigned to the token's entity, or converted by it. Any other lead is
- * answered exactly like a missing one.
+ * answered exactly like a missing one. The answer carries the lead's `ETag`;
+ * an `If-None-Match` naming it is answered 304 without a body.
  */
 export function leadsRoute({ reader, verifyToken, requests }: LeadsRouteDeps) {
   return new Hono<AppEnv>().get(LEAD_PATH, bearerAuth({ verifyToken }), rateLimit(requests), async (c) => {
@@ -47,9 +49,15 @@ export function leadsRoute({ reader, verifyToken, requests }: LeadsRouteDeps) {
         ? { kind: "lead_not_found" as const }
         : await readLead({ ctx: { actor, reader }, input: { leadId: leadId ?? c.req.param("lead_id") } });
     switch (outcome.kind) {
-      case "found":
+      case "found": {
+        const etag = leadETag(outcome.lead.version);
+        if (noneMatchHits(c.req.header("If-None-Match"), outcome.lead.version)) {
+          c.set("outcome", "not_modified");
+          return c.body(null, 304, { ETag: etag });
+        }
         c.set("outcome", "found");
-        return c.json(toLeadBody(outcome.lead), 200);
+        return c.json(toLeadBody(outcome.lead), 200, { ETag: etag });
+      }
       case "unauthorized":
         throw invalidToken(INVALID_KEY_DESCRIPTION);
       case "insufficient_scope":
@@ -78,9 +86,24 @@ export const leadsContract = (): RouteContract => ({
         description:
           "Visible to an entity of the lead's ecosystem while the lead is unassigned, assigned to it, or converted by it. One database request.",
         security: [{ bearerAuth: [LEADS_READ_SCOPE] }],
-        parameters: [pathParameter("lead_id", "The lead's id, in any letter case.")],
+        parameters: [
+          pathParameter("lead_id", "The lead's id, in any letter case."),
+          {
+            name: "If-None-Match",
+            in: "header",
+            required: false,
+            description:
+              "ETags you hold (or `*`): when one is the lead's current one, the answer is 304 without a body.",
+            schema: { type: "string" },
+          },
+        ],
         responses: {
-          200: jsonResponse("The lead.", ref("Lead"), {
+          304: {
+            description: "The lead has not changed since the ETag in `If-None-Match`.",
+            headers: { "X-Request-Id": header("XRequestId"), ETag: header("ETag") },
+          },
+          200: jsonResponse("The lead, with its `ETag`.", ref("Lead"), {
+            headers: { ...commonHeaders(), ETag: header("ETag") },
             example: {
               id: EXAMPLE_LEAD,
               status: "qualified",
@@ -110,7 +133,7 @@ export const leadsContract = (): RouteContract => ({
             "`lead_not_found`: no such lead, a lead of another ecosystem, assigned to or converted by another entity (indistinguishable), or an id that is not a UUID.",
             [problem("lead_not_found", "No lead with this id is visible to the financial entity.")],
           ),
-          ...readResponses(LEADS_READ_SCOPE, "GET, HEAD"),
+          ...readResponses(LEADS_READ_SCOPE, "GET, HEAD, PATCH"),
         },
       },
     },

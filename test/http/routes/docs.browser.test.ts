@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../../src/app";
 import { nodeAssets, SCALAR_BUNDLE } from "../../../src/assets-node";
 import { parseEnv } from "../../../src/env";
+import { TAGS } from "../../../src/http/openapi/contract";
 import { startNodeServer } from "../../../src/node";
 import { expectProblem } from "../../contract/expect";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
@@ -80,6 +81,44 @@ describe("GET /docs", () => {
     expect(external).toEqual([]);
     await context.close();
   });
+
+  it("shows the integrator's guide and the operations grouped by tag, on screen", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/docs`);
+    // Each heading must be rendered where a reader sees it: a screenshot of it is taken (which
+    // waits until it is visible and scrolls it into view) and must hold pixels.
+    const shot = async (name: string, locator: ReturnType<typeof page.locator>) => {
+      await locator
+        .first()
+        .waitFor({ state: "visible", timeout: 20_000 })
+        .catch((cause) => {
+          throw new Error(`${name} is not shown on /docs`, { cause });
+        });
+      const png = await locator.first().screenshot({ timeout: 10_000 });
+      expect(png.byteLength, name).toBeGreaterThan(500);
+    };
+    for (const heading of [
+      "Authentication and tokens",
+      "Errors",
+      "Retries and idempotency",
+      "Rate limits",
+      "Many leads in one call",
+      "Linking into an existing client",
+      "Verifying a delivery",
+    ]) {
+      await shot(heading, page.getByRole("heading", { name: heading, exact: true }));
+    }
+    for (const tag of TAGS) {
+      // Scalar's tag heading is the tag's name, then the collapse toggle's label ("(Collapsed)").
+      await shot(tag, page.getByRole("heading", { name: new RegExp(`^${tag}(\\s|$)`) }));
+    }
+    // Prose of the guide, not only its headings.
+    await shot("the NIT key", page.getByText("Two NITs are the same client when their keys are"));
+    await shot("the key format", page.getByText("A key looks like"));
+    // For a reader of the CI log: the whole page as rendered.
+    await page.screenshot({ path: "dist/docs-page.png", fullPage: false });
+    await page.close();
+  }, 120_000);
 });
 
 describe("GET /docs without the docs bundle", () => {
