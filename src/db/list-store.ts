@@ -43,6 +43,9 @@ function leadPageQuery(entity: SQL, filters: LeadFilters, position: PagePosition
       holder,
       filters.status !== undefined && sql`${l.status} = ${filters.status}`,
       filters.nitKey !== undefined && sql`${l.nitKey} = ${filters.nitKey}`,
+      // The caller's own id for a lead it created: the (created_by, external_id) unique index finds it.
+      filters.externalId !== undefined &&
+        sql`${l.createdBy} = ${entity} and ${l.externalId} = ${filters.externalId} and ${l.externalId} is not null`,
       after(l, position),
       sql`(${l.convertedClientId} is null or (select ${clients.financialEntityId} from ${clients} where ${clients.id} = ${l.convertedClientId}) = ${entity})`,
     ])}

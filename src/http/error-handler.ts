@@ -4,6 +4,7 @@ import { DatabaseUnavailableError } from "../db/errors";
 import { KeyRefusedError } from "../db/key-gate";
 import { describeError, type Logger } from "../log";
 import { INVALID_KEY_DESCRIPTION, invalidToken, JwksUnavailableError } from "./auth";
+import { DATABASE_UNAVAILABLE, INTERNAL_ERROR, MALFORMED_BODY } from "./details";
 import { ApiError, problemResponse } from "./problem";
 import type { AppEnv } from "./types";
 
@@ -14,13 +15,13 @@ function fromHttpException(error: HTTPException): ApiError {
   switch (error.status) {
     case 400:
       // Hono's JSON validator throws this for a body that does not parse.
-      return new ApiError("validation_error", "The request body is not valid JSON.", {
+      return new ApiError("validation_error", MALFORMED_BODY, {
         extensions: { errors: [{ path: "", message: "Malformed JSON" }] },
       });
     case 413:
       return new ApiError("payload_too_large", "The request body is too large.");
     default:
-      return new ApiError("internal_error", "An unexpected error occurred.", { cause: error });
+      return new ApiError("internal_error", INTERNAL_ERROR, { cause: error });
   }
 }
 
@@ -30,7 +31,7 @@ export function toApiError(error: unknown): ApiError {
   // The key's batch stopped at its first statement: unknown, revoked or expired, answered alike.
   if (error instanceof KeyRefusedError) return invalidToken(INVALID_KEY_DESCRIPTION);
   if (error instanceof DatabaseUnavailableError) {
-    return new ApiError("service_unavailable", "The database is unavailable right now; retrying is safe.", {
+    return new ApiError("service_unavailable", DATABASE_UNAVAILABLE, {
       headers: { "Retry-After": String(RETRY_AFTER_SECONDS) },
       cause: error,
     });
@@ -46,7 +47,7 @@ export function toApiError(error: unknown): ApiError {
     );
   }
   if (error instanceof HTTPException) return fromHttpException(error);
-  return new ApiError("internal_error", "An unexpected error occurred.", { cause: error });
+  return new ApiError("internal_error", INTERNAL_ERROR, { cause: error });
 }
 
 /**

@@ -2,6 +2,7 @@ import type { ConversionRefusal } from "../domain/conversion";
 import type { AssignmentRefusal } from "../domain/lead-assignment";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
 import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "./auth";
+import { NO_SUCH_ENDPOINT, NO_SUCH_ENTITY, NO_SUCH_EVENT, NO_VISIBLE_LEAD } from "./details";
 import { ApiError } from "./problem";
 
 // The domain's refusals as the problems the caller gets: each detail is written
@@ -9,7 +10,7 @@ import { ApiError } from "./problem";
 
 const CONVERSION_DETAILS: Record<Exclude<ConversionRefusal["kind"], "insufficient_scope" | "unauthorized">, string> = {
   forbidden: "The token does not act for this financial entity.",
-  financial_entity_not_found: "No financial entity exists with this id.",
+  financial_entity_not_found: NO_SUCH_ENTITY,
   financial_entity_suspended: "The financial entity is suspended and cannot take new clients.",
   lead_not_found: "No lead with this id exists in the financial entity's ecosystem.",
   lead_assigned_to_other_entity: "The lead is assigned to another financial entity of the ecosystem.",
@@ -37,7 +38,7 @@ export const ASSIGNMENT_DETAILS: Record<
   string
 > = {
   financial_entity_suspended: "The financial entity is suspended and cannot take leads.",
-  lead_not_found: "No lead with this id is visible to the financial entity.",
+  lead_not_found: NO_VISIBLE_LEAD,
   lead_assigned_to_other_entity: "The lead is assigned to another financial entity of the ecosystem.",
   lead_already_converted: "The lead was already converted into a client.",
 };
@@ -50,9 +51,7 @@ export function assignmentRefusalError(refusal: AssignmentRefusal): ApiError {
 }
 
 /** No endpoint with the id exists for the caller's entity (another entity's endpoints do not exist here). */
-export const endpointNotFound = () =>
-  new ApiError("webhook_endpoint_not_found", "No webhook endpoint with this id exists for the financial entity.");
+export const endpointNotFound = () => new ApiError("webhook_endpoint_not_found", NO_SUCH_ENDPOINT);
 
 /** No event with the id exists for the caller's entity. */
-export const eventNotFound = () =>
-  new ApiError("event_not_found", "No event with this id exists for the financial entity.");
+export const eventNotFound = () => new ApiError("event_not_found", NO_SUCH_EVENT);

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { $ZodIssue } from "zod/v4/core";
+import { INVALID_BODY, mustBeOfType, tooLarge } from "./details";
 import { ApiError, type ValidationIssue } from "./problem";
 import type { AppEnv } from "./types";
 
@@ -17,7 +18,7 @@ export function validationHook(
   result: { success: true } | { success: false; error: { issues: readonly $ZodIssue[] } },
 ): void {
   if (!result.success) {
-    throw new ApiError("validation_error", "The request body is not valid.", {
+    throw new ApiError("validation_error", INVALID_BODY, {
       extensions: { errors: toValidationIssues(result.error.issues) },
     });
   }
@@ -38,9 +39,9 @@ export function requireJsonBody(mediaTypes: readonly string[] = ["application/js
   const accepted = mediaTypes.map((type) => type.toLowerCase());
   const refusal: { detail: string; headers: Record<string, string> } =
     accepted.length === 1
-      ? { detail: `The request body must be ${accepted[0]}.`, headers: { Accept: accepted[0]! } }
+      ? { detail: mustBeOfType(accepted), headers: { Accept: accepted[0]! } }
       : {
-          detail: `The request body must be ${accepted.join(" or ")}.`,
+          detail: mustBeOfType(accepted),
           headers: { "Accept-Patch": accepted.join(", ") },
         };
   return async function requireJsonBody(c, next) {
@@ -81,7 +82,7 @@ export function jsonBodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new ApiError("payload_too_large", `The request body must not exceed ${maxBytes} bytes.`);
+      throw new ApiError("payload_too_large", tooLarge(maxBytes));
     },
   });
 }

@@ -4,6 +4,16 @@ import { decideOwnKeyAccess } from "../domain/api-key";
 import type { Acting } from "../domain/caller";
 import { tokenHasScope, WEBHOOKS_SCOPE } from "../domain/scopes";
 import { DEFAULT_RATE_LIMITS, INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "./auth";
+import {
+  DATABASE_UNAVAILABLE,
+  INTERNAL_ERROR,
+  INVALID_BODY,
+  MISSING_CREDENTIALS,
+  missingScope,
+  NOT_JSON,
+  overBudget,
+  tooLarge,
+} from "./details";
 import { type DocumentedProblem, problemsByStatus } from "./openapi/responses";
 import type { AppEnv } from "./types";
 import { MAX_BODY_BYTES } from "./validation";
@@ -51,10 +61,7 @@ export function accepted<T>(who: Acting, { apiKey, result }: Acted<T>, scope: st
 }
 
 /** The document's 413 of the webhooks and events operations that take a body. */
-export const tooLargeProblem: DocumentedProblem = [
-  "payload_too_large",
-  `The request body must not exceed ${MAX_BODY_BYTES} bytes.`,
-];
+export const tooLargeProblem: DocumentedProblem = ["payload_too_large", tooLarge(MAX_BODY_BYTES)];
 
 /**
  * The error responses every webhooks and events operation documents (credential, scope, rate limit,
@@ -62,21 +69,21 @@ export const tooLargeProblem: DocumentedProblem = [
  */
 export const webhooksProblems = (extra: DocumentedProblem[] = [], scope: string = WEBHOOKS_SCOPE) =>
   problemsByStatus([
-    ["unauthorized", "A bearer token is required in the Authorization header."],
-    ["insufficient_scope", `The token's scope does not include "${scope}".`],
+    ["unauthorized", MISSING_CREDENTIALS],
+    ["insufficient_scope", missingScope(scope)],
     ...extra,
-    ["rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS.requests} requests per minute.`],
-    ["internal_error", "An unexpected error occurred."],
-    ["service_unavailable", "The database is unavailable right now; retrying is safe."],
+    ["rate_limited", overBudget(DEFAULT_RATE_LIMITS.requests, "requests")],
+    ["internal_error", INTERNAL_ERROR],
+    ["service_unavailable", DATABASE_UNAVAILABLE],
   ]);
 
 /** {@link webhooksProblems} of an operation that takes a JSON body. */
 export const webhooksBodyProblems = (extra: DocumentedProblem[] = []) =>
   webhooksProblems([
-    ["validation_error", "The request body is not valid."],
+    ["validation_error", INVALID_BODY],
     ...extra,
     tooLargeProblem,
-    ["unsupported_media_type", "The request body must be application/json."],
+    ["unsupported_media_type", NOT_JSON],
   ]);
 
 /** The security requirement of a webhooks or events operation: `webhooks:manage` unless told (`events:read`). */

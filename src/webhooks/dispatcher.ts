@@ -3,7 +3,9 @@ import { type RunnerDeps, runDueDeliveries } from "./run";
 
 /** How often the Node entry looks for due deliveries. */
 export const DISPATCH_INTERVAL_MS = 1_000;
-const MAX_CONCURRENT_RUNS = 4;
+// Passes whose sends hang hold a slot for up to 15 s; each entity holds at most MAX_IN_FLIGHT_PER_ENTITY
+// sends, so one entity's hanging receivers leave the other slots to everyone else.
+const MAX_CONCURRENT_RUNS = 16;
 
 export interface Dispatcher {
   /** Look now: a conversion has just written an event. */

@@ -74,6 +74,12 @@ export interface AttemptRecord {
   now: number;
 }
 
+/**
+ * At most this many deliveries of one entity are in flight at once, across
+ * runners: an entity whose receivers hang holds this many sends, never everyone's.
+ */
+export const MAX_IN_FLIGHT_PER_ENTITY = 4;
+
 /** Which due deliveries a runner claims: those of one event, one delivery, or any. */
 export type ClaimFilter = { eventId: string } | { deliveryId: string } | { any: true };
 
@@ -294,7 +300,13 @@ export function createWebhookStore(
      */
     async claim(
       filter: ClaimFilter,
-      { now, leaseMs, limit, lockId }: { now: number; leaseMs: number; limit: number; lockId: string },
+      {
+        now,
+        leaseMs,
+        limit,
+        lockId,
+        perEntity = MAX_IN_FLIGHT_PER_ENTITY,
+      }: { now: number; leaseMs: number; limit: number; lockId: string; perEntity?: number },
     ) {
       const which =
         "eventId" in filter
@@ -303,11 +315,20 @@ export function createWebhookStore(
             ? sql`and d."id" = ${filter.deliveryId}`
             : sql``;
       const [, rows] = await batch([
+        // Fair across entities: each entity gets at most `perEntity` deliveries in flight (those held by
+        // any runner count), and the claim takes every entity's first before anyone's second.
         sql`update ${dl} set "locked_until" = ${now + leaseMs}, "lock_id" = ${lockId} where "id" in (
-          select d."id" from ${dl} d join ${ep} e on e."id" = d."endpoint_id"
-          where d."status" = 'pending' and d."next_attempt_at" <= ${now} and (d."locked_until" is null or d."locked_until" < ${now})
-            and e."status" = 'enabled' and e."deleted_at" is null ${which}
-          order by d."next_attempt_at" limit ${limit})`,
+          select "id" from (
+            select d."id" as "id", d."next_attempt_at" as "due",
+              row_number() over (partition by e."financial_entity_id" order by d."next_attempt_at") as "turn",
+              (select count(*) from ${dl} h join ${ep} he on he."id" = h."endpoint_id"
+                where he."financial_entity_id" = e."financial_entity_id" and h."status" = 'pending'
+                  and h."locked_until" >= ${now}) as "busy"
+            from ${dl} d join ${ep} e on e."id" = d."endpoint_id"
+            where d."status" = 'pending' and d."next_attempt_at" <= ${now} and (d."locked_until" is null or d."locked_until" < ${now})
+              and e."status" = 'enabled' and e."deleted_at" is null ${which}
+          ) where "turn" + "busy" <= ${perEntity}
+          order by "turn", "due" limit ${limit})`,
         sql`select d."id" as delivery_id, d."event_id" as event_id, d."endpoint_id" as endpoint_id, d."attempts" as attempts,
             v."payload" as payload, e."url" as url, e."secret" as secret, e."previous_secret" as previous_secret,
             e."previous_secret_until" as previous_secret_until, e."failing_since" as failing_since

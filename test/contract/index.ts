@@ -5,6 +5,7 @@ import { happyPath } from "./happy";
 import { hygiene } from "./hygiene";
 import { integrationKeys, keyRoundTrips } from "./keys";
 import { leadKeyRoundTrips, leadKeys } from "./lead-keys";
+import { leadWriteRoundTrips, leadWrites } from "./lead-writes";
 import { link, linkRoundTrips } from "./link";
 import { listRoundTrips, lists } from "./lists";
 import { nitIdentity } from "./nit";
@@ -36,6 +37,8 @@ export const CONTRACT = [
   leadKeys,
   leadKeyRoundTrips,
   nitIdentity,
+  leadWrites,
+  leadWriteRoundTrips,
 ];
 
 /** The contract without the round-trip count, for targets that cannot observe it. */
@@ -53,4 +56,5 @@ export const CONTRACT_WITHOUT_COUNTS = [
   lists,
   leadKeys,
   nitIdentity,
+  leadWrites,
 ];

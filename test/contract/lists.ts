@@ -51,7 +51,13 @@ async function givenLeadsOfEveryKind(target: Target) {
   const lead = (i: number, extra: Parameters<typeof givenLead>[1]) => givenLead(db, { createdAt: at(i), ...extra });
   const x = entity.ecosystemId;
   const pool = await lead(1, { ecosystemId: x, status: "new", nit: "900.123.456" });
-  const mine = await lead(2, { ecosystemId: x, financialEntityId: entity.id, status: "qualified" });
+  const mine = await lead(2, {
+    ecosystemId: x,
+    financialEntityId: entity.id,
+    status: "qualified",
+    createdBy: entity.id,
+    externalId: "crm-42",
+  });
   const theirs = await lead(3, { ecosystemId: x, financialEntityId: neighbour.id });
   const convertedByMe = await lead(4, { ecosystemId: x });
   const convertedByThem = await lead(5, { ecosystemId: x });
@@ -98,6 +104,11 @@ export const lists: ContractSuite = (target) => {
       expect(await list(`nit=${encodeURIComponent("900 123 456")}`)).toEqual([k.pool.id]);
       expect(await list("nit=900123456&assigned=me")).toEqual([]);
       expect(await list("status=lost")).toEqual([]);
+      expect(await list("external_id=crm-42")).toEqual([k.mine.id]);
+      expect(await list("external_id=crm-42&assigned=unassigned")).toEqual([]);
+      expect(await list("external_id=crm-43")).toEqual([]);
+      // Another entity's external ids are its own: the neighbour's crm-42 is not this lead.
+      expect(ids((await everyPage(target(), "/leads?external_id=crm-42", k.neighbour.id)).flat())).toEqual([]);
     });
 
     it("an assigned lead leaves the others' lists and a released one comes back", async () => {
@@ -203,6 +214,7 @@ export const lists: ContractSuite = (target) => {
         "/leads?assigned=everyone",
         "/leads?status=new&status=lost",
         "/leads?nit=---",
+        "/leads?external_id=has%20space",
         "/users?lead_id=x",
         "/users?email=",
         "/users?limit=1.5",

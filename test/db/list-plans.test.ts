@@ -39,7 +39,7 @@ const position = { createdAt: "2026-11-02T14:05:09.120Z", id: "9a1b2c3d-4e5f-4a6
 const fullScan = (table: string) => new RegExp(`^SCAN ${table}\\b(?! USING)`);
 
 describe("query plans of the lists", () => {
-  const leadFilters = { status: "qualified" as const, nitKey: "900123456" };
+  const leadFilters = { status: "qualified" as const, nitKey: "900123456", externalId: "crm-42" };
   for (const assigned of [undefined, "me", "unassigned"] as const) {
     for (const chosen of subsets(Object.keys(leadFilters) as (keyof typeof leadFilters)[])) {
       for (const after of [null, position]) {
@@ -51,7 +51,7 @@ describe("query plans of the lists", () => {
             plan.join("\n"),
           ).toEqual([]);
           const ranges = plan.flatMap((line, i) =>
-            /^SEARCH leads USING (COVERING )?INDEX \S+ \(ecosystem_id=\?/.test(line) ? [i] : [],
+            /^SEARCH leads USING (COVERING )?INDEX \S+ \((ecosystem_id|created_by)=\?/.test(line) ? [i] : [],
           );
           expect(ranges.length, plan.join("\n")).toBe(assigned === undefined ? 2 : 1);
           // Each range is read in the index's order, up to its limit: no sort between its SEARCH and its end.

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { CONVERT_SCOPE } from "../../domain/scopes";
+import { INVALID_KEY, MISSING_CREDENTIALS, missingScope } from "../details";
 import { executionContextOf } from "../execution-context";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
@@ -21,7 +22,7 @@ const challenge = (params = "") => `Bearer realm="${AUTH_REALM}"${params}`;
 
 /** The answer when the scope check fails, with the challenge RFC 6750 asks for, naming the scope needed. */
 export function insufficientScopeError(scope: string = CONVERT_SCOPE): ApiError {
-  return new ApiError("insufficient_scope", `The token's scope does not include "${scope}".`, {
+  return new ApiError("insufficient_scope", missingScope(scope), {
     headers: {
       "WWW-Authenticate": challenge(`, error="insufficient_scope", scope="${scope}"`),
     },
@@ -29,7 +30,7 @@ export function insufficientScopeError(scope: string = CONVERT_SCOPE): ApiError 
 }
 
 function missingCredentials(): ApiError {
-  return new ApiError("unauthorized", "A bearer token is required in the Authorization header.", {
+  return new ApiError("unauthorized", MISSING_CREDENTIALS, {
     headers: { "WWW-Authenticate": challenge() },
   });
 }
@@ -50,7 +51,7 @@ function keepAliveOf(c: Context<AppEnv>): KeepAlive | undefined {
 }
 
 /** What a request learns about a key that is well-formed but was not (and cannot be) looked up. */
-export const INVALID_KEY_DESCRIPTION = "The integration key is not valid.";
+export const INVALID_KEY_DESCRIPTION = INVALID_KEY;
 
 export interface BearerAuthOptions {
   verifyToken: TokenVerifier;

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { KeyVerdicts } from "../../db/key-gate";
 import type { Caller } from "../../domain/caller";
 import type { AppEnv } from "../types";
-import { type BudgetName, overBudget, type RateLimiter } from "./rate-limit";
+import { type BudgetName, overBudgetError, type RateLimiter } from "./rate-limit";
 
 /** The failed keys one client address may send a minute (each costs one database request). */
 export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 30;
@@ -73,12 +73,12 @@ export function createCredentialLimits(options: CredentialLimitsOptions): Creden
       const entityId = limiter && knownEntity(actor, verdicts);
       if (!limiter || entityId === undefined) return;
       const { allowed, retryAfterSeconds } = await limiter.take(`entity:${entityId}`, cost);
-      if (!allowed) throw overBudget(limiter, retryAfterSeconds, "This financial entity");
+      if (!allowed) throw overBudgetError(limiter, retryAfterSeconds, "This financial entity");
     },
     async holdBackFailingAddress(c, actor) {
       if (actor.kind !== "key" || verdicts.validEntity(actor.keyHash) !== undefined) return;
       const retryAfterSeconds = heldBack(addressOf(c));
-      if (retryAfterSeconds > 0) throw overBudget(authFailures, retryAfterSeconds, "This client address");
+      if (retryAfterSeconds > 0) throw overBudgetError(authFailures, retryAfterSeconds, "This client address");
     },
     async recordFailure(c) {
       const address = addressOf(c);

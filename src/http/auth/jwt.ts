@@ -2,6 +2,7 @@ import { decodeBase64Url } from "hono/utils/encode";
 import type { SignatureAlgorithm } from "hono/utils/jwt/jwa";
 import { type SignatureKey, verifying } from "hono/utils/jwt/jws";
 import type { JWTPayload } from "hono/utils/jwt/types";
+import { TOKEN_EXPIRED } from "../details";
 import { InvalidTokenError } from "./errors";
 import type { JwksCache, KeepAlive } from "./jwks";
 
@@ -68,7 +69,7 @@ function checkTimeClaims(payload: JWTPayload, nowSeconds: number, skew: number):
       throw new InvalidTokenError(`The token's ${claim} claim is not a number.`);
     }
   }
-  if ((exp as number) + skew <= nowSeconds) throw new InvalidTokenError("The token has expired.");
+  if ((exp as number) + skew <= nowSeconds) throw new InvalidTokenError(TOKEN_EXPIRED);
   if (nbf !== undefined && (nbf as number) - skew > nowSeconds) {
     throw new InvalidTokenError("The token is not valid yet (nbf).");
   }

@@ -180,12 +180,12 @@ export async function spendBudget(
   limits?: CredentialLimits,
 ): Promise<void> {
   const { allowed, retryAfterSeconds } = await limiter.take(rateLimitIdentity(actor), cost);
-  if (!allowed) throw overBudget(limiter, retryAfterSeconds, "This credential");
+  if (!allowed) throw overBudgetError(limiter, retryAfterSeconds, "This credential");
   await limits?.spendEntityBudget(limiter.name, actor, cost);
 }
 
 /** The 429 `rate_limited` problem of one budget. */
-export function overBudget(limiter: RateLimiter, retryAfterSeconds: number, who: string): ApiError {
+export function overBudgetError(limiter: RateLimiter, retryAfterSeconds: number, who: string): ApiError {
   return new ApiError("rate_limited", `${who} is over its budget of ${limiter.limit} ${limiter.name} per minute.`, {
     headers: { "Retry-After": String(retryAfterSeconds), "RateLimit-Policy": rateLimitPolicy(limiter) },
   });

@@ -24,23 +24,24 @@ import { leadBodySchema, problemSchema } from "./schemas";
 const EXAMPLE_LEAD_ID = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c01";
 const EXAMPLE_OTHER_LEAD_ID = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c02";
 
-/** `POST /leads/bulk`'s answer: one result per lead, index-aligned. */
-export const bulkLeadResultsSchema: z.core.$ZodType = z.strictObject({
-  results: z.array(
-    z.union([
-      z.strictObject({
-        index: z.int(),
-        status: z.union([z.literal(201), z.literal(200)]),
-        lead: z.strictObject({ ...leadBodySchema().def.shape }),
-      }),
-      z.strictObject({
-        index: z.int(),
-        status: z.union([z.literal(400), z.literal(409)]),
-        problem: z.omit(problemSchema(), { request_id: true }),
-      }),
-    ]),
-  ),
-});
+/** `POST /leads/bulk`'s answer: one result per lead, index-aligned. A function, so the Worker never builds it. */
+export const bulkLeadResultsSchema = (): z.core.$ZodType =>
+  z.strictObject({
+    results: z.array(
+      z.union([
+        z.strictObject({
+          index: z.int(),
+          status: z.union([z.literal(201), z.literal(200)]),
+          lead: z.strictObject({ ...leadBodySchema().def.shape }),
+        }),
+        z.strictObject({
+          index: z.int(),
+          status: z.union([z.literal(400), z.literal(409)]),
+          problem: z.omit(problemSchema(), { request_id: true }),
+        }),
+      ]),
+    ),
+  });
 
 /** The component schemas of the lead writes. */
 export const leadWriteSchemas = (): Record<string, SchemaComponent> => ({
@@ -58,7 +59,7 @@ export const leadWriteSchemas = (): Record<string, SchemaComponent> => ({
       "A JSON merge patch (RFC 7396) of the profile and `status`: a member set to null clears the field, `payment_data` and `additional_data` are merged member by member, any other member replaces the value; members left out stay. `id`, `external_id`, `financial_entity_id`, `ecosystem`, `converted_user_id`, `converted_at` and `created_at` cannot be changed; other members are ignored.",
   },
   BulkLeadResults: {
-    schema: bulkLeadResultsSchema,
+    schema: bulkLeadResultsSchema(),
     description:
       "One result per lead, index-aligned with `leads`: 201 (created) or 200 (a replay) with the lead, or 400/409 with the problem `POST /leads` would answer.",
   },

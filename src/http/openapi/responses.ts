@@ -2,6 +2,15 @@ import type { ConversionRefusal } from "../../domain/conversion";
 import { CONVERT_SCOPE } from "../../domain/scopes";
 import { DEFAULT_RATE_LIMITS, insufficientScopeError } from "../auth";
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE, ENTITY_BUDGET_FACTOR } from "../auth/credential-limits";
+import {
+  DATABASE_UNAVAILABLE,
+  INTERNAL_ERROR,
+  INVALID_BODY,
+  NOT_JSON,
+  overBudget,
+  TOKEN_EXPIRED,
+  tooLarge,
+} from "../details";
 import { PROBLEMS, type ProblemCode } from "../problem";
 import { refusalError } from "../refusals";
 import { EXAMPLE_EXISTING_CLIENT } from "./examples";
@@ -66,14 +75,14 @@ export const pathParameter = (name: string, description: string) => ({
 /** 400 of a body the validator refused, with one of its `errors`. */
 export const validationErrorResponse = (description: string, path: string, message: string) =>
   problemResponse(description, [
-    problem("validation_error", "The request body is not valid.", { extensions: { errors: [{ path, message }] } }),
+    problem("validation_error", INVALID_BODY, { extensions: { errors: [{ path, message }] } }),
   ]);
 
 /** 401, the same on every token route: one answer for every kind of bad credential. */
 export const unauthorizedResponse = () =>
   problemResponse(
     "No token, a malformed Authorization header, a bad signature, an expired or not-yet-valid token, a wrong issuer or audience, or an integration key that is malformed, unknown, revoked or expired (one answer for all four).",
-    [problem("unauthorized", "The token has expired.")],
+    [problem("unauthorized", TOKEN_EXPIRED)],
     { "WWW-Authenticate": header("WWWAuthenticate") },
   );
 
@@ -87,15 +96,13 @@ export const methodNotAllowedResponse = (allow: string) =>
 
 /** 413 of an endpoint whose body may be at most `maxBytes` long. */
 export const payloadTooLargeResponse = (maxBytes: number) =>
-  problemResponse(`The body is over ${maxBytes} bytes.`, [
-    problem("payload_too_large", `The request body must not exceed ${maxBytes} bytes.`),
-  ]);
+  problemResponse(`The body is over ${maxBytes} bytes.`, [problem("payload_too_large", tooLarge(maxBytes))]);
 
 /** 415 of an endpoint that requires a JSON body. */
 export const unsupportedMediaTypeResponse = () =>
   problemResponse(
     "The body is not `application/json` (see `Accept`), or it is compressed: any `Content-Encoding` but `identity` (see `Accept-Encoding`).",
-    [problem("unsupported_media_type", "The request body must be application/json.")],
+    [problem("unsupported_media_type", NOT_JSON)],
     { Accept: header("AcceptJson"), "Accept-Encoding": header("AcceptEncodingIdentity") },
   );
 
@@ -103,12 +110,7 @@ export const unsupportedMediaTypeResponse = () =>
 export const rateLimitedResponse = (budget: "conversions" | "requests") =>
   problemResponse(
     `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute (the default), or its entity over ${ENTITY_BUDGET_FACTOR}× that for all its credentials together (\`"entity-${budget}"\`), or — for an integration key not yet seen working — its client address sent ${DEFAULT_AUTH_FAILURES_PER_MINUTE} keys that failed in the last minute (\`"auth-failures"\`); nothing was done. Checked right after the credential.`,
-    [
-      problem(
-        "rate_limited",
-        `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute.`,
-      ),
-    ],
+    [problem("rate_limited", overBudget(DEFAULT_RATE_LIMITS[budget], budget))],
     { "Retry-After": header("RetryAfter"), "RateLimit-Policy": header("RateLimitPolicy") },
   );
 
@@ -116,11 +118,10 @@ export const rateLimitedResponse = (budget: "conversions" | "requests") =>
 export const internalErrorResponse = () =>
   problemResponse(
     "Something unexpected failed — a fault of the service, not of the database; the body never carries internals.",
-    [problem("internal_error", "An unexpected error occurred.")],
+    [problem("internal_error", INTERNAL_ERROR)],
   );
 
-const unavailableExample = () =>
-  problem("service_unavailable", "The database is unavailable right now; retrying is safe.");
+const unavailableExample = () => problem("service_unavailable", DATABASE_UNAVAILABLE);
 
 /** 503 of an operation that reads or writes through the database: retrying is safe. */
 export const unavailableResponse = () =>

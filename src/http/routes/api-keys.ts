@@ -14,6 +14,7 @@ import {
   rateLimit,
   type TokenVerifier,
 } from "../auth";
+import { INVALID_KEY, KEYS_CANNOT_MANAGE_KEYS, NO_SUCH_API_KEY, NO_SUCH_ENTITY } from "../details";
 import type { RouteContract } from "../openapi/contract";
 import { describeCodes, example, header, problem, ref } from "../openapi/parts";
 import {
@@ -98,7 +99,7 @@ export function toApiKeyBody(key: ApiKey) {
  */
 function keyManager(c: Context<AppEnv>): TokenCaller {
   const actor = c.get("actor");
-  if (actor.kind === "key") throw new ApiError("forbidden", "Integration keys cannot manage keys; use a token.");
+  if (actor.kind === "key") throw new ApiError("forbidden", KEYS_CANNOT_MANAGE_KEYS);
   if (!tokenHasScope(actor, MANAGE_KEYS_SCOPE)) throw insufficientScopeError(MANAGE_KEYS_SCOPE);
   return actor;
 }
@@ -142,7 +143,7 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
           expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null,
         });
         if (created.kind === "financial_entity_not_found")
-          throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
+          throw new ApiError("financial_entity_not_found", NO_SUCH_ENTITY);
         if (created.kind === "limit_reached") {
           throw new ApiError(
             "limit_reached",
@@ -162,8 +163,7 @@ export function apiKeysRoutes({ keys, verifyToken, requests, now = () => new Dat
       const { financialEntityId } = keyManager(c);
       const id = pathId(c.req.param("id"));
       const found = id !== null && (await keys.revoke(financialEntityId, id, now().toISOString()));
-      if (!found)
-        throw new ApiError("api_key_not_found", "No integration key with this id exists for this financial entity.");
+      if (!found) throw new ApiError("api_key_not_found", NO_SUCH_API_KEY);
       c.set("outcome", "api_key_revoked");
       return c.body(null, 204);
     });
@@ -195,15 +195,12 @@ function apiKeySchemas() {
 export function apiKeysContract(): RouteContract {
   const keyUnauthorized = problemResponse(
     "No token or key, a malformed Authorization header, an invalid token, or an integration key that is malformed, unknown, revoked or expired (all answered alike).",
-    [problem("unauthorized", "The integration key is not valid.")],
+    [problem("unauthorized", INVALID_KEY)],
     { "WWW-Authenticate": header("WWWAuthenticate") },
   );
   const keyManagementForbidden = problemResponse(
     `\`forbidden\`: an integration key was sent (keys cannot manage keys); \`insufficient_scope\`: the token does not name \`${MANAGE_KEYS_SCOPE}\` in its scopes.`,
-    [
-      problem("forbidden", "Integration keys cannot manage keys; use a token."),
-      example(insufficientScopeError(MANAGE_KEYS_SCOPE)),
-    ],
+    [problem("forbidden", KEYS_CANNOT_MANAGE_KEYS), example(insufficientScopeError(MANAGE_KEYS_SCOPE))],
   );
   const security = [{ bearerAuth: [MANAGE_KEYS_SCOPE] }];
   const requestId = { "X-Request-Id": header("XRequestId") };
@@ -246,7 +243,7 @@ export function apiKeysContract(): RouteContract {
             401: keyUnauthorized,
             403: keyManagementForbidden,
             404: problemResponse("The token's entity does not exist.", [
-              problem("financial_entity_not_found", "No financial entity exists with this id."),
+              problem("financial_entity_not_found", NO_SUCH_ENTITY),
             ]),
             405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts GET, POST.")]),
             409: problemResponse(`The entity already holds ${MAX_LIVE_API_KEYS} keys that are not revoked.`, [
@@ -287,7 +284,7 @@ export function apiKeysContract(): RouteContract {
             401: keyUnauthorized,
             403: keyManagementForbidden,
             404: problemResponse("No key with this id belongs to the token's entity.", [
-              problem("api_key_not_found", "No integration key with this id exists for this financial entity."),
+              problem("api_key_not_found", NO_SUCH_API_KEY),
             ]),
             405: problemResponse("See `Allow`.", [problem("method_not_allowed", "This endpoint accepts DELETE.")]),
             429: rateLimitedResponse("requests"),

@@ -2,6 +2,7 @@ import { Scalar } from "@scalar/hono-api-reference";
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono/tiny";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { NO_DOCUMENT } from "../details";
 import type { RouteContract } from "../openapi/contract";
 import { header, problem } from "../openapi/parts";
 import { cacheControl, commonHeaders, problemResponse } from "../openapi/responses";
@@ -60,7 +61,7 @@ export function docsRoutes({ assets }: { assets?: StaticAssets }) {
   return new Hono<AppEnv>()
     .get(OPENAPI_PATH, async (c) => {
       const document = await assets?.(OPENAPI_PATH, c.req.raw);
-      if (!document) throw new ApiError("not_found", "This deployment has no OpenAPI document.");
+      if (!document) throw new ApiError("not_found", NO_DOCUMENT);
       // Public, but revalidated: a deploy changes it.
       return serve(c, document, "no-cache");
     })
@@ -93,9 +94,7 @@ export const docsContract = (): RouteContract => ({
             headers: { "X-Request-Id": header("XRequestId"), "Cache-Control": cacheControl("no-cache") },
             content: { "application/json": { schema: { type: "object" } } },
           },
-          404: problemResponse("This deployment has no OpenAPI document.", [
-            problem("not_found", "This deployment has no OpenAPI document."),
-          ]),
+          404: problemResponse(NO_DOCUMENT, [problem("not_found", NO_DOCUMENT)]),
         },
       },
     },

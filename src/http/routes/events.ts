@@ -6,6 +6,7 @@ import { EVENTS_READ_SCOPE } from "../../domain/scopes";
 import type { WebhookStore } from "../../webhooks/store";
 import type { Announce } from "../announce";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
+import { INVALID_BODY, INVALID_QUERY, MALFORMED_BODY, NO_SUCH_ENDPOINT, NO_SUCH_EVENT } from "../details";
 import { executionContextOf } from "../execution-context";
 import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_ENDPOINT } from "../openapi/examples";
@@ -78,7 +79,7 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
         const who = credentialOf(c);
         const page = accepted(who, await store.eventsAfter(who, after, limit), EVENTS_READ_SCOPE);
         if (page === null) {
-          throw new ApiError("validation_error", "The query is not valid.", {
+          throw new ApiError("validation_error", INVALID_QUERY, {
             extensions: { errors: [{ path: "after", message: "after must be the id of one of your events" }] },
           });
         }
@@ -111,7 +112,7 @@ export function eventsRoutes({ store, verifyToken, announce, requests }: EventsD
         try {
           raw = JSON.parse(text);
         } catch {
-          throw new ApiError("validation_error", "The request body is not valid JSON.", {
+          throw new ApiError("validation_error", MALFORMED_BODY, {
             extensions: { errors: [{ path: "", message: "Malformed JSON" }] },
           });
         }
@@ -192,11 +193,8 @@ export function eventsContract(): RouteContract {
   const eventId = idParameter("id", "The event's id (the `webhook-id` of its deliveries).");
   const ok = (description: string, schema: string) =>
     jsonResponse(description, ref(schema), { headers: { "X-Request-Id": header("XRequestId") } });
-  const eventMissing: DocumentedProblem = ["event_not_found", "No event with this id exists for the financial entity."];
-  const endpointMissing: DocumentedProblem = [
-    "webhook_endpoint_not_found",
-    "No webhook endpoint with this id exists for the financial entity.",
-  ];
+  const eventMissing: DocumentedProblem = ["event_not_found", NO_SUCH_EVENT];
+  const endpointMissing: DocumentedProblem = ["webhook_endpoint_not_found", NO_SUCH_ENDPOINT];
   const query = z.toJSONSchema(eventsQuery, { io: "input" }) as { properties: Record<string, object> };
   const schemas = eventSchemas();
   return {
@@ -244,7 +242,7 @@ export function eventsContract(): RouteContract {
           ],
           responses: {
             200: ok("A page of events.", "EventList"),
-            ...webhooksProblems([["validation_error", "The query is not valid."]], EVENTS_READ_SCOPE),
+            ...webhooksProblems([["validation_error", INVALID_QUERY]], EVENTS_READ_SCOPE),
           },
         },
       },
@@ -269,12 +267,7 @@ export function eventsContract(): RouteContract {
           requestBody: jsonBody("RedeliverRequest", { endpoint_id: EXAMPLE_ENDPOINT }, false),
           responses: {
             202: { description: "Queued.", headers: { "X-Request-Id": header("XRequestId") } },
-            ...webhooksProblems([
-              ["validation_error", "The request body is not valid."],
-              eventMissing,
-              endpointMissing,
-              tooLargeProblem,
-            ]),
+            ...webhooksProblems([["validation_error", INVALID_BODY], eventMissing, endpointMissing, tooLargeProblem]),
           },
         },
       },

@@ -5,6 +5,15 @@ import { LEADS_WRITE_SCOPE, tokenHasScope } from "../../domain/scopes";
 import type { Announce } from "../announce";
 import { bearerAuth, DEFAULT_RATE_LIMITS, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
 import { toLeadBody } from "../bodies";
+import {
+  DATABASE_UNAVAILABLE,
+  INTERNAL_ERROR,
+  MISSING_CREDENTIALS,
+  missingScope,
+  overBudget,
+  tooLarge,
+} from "../details";
+import { leadETag } from "../etag";
 import { executionContextOf } from "../execution-context";
 import type { RouteContract } from "../openapi/contract";
 import { header, ref } from "../openapi/parts";
@@ -52,9 +61,12 @@ export function leadAssignmentRoutes({ store, verifyToken, announce, requests }:
       case "assigned":
       case "unassigned":
         for (const eventId of outcome.eventIds) announce?.(eventId, executionContextOf(c));
-        return c.json(toLeadBody(outcome.lead), 200);
+        return c.json(toLeadBody(outcome.lead), 200, { ETag: leadETag(outcome.lead.version) });
       case "replayed":
-        return c.json(toLeadBody(outcome.lead), 200, { "Idempotent-Replayed": "true" });
+        return c.json(toLeadBody(outcome.lead), 200, {
+          ETag: leadETag(outcome.lead.version),
+          "Idempotent-Replayed": "true",
+        });
       default:
         throw assignmentRefusalError(outcome);
     }
@@ -81,17 +93,18 @@ export function leadAssignmentContract(): RouteContract {
       "X-Request-Id": header("XRequestId"),
       "Cache-Control": header("CacheControlNoStore"),
       "Idempotent-Replayed": header("IdempotentReplayed"),
+      ETag: header("ETag"),
     },
     content: { "application/json": { schema: ref("Lead") } },
   });
   const common: DocumentedProblem[] = [
-    ["unauthorized", "A bearer token is required in the Authorization header."],
-    ["insufficient_scope", `The token's scope does not include "${LEADS_WRITE_SCOPE}".`],
+    ["unauthorized", MISSING_CREDENTIALS],
+    ["insufficient_scope", missingScope(LEADS_WRITE_SCOPE)],
     ["lead_not_found", ASSIGNMENT_DETAILS.lead_not_found],
-    ["payload_too_large", `The request body must not exceed ${MAX_BODY_BYTES} bytes.`],
-    ["rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS.requests} requests per minute.`],
-    ["internal_error", "An unexpected error occurred."],
-    ["service_unavailable", "The database is unavailable right now; retrying is safe."],
+    ["payload_too_large", tooLarge(MAX_BODY_BYTES)],
+    ["rate_limited", overBudget(DEFAULT_RATE_LIMITS.requests, "requests")],
+    ["internal_error", INTERNAL_ERROR],
+    ["service_unavailable", DATABASE_UNAVAILABLE],
   ];
   return {
     tag: "Leads",

@@ -11,6 +11,7 @@ import {
   type TokenVerifier,
 } from "../auth";
 import { toLeadBody } from "../bodies";
+import { NO_VISIBLE_LEAD } from "../details";
 import { leadETag, noneMatchHits } from "../etag";
 import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_LEAD } from "../openapi/examples";
@@ -30,7 +31,7 @@ export interface LeadsRouteDeps {
   requests: RateLimiter;
 }
 
-const notFound = () => new ApiError("lead_not_found", "No lead with this id is visible to the financial entity.");
+const notFound = () => new ApiError("lead_not_found", NO_VISIBLE_LEAD);
 
 /**
  * `GET /leads/{lead_id}`: a lead of the token's ecosystem that is unassigned,
@@ -131,7 +132,7 @@ export const leadsContract = (): RouteContract => ({
           }),
           404: problemResponse(
             "`lead_not_found`: no such lead, a lead of another ecosystem, assigned to or converted by another entity (indistinguishable), or an id that is not a UUID.",
-            [problem("lead_not_found", "No lead with this id is visible to the financial entity.")],
+            [problem("lead_not_found", NO_VISIBLE_LEAD)],
           ),
           ...readResponses(LEADS_READ_SCOPE, "GET, HEAD, PATCH"),
         },

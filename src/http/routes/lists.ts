@@ -17,6 +17,14 @@ import {
 } from "../auth";
 import { toLeadBody, toUserBody } from "../bodies";
 import { decodeCursor, encodeCursor } from "../cursor";
+import {
+  DATABASE_UNAVAILABLE,
+  INTERNAL_ERROR,
+  INVALID_QUERY,
+  MISSING_CREDENTIALS,
+  missingScope,
+  overBudget,
+} from "../details";
 import type { RouteContract } from "../openapi/contract";
 import { header, ref } from "../openapi/parts";
 import { type DocumentedProblem, problemsByStatus } from "../openapi/responses";
@@ -64,6 +72,9 @@ export const leadsQuery = z.object({
   status: z.optional(z.enum(LEAD_STATUSES, { error: `status must be one of ${LEAD_STATUSES.join(", ")}` })),
   assigned: z.optional(z.enum(["me", "unassigned"], { error: 'assigned must be "me" or "unassigned"' })),
   nit,
+  external_id: z.optional(
+    z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/, "external_id must be 1–128 visible ASCII characters")),
+  ),
   limit,
   after,
 });
@@ -88,7 +99,7 @@ export const usersQuery = z.object({
 
 const invalidQuery = (result: { success: boolean; error?: { issues: readonly z.core.$ZodIssue[] } }) => {
   if (!result.success) {
-    throw new ApiError("validation_error", "The query is not valid.", {
+    throw new ApiError("validation_error", INVALID_QUERY, {
       extensions: { errors: toValidationIssues(result.error!.issues) },
     });
   }
@@ -126,7 +137,7 @@ export function listRoutes({ store, verifyToken, requests }: ListRoutesDeps) {
       const outcome = await listLeads({
         ctx: { actor: c.get("actor"), store },
         input: {
-          filters: { status: q.status, assigned: q.assigned, nit: q.nit },
+          filters: { status: q.status, assigned: q.assigned, nit: q.nit, externalId: q.external_id },
           after: q.after ?? null,
           limit: q.limit ?? DEFAULT_PAGE_SIZE,
         },
@@ -186,12 +197,12 @@ const page = (description: string, list: string) => ({
 
 const described = "Oldest first; pass `next_after` as `after` for the next page (null on the last).";
 const refusals = (scope: string): DocumentedProblem[] => [
-  ["validation_error", "The query is not valid."],
-  ["unauthorized", "A bearer token is required in the Authorization header."],
-  ["insufficient_scope", `The token's scope does not include "${scope}".`],
-  ["rate_limited", `This credential is over its budget of ${DEFAULT_RATE_LIMITS.requests} requests per minute.`],
-  ["internal_error", "An unexpected error occurred."],
-  ["service_unavailable", "The database is unavailable right now; retrying is safe."],
+  ["validation_error", INVALID_QUERY],
+  ["unauthorized", MISSING_CREDENTIALS],
+  ["insufficient_scope", missingScope(scope)],
+  ["rate_limited", overBudget(DEFAULT_RATE_LIMITS.requests, "requests")],
+  ["internal_error", INTERNAL_ERROR],
+  ["service_unavailable", DATABASE_UNAVAILABLE],
 ];
 
 /** A page of `item`s, as the list answers it. */
@@ -217,6 +228,10 @@ export function leadListContract(): RouteContract {
               enum: ["me", "unassigned"],
             }),
             nitFilter,
+            query("external_id", "Your own id for a lead your entity created (`POST /leads`).", {
+              type: "string",
+              pattern: "^[\\x21-\\x7e]{1,128}$",
+            }),
             ...paging,
           ],
           responses: { 200: page("A page of leads.", "LeadList"), ...problemsByStatus(refusals(LEADS_READ_SCOPE)) },

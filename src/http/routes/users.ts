@@ -11,6 +11,7 @@ import {
   type TokenVerifier,
 } from "../auth";
 import { toUserBody } from "../bodies";
+import { NO_SUCH_USER } from "../details";
 import type { RouteContract } from "../openapi/contract";
 import { EXAMPLE_USER } from "../openapi/examples";
 import { problem, ref } from "../openapi/parts";
@@ -28,7 +29,7 @@ export interface UsersRouteDeps {
   requests: RateLimiter;
 }
 
-const notFound = () => new ApiError("user_not_found", "No user with this id exists for the financial entity.");
+const notFound = () => new ApiError("user_not_found", NO_SUCH_USER);
 
 /**
  * `GET /users/{user_id}`: a client of the token's entity, as the 18-key body.
@@ -75,7 +76,7 @@ export const usersContract = (): RouteContract => ({
           }),
           404: problemResponse(
             "`user_not_found`: no such client, a client of another financial entity (indistinguishable), or an id that is not a UUID.",
-            [problem("user_not_found", "No user with this id exists for the financial entity.")],
+            [problem("user_not_found", NO_SUCH_USER)],
           ),
           ...readResponses(USERS_READ_SCOPE, "GET, HEAD"),
         },

@@ -7,6 +7,7 @@ import type { SecretBox } from "../../webhooks/secrets";
 import { generateSecret } from "../../webhooks/sign";
 import type { EndpointRow, WebhookStore } from "../../webhooks/store";
 import { bearerAuth, type RateLimiter, rateLimit, type TokenVerifier } from "../auth";
+import { NO_SUCH_ENDPOINT, NO_SUCH_ENTITY } from "../details";
 import type { RouteContract } from "../openapi/contract";
 import { header, ref } from "../openapi/parts";
 import { type DocumentedProblem, jsonBody, jsonResponse } from "../openapi/responses";
@@ -125,8 +126,7 @@ export function webhookEndpointsRoutes({
             at: new Date().toISOString(),
           }),
         );
-        if (created.kind === "no_entity")
-          throw new ApiError("financial_entity_not_found", "No financial entity exists with this id.");
+        if (created.kind === "no_entity") throw new ApiError("financial_entity_not_found", NO_SUCH_ENTITY);
         if (created.kind === "limit_reached") {
           throw new ApiError(
             "limit_reached",
@@ -214,10 +214,7 @@ export function webhookEndpointsContract(): RouteContract {
   const endpointId = idParameter("id", "The endpoint's id.");
   const ok = (description: string, schema: string) =>
     jsonResponse(description, ref(schema), { headers: { "X-Request-Id": header("XRequestId") } });
-  const missing: DocumentedProblem = [
-    "webhook_endpoint_not_found",
-    "No webhook endpoint with this id exists for the financial entity.",
-  ];
+  const missing: DocumentedProblem = ["webhook_endpoint_not_found", NO_SUCH_ENDPOINT];
   const schemas = endpointSchemas();
   return {
     tag: "Webhooks",
@@ -262,7 +259,7 @@ export function webhookEndpointsContract(): RouteContract {
           responses: {
             201: ok("The endpoint, with its secret.", "WebhookEndpointCreated"),
             ...webhooksBodyProblems([
-              ["financial_entity_not_found", "No financial entity exists with this id."],
+              ["financial_entity_not_found", NO_SUCH_ENTITY],
               [
                 "limit_reached",
                 `The financial entity already has ${MAX_ENDPOINTS_PER_ENTITY} webhook endpoints (the most it may have); delete one first.`,
