@@ -6,6 +6,7 @@ import { createApiKeyStore } from "./db/api-key-store";
 import { createBulkConversionStore } from "./db/bulk-conversion-store";
 import type { Database } from "./db/client";
 import { createConversionStore } from "./db/conversion-store";
+import { createKeyVerdicts } from "./db/key-gate";
 import { createAssignmentStore } from "./db/lead-assignment-store";
 import { createLeadChangeStore } from "./db/lead-change-store";
 import { createLeadIntakeStore } from "./db/lead-intake-store";
@@ -17,9 +18,17 @@ import {
   createInProcessRateLimiter,
   createTokenVerifier,
   DEFAULT_RATE_LIMITS,
+  type RateLimiter,
   type RateLimits,
   type TokenVerifierOptions,
 } from "./http/auth";
+import {
+  type ClientAddress,
+  createCredentialLimits,
+  credentialLimits,
+  DEFAULT_AUTH_FAILURES_PER_MINUTE,
+  ENTITY_BUDGET_FACTOR,
+} from "./http/auth/credential-limits";
 import { noStore } from "./http/cache-control";
 import { errorHandler } from "./http/error-handler";
 import { ApiError, problemResponse } from "./http/problem";
@@ -56,18 +65,49 @@ export interface AppDeps {
   corsOrigins?: readonly string[];
   /** Conversion events: destination rules, secret sealing, and the runtime's driver. */
   webhooks?: WebhookDeps;
-  /** Each credential's budgets. Default: in this process, the spec's 600 conversions and 1,200 other requests a minute. */
+  /**
+   * The budgets. Default: in this process, the spec's 600 conversions and 1,200 other requests a minute per
+   * credential, 3× those per entity, 30 failed keys a minute per client address.
+   */
   rateLimits?: RateLimits;
+  /** The request's client address, as the runtime knows it (the Worker: CF-Connecting-IP; Node: the socket's peer). */
+  clientAddress?: ClientAddress;
 }
 
-/** The spec's budgets, counted in this process. */
+/** The spec's budgets, counted in this process; per entity 3× the credential's unless given. */
 export function inProcessRateLimits(
-  limits: { conversions: number; requests: number } = DEFAULT_RATE_LIMITS,
+  limits: {
+    conversions: number;
+    requests: number;
+    entityConversions?: number;
+    entityRequests?: number;
+    authFailures?: number;
+  } = DEFAULT_RATE_LIMITS,
 ): RateLimits {
+  const {
+    entityConversions = ENTITY_BUDGET_FACTOR * limits.conversions,
+    entityRequests = ENTITY_BUDGET_FACTOR * limits.requests,
+    authFailures = DEFAULT_AUTH_FAILURES_PER_MINUTE,
+  } = limits;
   return {
     conversions: createInProcessRateLimiter({ name: "conversions", limit: limits.conversions }),
     requests: createInProcessRateLimiter({ name: "requests", limit: limits.requests }),
+    entityConversions: createInProcessRateLimiter({ name: "entity-conversions", limit: entityConversions }),
+    entityRequests: createInProcessRateLimiter({ name: "entity-requests", limit: entityRequests }),
+    authFailures: failedKeysCounter(
+      createInProcessRateLimiter({ name: "auth-failures", limit: authFailures - 1 }),
+      authFailures,
+    ),
   };
+}
+
+/**
+ * The failed-keys budget: `counter` counts with a limit one below the
+ * announced one (the failure that finds it full is the last the database
+ * sees, see `createCredentialLimits`); `RateLimit-Policy` announces `announced`.
+ */
+export function failedKeysCounter(counter: RateLimiter, announced: number): RateLimiter {
+  return { ...counter, limit: announced };
 }
 
 export interface WebhookDeps {
@@ -97,17 +137,32 @@ export function createApp({
   corsOrigins = [],
   webhooks = {},
   rateLimits = inProcessRateLimits(),
+  clientAddress,
 }: AppDeps) {
-  store ??= createConversionStore(db, { timeoutMs: databaseTimeoutMs });
+  // What this isolate/process learns about keys from the database, shared by every store and the auth middleware.
+  const keyVerdicts = createKeyVerdicts();
+  const stored = { timeoutMs: databaseTimeoutMs, keyVerdicts };
+  const limits = createCredentialLimits({
+    verdicts: keyVerdicts,
+    authFailures:
+      rateLimits.authFailures ??
+      failedKeysCounter(
+        createInProcessRateLimiter({ name: "auth-failures", limit: DEFAULT_AUTH_FAILURES_PER_MINUTE - 1 }),
+        DEFAULT_AUTH_FAILURES_PER_MINUTE,
+      ),
+    entity: { conversions: rateLimits.entityConversions, requests: rateLimits.entityRequests },
+    clientAddress,
+  });
+  store ??= createConversionStore(db, stored);
   const keys = createApiKeyStore(db, { timeoutMs: databaseTimeoutMs });
-  const bulkStore = createBulkConversionStore(db, { timeoutMs: databaseTimeoutMs });
-  const reader = createReadStore(db, { timeoutMs: databaseTimeoutMs });
+  const bulkStore = createBulkConversionStore(db, stored);
+  const reader = createReadStore(db, stored);
   const verifyToken = createTokenVerifier(auth);
-  const webhookStore = createWebhookStore(db, { timeoutMs: databaseTimeoutMs });
+  const webhookStore = createWebhookStore(db, stored);
   const { announce } = webhooks;
 
   const app = new Hono<AppEnv>();
-  app.use(requestId(), requestLog(logger), secureHeaders(), noStore());
+  app.use(requestId(), requestLog(logger), secureHeaders(), noStore(), credentialLimits(limits));
   if (corsOrigins.length > 0) {
     app.use(
       cors({
@@ -181,7 +236,7 @@ export function createApp({
     .route(
       "/",
       leadAssignmentRoutes({
-        store: createAssignmentStore(db, { timeoutMs: databaseTimeoutMs }),
+        store: createAssignmentStore(db, stored),
         verifyToken,
         announce,
         requests: rateLimits.requests,

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { DEFAULT_RATE_LIMITS, JWKS_ALGORITHMS, type JwksAlgorithm, secretByteLength } from "./http/auth";
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE, ENTITY_BUDGET_FACTOR } from "./http/auth/credential-limits";
 import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./webhooks/schedule";
 
 const optionalText = z.pipe(
@@ -21,10 +22,10 @@ function isTrustedJwksUrl(value: string): boolean {
   return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
 }
 
-const integerBetween = (min: number, max: number, fallback: number) =>
+const integerBetween = <F extends number | undefined>(min: number, max: number, fallback: F) =>
   z.pipe(
     optionalText,
-    z.transform((value, ctx) => {
+    z.transform((value, ctx): number | F => {
       if (value === undefined) return fallback;
       const n = Number(value);
       if (!Number.isInteger(n) || n < min || n > max) {
@@ -72,6 +73,19 @@ export const envVariables = z.object({
   JWT_JWKS_CACHE_SECONDS: integerBetween(10, 86_400, 600),
   RATE_LIMIT_CONVERSIONS_PER_MINUTE: integerBetween(1, 1_000_000, DEFAULT_RATE_LIMITS.conversions),
   RATE_LIMIT_REQUESTS_PER_MINUTE: integerBetween(1, 1_000_000, DEFAULT_RATE_LIMITS.requests),
+  // All credentials of one entity together; by default 3 × the credential's budget.
+  RATE_LIMIT_ENTITY_CONVERSIONS_PER_MINUTE: integerBetween(1, 1_000_000, undefined),
+  RATE_LIMIT_ENTITY_REQUESTS_PER_MINUTE: integerBetween(1, 1_000_000, undefined),
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: integerBetween(2, 1_000_000, DEFAULT_AUTH_FAILURES_PER_MINUTE),
+  TRUST_PROXY: z.pipe(
+    optionalText,
+    z.transform((value, ctx) => {
+      if (value === undefined || value === "false") return false;
+      if (value === "true") return true;
+      ctx.issues.push({ code: "custom", message: "must be true or false", input: value });
+      return z.NEVER;
+    }),
+  ),
   CORS_ALLOWED_ORIGINS: z.pipe(
     optionalText,
     z.transform((value, ctx) => {
@@ -160,7 +174,17 @@ export const toConfig = (e: z.output<typeof envVariables>) => ({
    * Each credential's budgets per minute. The Node entry counts them itself; in
    * the Worker the rate-limit bindings count, and these are what `RateLimit-Policy` announces.
    */
-  rateLimits: { conversions: e.RATE_LIMIT_CONVERSIONS_PER_MINUTE, requests: e.RATE_LIMIT_REQUESTS_PER_MINUTE },
+  rateLimits: {
+    conversions: e.RATE_LIMIT_CONVERSIONS_PER_MINUTE,
+    requests: e.RATE_LIMIT_REQUESTS_PER_MINUTE,
+    entityConversions:
+      e.RATE_LIMIT_ENTITY_CONVERSIONS_PER_MINUTE ?? ENTITY_BUDGET_FACTOR * e.RATE_LIMIT_CONVERSIONS_PER_MINUTE,
+    entityRequests: e.RATE_LIMIT_ENTITY_REQUESTS_PER_MINUTE ?? ENTITY_BUDGET_FACTOR * e.RATE_LIMIT_REQUESTS_PER_MINUTE,
+    /** Failed keys per client address and minute (each cost one database request), then 429 before the database. */
+    authFailures: e.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+  },
+  /** Node entry: the client address is X-Forwarded-For's last entry (the proxy's view), not the socket's peer. */
+  trustProxy: e.TRUST_PROXY,
 });
 
 /**

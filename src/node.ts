@@ -2,12 +2,15 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context } from "hono";
 import { createApp, inProcessRateLimits } from "./app";
 import { nodeAssets } from "./assets-node";
 import { openNodeDatabase } from "./db/client-node";
 import { migrateDatabase } from "./db/migrate";
 import { type Config, ConfigError, parseEnv } from "./env";
 import { authOptions } from "./http/auth";
+import type { AppEnv } from "./http/types";
 import { describeError, jsonLogger, type Logger } from "./log";
 import { startDispatcher } from "./webhooks/dispatcher";
 import { pinnedTransport, type ResolveHost } from "./webhooks/pinned-transport";
@@ -71,6 +74,26 @@ function closeHttpServer(server: Server, graceMs: number): Promise<void> {
 }
 
 /**
+ * The client address of a request to the Node entry: the socket's peer; with
+ * `TRUST_PROXY=true`, the last `X-Forwarded-For` entry — the one the proxy in
+ * front appended (earlier entries are the client's own word).
+ */
+export function nodeClientAddress(trustProxy: boolean) {
+  return (c: Context<AppEnv>): string | undefined => {
+    if (trustProxy) {
+      const forwarded = c.req.header("X-Forwarded-For")?.split(",").at(-1)?.trim();
+      if (forwarded) return forwarded;
+    }
+    try {
+      return getConnInfo(c).remote.address;
+    } catch {
+      // Not served by @hono/node-server (app.request in a test): no socket to ask.
+      return undefined;
+    }
+  };
+}
+
+/**
  * Serves the API from Node on an embedded (or remote) libSQL database,
  * migrating it first.
  *
@@ -91,10 +114,20 @@ export async function startNodeServer({
     timeoutMs: config.databaseTimeoutMs,
   });
   await migrateDatabase(db);
-  // Conversion events: the in-process dispatcher over the webhook tables (src/webhooks/dispatcher.ts).
+  // Conversion events: the in-process dispatcher over the webhook tables (src/webhooks/dispatcher.ts), on a
+  // connection of its own: an embedded client runs its calls one at a time, and a claim waiting for another
+  // process's write lock must not hold requests (a failed key's 401, a read) behind it.
+  // (An in-memory database exists once per connection: it is shared.)
+  const dispatcherDb = config.databaseUrl.includes(":memory:")
+    ? db
+    : openNodeDatabase({
+        url: config.databaseUrl,
+        authToken: config.databaseAuthToken,
+        timeoutMs: config.databaseTimeoutMs,
+      });
   // Each send resolves the host, checks every address and connects to those (Cloudflare does this on the Worker).
   const transport = pinnedTransport({ allowInsecure: config.webhookAllowInsecureUrls, resolve: resolveWebhookHost });
-  const dispatcher = startDispatcher(webhookRunnerDeps(db, config, logger, transport));
+  const dispatcher = startDispatcher(webhookRunnerDeps(dispatcherDb, config, logger, transport));
   const app = createApp({
     db,
     auth: authOptions(config),
@@ -108,6 +141,7 @@ export async function startNodeServer({
       announce: () => dispatcher.wake(),
     },
     rateLimits: inProcessRateLimits(config.rateLimits),
+    clientAddress: nodeClientAddress(config.trustProxy),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server));
@@ -119,6 +153,9 @@ export async function startNodeServer({
   const closers: Closer[] = [
     () => closeHttpServer(server, SHUTDOWN_GRACE_MS),
     () => dispatcher.stop(),
+    () => {
+      if (dispatcherDb !== db) dispatcherDb.$client.close();
+    },
     () => db.$client.close(),
   ];
   let closing: Promise<void> | undefined;

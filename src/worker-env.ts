@@ -35,6 +35,9 @@ const workerEnvSchema = z.pipe(
     EVENTS_QUEUE: binding<EventsQueue>("queue producer", "send", "sendBatch"),
     CONVERSIONS_RATE_LIMITER: binding<RateLimitBinding>("rate limiting", "limit"),
     REQUESTS_RATE_LIMITER: binding<RateLimitBinding>("rate limiting", "limit"),
+    ENTITY_CONVERSIONS_RATE_LIMITER: binding<RateLimitBinding>("rate limiting", "limit"),
+    ENTITY_REQUESTS_RATE_LIMITER: binding<RateLimitBinding>("rate limiting", "limit"),
+    AUTH_FAILURES_RATE_LIMITER: binding<RateLimitBinding>("rate limiting", "limit"),
   }),
   z.transform((e) => ({
     config: toConfig(e),
@@ -46,6 +49,10 @@ const workerEnvSchema = z.pipe(
         e.CONVERSIONS_RATE_LIMITER && e.REQUESTS_RATE_LIMITER
           ? { conversions: e.CONVERSIONS_RATE_LIMITER, requests: e.REQUESTS_RATE_LIMITER }
           : undefined,
+      /** The entity and failed-key bindings; each one missing is counted in the isolate instead. */
+      entityConversions: e.ENTITY_CONVERSIONS_RATE_LIMITER,
+      entityRequests: e.ENTITY_REQUESTS_RATE_LIMITER,
+      authFailures: e.AUTH_FAILURES_RATE_LIMITER,
     },
   })),
 );

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from "hono";
-import { createApp, inProcessRateLimits } from "./app";
+import { createApp, failedKeysCounter, inProcessRateLimits } from "./app";
 import { openRemoteDatabase } from "./db/client";
 import { ConfigError } from "./env";
 import { authOptions, createWorkersRateLimiter, type RateLimits } from "./http/auth";
@@ -23,15 +23,44 @@ type Fetch = (request: Request, env: unknown, ctx: ExecutionContext) => Response
  * that dropped them) each isolate still counts for itself rather than not at all.
  */
 function workerRateLimits({ config, bindings }: WorkerEnv): RateLimits {
-  if (!bindings.rateLimiters) return inProcessRateLimits(config.rateLimits);
-  const { conversions, requests } = bindings.rateLimiters;
+  const inIsolate = inProcessRateLimits(config.rateLimits);
+  const { entityConversions, entityRequests, authFailures } = bindings;
+  const limits = config.rateLimits;
   return {
-    conversions: createWorkersRateLimiter({
-      name: "conversions",
-      binding: conversions,
-      limit: config.rateLimits.conversions,
+    ...inIsolate,
+    ...(bindings.rateLimiters && {
+      conversions: createWorkersRateLimiter({
+        name: "conversions",
+        binding: bindings.rateLimiters.conversions,
+        limit: limits.conversions,
+      }),
+      requests: createWorkersRateLimiter({
+        name: "requests",
+        binding: bindings.rateLimiters.requests,
+        limit: limits.requests,
+      }),
     }),
-    requests: createWorkersRateLimiter({ name: "requests", binding: requests, limit: config.rateLimits.requests }),
+    ...(entityConversions && {
+      entityConversions: createWorkersRateLimiter({
+        name: "entity-conversions",
+        binding: entityConversions,
+        limit: limits.entityConversions,
+      }),
+    }),
+    ...(entityRequests && {
+      entityRequests: createWorkersRateLimiter({
+        name: "entity-requests",
+        binding: entityRequests,
+        limit: limits.entityRequests,
+      }),
+    }),
+    ...(authFailures && {
+      // The binding's own limit is one less than announced (wrangler.toml).
+      authFailures: failedKeysCounter(
+        createWorkersRateLimiter({ name: "auth-failures", binding: authFailures, limit: limits.authFailures }),
+        limits.authFailures,
+      ),
+    }),
   };
 }
 
@@ -56,6 +85,8 @@ function buildApp(env: WorkerEnv): Runtime {
     databaseTimeoutMs: config.databaseTimeoutMs,
     logger: jsonLogger,
     rateLimits: workerRateLimits(env),
+    // Set by Cloudflare's edge (and by wrangler dev) to the address the request came from; a client cannot forge it.
+    clientAddress: (c) => c.req.header("CF-Connecting-IP"),
     assets: async (path, request) => {
       const res = await assets?.fetch(new URL(path, request.url));
       return res?.ok ? res : null;

@@ -3,11 +3,15 @@ import type { BulkConversionStore } from "../domain/convert-leads-to-clients";
 import { prepareBulkConversionBatch } from "./bulk-conversion-batch";
 import type { Database } from "./client";
 import { prepareConversionBatch } from "./conversion-batch";
+import { keyOfCommand } from "./conversion-store";
 import { callDatabase } from "./errors";
+import { gatedBatch, type KeyVerdicts } from "./key-gate";
 
 export interface BulkConversionStoreOptions {
   /** How long one call may take before it is reported as unavailable. */
   timeoutMs: number;
+  /** What this isolate learned about keys: a refused key is never looked up again, and a known one waits for the lock. */
+  keyVerdicts?: KeyVerdicts;
 }
 
 /**
@@ -30,10 +34,12 @@ export function createBulkConversionStore(db: Database, options: BulkConversionS
   const allAtOnce = prepareBulkConversionBatch(db);
   return {
     async convertMany(commands) {
+      // Every command of a call shares the credential.
+      const key = commands[0] ? keyOfCommand(commands[0]) : null;
       if (commands[0]?.onExistingClient !== "link") {
         // "write" opens with BEGIN IMMEDIATE, as the single conversion does.
         const results = await callDatabase(
-          () => db.$client.batch(allAtOnce.statementsFor(commands), "write"),
+          () => gatedBatch(db, allAtOnce.statementsFor(commands), "write", key, options.keyVerdicts),
           options.timeoutMs,
         );
         return allAtOnce.snapshotsFrom(results);
@@ -41,7 +47,10 @@ export function createBulkConversionStore(db: Database, options: BulkConversionS
       const perCommand = commands.map((command) => batch.statementsFor(command));
       const statements: InStatement[] = perCommand.flat();
       // "write" opens with BEGIN IMMEDIATE, as the single conversion does.
-      const results = await callDatabase(() => db.$client.batch(statements, "write"), options.timeoutMs);
+      const results = await callDatabase(
+        () => gatedBatch(db, statements, "write", key, options.keyVerdicts),
+        options.timeoutMs,
+      );
       let offset = 0;
       return perCommand.map((own) => {
         const snapshot = batch.snapshotFrom(results.slice(offset, offset + own.length));

@@ -8,6 +8,7 @@ import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
 import { leadColumns } from "./columns";
 import { callDatabase } from "./errors";
+import { gatedBatch, gateKeyOf, type KeyVerdicts } from "./key-gate";
 import { eventsToSend, leadEventStatements } from "./lead-events";
 import { clients, financialEntities, leads, webhookEvents } from "./schema";
 import { StoredValueError } from "./stored-values";
@@ -15,6 +16,8 @@ import { StoredValueError } from "./stored-values";
 export interface AssignmentStoreOptions {
   /** How long one attempt may take before it is reported as unavailable. */
   timeoutMs: number;
+  /** What this isolate learned about keys: a refused key is never looked up again, and a known one waits for the lock. */
+  keyVerdicts?: KeyVerdicts;
 }
 
 const ev = webhookEvents;
@@ -96,7 +99,10 @@ export function createAssignmentStore(db: Database, options: AssignmentStoreOpti
       const { statements, readBack } = assignmentBatch(db, command, around.entity);
       const batch = [...around.before, ...statements, readBack.getQuery(), ...around.after].map(toStatement);
       // "write" opens with BEGIN IMMEDIATE: the attempt holds the write lock from its first read.
-      const results = await callDatabase(() => db.$client.batch(batch, "write"), options.timeoutMs);
+      const results = await callDatabase(
+        () => gatedBatch(db, batch, "write", gateKeyOf(command.as), options.keyVerdicts),
+        options.timeoutMs,
+      );
       const { apiKey, result } = around.split(results);
       let row: ReadBackRow;
       try {

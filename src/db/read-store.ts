@@ -7,6 +7,7 @@ import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
 import { clientColumns, leadColumns } from "./columns";
 import { callDatabase } from "./errors";
+import { gatedBatch, gateKeyOf, type KeyVerdicts } from "./key-gate";
 import { clients, financialEntities, leads } from "./schema";
 import { StoredValueError } from "./stored-values";
 
@@ -23,6 +24,8 @@ async function decoded<T>(read: () => Promise<T>): Promise<T> {
 export interface ReadStoreOptions {
   /** How long one read may take before it is reported as unavailable. */
   timeoutMs: number;
+  /** What this isolate learned about keys: a refused key is never looked up again, and a known one waits for the lock. */
+  keyVerdicts?: KeyVerdicts;
 }
 
 /**
@@ -50,7 +53,14 @@ export function createReadStore(db: Database, options: ReadStoreOptions): Client
     const query = build(around.entity);
     const results = await decoded(() =>
       callDatabase(
-        () => db.$client.batch([...around.before, query.getQuery(), ...around.after].map(toStatement), "read"),
+        () =>
+          gatedBatch(
+            db,
+            [...around.before, query.getQuery(), ...around.after].map(toStatement),
+            "read",
+            gateKeyOf(as),
+            options.keyVerdicts,
+          ),
         options.timeoutMs,
       ),
     );

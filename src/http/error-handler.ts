@@ -1,8 +1,9 @@
 import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DatabaseUnavailableError } from "../db/errors";
+import { KeyRefusedError } from "../db/key-gate";
 import { describeError, type Logger } from "../log";
-import { JwksUnavailableError } from "./auth";
+import { INVALID_KEY_DESCRIPTION, invalidToken, JwksUnavailableError } from "./auth";
 import { DATABASE_UNAVAILABLE, INTERNAL_ERROR, MALFORMED_BODY } from "./details";
 import { ApiError, problemResponse } from "./problem";
 import type { AppEnv } from "./types";
@@ -27,6 +28,8 @@ function fromHttpException(error: HTTPException): ApiError {
 /** Any thrown value, as the problem the caller gets. Nothing internal crosses over. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  // The key's batch stopped at its first statement: unknown, revoked or expired, answered alike.
+  if (error instanceof KeyRefusedError) return invalidToken(INVALID_KEY_DESCRIPTION);
   if (error instanceof DatabaseUnavailableError) {
     return new ApiError("service_unavailable", DATABASE_UNAVAILABLE, {
       headers: { "Retry-After": String(RETRY_AFTER_SECONDS) },

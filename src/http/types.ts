@@ -1,5 +1,6 @@
 import type { RequestIdVariables } from "hono/request-id";
 import type { Caller } from "../domain/caller";
+import type { CredentialLimits } from "./auth/credential-limits";
 
 /** The Hono env of every app, middleware and route here. */
 export type AppEnv = {
@@ -8,6 +9,8 @@ export type AppEnv = {
     actor: Caller;
     /** For the request log: the lead the request is about, once the body is valid. */
     leadId: string;
+    /** Set by the app: what the auth and rate-limit middleware know beyond one credential. */
+    credentialLimits: CredentialLimits;
     /** For the request log: `converted`, `replayed`, or the problem code. */
     outcome: string;
   };

@@ -3,6 +3,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { type Acted, actingAs } from "../db/acting-as";
 import { type Database, toStatement } from "../db/client";
 import { callDatabase } from "../db/errors";
+import { gatedBatch, gateKeyOf, type KeyVerdicts } from "../db/key-gate";
 import { financialEntities, webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
 import type { Acting } from "../domain/caller";
 import { MAX_ENDPOINTS_PER_ENTITY } from "../domain/events";
@@ -89,7 +90,10 @@ export type ClaimFilter = { eventId: string } | { deliveryId: string } | { any: 
  * const store = createWebhookStore(db, { timeoutMs: 5_000 });
  * const { apiKey, result: endpoints } = await store.listEndpoints({ caller, at });
  */
-export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: number }) {
+export function createWebhookStore(
+  db: Database,
+  { timeoutMs, keyVerdicts }: { timeoutMs: number; keyVerdicts?: KeyVerdicts },
+) {
   const batch = (queries: SQL[]): Promise<ResultSet[]> =>
     callDatabase(() => db.$client.batch(queries.map(toStatement), "write"), timeoutMs);
   const read = (queries: SQL[]): Promise<ResultSet[]> =>
@@ -103,8 +107,10 @@ export function createWebhookStore(db: Database, { timeoutMs }: { timeoutMs: num
     scope: string = WEBHOOKS_SCOPE,
   ): Promise<Acted<ResultSet[]>> => {
     const around = actingAs(who, { writes: mode === "write", scope });
-    const run = mode === "write" ? batch : read;
-    return around.split(await run([...around.before, ...queries(around.entity), ...around.after]));
+    const statements = [...around.before, ...queries(around.entity), ...around.after].map(toStatement);
+    return around.split(
+      await callDatabase(() => gatedBatch(db, statements, mode, gateKeyOf(who), keyVerdicts), timeoutMs),
+    );
   };
   const then = <T>({ apiKey, result }: Acted<ResultSet[]>, map: (results: ResultSet[]) => T): Acted<T> => ({
     apiKey,

@@ -239,13 +239,21 @@ export const keyRoundTrips: ContractSuite = (target) =>
         round_trips: 1,
         body: { code: "unauthorized" },
       });
+      // The isolate remembers what the database said of that key (a final state): it is not asked again.
       expect(await read(revoked, `/leads/${lead.id}`)).toMatchObject({
+        status: 401,
+        round_trips: 0,
+        body: { code: "unauthorized" },
+      });
+      const revokedToo = await keyOf(entity.id, { scopes: ["users:read", "leads:read"], revokedAt: inThePast() });
+      expect(await read(revokedToo, `/leads/${lead.id}`)).toMatchObject({
         status: 401,
         round_trips: 1,
         body: { code: "unauthorized" },
       });
       // An id that is not a UUID: the key is still judged first.
-      expect(await read(revoked, "/users/not-a-uuid")).toMatchObject({ status: 401, round_trips: 1 });
+      const revokedThree = await keyOf(entity.id, { scopes: ["users:read", "leads:read"], revokedAt: inThePast() });
+      expect(await read(revokedThree, "/users/not-a-uuid")).toMatchObject({ status: 401, round_trips: 1 });
       expect(await read(key, "/users/not-a-uuid")).toMatchObject({ status: 404, round_trips: 1 });
     });
 

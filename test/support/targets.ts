@@ -13,6 +13,8 @@ export interface HttpTarget {
   url: URL;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   db: Database;
+  /** The database file's URL, for a second connection of the test's own (e.g. one that holds the write lock). */
+  dbUrl: string;
   /** Every log line the service has written so far, as the JSON text it printed. */
   logLines(): string[];
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export async function startNodeTarget(
     url,
     fetch: (path, init) => fetch(new URL(path, url), init),
     db: database.db,
+    dbUrl: database.url,
     // The records the entry's logger got, printed as src/log.ts's jsonLogger prints them.
     logLines: () => logger.records.map((record) => JSON.stringify(record)),
     close: async () => {
@@ -68,6 +71,7 @@ export async function startWorkerTarget(
     url: worker.url,
     fetch: (path, init) => fetch(new URL(path, worker.url), init),
     db: database.db,
+    dbUrl: database.url,
     // What the Worker itself printed in workerd, line by line.
     logLines: () => worker.logs.map((line) => line.message),
     get server() {

@@ -83,6 +83,8 @@ export function bearerAuth({ verifyToken }: BearerAuthOptions): MiddlewareHandle
       const key = await parseIntegrationKey(token);
       // A malformed key and a wrong checksum get the same answer as an unknown key.
       if (key === null) throw invalidToken(INVALID_KEY_DESCRIPTION);
+      // The database said so before, in this isolate/process: these states are final, so it is not asked again.
+      if (c.get("credentialLimits")?.verdicts.isRefused(key.hash)) throw invalidToken(INVALID_KEY_DESCRIPTION);
       c.set("actor", { kind: "key", keyHash: key.hash, prefix: key.prefix });
       return next();
     }

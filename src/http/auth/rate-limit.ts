@@ -1,11 +1,15 @@
 import type { MiddlewareHandler } from "hono";
+import { KeyRefusedError } from "../../db/key-gate";
 import type { Caller } from "../../domain/caller";
-import { overBudget } from "../details";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
+import type { CredentialLimits } from "./credential-limits";
 
-/** The two budgets of every credential: conversions (bulk items count one each), and everything else. */
-export type BudgetName = "conversions" | "requests";
+/**
+ * The two budgets of every credential: conversions (bulk items count one each), and everything else; the same
+ * two for all credentials of one entity together; and the failed keys of one client address.
+ */
+export type BudgetName = "conversions" | "requests" | "entity-conversions" | "entity-requests" | "auth-failures";
 
 /** The spec's defaults, per credential and minute. wrangler.toml's `simple.limit` values must match. */
 export const DEFAULT_RATE_LIMITS = { conversions: 600, requests: 1_200 } as const;
@@ -22,7 +26,15 @@ export interface RateLimiter {
   take(identity: string, cost?: number): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
 }
 
-export type RateLimits = Record<BudgetName, RateLimiter>;
+/** Each credential's two budgets; and, when given, the entity's (all its credentials together) and the failed keys per address. */
+export interface RateLimits {
+  conversions: RateLimiter;
+  requests: RateLimiter;
+  entityConversions?: RateLimiter;
+  entityRequests?: RateLimiter;
+  /** Its `limit` is announced; it counts as a limiter of one less (see `createCredentialLimits`). */
+  authFailures?: RateLimiter;
+}
 
 /** Seconds until the wall-clock-aligned window turns, at least 1. */
 function secondsToNextWindow(nowMs: number, windowSeconds: number): number {
@@ -147,8 +159,12 @@ export function rateLimitPolicy(limiter: RateLimiter): string {
 export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
   if (typeof limiter?.take !== "function") throw new TypeError("rateLimit needs a RateLimiter");
   return async function rateLimit(c, next) {
-    await spendBudget(limiter, c.get("actor"));
+    const limits = c.get("credentialLimits");
+    const actor = c.get("actor");
+    await spendBudget(limiter, actor, 1, limits);
+    if (limits) await limits.holdBackFailingAddress(c, actor);
     await next();
+    if (limits && c.error instanceof KeyRefusedError) await limits.recordFailure(c);
   };
 }
 
@@ -157,11 +173,20 @@ export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
  * problem. The middleware spends one; a bulk call spends one more per further
  * item once its body is known.
  */
-export async function spendBudget(limiter: RateLimiter, actor: Caller, cost = 1): Promise<void> {
+export async function spendBudget(
+  limiter: RateLimiter,
+  actor: Caller,
+  cost = 1,
+  limits?: CredentialLimits,
+): Promise<void> {
   const { allowed, retryAfterSeconds } = await limiter.take(rateLimitIdentity(actor), cost);
-  if (!allowed) {
-    throw new ApiError("rate_limited", overBudget(limiter.limit, limiter.name), {
-      headers: { "Retry-After": String(retryAfterSeconds), "RateLimit-Policy": rateLimitPolicy(limiter) },
-    });
-  }
+  if (!allowed) throw overBudgetError(limiter, retryAfterSeconds, "This credential");
+  await limits?.spendEntityBudget(limiter.name, actor, cost);
+}
+
+/** The 429 `rate_limited` problem of one budget. */
+export function overBudgetError(limiter: RateLimiter, retryAfterSeconds: number, who: string): ApiError {
+  return new ApiError("rate_limited", `${who} is over its budget of ${limiter.limit} ${limiter.name} per minute.`, {
+    headers: { "Retry-After": String(retryAfterSeconds), "RateLimit-Policy": rateLimitPolicy(limiter) },
+  });
 }

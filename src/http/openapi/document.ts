@@ -96,11 +96,12 @@ const componentHeaders = () => ({
     schema: { type: "string", pattern: "^[0-9]+$", example: String(RETRY_AFTER_SECONDS) },
   },
   RateLimitPolicy: {
-    description: 'The budget that was exceeded (IETF httpapi-ratelimit-headers), e.g. `"conversions";q=600;w=60`.',
+    description:
+      'The budget that was exceeded (IETF httpapi-ratelimit-headers), e.g. `"conversions";q=600;w=60`: the credential\'s (`conversions`, `requests`), its entity\'s — all its credentials together, 3× by default (`entity-conversions`, `entity-requests`) — or the client address\'s keys that failed (`"auth-failures";q=30;w=60`).',
     required: true,
     schema: {
       type: "string",
-      pattern: '^"(conversions|requests)";q=[0-9]+;w=60$',
+      pattern: '^"(conversions|requests|entity-conversions|entity-requests|auth-failures)";q=[0-9]+;w=60$',
       example: `"conversions";q=${DEFAULT_RATE_LIMITS.conversions};w=60`,
     },
   },

@@ -1,6 +1,7 @@
 import type { ConversionRefusal } from "../../domain/conversion";
 import { CONVERT_SCOPE } from "../../domain/scopes";
 import { DEFAULT_RATE_LIMITS, insufficientScopeError } from "../auth";
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE, ENTITY_BUDGET_FACTOR } from "../auth/credential-limits";
 import {
   DATABASE_UNAVAILABLE,
   INTERNAL_ERROR,
@@ -108,7 +109,7 @@ export const unsupportedMediaTypeResponse = () =>
 /** 429 of a credential over one of its budgets; nothing was done. */
 export const rateLimitedResponse = (budget: "conversions" | "requests") =>
   problemResponse(
-    `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute (the default); nothing was done. Checked right after the credential.`,
+    `This credential is over its budget of ${DEFAULT_RATE_LIMITS[budget]} ${budget} per minute (the default), or its entity over ${ENTITY_BUDGET_FACTOR}× that for all its credentials together (\`"entity-${budget}"\`), or — for an integration key not yet seen working — its client address sent ${DEFAULT_AUTH_FAILURES_PER_MINUTE} keys that failed in the last minute (\`"auth-failures"\`); nothing was done. Checked right after the credential.`,
     [problem("rate_limited", overBudget(DEFAULT_RATE_LIMITS[budget], budget))],
     { "Retry-After": header("RetryAfter"), "RateLimit-Policy": header("RateLimitPolicy") },
   );

@@ -103,7 +103,8 @@ export function turnLeadsIntoClientsRoute({ store, verifyToken, announce, conver
     async (c) => {
       const body = c.req.valid("json");
       // Each lead counts one against the conversions budget; the middleware spent the first.
-      if (body.lead_ids.length > 1) await spendBudget(conversions, c.get("actor"), body.lead_ids.length - 1);
+      if (body.lead_ids.length > 1)
+        await spendBudget(conversions, c.get("actor"), body.lead_ids.length - 1, c.get("credentialLimits"));
       const outcome = await convertLeadsToClients({
         ctx: { actor: c.get("actor"), requestId: c.get("requestId"), store },
         input: {

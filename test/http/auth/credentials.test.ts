@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../../src/app";
-import { generateIntegrationKey } from "../../../src/http/auth";
+import { createApp, inProcessRateLimits } from "../../../src/app";
+import { DEFAULT_RATE_LIMITS, generateIntegrationKey } from "../../../src/http/auth";
 import { expectProblem } from "../../contract/expect";
 import { givenApiKey, inThePast } from "../../support/api-keys";
 import { givenEntity } from "../../support/builders";
@@ -79,7 +79,14 @@ let database: TestDatabase;
 let app: ReturnType<typeof createApp>;
 beforeAll(async () => {
   database = await createTestDatabase();
-  app = createApp({ db: database.db, auth: { secret: TEST_SECRET }, logger: silentLogger() });
+  // This suite sends a few hundred failed keys from one (unknown) address on purpose; that budget has its own test
+  // (test/http/auth/abuse-limits.worker.test.ts).
+  app = createApp({
+    db: database.db,
+    auth: { secret: TEST_SECRET },
+    logger: silentLogger(),
+    rateLimits: inProcessRateLimits({ ...DEFAULT_RATE_LIMITS, authFailures: 1_000_000 }),
+  });
 });
 afterAll(() => database.close());
 
