@@ -1,6 +1,6 @@
 import type { RequestIdVariables } from "hono/request-id";
 import type { Caller } from "../domain/caller";
-import type { CredentialLimits } from "./auth/credential-limits";
+import type { CredentialLimits } from "./auth/credential-limits-port";
 
 /** The Hono env of every app, middleware and route here. */
 export type AppEnv = {

@@ -2,7 +2,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { KeyVerdicts } from "../../db/key-gate";
 import type { Caller } from "../../domain/caller";
 import type { AppEnv } from "../types";
-import { type BudgetName, overBudgetError, type RateLimiter } from "./rate-limit";
+import type { CredentialLimits } from "./credential-limits-port";
+import { overBudgetError, type RateLimiter } from "./rate-limit";
 
 /** The failed keys one client address may send a minute (each costs one database request). */
 export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 30;
@@ -12,6 +13,8 @@ export const ENTITY_BUDGET_FACTOR = 3;
 
 /** Where a request comes from, as the runtime knows it; undefined when it does not. */
 export type ClientAddress = (c: Context<AppEnv>) => string | undefined;
+
+export type { CredentialLimits } from "./credential-limits-port";
 
 export interface CredentialLimitsOptions {
   verdicts: KeyVerdicts;
@@ -26,16 +29,6 @@ export interface CredentialLimitsOptions {
   entity?: { conversions?: RateLimiter; requests?: RateLimiter };
   clientAddress?: ClientAddress;
   now?: () => number;
-}
-
-/** What {@link rateLimit} asks beyond the credential's own budget. */
-export interface CredentialLimits {
-  verdicts: KeyVerdicts;
-  spendEntityBudget(budget: BudgetName, actor: Caller, cost: number): Promise<void>;
-  /** 429 `auth-failures` for a key not known valid, from an address whose failures are spent. */
-  holdBackFailingAddress(c: Context<AppEnv>, actor: Caller): Promise<void>;
-  /** Counts one failed key (the database said unknown, revoked or expired) against the request's address. */
-  recordFailure(c: Context<AppEnv>): Promise<void>;
 }
 
 const ADDRESSES_HELD_BACK_KEPT = 100_000;

@@ -3,13 +3,9 @@ import { KeyRefusedError } from "../../db/key-gate";
 import type { Caller } from "../../domain/caller";
 import { ApiError } from "../problem";
 import type { AppEnv } from "../types";
-import type { CredentialLimits } from "./credential-limits";
+import type { BudgetName, CredentialLimits } from "./credential-limits-port";
 
-/**
- * The two budgets of every credential: conversions (bulk items count one each), and everything else; the same
- * two for all credentials of one entity together; and the failed keys of one client address.
- */
-export type BudgetName = "conversions" | "requests" | "entity-conversions" | "entity-requests" | "auth-failures";
+export type { BudgetName } from "./credential-limits-port";
 
 /** The spec's defaults, per credential and minute. wrangler.toml's `simple.limit` values must match. */
 export const DEFAULT_RATE_LIMITS = { conversions: 600, requests: 1_200 } as const;
