@@ -88,12 +88,17 @@ export async function openEdgeEnv({ leads }: { leads: number }): Promise<EdgeEnv
       JWT_SECRET: BENCH_SECRET,
       RATE_LIMIT_CONVERSIONS_PER_MINUTE: String(UNLIMITED),
       RATE_LIMIT_REQUESTS_PER_MINUTE: String(UNLIMITED),
+      RATE_LIMIT_ENTITY_CONVERSIONS_PER_MINUTE: String(UNLIMITED),
+      RATE_LIMIT_ENTITY_REQUESTS_PER_MINUTE: String(UNLIMITED),
       WEBHOOK_ALLOW_INSECURE_URLS: "true",
     },
     {
       bindings: {
         CONVERSIONS_RATE_LIMITER: { ...unlimited, namespace_id: "1001" },
         REQUESTS_RATE_LIMITER: { ...unlimited, namespace_id: "1002" },
+        // The entity's budgets too; the failed keys per address keep wrangler.toml's (bench/forged-keys.ts measures them).
+        ENTITY_CONVERSIONS_RATE_LIMITER: { ...unlimited, namespace_id: "1003" },
+        ENTITY_REQUESTS_RATE_LIMITER: { ...unlimited, namespace_id: "1004" },
       },
     },
   );
