@@ -40,14 +40,21 @@ export function startDispatcher(deps: RunnerDeps, { intervalMs = DISPATCH_INTERV
 
   function run(): void {
     if (stopped || running.size >= MAX_CONCURRENT_RUNS) return;
+    let claimed = 0;
     const pass = runDueDeliveries({ any: true }, deps)
-      .then((retries) => {
+      .then((done) => {
+        claimed = done.claimed;
         // A retry due before the next tick gets its own wake-up, so short test schedules are kept exactly.
-        const soonest = Math.min(...retries.map((r) => r.delayMs));
+        const soonest = Math.min(...done.retries.map((r) => r.delayMs));
         if (soonest < intervalMs) later(soonest);
       })
       .catch((error: unknown) => deps.logger.error({ msg: "webhook dispatch failed", error: describeError(error) }))
-      .finally(() => running.delete(pass));
+      .finally(() => {
+        running.delete(pass);
+        // A pass that found work looks again at once: the per-entity cap on sends in flight may have left one
+        // entity's next deliveries for later, and they must not wait for the next tick.
+        if (claimed > 0) run();
+      });
     running.add(pass);
   }
 

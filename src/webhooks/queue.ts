@@ -61,7 +61,7 @@ export async function consumeEvents(batch: EventsBatch, deps: RunnerDeps, queue:
       const filter = filterOf(message.body);
       if (filter === null) return message.ack();
       try {
-        const retries = await runDueDeliveries(filter, deps);
+        const { retries } = await runDueDeliveries(filter, deps);
         if (retries.length > 0) {
           await queue.sendBatch(
             retries.map((r) => ({

@@ -21,6 +21,13 @@ export interface RunnerDeps {
 }
 
 /** A delivery that failed and is due again after `delayMs`. */
+/** What one pass over the due deliveries did. */
+export interface DeliveryPass {
+  /** Deliveries this pass claimed (and attempted). */
+  claimed: number;
+  retries: Retry[];
+}
+
 export interface Retry {
   deliveryId: string;
   delayMs: number;
@@ -35,12 +42,12 @@ async function signingSecrets(delivery: DueDelivery, secrets: SecretBox, now: nu
 /**
  * Claims the due deliveries that match `filter`, sends each (signed), and
  * records what happened and what comes next — the one delivery path of both
- * runtimes. Returns the deliveries to try again, and when.
+ * runtimes. Returns how many it claimed, and the deliveries to try again, and when.
  *
  * @example
- * const retries = await runDueDeliveries({ eventId }, deps);
+ * const { retries } = await runDueDeliveries({ eventId }, deps);
  */
-export async function runDueDeliveries(filter: ClaimFilter, deps: RunnerDeps, limit = 50): Promise<Retry[]> {
+export async function runDueDeliveries(filter: ClaimFilter, deps: RunnerDeps, limit = 50): Promise<DeliveryPass> {
   const now = deps.now ?? Date.now;
   const lockId = crypto.randomUUID();
   const claimed = await deps.store.claim(filter, { now: now(), leaseMs: LEASE_MS, limit, lockId });
@@ -96,5 +103,5 @@ export async function runDueDeliveries(filter: ClaimFilter, deps: RunnerDeps, li
       return decision.delivery === "retry" ? { deliveryId: delivery.deliveryId, delayMs: decision.delayMs } : null;
     }),
   );
-  return retries.filter((retry): retry is Retry => retry !== null);
+  return { claimed: claimed.length, retries: retries.filter((retry): retry is Retry => retry !== null) };
 }
