@@ -315,8 +315,10 @@ export function createWebhookStore(
             ? sql`and d."id" = ${filter.deliveryId}`
             : sql``;
       const [, rows] = await batch([
-        // Fair across entities: each entity gets at most `perEntity` deliveries in flight (those held by
-        // any runner count), and the claim takes every entity's first before anyone's second.
+        // Fair across entities: a sweep ({ any }) gives each entity at most `perEntity` deliveries in flight (those
+        // held by any runner count), and takes every entity's first before anyone's second. A claim of one event or
+        // one delivery (the Worker's queue message) is not capped: acked with nothing claimed, it would wait for the
+        // Cron sweep.
         sql`update ${dl} set "locked_until" = ${now + leaseMs}, "lock_id" = ${lockId} where "id" in (
           select "id" from (
             select d."id" as "id", d."next_attempt_at" as "due",
@@ -327,7 +329,7 @@ export function createWebhookStore(
             from ${dl} d join ${ep} e on e."id" = d."endpoint_id"
             where d."status" = 'pending' and d."next_attempt_at" <= ${now} and (d."locked_until" is null or d."locked_until" < ${now})
               and e."status" = 'enabled' and e."deleted_at" is null ${which}
-          ) where "turn" + "busy" <= ${perEntity}
+          ) where "turn" + "busy" <= ${"any" in filter ? perEntity : Number.MAX_SAFE_INTEGER}
           order by "turn", "due" limit ${limit})`,
         sql`select d."id" as delivery_id, d."event_id" as event_id, d."endpoint_id" as endpoint_id, d."attempts" as attempts,
             v."payload" as payload, e."url" as url, e."secret" as secret, e."previous_secret" as previous_secret,
