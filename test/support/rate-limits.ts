@@ -20,5 +20,16 @@ export const LOAD_TEST_BUDGETS = {
   bindings: {
     CONVERSIONS_RATE_LIMITER: { type: "ratelimit", namespace_id: "1001", simple: { limit: LOAD_BUDGET, period: 60 } },
     REQUESTS_RATE_LIMITER: { type: "ratelimit", namespace_id: "1002", simple: { limit: LOAD_BUDGET, period: 60 } },
+    // The entity's budgets follow the credential's (3×, as the variables above imply on the Node entry).
+    ENTITY_CONVERSIONS_RATE_LIMITER: {
+      type: "ratelimit",
+      namespace_id: "1003",
+      simple: { limit: 3 * LOAD_BUDGET, period: 60 },
+    },
+    ENTITY_REQUESTS_RATE_LIMITER: {
+      type: "ratelimit",
+      namespace_id: "1004",
+      simple: { limit: 3 * LOAD_BUDGET, period: 60 },
+    },
   },
 };
