@@ -78,8 +78,11 @@ function patchedValues(command: LeadChangeCommand) {
  * 2. the lead changed, only when that event exists, its version moved on;
  * 3. the event given the lead as it now is;
  * 4. the event's deliveries; 5. the read-back; 6. the events to announce.
+ *
+ * @example
+ * const { statements, read } = leadChangeStatements(db, command);
  */
-function changeStatements(db: Database, command: LeadChangeCommand) {
+export function leadChangeStatements(db: Database, command: LeadChangeCommand) {
   const around = actingAs(command.acting, { writes: true, scope: LEADS_WRITE_SCOPE });
   const { entity } = around;
   const fe = financialEntities;
@@ -148,7 +151,7 @@ function changeStatements(db: Database, command: LeadChangeCommand) {
               where ${nitKey} <> '' and ${nitKey} is not ${l.nitKey} and ${other.ecosystemId} = ${l.ecosystemId}
                 and ${other.nitKey} = ${nitKey} and ${other.id} <> ${l.id}
                 and ${other.convertedClientId} is null and ${other.status} <> ${CONVERTED_LEAD_STATUS}
-              order by "other".rowid limit 1)`,
+              order by +"other".rowid limit 1)`, // `+`: not the ecosystem in rowid order (leads_ecosystem_idx)
     })
     .from(sql`(select 1) as "attempt"`)
     .leftJoin(fe, eq(fe.id, entity))
@@ -219,7 +222,7 @@ export interface LeadChangeStoreOptions {
 export function createLeadChangeStore(db: Database, options: LeadChangeStoreOptions): LeadChangeStore {
   return {
     async changeLead(command) {
-      const { statements, read } = changeStatements(db, command);
+      const { statements, read } = leadChangeStatements(db, command);
       // "write" opens with BEGIN IMMEDIATE: a concurrent change waits, then sees this one's version.
       return read(await callDatabase(() => db.$client.batch(statements, "write"), options.timeoutMs));
     },
