@@ -481,6 +481,49 @@ export const leadWrites: ContractSuite = (target) => {
       expect((await patch(target(), neighbour.id, held.id, { name: "mine" })).status).toBe(200);
     });
 
+    it("a merge that grows payment_data or additional_data past 8 KiB is 400 as the create would be, nothing written", async () => {
+      const entity = await givenEntity(target().db);
+      const made = await jsonOf(
+        await create(target(), entity.id, {
+          name: "Ana",
+          payment_data: { bank: "A", memo: "p".repeat(5_000) },
+          additional_data: { notes: "a".repeat(5_000) },
+        }),
+      );
+      const tooLarge = (field: string) => ({ path: field, message: `${field} must be at most 8192 bytes as JSON` });
+      const one = await expectProblem(
+        await patch(target(), entity.id, made.id, { name: "B", payment_data: { more: "q".repeat(4_000) } }),
+        400,
+        "validation_error",
+      );
+      expect(one.errors).toEqual([tooLarge("payment_data")]);
+      const both = await expectProblem(
+        await patch(
+          target(),
+          entity.id,
+          made.id,
+          { payment_data: { more: "q".repeat(4_000) }, additional_data: { more: "b".repeat(4_000) } },
+          { "Content-Type": "application/merge-patch+json", "If-Match": '"v1"' },
+        ),
+        400,
+        "validation_error",
+      );
+      expect(both.errors).toEqual([tooLarge("payment_data"), tooLarge("additional_data")]);
+      const stored = await readLead(target().db, made.id);
+      expect(stored).toMatchObject({
+        name: "Ana",
+        version: 1,
+        paymentData: { bank: "A", memo: "p".repeat(5_000) },
+        additionalData: { notes: "a".repeat(5_000) },
+      });
+      expect((await eventsOf(target(), "lead.updated")).filter((e) => e.payload.data.lead.id === made.id)).toEqual([]);
+
+      // What the merge leaves is what counts: the same growth with the old member removed fits.
+      const fits = await patch(target(), entity.id, made.id, { payment_data: { memo: null, more: "q".repeat(4_000) } });
+      expect(fits.status).toBe(200);
+      expect((await jsonOf(fits)).payment_data).toEqual({ bank: "A", more: "q".repeat(4_000) });
+    });
+
     it("a NIT change keeps the dedupe rule; fields that cannot change are 400; plain JSON is taken too", async () => {
       const { entity, lead } = await given();
       const base = aNitBase();
@@ -567,6 +610,10 @@ export const leadWriteRoundTrips: ContractSuite = (target) =>
         status: 409,
         round_trips: 1,
       });
+      const large = await jsonOf(await create(target(), entity.id, { additional_data: { n: "a".repeat(6_000) } }));
+      expect(
+        await measure(() => patch(target(), entity.id, large.id, { additional_data: { m: "b".repeat(3_000) } })),
+      ).toEqual({ status: 400, round_trips: 1 });
       expect(await measure(() => getLead(target(), entity.id, mine.id, { "If-None-Match": '"v2"' }))).toEqual({
         status: 304,
         round_trips: 1,
