@@ -4,7 +4,7 @@ import { alias } from "drizzle-orm/sqlite-core";
 import type { LeadChangeCommand, LeadChangeSnapshot, LeadChangeStore } from "../domain/change-lead";
 import { CONVERTED_LEAD_STATUS } from "../domain/client";
 import { LEAD_UPDATED } from "../domain/events";
-import type { LeadProfile } from "../domain/lead-intake";
+import { type LeadProfile, MAX_LEAD_JSON_BYTES } from "../domain/lead-intake";
 import type { LeadView } from "../domain/read-lead";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
 import { actingAs } from "./acting-as";
@@ -46,7 +46,7 @@ const PATCHABLE = [
  * merge of the patch into what is stored (`json_patch`, which is that merge).
  */
 function patchedValues(command: LeadChangeCommand) {
-  const values: { wire: string; name: string; column: SQL; value: SQL }[] = [];
+  const values: { wire: string; name: string; column: SQL; value: SQL; merged: boolean }[] = [];
   for (const [wire, field, kind] of PATCHABLE) {
     const given = command.patch.profile[field];
     if (given === undefined) continue;
@@ -57,7 +57,7 @@ function patchedValues(command: LeadChangeCommand) {
       value = sql`json_patch(coalesce(${jsonObjectOrNull(leads[field])}, '{}'), ${JSON.stringify(given)})`;
     else if (kind === "json") value = sql`${JSON.stringify(given)}`;
     else value = sql`${given}`;
-    values.push({ wire, name: leads[field].name, column, value });
+    values.push({ wire, name: leads[field].name, column, value, merged: kind === "merge" && given !== null });
   }
   if (command.patch.status !== undefined)
     values.push({
@@ -65,6 +65,7 @@ function patchedValues(command: LeadChangeCommand) {
       name: leads.status.name,
       column: sql`${leads.status}`,
       value: sql`${command.patch.status}`,
+      merged: false,
     });
   return values;
 }
@@ -97,6 +98,18 @@ export function leadChangeStatements(db: Database, command: LeadChangeCommand) {
       : values.map(({ wire, column, value }) => sql`case when (${value}) is not ${column} then ${wire} end`),
     sql`, `,
   )})) where value is not null)`;
+  // The merged objects the change would store over the cap a create has (UTF-8 bytes of the JSON text); an
+  // object the patch leaves as it is stays, whatever its size.
+  const mergedValues = values.filter(({ merged }) => merged);
+  const oversized = sql`(select json_group_array(value) from json_each(json_array(${sql.join(
+    mergedValues.length === 0
+      ? [sql`null`]
+      : mergedValues.map(
+          ({ wire, column, value }) =>
+            sql`case when length(cast((${value}) as blob)) > ${MAX_LEAD_JSON_BYTES} and (${value}) is not ${column} then ${wire} end`,
+        ),
+    sql`, `,
+  )})) where value is not null)`;
   const { precondition, nitKey } = command;
   const preconditionHolds =
     precondition === null || precondition === "any"
@@ -110,7 +123,7 @@ export function leadChangeStatements(db: Database, command: LeadChangeCommand) {
             and ${other.convertedClientId} is null and ${other.status} <> ${CONVERTED_LEAD_STATUS}))`;
   const mayChange = sql`${l.id} = ${command.leadId} and ${fe.status} = 'active' and ${l.ecosystemId} = ${fe.ecosystemId}
     and ${l.financialEntityId} = ${fe.id} and ${l.convertedClientId} is null and ${l.status} <> ${CONVERTED_LEAD_STATUS}
-    and ${preconditionHolds} and ${nitIsFree}`;
+    and ${preconditionHolds} and ${nitIsFree} and ${oversized} = '[]'`;
 
   const insertEvent = sql`insert into ${webhookEvents} ("id", "financial_entity_id", "type", "payload", "created_at")
     select ${newEventId(prefix)}, ${fe.id}, ${LEAD_UPDATED}, ${leadEventBody(LEAD_UPDATED, {
@@ -144,6 +157,7 @@ export function leadChangeStatements(db: Database, command: LeadChangeCommand) {
       changed: sql<
         string | null
       >`(select json_extract(${webhookEvents.payload}, '$.data.changed') from ${webhookEvents} where ${ofThisCall(prefix)})`,
+      oversized: sql<string>`${oversized}`,
       nitHolder:
         nitKey === null
           ? sql<string | null>`null`
@@ -179,6 +193,7 @@ export function leadChangeStatements(db: Database, command: LeadChangeCommand) {
         entityStatus: string | null;
         convertedClientEntityId: string | null;
         changed: string | null;
+        oversized: string;
         nitHolder: string | null;
       };
       let row: Row;
@@ -201,6 +216,7 @@ export function leadChangeStatements(db: Database, command: LeadChangeCommand) {
               },
         entityStatus: row.entityStatus,
         changed: row.changed === null ? null : (JSON.parse(row.changed) as string[]),
+        oversized: row.lead === null ? [] : (JSON.parse(row.oversized) as string[]),
         nitHolder: holder === null ? null : { id: holder[0], financialEntityId: holder[1] },
         eventIds: result[5]!.rows.map((r) => String(r.id)),
       };
