@@ -38,7 +38,8 @@ Receive its lead.converted event (signed, Standard Webhooks) — register a rece
     -H "Authorization: Bearer ${token}" \\
     -H "Content-Type: application/json" \\
     -d '{"url":"http://127.0.0.1:9000/hooks"}'
-  (the answer's "secret" verifies the signatures; GET ${url}/events lists what was sent)
+  then: npm run -s receiver -- --secret <the answer's "secret"> --port 9000   (verifies and prints each event)
+  (GET ${url}/events lists what was sent; README.md, "Try it", walks through a lead's whole life)
 
 Ctrl-C stops it.
 `);

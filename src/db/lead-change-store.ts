@@ -4,7 +4,7 @@ import { alias } from "drizzle-orm/sqlite-core";
 import type { LeadChangeCommand, LeadChangeSnapshot, LeadChangeStore } from "../domain/change-lead";
 import { CONVERTED_LEAD_STATUS } from "../domain/client";
 import { LEAD_UPDATED } from "../domain/events";
-import type { LeadProfile } from "../domain/lead-intake";
+import { type LeadProfile, MAX_LEAD_JSON_BYTES } from "../domain/lead-intake";
 import type { LeadView } from "../domain/read-lead";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
 import { actingAs } from "./acting-as";
@@ -46,7 +46,7 @@ const PATCHABLE = [
  * merge of the patch into what is stored (`json_patch`, which is that merge).
  */
 function patchedValues(command: LeadChangeCommand) {
-  const values: { wire: string; name: string; column: SQL; value: SQL }[] = [];
+  const values: { wire: string; name: string; column: SQL; value: SQL; merged: boolean }[] = [];
   for (const [wire, field, kind] of PATCHABLE) {
     const given = command.patch.profile[field];
     if (given === undefined) continue;
@@ -57,7 +57,7 @@ function patchedValues(command: LeadChangeCommand) {
       value = sql`json_patch(coalesce(${jsonObjectOrNull(leads[field])}, '{}'), ${JSON.stringify(given)})`;
     else if (kind === "json") value = sql`${JSON.stringify(given)}`;
     else value = sql`${given}`;
-    values.push({ wire, name: leads[field].name, column, value });
+    values.push({ wire, name: leads[field].name, column, value, merged: kind === "merge" && given !== null });
   }
   if (command.patch.status !== undefined)
     values.push({
@@ -65,6 +65,7 @@ function patchedValues(command: LeadChangeCommand) {
       name: leads.status.name,
       column: sql`${leads.status}`,
       value: sql`${command.patch.status}`,
+      merged: false,
     });
   return values;
 }
@@ -78,8 +79,11 @@ function patchedValues(command: LeadChangeCommand) {
  * 2. the lead changed, only when that event exists, its version moved on;
  * 3. the event given the lead as it now is;
  * 4. the event's deliveries; 5. the read-back; 6. the events to announce.
+ *
+ * @example
+ * const { statements, read } = leadChangeStatements(db, command);
  */
-function changeStatements(db: Database, command: LeadChangeCommand) {
+export function leadChangeStatements(db: Database, command: LeadChangeCommand) {
   const around = actingAs(command.acting, { writes: true, scope: LEADS_WRITE_SCOPE });
   const { entity } = around;
   const fe = financialEntities;
@@ -92,6 +96,18 @@ function changeStatements(db: Database, command: LeadChangeCommand) {
     values.length === 0
       ? [sql`null`]
       : values.map(({ wire, column, value }) => sql`case when (${value}) is not ${column} then ${wire} end`),
+    sql`, `,
+  )})) where value is not null)`;
+  // The merged objects the change would store over the cap a create has (UTF-8 bytes of the JSON text); an
+  // object the patch leaves as it is stays, whatever its size.
+  const mergedValues = values.filter(({ merged }) => merged);
+  const oversized = sql`(select json_group_array(value) from json_each(json_array(${sql.join(
+    mergedValues.length === 0
+      ? [sql`null`]
+      : mergedValues.map(
+          ({ wire, column, value }) =>
+            sql`case when length(cast((${value}) as blob)) > ${MAX_LEAD_JSON_BYTES} and (${value}) is not ${column} then ${wire} end`,
+        ),
     sql`, `,
   )})) where value is not null)`;
   const { precondition, nitKey } = command;
@@ -107,7 +123,7 @@ function changeStatements(db: Database, command: LeadChangeCommand) {
             and ${other.convertedClientId} is null and ${other.status} <> ${CONVERTED_LEAD_STATUS}))`;
   const mayChange = sql`${l.id} = ${command.leadId} and ${fe.status} = 'active' and ${l.ecosystemId} = ${fe.ecosystemId}
     and ${l.financialEntityId} = ${fe.id} and ${l.convertedClientId} is null and ${l.status} <> ${CONVERTED_LEAD_STATUS}
-    and ${preconditionHolds} and ${nitIsFree}`;
+    and ${preconditionHolds} and ${nitIsFree} and ${oversized} = '[]'`;
 
   const insertEvent = sql`insert into ${webhookEvents} ("id", "financial_entity_id", "type", "payload", "created_at")
     select ${newEventId(prefix)}, ${fe.id}, ${LEAD_UPDATED}, ${leadEventBody(LEAD_UPDATED, {
@@ -141,6 +157,7 @@ function changeStatements(db: Database, command: LeadChangeCommand) {
       changed: sql<
         string | null
       >`(select json_extract(${webhookEvents.payload}, '$.data.changed') from ${webhookEvents} where ${ofThisCall(prefix)})`,
+      oversized: sql<string>`${oversized}`,
       nitHolder:
         nitKey === null
           ? sql<string | null>`null`
@@ -148,7 +165,7 @@ function changeStatements(db: Database, command: LeadChangeCommand) {
               where ${nitKey} <> '' and ${nitKey} is not ${l.nitKey} and ${other.ecosystemId} = ${l.ecosystemId}
                 and ${other.nitKey} = ${nitKey} and ${other.id} <> ${l.id}
                 and ${other.convertedClientId} is null and ${other.status} <> ${CONVERTED_LEAD_STATUS}
-              order by "other".rowid limit 1)`,
+              order by +"other".rowid limit 1)`, // `+`: not the ecosystem in rowid order (leads_ecosystem_idx)
     })
     .from(sql`(select 1) as "attempt"`)
     .leftJoin(fe, eq(fe.id, entity))
@@ -176,6 +193,7 @@ function changeStatements(db: Database, command: LeadChangeCommand) {
         entityStatus: string | null;
         convertedClientEntityId: string | null;
         changed: string | null;
+        oversized: string;
         nitHolder: string | null;
       };
       let row: Row;
@@ -198,6 +216,7 @@ function changeStatements(db: Database, command: LeadChangeCommand) {
               },
         entityStatus: row.entityStatus,
         changed: row.changed === null ? null : (JSON.parse(row.changed) as string[]),
+        oversized: row.lead === null ? [] : (JSON.parse(row.oversized) as string[]),
         nitHolder: holder === null ? null : { id: holder[0], financialEntityId: holder[1] },
         eventIds: result[5]!.rows.map((r) => String(r.id)),
       };
@@ -219,7 +238,7 @@ export interface LeadChangeStoreOptions {
 export function createLeadChangeStore(db: Database, options: LeadChangeStoreOptions): LeadChangeStore {
   return {
     async changeLead(command) {
-      const { statements, read } = changeStatements(db, command);
+      const { statements, read } = leadChangeStatements(db, command);
       // "write" opens with BEGIN IMMEDIATE: a concurrent change waits, then sees this one's version.
       return read(await callDatabase(() => db.$client.batch(statements, "write"), options.timeoutMs));
     },

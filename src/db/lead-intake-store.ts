@@ -82,8 +82,17 @@ const member = (row: string, name: string, kind: "text" | "json" = "text") =>
  * 3. the events' deliveries;
  * 4. the read-backs: the entity, each item's outcome, the events to announce.
  * With an integration key, its row is read by the same batch (`actingAs`).
+ *
+ * Each item reaches `leads` only by a key that names at most a few rows (its
+ * id, its `external_id`, its NIT key), with the items as the outer loop —
+ * never a range of the ecosystem or of the pool per item, which made a
+ * 500-lead call on 20,000 leads outlast the database deadline
+ * (test/db/lead-write-plans.test.ts pins the plans).
+ *
+ * @example
+ * const { statements, read } = leadIntakeStatements(db, call);
  */
-function intakeStatements(db: Database, call: LeadIntakeCall) {
+export function leadIntakeStatements(db: Database, call: LeadIntakeCall) {
   const around = actingAs(call.acting, { writes: true, scope: LEADS_WRITE_SCOPE });
   const entity = around.entity;
   const items = sql`(select "key" as "ord", "value" as "v" from json_each(${itemsParameter(call.leads)}))`;
@@ -114,8 +123,9 @@ function intakeStatements(db: Database, call: LeadIntakeCall) {
       ${c("nit_key")}, ${c("status")}, ${c("external_id")}, "candidate"."fe_id", ${c("digest")}, 1, ${call.at}, ${call.at}
     from (${candidates}) as "candidate" where "candidate"."nit_rank" = 1 order by "candidate"."ord"`;
 
-  // The leads this call made are the ones with its items' fresh ids.
-  const made = sql`${items} as "item" join ${l} on ${l.id} = ${member("item", "lead_id")}`;
+  // The leads this call made are the ones with its items' fresh ids. CROSS JOIN keeps the items outside: the
+  // planner otherwise starts from the pool (`financial_entity_id is null`, every pool lead) and reads the items per lead.
+  const made = sql`${items} as "item" cross join ${l} on ${l.id} = ${member("item", "lead_id")}`;
   const event = (recipient: SQL) =>
     sql`${newEventId(call.eventIdPrefix)}, ${recipient}, ${LEAD_CREATED}, ${leadEventBody(LEAD_CREATED, {
       lead: jsonObjectOf(LEAD_SHAPE),
@@ -127,7 +137,7 @@ function intakeStatements(db: Database, call: LeadIntakeCall) {
   const insertEvents = sql`insert into "webhook_events" ("id", "financial_entity_id", "type", "payload", "created_at")
     select ${event(sql`${l.financialEntityId}`)} from ${made} where ${l.financialEntityId} is not null
     union all
-    select ${event(sql`${r.id}`)} from ${made} join ${financialEntities} as "recipient" on ${r.ecosystemId} = ${l.ecosystemId}
+    select ${event(sql`${r.id}`)} from ${made} cross join ${financialEntities} as "recipient" on ${r.ecosystemId} = ${l.ecosystemId}
     where ${l.financialEntityId} is null and ${r.status} = 'active' and ${subscribes(sql`${r.id}`, LEAD_CREATED)}`;
 
   const readEntity = sql`select ${fe.id} as id, ${fe.ecosystemId} as ecosystem_id, ${fe.status} as status
@@ -146,7 +156,7 @@ function intakeStatements(db: Database, call: LeadIntakeCall) {
       holder: sql<string | null>`(select json_array(${h.id}, ${h.financialEntityId}) from ${leads} as "holder"
         where ${h.ecosystemId} = ${fe.ecosystemId} and ${h.nitKey} = ${member("item", "nit_key")} and ${member("item", "nit_key")} <> ''
           and ${h.convertedClientId} is null and ${h.status} <> ${CONVERTED_LEAD_STATUS} and ${h.id} <> ${member("item", "lead_id")}
-        order by "holder".rowid limit 1)`,
+        order by +"holder".rowid limit 1)`, // `+`: ordered by leads_ecosystem_idx, the ecosystem would be read per item
     })
     .from(sql`${items} as "item"`)
     .leftJoin(fe, eq(fe.id, entity))
@@ -226,7 +236,7 @@ export interface LeadIntakeStoreOptions {
 export function createLeadIntakeStore(db: Database, options: LeadIntakeStoreOptions): LeadIntakeStore {
   return {
     async createLeads(call) {
-      const { statements, read } = intakeStatements(db, call);
+      const { statements, read } = leadIntakeStatements(db, call);
       // "write" opens with BEGIN IMMEDIATE: simultaneous calls queue, and each sees what the ones before it wrote.
       return read(await callDatabase(() => db.$client.batch(statements, "write"), options.timeoutMs));
     },

@@ -36,6 +36,11 @@ export interface LeadChangeSnapshot {
   entityStatus: string | null;
   /** The fields this change gave new values, when it changed the lead (then the version moved on by one). */
   changed: string[] | null;
+  /**
+   * The merged members (`payment_data`, `additional_data`, by their wire names) the patch would leave over
+   * `MAX_LEAD_JSON_BYTES`; the store writes nothing while there is one.
+   */
+  oversized: string[];
   /** Another unconverted lead of the ecosystem with the patch's NIT key, when the patch would give the lead a new one. */
   nitHolder: { id: string; financialEntityId: string | null } | null;
   apiKey?: ApiKeySnapshot | null;
@@ -57,6 +62,8 @@ export type LeadChangeOutcome =
   | { kind: "precondition_failed" }
   | { kind: "lead_already_converted" }
   | { kind: "lead_not_assigned" }
+  /** The merge would leave these JSON members over the cap a create has (wire names). */
+  | { kind: "merged_too_large"; fields: string[] }
   | { kind: "lead_already_exists"; existingLeadId: string | null };
 
 /** Whether an `If-Match` holds for a lead at `version`. */
@@ -70,7 +77,8 @@ export function preconditionHolds(precondition: LeadPrecondition | null, version
  * rule holds and the patch changes something, and reports what it found; the
  * rules are read here in the order the contract ranks them: a lead the entity
  * may not see is `lead_not_found` (never revealing which), then a suspended
- * entity, then `If-Match`, then the lead's state, then the NIT rule.
+ * entity, then `If-Match`, then the lead's state, then the size of what the
+ * merge would store, then the NIT rule.
  *
  * @example
  * const outcome = await changeLead({ ctx: { actor, requestId, store }, input: { leadId, patch, precondition: null } });
@@ -107,7 +115,7 @@ export async function changeLead({
  * The outcome of a change, from its snapshot.
  *
  * @example
- * decideLeadChange({ found, entityStatus: "active", changed: ["name"], nitHolder: null, eventIds: [] }, null) // → updated
+ * decideLeadChange({ found, entityStatus: "active", changed: ["name"], oversized: [], nitHolder: null, eventIds: [] }, null) // → updated
  */
 export function decideLeadChange(
   snapshot: LeadChangeSnapshot,
@@ -124,6 +132,7 @@ export function decideLeadChange(
   if (lead.convertedClientId !== null || lead.status === CONVERTED_LEAD_STATUS)
     return { kind: "lead_already_converted" };
   if (lead.financialEntityId === null) return { kind: "lead_not_assigned" };
+  if (snapshot.oversized.length > 0) return { kind: "merged_too_large", fields: snapshot.oversized };
   if (snapshot.nitHolder !== null) {
     const holder = snapshot.nitHolder.financialEntityId;
     const visible = holder === null || holder === found.entity?.id;

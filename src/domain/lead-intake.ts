@@ -8,6 +8,12 @@ import { LEADS_WRITE_SCOPE, tokenHasScope } from "./scopes";
 /** The most leads one `POST /leads/bulk` may carry (Salesforce's composite takes 200, HubSpot's batch 100). */
 export const MAX_BULK_NEW_LEADS = 500;
 
+/**
+ * A JSON member's (`history`, `payment_data`, `additional_data`) largest value, as UTF-8 JSON: what a create
+ * takes, and what a merge patch may leave `payment_data` and `additional_data` at.
+ */
+export const MAX_LEAD_JSON_BYTES = 8 * 1024;
+
 /** A lead's status as a caller may set it: every status but `converted`, which only a conversion gives. */
 export type OpenLeadStatus = Exclude<LeadStatus, "converted">;
 

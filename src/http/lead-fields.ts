@@ -1,11 +1,15 @@
 import * as z from "zod/mini";
-import { type LeadProfile, MAX_BULK_NEW_LEADS, type NewLead, type OpenLeadStatus } from "../domain/lead-intake";
+import {
+  type LeadProfile,
+  MAX_BULK_NEW_LEADS,
+  MAX_LEAD_JSON_BYTES,
+  type NewLead,
+  type OpenLeadStatus,
+} from "../domain/lead-intake";
 import { nitCheckDigitMessage, nitCheckDigitProblem } from "../domain/nit-key";
 
 /** A text field's longest value, in characters (code points). */
 export const MAX_LEAD_TEXT_CHARS = 1_000;
-/** A JSON member's (`history`, `payment_data`, `additional_data`) largest value, as UTF-8 JSON. */
-export const MAX_LEAD_JSON_BYTES = 8 * 1024;
 /** How deeply a JSON member may nest: well inside what the database's JSON functions read. */
 const MAX_JSON_DEPTH = 64;
 
@@ -70,10 +74,11 @@ const numberField = (field: string) =>
       .check(z.refine(Number.isFinite, { error: `${field} must be a finite number` })),
   );
 
+/** What a JSON member over {@link MAX_LEAD_JSON_BYTES} is told: by a create, and by a merge patch that would grow it past. */
+export const jsonTooLargeMessage = (field: string) => `${field} must be at most ${MAX_LEAD_JSON_BYTES} bytes as JSON`;
+
 const jsonChecks = (field: string) => [
-  z.refine((value: unknown) => byteLength(value) <= MAX_LEAD_JSON_BYTES, {
-    error: `${field} must be at most ${MAX_LEAD_JSON_BYTES} bytes as JSON`,
-  }),
+  z.refine((value: unknown) => byteLength(value) <= MAX_LEAD_JSON_BYTES, { error: jsonTooLargeMessage(field) }),
   z.refine((value: unknown) => isSafeJson(value), {
     error: `${field} must nest at most ${MAX_JSON_DEPTH} levels deep and hold only well-formed Unicode`,
   }),

@@ -3,6 +3,8 @@ import type { LeadIntakeRefusal, NewLeadOutcome } from "../domain/lead-intake";
 import { LEADS_WRITE_SCOPE } from "../domain/scopes";
 import { INVALID_KEY_DESCRIPTION, insufficientScopeError, invalidToken } from "./auth";
 import { toLeadBody } from "./bodies";
+import { INVALID_BODY } from "./details";
+import { jsonTooLargeMessage } from "./lead-fields";
 import { ApiError, problemBody } from "./problem";
 
 /** Every refusal of the lead writes, by its kind. */
@@ -11,7 +13,10 @@ export type LeadRefusal =
   | Exclude<NewLeadOutcome, { kind: "created" | "replayed" }>
   | Exclude<LeadChangeOutcome, { kind: "updated" | "unchanged" }>;
 
-const DETAILS: Record<Exclude<LeadRefusal["kind"], "unauthorized" | "insufficient_scope">, string> = {
+const DETAILS: Record<
+  Exclude<LeadRefusal["kind"], "unauthorized" | "insufficient_scope" | "merged_too_large">,
+  string
+> = {
   forbidden: "A credential may only assign a lead to its own financial entity, or leave it in the shared pool (null).",
   financial_entity_not_found: "No financial entity exists with this id.",
   financial_entity_suspended: "The financial entity is suspended and cannot take in or change leads.",
@@ -36,6 +41,12 @@ export function leadRefusalError(refusal: LeadRefusal): ApiError {
   if (refusal.kind === "insufficient_scope") return insufficientScopeError(LEADS_WRITE_SCOPE);
   // Unknown, revoked and expired keys: one answer, the same as a malformed key's.
   if (refusal.kind === "unauthorized") return invalidToken(INVALID_KEY_DESCRIPTION);
+  // The problem a create with the member that large gets, naming each member the merge would grow past the cap.
+  if (refusal.kind === "merged_too_large") {
+    return new ApiError("validation_error", INVALID_BODY, {
+      extensions: { errors: refusal.fields.map((field) => ({ path: field, message: jsonTooLargeMessage(field) })) },
+    });
+  }
   const existing =
     (refusal.kind === "external_id_conflict" || refusal.kind === "lead_already_exists") && refusal.existingLeadId
       ? { existing_lead_id: refusal.existingLeadId }

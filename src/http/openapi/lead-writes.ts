@@ -1,12 +1,11 @@
 import * as z from "zod/mini";
-import { MAX_BULK_NEW_LEADS } from "../../domain/lead-intake";
+import { MAX_BULK_NEW_LEADS, MAX_LEAD_JSON_BYTES } from "../../domain/lead-intake";
 import { LEADS_WRITE_SCOPE } from "../../domain/scopes";
 import { DEFAULT_RATE_LIMITS } from "../auth";
 import {
   LEAD_PATCH_MEDIA_TYPES,
   leadPatchBody,
   MAX_BULK_LEADS_BODY_BYTES,
-  MAX_LEAD_JSON_BYTES,
   MAX_LEAD_TEXT_CHARS,
   newLeadBody,
   newLeadsBody,
@@ -222,6 +221,7 @@ export function leadPatchOperation(leadIdParameter: object) {
     description: [
       "Only the entity the lead is assigned to changes it, while it is not converted: a pool lead is 409 `lead_not_assigned` (assign it first), a converted one 409 `lead_already_converted`; a lead of another entity or ecosystem is 404, as for reads.",
       "`If-Match` (optional) with the `ETag` of the lead as you read it: when the lead changed since, 412 `precondition_failed` and nothing is written. A patch that changes nothing writes nothing and sends no event; one that changes something announces `lead.updated` to the entity, with `changed` naming the fields.",
+      `A merge that would leave \`payment_data\` or \`additional_data\` over ${MAX_LEAD_JSON_BYTES} bytes as JSON is 400 \`validation_error\` naming the member, as a create with it that large would be; nothing is written.`,
       "A NIT another unconverted lead of the ecosystem has is 409 `lead_already_exists`. One database request.",
     ].join("\n\n"),
     security: [{ bearerAuth: [LEADS_WRITE_SCOPE] }],
