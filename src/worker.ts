@@ -129,7 +129,7 @@ export default {
   },
 
   /** The events queue's consumer: signs, sends and reschedules deliveries (src/webhooks/queue.ts). */
-  async queue(batch: EventsBatch, env: Record<string, unknown>) {
+  async queue(batch: EventsBatch, env: Record<string, unknown>, ctx: ExecutionContext) {
     const webhooks = runtimeOf(env).webhooks;
     if (!webhooks) {
       jsonLogger.error({
@@ -138,7 +138,7 @@ export default {
       for (const message of batch.messages) message.retry({ delaySeconds: 60 });
       return;
     }
-    await consumeEvents(batch, webhooks.deps, webhooks.queue);
+    await consumeEvents(batch, webhooks.deps, webhooks.queue, (work) => ctx.waitUntil(work));
   },
 
   /** The Cron Trigger (every minute): re-enqueues due deliveries that nothing holds. */

@@ -82,7 +82,7 @@ export async function sendWebhook(
     const name = error instanceof Error ? error.name : "";
     const reason =
       name === "TimeoutError" || name === "AbortError"
-        ? `no answer within ${timeoutMs / 1000} s`
+        ? `no answer within ${Math.round(timeoutMs / 100) / 10} s`
         : "the request failed";
     return { statusCode: null, error: reason, retryAfterSeconds: null };
   }

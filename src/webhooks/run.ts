@@ -1,5 +1,5 @@
 import { describeError, type Logger } from "../log";
-import { sendWebhook, type WebhookTransport } from "./deliver";
+import { DELIVERY_TIMEOUT_MS, sendWebhook, type WebhookTransport } from "./deliver";
 import { DESTINATION_NOT_ALLOWED, destinationProblem } from "./destination";
 import { decideNextAttempt } from "./schedule";
 import type { SecretBox } from "./secrets";
@@ -7,6 +7,21 @@ import type { ClaimFilter, DueDelivery, WebhookStore } from "./store";
 
 /** How long a runner holds a claimed delivery: the send's 15 s deadline and a margin. */
 export const LEASE_MS = 30_000;
+/** What every send leaves of its lease, to record its attempt before anyone else may claim the delivery. */
+export const RECORD_MARGIN_MS = 5_000;
+/** A send with less of its lease left than this is not started: the delivery is given back unsent. */
+const SHORTEST_SEND_MS = 1_000;
+/**
+ * Sends one Worker invocation runs at once: a Worker has 6 simultaneous connections per
+ * invocation, and one stays free for the database (claims and records).
+ */
+export const SENDS_AT_ONCE = 5;
+/**
+ * The most one queue consumer invocation claims: what {@link SENDS_AT_ONCE} concurrent sends,
+ * each up to its 15 s deadline, finish within the lease with the record's margin left.
+ */
+export const MAX_CLAIMED_PER_INVOCATION =
+  SENDS_AT_ONCE * Math.floor((LEASE_MS - RECORD_MARGIN_MS) / DELIVERY_TIMEOUT_MS);
 
 export interface RunnerDeps {
   store: WebhookStore;
@@ -20,7 +35,6 @@ export interface RunnerDeps {
   now?: () => number;
 }
 
-/** A delivery that failed and is due again after `delayMs`. */
 /** What one pass over the due deliveries did. */
 export interface DeliveryPass {
   /** Deliveries this pass claimed (and attempted). */
@@ -39,20 +53,40 @@ async function signingSecrets(delivery: DueDelivery, secrets: SecretBox, now: nu
   return [current, await secrets.open(delivery.previousSecret, delivery.endpointId)];
 }
 
+/** Deliveries a runner holds until `leaseUntil` under `lockId`. */
+export interface Claim {
+  lockId: string;
+  leaseUntil: number;
+  deliveries: DueDelivery[];
+  /** Which of the named events and deliveries still have due deliveries that this claim left. */
+  left: { eventIds: Set<string>; deliveryIds: Set<string> };
+}
+
 /**
- * Claims the due deliveries that match `filter`, sends each (signed), and
- * records what happened and what comes next — the one delivery path of both
- * runtimes. Returns how many it claimed, and the deliveries to try again, and when.
+ * Takes at most `limit` due deliveries that match `filter` for {@link LEASE_MS}.
+ * The lease is counted from before the claim was sent, so a slow answer only shortens it.
  *
  * @example
- * const { retries } = await runDueDeliveries({ eventId }, deps);
+ * const claim = await claimDue({ eventIds: [eventId], deliveryIds: [] }, deps, MAX_CLAIMED_PER_INVOCATION);
  */
-export async function runDueDeliveries(filter: ClaimFilter, deps: RunnerDeps, limit = 50): Promise<DeliveryPass> {
-  const now = deps.now ?? Date.now;
+export async function claimDue(filter: ClaimFilter, deps: RunnerDeps, limit: number): Promise<Claim> {
+  const at = (deps.now ?? Date.now)();
   const lockId = crypto.randomUUID();
-  const claimed = await deps.store.claim(filter, { now: now(), leaseMs: LEASE_MS, limit, lockId });
+  const { deliveries, left } = await deps.store.claim(filter, { now: at, leaseMs: LEASE_MS, limit, lockId });
+  return { lockId, leaseUntil: at + LEASE_MS, deliveries, left };
+}
+
+/**
+ * Sends each claimed delivery (signed) at once, and records what happened and
+ * what comes next — the one delivery path of both runtimes. No send outlives
+ * its lease: each gives up {@link RECORD_MARGIN_MS} before the lease ends, and
+ * one with too little lease left is given back unsent.
+ */
+export async function sendClaimed(claim: Claim, deps: RunnerDeps): Promise<Retry[]> {
+  const now = deps.now ?? Date.now;
+  const { lockId } = claim;
   const retries = await Promise.all(
-    claimed.map(async (delivery): Promise<Retry | null> => {
+    claim.deliveries.map(async (delivery): Promise<Retry | null> => {
       let secrets: string[];
       try {
         secrets = await signingSecrets(delivery, deps.secrets, now());
@@ -65,12 +99,18 @@ export async function runDueDeliveries(filter: ClaimFilter, deps: RunnerDeps, li
         });
         return null;
       }
+      const timeoutMs = Math.floor(Math.min(DELIVERY_TIMEOUT_MS, claim.leaseUntil - RECORD_MARGIN_MS - now()));
+      if (timeoutMs < SHORTEST_SEND_MS) {
+        deps.logger.info({ msg: "webhook lease too short to send; given back", endpoint_id: delivery.endpointId });
+        await deps.store.release(delivery.deliveryId, lockId);
+        return null;
+      }
       // A URL saved under other settings (insecure URLs allowed then) is not sent to under today's.
       const result =
         destinationProblem(delivery.url, { allowInsecure: deps.allowInsecureUrls }) === null
           ? await sendWebhook(
               { url: delivery.url, id: delivery.eventId, body: delivery.payload, secrets },
-              { transport: deps.transport },
+              { transport: deps.transport, timeoutMs },
             )
           : { statusCode: null, error: DESTINATION_NOT_ALLOWED, retryAfterSeconds: null };
       const at = now();
@@ -103,5 +143,18 @@ export async function runDueDeliveries(filter: ClaimFilter, deps: RunnerDeps, li
       return decision.delivery === "retry" ? { deliveryId: delivery.deliveryId, delayMs: decision.delayMs } : null;
     }),
   );
-  return { claimed: claimed.length, retries: retries.filter((retry): retry is Retry => retry !== null) };
+  return retries.filter((retry): retry is Retry => retry !== null);
+}
+
+/**
+ * Claims the due deliveries that match `filter` and sends them: the Node
+ * entry's pass. Returns how many it claimed, and the deliveries to try
+ * again, and when.
+ *
+ * @example
+ * const { retries } = await runDueDeliveries({ any: true }, deps);
+ */
+export async function runDueDeliveries(filter: ClaimFilter, deps: RunnerDeps, limit = 50): Promise<DeliveryPass> {
+  const claim = await claimDue(filter, deps, limit);
+  return { claimed: claim.deliveries.length, retries: await sendClaimed(claim, deps) };
 }

@@ -80,8 +80,14 @@ export interface AttemptRecord {
  */
 export const MAX_IN_FLIGHT_PER_ENTITY = 4;
 
-/** Which due deliveries a runner claims: those of one event, one delivery, or any. */
-export type ClaimFilter = { eventId: string } | { deliveryId: string } | { any: true };
+/** Which due deliveries a runner claims: those of the named events and deliveries (queue messages), or any. */
+export type ClaimFilter = { eventIds: readonly string[]; deliveryIds: readonly string[] } | { any: true };
+
+/** What a claim took, and which of the named events and deliveries still have due deliveries it left. */
+export interface Claimed {
+  deliveries: DueDelivery[];
+  left: { eventIds: Set<string>; deliveryIds: Set<string> };
+}
 
 /**
  * The webhook tables, one batch per operation.
@@ -307,18 +313,24 @@ export function createWebhookStore(
         lockId,
         perEntity = MAX_IN_FLIGHT_PER_ENTITY,
       }: { now: number; leaseMs: number; limit: number; lockId: string; perEntity?: number },
-    ) {
+    ): Promise<Claimed> {
+      const named = (ids: readonly string[], column: SQL) =>
+        ids.length === 0
+          ? sql`0`
+          : sql`${column} in (${sql.join(
+              ids.map((id) => sql`${id}`),
+              sql`, `,
+            )})`;
       const which =
-        "eventId" in filter
-          ? sql`and d."event_id" = ${filter.eventId}`
-          : "deliveryId" in filter
-            ? sql`and d."id" = ${filter.deliveryId}`
-            : sql``;
-      const [, rows] = await batch([
-        // Fair across entities: a sweep ({ any }) gives each entity at most `perEntity` deliveries in flight (those
-        // held by any runner count), and takes every entity's first before anyone's second. A claim of one event or
-        // one delivery (the Worker's queue message) is not capped: acked with nothing claimed, it would wait for the
-        // Cron sweep.
+        "any" in filter
+          ? sql``
+          : sql`and (${named(filter.eventIds, sql`d."event_id"`)} or ${named(filter.deliveryIds, sql`d."id"`)})`;
+      const free = sql`d."status" = 'pending' and d."next_attempt_at" <= ${now} and (d."locked_until" is null or d."locked_until" < ${now})
+              and e."status" = 'enabled' and e."deleted_at" is null ${which}`;
+      const [, rows, left] = await batch([
+        // Fair across entities: every entity's first before anyone's second, and a sweep ({ any }) gives each entity
+        // at most `perEntity` deliveries in flight (those held by any runner count). A claim of named events and
+        // deliveries (the Worker's queue messages) is bounded by `limit` alone: what it leaves goes back on the queue.
         sql`update ${dl} set "locked_until" = ${now + leaseMs}, "lock_id" = ${lockId} where "id" in (
           select "id" from (
             select d."id" as "id", d."next_attempt_at" as "due",
@@ -327,8 +339,7 @@ export function createWebhookStore(
                 where he."financial_entity_id" = e."financial_entity_id" and h."status" = 'pending'
                   and h."locked_until" >= ${now}) as "busy"
             from ${dl} d join ${ep} e on e."id" = d."endpoint_id"
-            where d."status" = 'pending' and d."next_attempt_at" <= ${now} and (d."locked_until" is null or d."locked_until" < ${now})
-              and e."status" = 'enabled' and e."deleted_at" is null ${which}
+            where ${free}
           ) where "turn" + "busy" <= ${"any" in filter ? perEntity : Number.MAX_SAFE_INTEGER}
           order by "turn", "due" limit ${limit})`,
         sql`select d."id" as delivery_id, d."event_id" as event_id, d."endpoint_id" as endpoint_id, d."attempts" as attempts,
@@ -336,8 +347,12 @@ export function createWebhookStore(
             e."previous_secret_until" as previous_secret_until, e."failing_since" as failing_since
           from ${dl} d join ${ev} v on v."id" = d."event_id" join ${ep} e on e."id" = d."endpoint_id"
           where d."lock_id" = ${lockId}`,
+        // What the claim left of the named events and deliveries (its limit was reached): their messages go back on the queue.
+        "any" in filter
+          ? sql`select 1 where 0`
+          : sql`select d."event_id" as event_id, d."id" as id from ${dl} d join ${ep} e on e."id" = d."endpoint_id" where ${free}`,
       ]);
-      return rows!.rows.map(
+      const deliveries = rows!.rows.map(
         (row): DueDelivery => ({
           deliveryId: String(row.delivery_id),
           eventId: String(row.event_id),
@@ -351,6 +366,20 @@ export function createWebhookStore(
           failingSince: row.failing_since === null ? null : Number(row.failing_since),
         }),
       );
+      return {
+        deliveries,
+        left: {
+          eventIds: new Set(left!.rows.map((row) => String(row.event_id))),
+          deliveryIds: new Set(left!.rows.map((row) => String(row.id))),
+        },
+      };
+    },
+
+    /** Gives a claimed delivery back unsent (too little of its lease was left to send it): it is due again at once. */
+    async release(deliveryId: string, lockId: string): Promise<void> {
+      await batch([
+        sql`update ${dl} set "locked_until" = null, "lock_id" = null where "id" = ${deliveryId} and "lock_id" = ${lockId}`,
+      ]);
     },
 
     /** Records an attempt, releases the delivery and updates the endpoint's health — one batch. */
