@@ -299,8 +299,19 @@ function missesExplained(r: Results): string {
       `- **Worker overhead above ${OVERHEAD_BUDGET_MS} ms.** A conversion takes ${ms(r.worker_conversion_over_readyz_p50_ms)} more than \`GET /readyz\`
   (same proxy, same Worker, one \`select 1\` to the database). ${round(batchWork)} ms of it is the conversion batch's own database
   work (the bare batch minus a bare \`select 1\`, same client), which Turso does on its side too; the remaining
-  ${round(Math.max(0, r.worker_conversion_over_readyz_p50_ms - batchWork))} ms is the conversion's path in the Worker (the token check, the Rate Limiting binding's
-  check as wrangler dev simulates it, validation, building the batch and reading its result, the log line).`,
+  ${round(Math.max(0, r.worker_conversion_over_readyz_p50_ms - batchWork))} ms is the conversion's path in the Worker. Where it goes was measured inside the isolate
+  (2026-12-02, a temporary timer around each awaited call, 40 conversions and 8 \`/readyz\` at a 25 ms round trip; workerd's
+  clock moves only at I/O, so this times waits, not CPU): a conversion spent 32 ms in the Worker — the Rate Limiting
+  binding 2–3 ms (two calls, the credential's budget then the entity's: the entity's is spent only once the
+  credential's allowed the request, so they cannot overlap; locally each is wrangler's simulation, on Cloudflare a
+  lookup on the same machine), the database call 28–29 ms, everything else under the clock's 1 ms — against 28 ms for
+  \`/readyz\`, all of it its database call (at the caller, 38.5 ms against 35 ms: 3.5 ms). The rest of each request (about
+  7 ms) is outside the isolate, in wrangler's local proxy, and the same for both. The Worker's own JavaScript (the token check, validation, building the batch
+  and reading its result, the log line) is the code the Node entry runs: Hono's dispatch outside the engine took 319 ms over 5,000 conversions in
+  its profile ("Throughput"), about 0.06 ms each, plus the Worker's HTTP client encoding the batch and decoding its rows.
+  In that measurement the difference was the local rate limiter's two calls and the batch's database work; nothing in
+  the Worker's own code was big enough to take. (Profiling workerd through wrangler's inspector proxy was tried and refused the
+  connection; \`wrangler check startup\` profiles only the start.)`,
     r.concurrent_ratio_vs_naive < CONTENTION_RATIO &&
       `- **Contention ratio below ${CONTENTION_RATIO}×.** With ${r.concurrent_callers} callers each waiting one round trip, our
   ceiling is ${r.concurrent_callers} ÷ p50 ≈ ${Math.round((r.concurrent_callers * 1000) / r.edge_p50_ms)} conversions/s; we reached
@@ -318,22 +329,47 @@ function missesExplained(r: Results): string {
   against one bulk call, so it is bounded by the batch's own time.`,
     r.throughput_ratio_vs_raw < 0.8 &&
       `- **Throughput ratio below 0.8.** The raw limit is the batch alone in a loop (${r.raw_limit_rps}/s, ${round(1000 / r.raw_limit_rps)} ms each, most of it
-  the commit's fsync); the Node entry adds, per request and on the same thread, HTTP parsing, the Request object, the
-  middleware (request id, secure headers, body limit, the token check, validation) and the log line written to stdout —
-  ${round(1000 / r.throughput_rps - 1000 / r.raw_limit_rps)} ms here, with the load generator on the same two cores. Making the database faster raised
-  both figures (this run's throughput is ${r.throughput_rps}/s) and lowered their ratio: the HTTP share did not shrink. The engine is
-  synchronous, so the two cannot overlap on one thread; moving it to a worker thread was tried earlier (~0.75–0.8, RSS 240–290 MB)
-  and not kept.`,
+  the engine's statements and the commit's fsync); the Node entry adds ${round(1000 / r.throughput_rps - 1000 / r.raw_limit_rps)} ms a conversion here, on the same thread,
+  with the load generator on the same two cores. The engine (libsql 0.5) runs a batch synchronously on the event
+  loop, so the thread is either in the engine or in HTTP work, never both: the ratio is bounded by the engine's share of
+  the thread. A CPU profile of the Node entry (\`node --cpu-prof\`, 5,000 conversions at 32 connections, 2026-12-02):
+  before the fixes below, 6,417 ms active — the engine 3,939 ms (61%), everything else 2,477 ms, of which Hono and the
+  middleware 23%, the adapter's web stream over the socket and the Request behind it, and reading the body through them, 13%
+  (\`request.body\`, asked for by Hono's body limit), the log line's synchronous write to stdout 7%, garbage collection 11%, Node's HTTP parsing and writing the
+  rest; after them, 5,464 ms — the engine 3,861 ms (71%), everything else 1,604 ms (0.32 ms a conversion: Hono and the
+  middleware, Node's HTTP server, the log line 8%, Drizzle mapping the rows 6%, garbage collection 8%). Server CPU per
+  conversion went from 0.87–1.12 ms to 0.79–0.88 ms (five unprofiled runs each; the machine's load moved the rate itself
+  too much to compare). Fixed: the body limit judges a
+  declared Content-Length from the header without touching \`request.body\`, so @hono/node-server reads the body
+  directly; \`executionContextOf\` no longer builds a stack trace for the error Hono's getter throws on Node (3.6%);
+  the run's duration is no longer rounded up to autocannon's 1-s sample (2–5% of the rate). What remains cannot reach
+  0.8 on one thread: that needs the rest at ≤ 25% of the engine's time (≈ 0.15 ms), less than Node's own HTTP parsing,
+  Request/Response objects and the log line cost here. Moving the engine to a worker thread was tried earlier (~0.75–0.8,
+  RSS 240–290 MB against the 150 MB budget) and not kept.`,
     r.peak_rss_mb > RSS_BUDGET_MB &&
       `- **Peak RSS above ${RSS_BUDGET_MB} MB.** The process starts at ${r.idle_rss_mb} MB, ${r.idle_anonymous_mb} MB of it anonymous (the rest is mapped code);
   at the peak ${r.peak_anonymous_mb} MB were anonymous memory — V8's heap and native allocations.`,
     r.startup_ratio_vs_empty_hono > STARTUP_RATIO &&
       `- **Start-up above ${STARTUP_RATIO}× an empty Hono Worker.** ${ms(r.startup_cpu_ms)} against ${ms(r.startup_empty_hono_cpu_ms)} (medians, runs
-  interleaved). What the bundle evaluates at start is its modules' top level: the project's own code is ${kib(r.bundle_inputs.src ?? 0)} minified
-  (largest: ${Object.entries(r.bundle_src_inputs)
+  interleaved). Where it goes (the profile \`wrangler check startup\` writes, 2026-12-02, samples 1.5–2 ms apart): of ~25 ms,
+  ~16 ms is charged to the harness's \`import()\` itself — V8 parsing and compiling the ${kib(Object.values(r.bundle_inputs).reduce((a, b) => a + b, 0))} minified
+  bundle, before any of its code runs — and ~7 ms to evaluating its top level. The same bundle imported by Node with 25 µs samples (five runs) splits the top
+  level's evaluation as: zod building the schemas declared at module scope 34%, drizzle-orm's tables and SQL objects 17%,
+  the CRC-32 table of integration keys 13%, src/http/lead-fields.ts's schemas 12%, src/env.ts 3%, the rest spread
+  thin. The project's own code is ${kib(r.bundle_inputs.src ?? 0)} minified (largest: ${Object.entries(
+    r.bundle_src_inputs,
+  )
     .slice(0, 4)
     .map(([file, bytes]) => `${file} ${kib(bytes)}`)
-    .join(", ")}), drizzle-orm ${kib(r.bundle_inputs["drizzle-orm"] ?? 0)}, zod ${kib(r.bundle_inputs.zod ?? 0)}.`,
+    .join(", ")}), drizzle-orm ${kib(r.bundle_inputs["drizzle-orm"] ?? 0)} (it also pulls in parts of its
+  Postgres builder), zod ${kib(r.bundle_inputs.zod ?? 0)}. What deferring can reach was measured by wrapping the whole bundle in a
+  function run at the first request (nothing evaluated at start, every function still pre-parsed): 10–14 ms against
+  the empty Hono Worker's 4–9 ms and this bundle's 23–29 ms (five interleaved runs) — about 2×, so only deferring
+  all of the top level meets the target, and that moves ~13 ms of CPU onto each isolate's first request. Not done:
+  Cloudflare runs the top level while the TLS handshake is still in progress, so a caller would feel more, not less.
+  Deferred, because most isolates never need it: the CRC-32 table, now built on the first integration key checked
+  (below what wrangler's 1.5–2 ms samples can show).
+  The Worker already builds the app, its stores and validators at the first request (\`runtimeOf\` in src/worker.ts).`,
   ].filter(Boolean);
   return missed.length === 0 ? "" : `\nTargets missed, and why:\n${missed.join("\n")}\n`;
 }

@@ -35,7 +35,11 @@ function fromBase62(text: string): bigint {
   return value;
 }
 
-const CRC_TABLE = (() => {
+// Built on the first key checked, not at start-up: the loop is 2,048 steps of interpreted code in every isolate's
+// top-level evaluation, and an isolate that only ever sees JWTs never needs it (bench/RESULTS.md, "Start-up").
+let crcTable: Uint32Array | undefined;
+
+function buildCrcTable(): Uint32Array {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
@@ -43,7 +47,7 @@ const CRC_TABLE = (() => {
     table[n] = c >>> 0;
   }
   return table;
-})();
+}
 
 /**
  * CRC-32 (IEEE 802.3, the zlib/PNG one) of ASCII text.
@@ -52,8 +56,9 @@ const CRC_TABLE = (() => {
  * crc32("123456789") // → 0xcbf43926
  */
 export function crc32(text: string): number {
+  const table = (crcTable ??= buildCrcTable());
   let crc = 0xffffffff;
-  for (let i = 0; i < text.length; i++) crc = CRC_TABLE[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+  for (let i = 0; i < text.length; i++) crc = table[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
