@@ -217,8 +217,8 @@ export function createApp({
     .route(
       "/",
       leadWritesRoutes({
-        intake: createLeadIntakeStore(db, { timeoutMs: databaseTimeoutMs }),
-        changes: createLeadChangeStore(db, { timeoutMs: databaseTimeoutMs }),
+        intake: createLeadIntakeStore(db, stored),
+        changes: createLeadChangeStore(db, stored),
         verifyToken,
         announce,
         requests: rateLimits.requests,
@@ -227,7 +227,7 @@ export function createApp({
     .route(
       "/",
       listRoutes({
-        store: createListStore(db, { timeoutMs: databaseTimeoutMs }),
+        store: createListStore(db, stored),
         verifyToken,
         requests: rateLimits.requests,
       }),

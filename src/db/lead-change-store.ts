@@ -11,6 +11,7 @@ import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
 import { jsonObjectOf, LEAD_SHAPE, leadColumnsOf } from "./columns";
 import { callDatabase } from "./errors";
+import { gatedBatch, gateKeyOf, type KeyVerdicts } from "./key-gate";
 import {
   insertDeliveriesOfThisCall,
   leadEventBody,
@@ -227,6 +228,8 @@ export function leadChangeStatements(db: Database, command: LeadChangeCommand) {
 export interface LeadChangeStoreOptions {
   /** How long one change may take before it is reported as unavailable. */
   timeoutMs: number;
+  /** What this isolate learned about keys: a refused key is never looked up again, and a known one waits for the lock. */
+  keyVerdicts?: KeyVerdicts;
 }
 
 /**
@@ -239,8 +242,14 @@ export function createLeadChangeStore(db: Database, options: LeadChangeStoreOpti
   return {
     async changeLead(command) {
       const { statements, read } = leadChangeStatements(db, command);
-      // "write" opens with BEGIN IMMEDIATE: a concurrent change waits, then sees this one's version.
-      return read(await callDatabase(() => db.$client.batch(statements, "write"), options.timeoutMs));
+      // "write" opens with BEGIN IMMEDIATE: a concurrent change waits, then sees this one's version. A key goes
+      // through the gate first: one that fails it never takes the write lock (key-gate.ts).
+      return read(
+        await callDatabase(
+          () => gatedBatch(db, statements, "write", gateKeyOf(command.acting), options.keyVerdicts),
+          options.timeoutMs,
+        ),
+      );
     },
   };
 }

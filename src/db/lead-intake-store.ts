@@ -16,6 +16,7 @@ import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
 import { jsonObjectOf, LEAD_SHAPE, leadColumnsOf } from "./columns";
 import { callDatabase } from "./errors";
+import { gatedBatch, gateKeyOf, type KeyVerdicts } from "./key-gate";
 import {
   insertDeliveriesOfThisCall,
   leadEventBody,
@@ -224,6 +225,8 @@ export function leadIntakeStatements(db: Database, call: LeadIntakeCall) {
 export interface LeadIntakeStoreOptions {
   /** How long one call may take before it is reported as unavailable. */
   timeoutMs: number;
+  /** What this isolate learned about keys: a refused key is never looked up again, and a known one waits for the lock. */
+  keyVerdicts?: KeyVerdicts;
 }
 
 /**
@@ -238,7 +241,13 @@ export function createLeadIntakeStore(db: Database, options: LeadIntakeStoreOpti
     async createLeads(call) {
       const { statements, read } = leadIntakeStatements(db, call);
       // "write" opens with BEGIN IMMEDIATE: simultaneous calls queue, and each sees what the ones before it wrote.
-      return read(await callDatabase(() => db.$client.batch(statements, "write"), options.timeoutMs));
+      // A key goes through the gate first: one that fails it never takes the write lock (key-gate.ts).
+      return read(
+        await callDatabase(
+          () => gatedBatch(db, statements, "write", gateKeyOf(call.acting), options.keyVerdicts),
+          options.timeoutMs,
+        ),
+      );
     },
   };
 }

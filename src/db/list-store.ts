@@ -7,12 +7,15 @@ import { actingAs } from "./acting-as";
 import { type Database, toStatement } from "./client";
 import { clientColumns, leadColumns } from "./columns";
 import { callDatabase } from "./errors";
+import { gatedBatch, gateKeyOf, type KeyVerdicts } from "./key-gate";
 import { clients, financialEntities, leads } from "./schema";
 import { StoredValueError } from "./stored-values";
 
 export interface ListStoreOptions {
   /** How long one page may take before it is reported as unavailable. */
   timeoutMs: number;
+  /** What this isolate learned about keys: a refused key is never looked up again (and counts as the address's failure). */
+  keyVerdicts?: KeyVerdicts;
 }
 
 const after = (table: typeof leads | typeof clients, position: PagePosition | null) =>
@@ -78,8 +81,10 @@ function clientPageConditions(entity: SQL, filters: ClientFilters, position: Pag
 }
 
 /**
- * The {@link ListStore} over libSQL: one batch per page — for a key, between
- * its own statements (its entity is NULL unless it may read, and nothing is listed then).
+ * The {@link ListStore} over libSQL: one batch per page — for a key, behind
+ * the key gate (an unknown, revoked or expired key fails the batch before the
+ * page, and is remembered) and between its own statements (its entity is NULL
+ * unless it may read, and nothing is listed then).
  *
  * @example
  * const lists = createListStore(db, { timeoutMs: 5_000 });
@@ -97,7 +102,14 @@ export function createListStore(db: Database, options: ListStoreOptions): ListSt
     const around = actingAs(as, { writes: false, scope });
     const query = build(around.entity);
     const results = await callDatabase(
-      () => db.$client.batch([...around.before, query.getQuery(), ...around.after].map(toStatement), "read"),
+      () =>
+        gatedBatch(
+          db,
+          [...around.before, query.getQuery(), ...around.after].map(toStatement),
+          "read",
+          gateKeyOf(as),
+          options.keyVerdicts,
+        ),
       options.timeoutMs,
     );
     const { apiKey, result } = around.split(results);

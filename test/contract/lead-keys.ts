@@ -98,5 +98,43 @@ export const leadKeyRoundTrips: ContractSuite = (target) =>
       const revokedToo = (await givenApiKey(target().db, entity.id, { scopes: ["users:read"], revokedAt: inThePast() }))
         .key;
       expect(await count(() => get(target(), "/users", revokedToo))).toEqual({ status: 401, round_trips: 1 });
+      // …and what a list learned holds for every route, the other list and the lead writes included.
+      expect(await count(() => get(target(), "/leads", revokedToo))).toEqual({ status: 401, round_trips: 0 });
+      expect(await count(() => post(target(), `/leads/${lead.id}/assign`, revokedToo))).toEqual({
+        status: 401,
+        round_trips: 0,
+      });
+    });
+
+    it("a key the lists or the lead writes found refused is not looked up again, on any route", async () => {
+      const { entity, lead } = await givenConvertibleLead(target().db);
+      const count = (send: () => Promise<Response>) => roundTripsOf(target(), send);
+      const refused = async () =>
+        (await givenApiKey(target().db, entity.id, { scopes: ["leads:write", "leads:read"], revokedAt: inThePast() }))
+          .key;
+      const write = (method: string, path: string, key: string, body: unknown) =>
+        target().fetch(path, {
+          method,
+          headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const requests: [string, (key: string) => Promise<Response>][] = [
+        ["GET /leads", (key) => get(target(), "/leads?assigned=unassigned", key)],
+        ["GET /users", (key) => get(target(), "/users", key)],
+        ["POST /leads", (key) => write("POST", "/leads", key, { name: "Ana" })],
+        ["POST /leads/bulk", (key) => write("POST", "/leads/bulk", key, { leads: [{ name: "Ana" }] })],
+        ["PATCH /leads/{id}", (key) => write("PATCH", `/leads/${lead.id}`, key, { name: "Ana" })],
+      ];
+      for (const [first, send] of requests) {
+        const key = await refused();
+        expect(await count(() => send(key)), first).toEqual({ status: 401, round_trips: 1 });
+        for (const [then, again] of requests)
+          expect(await count(() => again(key)), `${first}, then ${then}`).toEqual({ status: 401, round_trips: 0 });
+        expect(await count(() => get(target(), `/leads/${lead.id}`, key)), first).toEqual({
+          status: 401,
+          round_trips: 0,
+        });
+      }
+      expect((await readLead(target().db, lead.id))!.name).toBe(lead.name);
     });
   });

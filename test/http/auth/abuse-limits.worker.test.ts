@@ -28,7 +28,7 @@ function failedKeysSuite(
       await target?.close();
     });
 
-    it("60 minted keys from one address cost the database 30 requests; the rest are 429 auth-failures, and a valid JWT and a key that worked before are not held back", async () => {
+    it("60 minted keys from one address — on the conversion, the lists and the lead writes — cost the database 30 requests; the rest are 429 auth-failures, and a valid JWT and a key that worked before are not held back", async () => {
       const { entity, lead } = await givenConvertibleLead(target.db);
       const leads = await givenManyLeads(target.db, entity.ecosystemId, 2);
       const worked = await givenApiKey(target.db, entity.id);
@@ -41,8 +41,24 @@ function failedKeysSuite(
       await target.resetDb?.();
       const statuses: number[] = [];
       let held: Response | undefined;
-      for (const key of await minted(60)) {
-        const res = await target.fetch(CONVERT_PATH, conversionRequest(key, body(lead.id)));
+      const withKey = (key: string, method = "GET", sent?: unknown): RequestInit => ({
+        method,
+        headers: {
+          Authorization: `Bearer ${key}`,
+          ...(sent === undefined ? {} : { "Content-Type": "application/json" }),
+        },
+        body: sent === undefined ? undefined : JSON.stringify(sent),
+      });
+      // Every route kind a failed key counts on alike, taken in turn.
+      const routes = [
+        (key: string) => target.fetch(CONVERT_PATH, conversionRequest(key, body(lead.id))),
+        (key: string) => target.fetch("/leads", withKey(key)),
+        (key: string) => target.fetch("/users?limit=5", withKey(key)),
+        (key: string) => target.fetch("/leads", withKey(key, "POST", { name: "Ana" })),
+        (key: string) => target.fetch(`/leads/${lead.id}`, withKey(key, "PATCH", { name: "Ana" })),
+      ];
+      for (const [i, key] of (await minted(60)).entries()) {
+        const res = await routes[i % routes.length]!(key);
         statuses.push(res.status);
         if (res.status === 429 && !held) held = res;
         else await res.arrayBuffer();
@@ -60,8 +76,10 @@ function failedKeysSuite(
       expect(Number(held!.headers.get("retry-after"))).toBeLessThanOrEqual(60);
       await expectProblem(held!, 429, "rate_limited");
 
-      // A key the database has not vouched for here is held back too…
+      // A key the database has not vouched for here is held back too, on the lists as well…
       expect((await target.fetch(CONVERT_PATH, conversionRequest(neverUsed.key, body(leads[0]!)))).status).toBe(429);
+      expect((await target.fetch("/leads", withKey(neverUsed.key))).status).toBe(429);
+      expect((await target.fetch("/users", withKey(neverUsed.key))).status).toBe(429);
       // …but not a valid JWT, nor a key that worked before.
       const jwt = await tokenFor(entity.id);
       expect((await target.fetch(CONVERT_PATH, conversionRequest(jwt, body(leads[0]!)))).status).toBe(200);

@@ -10,7 +10,7 @@ import { type HttpTarget, startNodeTarget, startWorkerTarget } from "../../suppo
 // for the lock could not answer within it.
 const AT_ONCE_MS = 1_500;
 
-/** Every route kind a key may call: single, bulk, reads, webhook routes. */
+/** Every route kind a key may call: single, bulk, reads, lists, lead writes, webhook routes. */
 function routesFor(entityId: string, leadId: string) {
   const json = (method: string, path: string, body: unknown) => ({ method, path, body: JSON.stringify(body) });
   return [
@@ -18,6 +18,12 @@ function routesFor(entityId: string, leadId: string) {
     json("POST", "/turn-leads-into-clients", { lead_ids: [leadId], financial_entity_id: entityId }),
     { method: "GET", path: `/users/${crypto.randomUUID()}` },
     { method: "GET", path: `/leads/${leadId}` },
+    { method: "GET", path: "/leads" },
+    { method: "GET", path: "/users" },
+    json("POST", "/leads", { name: "Ana" }),
+    json("POST", "/leads/bulk", { leads: [{ name: "Ana" }, { name: "Luis" }] }),
+    json("PATCH", `/leads/${leadId}`, { name: "Ana" }),
+    { method: "POST", path: `/leads/${leadId}/assign` },
     json("POST", "/webhook-endpoints", { url: "https://hooks.example.com/in" }),
     { method: "GET", path: "/webhook-endpoints" },
     { method: "GET", path: "/events" },
