@@ -3,6 +3,7 @@ import type { BulkResult } from "./bulk-calls";
 import type { ContentionResult } from "./contention";
 import type { EdgeResult } from "./edge";
 import type { EventsResult } from "./events";
+import { FAIRNESS_TARGET_MS, type FairnessResult } from "./fairness";
 import type { ForgedKeysResult } from "./forged-keys";
 import type { KeysResult } from "./keys";
 import type { LeadsResult } from "./leads";
@@ -20,6 +21,7 @@ export type Results = EdgeResult &
   BulkResult &
   LeadsResult &
   ForgedKeysResult &
+  FairnessResult &
   StartupResult & {
     neighbour_quiet_p99_ms: number;
     neighbour_flood_p99_ms: number;
@@ -247,6 +249,18 @@ function rows(r: Results): Row[] {
       null,
     ],
     ["Events lost (Node + Worker)", String(r.events_lost), "= 0", r.events_lost === 0],
+    [
+      `Webhook fairness, Node entry: another entity's event beside one entity's ${r.webhook_fairness_hanging_deliveries} hanging deliveries, p50 / p99 (${r.webhook_fairness_events} events)`,
+      `${ms(r.webhook_fairness_other_p50_ms)} / ${ms(r.webhook_fairness_other_p99_ms)}`,
+      `p99 ≤ ${FAIRNESS_TARGET_MS.toLocaleString("en")} ms`,
+      r.webhook_fairness_other_p99_ms <= FAIRNESS_TARGET_MS,
+    ],
+    [
+      `Webhook fairness, Worker in workerd (Queues, ${r.rtt_ms} ms round trip): the same, p50 / p99`,
+      `${ms(r.webhook_fairness_other_worker_p50_ms)} / ${ms(r.webhook_fairness_other_worker_p99_ms)}`,
+      `p99 ≤ ${FAIRNESS_TARGET_MS.toLocaleString("en")} ms`,
+      r.webhook_fairness_other_worker_p99_ms <= FAIRNESS_TARGET_MS,
+    ],
     [
       "Noisy neighbour: the flooder's 200s / 429s",
       `${r.noisy_flooder_200} / ${r.noisy_flooder_429} of ${r.noisy_flood_requests}`,
@@ -497,6 +511,12 @@ How it was measured:
   (deliveries/s from the first arrival to the last). On the Worker in workerd (Queues consumer, the edge
   round trip to the database) and on the Node entry's production build (its dispatcher, embedded database).
   An event not received a minute after the last conversion is lost.
+- **Webhook fairness.** \`bench/fairness.ts\`: one entity registers 10 endpoints at a local server that takes
+  every request and never answers, and converts 20 leads (${r.webhook_fairness_hanging_deliveries} deliveries, each hanging until its 15 s deadline);
+  right after, another entity converts ${r.webhook_fairness_events} leads one at a time, each waiting for its signed event at a receiver
+  that answers at once (time from the conversion's answer to the arrival). On the Worker in workerd (Queues
+  consumer, the edge round trip) and on the Node entry's production build (its dispatcher). The noisy
+  endpoints are deleted afterwards, so nothing of them outlives the measurement.
 - **Start-up.** \`wrangler check startup\` on the bundle \`wrangler deploy --dry-run\` builds: it evaluates the
   Worker's top level in a local workerd and profiles it; the figure is the profile's non-idle time
   (what wrangler prints as "Active"), ${r.startup_runs} run${r.startup_runs === 1 ? "" : "s"}. A loaded machine inflates it: samples are charged wall time.

@@ -16,6 +16,7 @@ import { bulkLeadsNeeded, measureBulk } from "./bulk-calls";
 import { contentionLeadsNeeded, measureContention } from "./contention";
 import { edgeLeadsNeeded, measureEdge } from "./edge";
 import { eventsLeadsNeeded, measureEvents } from "./events";
+import { fairnessLeadsNeeded, measureFairness } from "./fairness";
 import { measureForgedKeys } from "./forged-keys";
 import { keysLeadsNeeded, measureKeys } from "./keys";
 import { measureLeads } from "./leads";
@@ -51,6 +52,7 @@ const sizes = quick
       leadBulkLeads: 1_000,
       listPages: 5,
       largeLeads: 20_000,
+      fairnessEvents: 5,
     }
   : {
       conversions: 200,
@@ -71,6 +73,7 @@ const sizes = quick
       leadBulkLeads: 10_000,
       listPages: 50,
       largeLeads: 1_000_000,
+      fairnessEvents: 20,
     };
 
 const root = new URL("../", import.meta.url);
@@ -101,6 +104,7 @@ const contentionSizes = { perCaller: sizes.perCaller, naivePerCaller: sizes.naiv
 const keysSizes = { conversions: sizes.keyConversions, floodSeconds: sizes.floodSeconds };
 const eventsSizes = { latencyEvents: sizes.latencyEvents, burstEvents: sizes.burstEvents };
 const bulkSizes = { bulkLeads: sizes.bulkLeads, singleLeads: sizes.singleLeads };
+const fairnessSizes = { events: sizes.fairnessEvents };
 const env = await openEdgeEnv({
   leads:
     edgeLeadsNeeded(edgeSizes) +
@@ -108,9 +112,10 @@ const env = await openEdgeEnv({
     keysLeadsNeeded(keysSizes) +
     eventsLeadsNeeded(eventsSizes) +
     1 +
-    bulkLeadsNeeded(bulkSizes),
+    bulkLeadsNeeded(bulkSizes) +
+    fairnessLeadsNeeded(fairnessSizes),
 });
-let edge, contention, keys, events, bulk, leadLifecycle, forged;
+let edge, contention, keys, events, bulk, leadLifecycle, forged, fairness;
 try {
   step(
     `edge latency, ${rttMs} ms round trip (${sizes.conversions} conversions, fair peer ${sizes.fairConversions}, interactive peer ${sizes.naiveConversions})`,
@@ -143,6 +148,11 @@ try {
     pages: sizes.listPages,
     largeLeads: sizes.largeLeads,
   });
+  // Last on the edge Worker: its hanging sends and cancelled deliveries must not touch another part's counts.
+  step(
+    `webhook fairness: another entity's ${sizes.fairnessEvents} events beside one entity's 200 deliveries that hang, on the Worker and the Node entry`,
+  );
+  fairness = await measureFairness(env, fairnessSizes);
 } finally {
   await env.close();
 }
@@ -184,6 +194,7 @@ const results: Results = {
   ...bulk,
   ...leadLifecycle,
   ...forged,
+  ...fairness,
   // The issue's names for the noisy neighbour's figures (measured on the Node entry, bench/noisy-neighbour.ts).
   neighbour_quiet_p99_ms: noisy.noisy_quiet_p99_ms,
   neighbour_flood_p99_ms: noisy.noisy_flood_p99_ms,
