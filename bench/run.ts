@@ -222,6 +222,8 @@ const failures = [
     `60 forged keys from one address cost ${results.forged_key_db_requests_per_minute} database requests; at most 30 may`,
   results.lead_bulk_db_requests_per_call !== 1 &&
     `a bulk lead create made ${results.lead_bulk_db_requests_per_call} database requests; it must make exactly 1`,
+  results.noisy_quiet_non_200 !== 0 &&
+    `${results.noisy_quiet_non_200} of another entity's conversions did not answer 200 beside a key's flood`,
   results.events_lost !== 0 && `${results.events_lost} events were not received within a minute`,
   results.non_2xx > 0 && `${results.non_2xx} conversions of the throughput run did not answer 2xx`,
   results.errors > 0 && `${results.errors} requests of the throughput run failed (connection errors or 60 s timeouts)`,
