@@ -1,22 +1,16 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { Acting } from "../domain/caller";
 import type { Client } from "../domain/client";
 import type { Listed, ListStore, PagePosition } from "../domain/lists";
 import type { LeadView } from "../domain/read-lead";
 import { LEADS_READ_SCOPE, USERS_READ_SCOPE } from "../domain/scopes";
-import { actingAs } from "./acting-as";
-import { type Database, toStatement } from "./client";
+import type { Database } from "./client";
 import { clientColumns, leadColumns } from "./columns";
-import { callDatabase } from "./errors";
-import { gatedBatch, gateKeyOf, type KeyVerdicts } from "./key-gate";
+import { type GatedReadOptions, gatedRead, type PreparedRead } from "./gated-read";
 import { clients, financialEntities, leads } from "./schema";
 import { StoredValueError } from "./stored-values";
 
-export interface ListStoreOptions {
-  /** How long one page may take before it is reported as unavailable. */
-  timeoutMs: number;
-  /** What this isolate learned about keys: a refused key is never looked up again (and counts as the address's failure). */
-  keyVerdicts?: KeyVerdicts;
-}
+export type ListStoreOptions = GatedReadOptions;
 
 const after = (table: typeof leads | typeof clients, position: PagePosition | null) =>
   position === null ? sql`1` : sql`(${table.createdAt}, ${table.id}) > (${position.createdAt}, ${position.id})`;
@@ -91,31 +85,11 @@ function clientPageConditions(entity: SQL, filters: ClientFilters, position: Pag
  * const { rows } = await lists.listLeads({ caller, at }, { filters: {}, after: null, limit: 50 });
  */
 export function createListStore(db: Database, options: ListStoreOptions): ListStore {
-  async function page<T>(
-    as: Parameters<typeof actingAs>[0],
-    scope: string,
-    build: (entity: SQL) => {
-      getQuery(): { sql: string; params: unknown[] };
-      mapResult(result: unknown, isFromBatch?: boolean): unknown;
-    },
-  ) {
-    const around = actingAs(as, { writes: false, scope });
-    const query = build(around.entity);
-    const results = await callDatabase(
-      () =>
-        gatedBatch(
-          db,
-          [...around.before, query.getQuery(), ...around.after].map(toStatement),
-          "read",
-          gateKeyOf(as),
-          options.keyVerdicts,
-        ),
-      options.timeoutMs,
-    );
-    const { apiKey, result } = around.split(results);
+  async function page<T>(as: Acting, scope: string, build: (entity: SQL) => PreparedRead) {
+    const { apiKey, query, result } = await gatedRead(db, as, scope, build, options);
     let rows: { item: T; positionCreatedAt: string; positionId: string }[];
     try {
-      rows = query.mapResult(result[0], true) as typeof rows;
+      rows = query.mapResult(result, true) as typeof rows;
     } catch {
       // JSON.parse quotes the value it could not read: neither it nor its cause may reach a log.
       throw new StoredValueError("a stored value of a listed row could not be decoded");

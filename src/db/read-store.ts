@@ -3,11 +3,9 @@ import type { Acting } from "../domain/caller";
 import type { Client } from "../domain/client";
 import type { ClientReader } from "../domain/read-client";
 import type { LeadLookup, LeadReader } from "../domain/read-lead";
-import { actingAs } from "./acting-as";
-import { type Database, toStatement } from "./client";
+import type { Database } from "./client";
 import { clientColumns, leadColumns } from "./columns";
-import { callDatabase } from "./errors";
-import { gatedBatch, gateKeyOf, type KeyVerdicts } from "./key-gate";
+import { type GatedReadOptions, gatedRead, type PreparedRead } from "./gated-read";
 import { clients, financialEntities, leads } from "./schema";
 import { StoredValueError } from "./stored-values";
 
@@ -21,12 +19,7 @@ async function decoded<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
-export interface ReadStoreOptions {
-  /** How long one read may take before it is reported as unavailable. */
-  timeoutMs: number;
-  /** What this isolate learned about keys: a refused key is never looked up again, and a known one waits for the lock. */
-  keyVerdicts?: KeyVerdicts;
-}
+export type ReadStoreOptions = GatedReadOptions;
 
 /**
  * Reads of clients and leads over libSQL: one database request per read. The
@@ -41,31 +34,9 @@ export interface ReadStoreOptions {
  */
 export function createReadStore(db: Database, options: ReadStoreOptions): ClientReader & LeadReader {
   /** Runs the read between the credential's own statements, as one batch. */
-  async function acting<T>(
-    as: Acting,
-    scope: string,
-    build: (entity: SQL) => {
-      getQuery(): { sql: string; params: unknown[] };
-      mapResult(result: unknown, isFromBatch?: boolean): unknown;
-    },
-  ) {
-    const around = actingAs(as, { writes: false, scope });
-    const query = build(around.entity);
-    const results = await decoded(() =>
-      callDatabase(
-        () =>
-          gatedBatch(
-            db,
-            [...around.before, query.getQuery(), ...around.after].map(toStatement),
-            "read",
-            gateKeyOf(as),
-            options.keyVerdicts,
-          ),
-        options.timeoutMs,
-      ),
-    );
-    const { apiKey, result } = around.split(results);
-    const rows = (await decoded(async () => query.mapResult(result[0], true))) as T[];
+  async function acting<T>(as: Acting, scope: string, build: (entity: SQL) => PreparedRead) {
+    const { apiKey, query, result } = await decoded(() => gatedRead(db, as, scope, build, options));
+    const rows = (await decoded(async () => query.mapResult(result, true))) as T[];
     return { apiKey, row: rows[0] };
   }
 
