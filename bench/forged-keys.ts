@@ -18,6 +18,12 @@ export async function measureForgedKeys(env: EdgeEnv, { count }: { count: number
   const keys = await Promise.all(Array.from({ length: count }, () => generateIntegrationKey()));
   const [leadId] = env.takeLeads(1);
   const statuses: number[] = [];
+  // The budget's windows are the wall clock's minutes (Cloudflare's binding and wrangler's simulation alike):
+  // keys sent across the turn of a minute meet a fresh budget halfway, so the bench starts where all 60 fit
+  // in one window — it measures the budget of one minute, not two.
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 45_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoMinute + 250));
+  const window = Math.floor(Date.now() / 60_000);
   const requests = await env.counted(async () => {
     for (const { key } of keys) {
       const init = postJson(key, { lead_id: leadId, financial_entity_id: env.data.entityId });
@@ -29,6 +35,10 @@ export async function measureForgedKeys(env: EdgeEnv, { count }: { count: number
       statuses.push(res.status);
     }
   });
+  if (Math.floor(Date.now() / 60_000) !== window)
+    throw new Error(
+      "the forged keys took more than 15 s and crossed the turn of a minute: their count is two windows'",
+    );
   const other = statuses.filter((status) => status !== 401 && status !== 429);
   if (other.length > 0) throw new Error(`a forged key was answered ${other[0]}`);
   return {

@@ -219,7 +219,7 @@ function rows(r: Results): Row[] {
       r.key_db_requests_per_conversion === 1,
     ],
     [
-      `Forged integration keys: database requests for ${r.forged_keys} never-issued keys from one address (401s / 429s)`,
+      `Forged integration keys: database requests for ${r.forged_keys} never-issued keys from one address, sent within one minute (the budget's window is the clock's minute, so across its turn an address gets a second 30) (401s / 429s)`,
       `${r.forged_key_db_requests_per_minute} (${r.forged_key_401} / ${r.forged_key_429})`,
       "≤ 30",
       r.forged_key_db_requests_per_minute <= 30,
