@@ -1,18 +1,5 @@
-import { createApp } from "../../src/app";
+import { startInProcessTarget } from "../contract/in-process-target";
 import { describeContract } from "../contract/target";
-import { countingDatabase, createTestDatabase } from "../support/database";
-import { silentLogger } from "../support/logs";
-import { TEST_SECRET } from "../support/tokens";
 import { webhookLimits } from "./limits";
 
-describeContract("in-process app", async () => {
-  const database = await createTestDatabase();
-  const counted = countingDatabase(database.db.$client);
-  const app = createApp({ db: counted.db, auth: { secret: TEST_SECRET }, logger: silentLogger() });
-  return {
-    fetch: async (path, init) => app.request(path, init),
-    db: database.db,
-    dbRequests: { count: async () => counted.calls(), reset: async () => counted.reset() },
-    close: async () => database.close(),
-  };
-}, [webhookLimits]);
+describeContract("in-process app", startInProcessTarget, [webhookLimits]);
